@@ -1,0 +1,59 @@
+// The client port's protocol. Each frame (see node/server/frame-codec.ts) carries one UTF-8 JSON
+// object. Requests carry an id the response echoes, so a client may pipeline on one connection.
+import type { Json, Operation } from "../../plugins/api.js";
+
+/** At-most-once: the node remembers each session's last sequence number and result in replicated state. */
+export interface ClientSession {
+  clientId: string;
+  /** Increases by one per new command; a retry reuses the same seq. */
+  seq: number;
+}
+
+export type ClientRequest =
+  /** A state-changing operation, replicated through the log. */
+  | { id: number; type: "command"; op: Operation; session?: ClientSession }
+  /** A read-only operation, served with ReadIndex (linearizable) without a log entry. */
+  | { id: number; type: "read"; op: Operation }
+  | { id: number; type: "status" }
+  | { id: number; type: "addMember"; nodeId: number; peerAddress: string; clientAddress: string }
+  | { id: number; type: "removeMember"; nodeId: number }
+  | { id: number; type: "transferLeader"; to: number };
+
+export type ErrorCode =
+  /** This node is not the leader; `leader` says who is, when known. Safe to retry elsewhere: nothing was proposed. */
+  | "NOT_LEADER"
+  /** The request was malformed or named an unknown operation. Not retried. */
+  | "BAD_REQUEST"
+  /** Proposed but not known to be committed in time: the outcome is indeterminate. */
+  | "TIMEOUT"
+  /** Leadership was lost after proposing: the outcome is indeterminate. */
+  | "LEADERSHIP_LOST"
+  /** The node is overloaded or has no quorum; nothing was proposed. */
+  | "UNAVAILABLE"
+  | "SHUTTING_DOWN";
+
+/** Whether an error proves the operation did not take effect (fail) or leaves it unknown (info). */
+export const DEFINITELY_NOT_APPLIED: ReadonlySet<ErrorCode> = new Set(["NOT_LEADER", "BAD_REQUEST", "UNAVAILABLE"]);
+
+export interface LeaderHint {
+  nodeId: number;
+  /** host:port of the leader's client listener, when known. */
+  clientAddress?: string;
+}
+
+export interface NodeStatus {
+  nodeId: number;
+  role: "follower" | "candidate" | "preCandidate" | "leader";
+  term: number;
+  leader: number;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  voters: number[];
+  plugin: string;
+}
+
+export type ClientResponse =
+  | { id: number; ok: true; result: Json }
+  | { id: number; ok: true; status: NodeStatus }
+  | { id: number; ok: false; code: ErrorCode; message: string; leader?: LeaderHint };

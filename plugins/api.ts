@@ -1,0 +1,79 @@
+// The plugin contract. One module gives both halves of a replicated state machine:
+// the node-side StateMachine (apply, snapshot, restore) and the checker-side sequential Model.
+// Plugins import nothing from node/ or harness/.
+
+/** Any value that survives JSON.stringify/parse unchanged. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One client operation: what a client asks for. The same shape is logged in histories. */
+export interface Operation {
+  /** The operation name, e.g. "get", "put", "cas", "add", "enqueue". */
+  f: string;
+  /** The key it touches, for keyed state machines; null or absent otherwise. */
+  key?: string | null;
+  /** The argument (null when the operation takes none). */
+  value: Json;
+}
+
+/** The node half: a deterministic state machine fed with committed operations, in log order. */
+export interface StateMachine {
+  /** Applies one committed operation and returns its result. Must be deterministic. */
+  apply(op: Operation): Json;
+  /** Serialises the whole state; restore(snapshot()) must give an equal machine. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot's. Throws PluginError on bad bytes. */
+  restore(data: Uint8Array): void;
+}
+
+/** The outcome the checker hands to Model.step: a known result, or unknown (an `info` op). */
+export type Outcome = { known: true; value: Json } | { known: false };
+
+/** The checker half: a pure sequential specification. States are immutable values. */
+export interface Model<S> {
+  init(): S;
+  /**
+   * Applies `input` to `state`. Returns the next state when `outcome` is a result the
+   * specification allows from `state`, or undefined when it is not. With an unknown outcome
+   * the step is always legal and returns the state the operation would leave.
+   * Must not mutate `state`.
+   */
+  step(state: S, input: Operation, outcome: Outcome): S | undefined;
+  /** A string equal for equal states (the memo key for the search). */
+  stateKey(state: S): string;
+  /** Splits a history into independent parts (P-compositionality), e.g. by key. */
+  partitionKey(input: Operation): string | null;
+  describeOperation(input: Operation, outcome: Outcome): string;
+  describeState(state: S): string;
+}
+
+/** How a workload generator makes arguments for one operation. */
+export interface OperationSpec {
+  /** Reads do not change state; the node serves them with ReadIndex instead of the log. */
+  readOnly: boolean;
+  /** Whether the operation takes a key. */
+  keyed: boolean;
+  /** Builds the argument. `unique` is a run-wide unique integer, so written values never repeat. */
+  argument(context: { key: string | null; unique: number; random: () => number }): Json;
+}
+
+export interface Plugin<S = unknown> {
+  /** Short name used in workloads and on the command line, e.g. "kv". */
+  name: string;
+  description: string;
+  /** Every operation this plugin accepts, by name. */
+  operations: Record<string, OperationSpec>;
+  createStateMachine(): StateMachine;
+  model: Model<S>;
+}
+
+export type PluginErrorCode = "UNKNOWN_OPERATION" | "BAD_ARGUMENT" | "BAD_SNAPSHOT" | "BAD_PLUGIN";
+
+export class PluginError extends Error {
+  constructor(
+    readonly code: PluginErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PluginError";
+  }
+}
