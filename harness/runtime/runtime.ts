@@ -1,0 +1,75 @@
+// Runtime: where a cluster's nodes live (Docker containers or local processes), in Jepsen's "db"
+// spirit. The nemesis and clients are written against these interfaces only.
+
+export interface ClusterSpec {
+  /** Unique per run; used for container names, labels and temp dirs. */
+  runId: string;
+  /** Node ids, 1..n. */
+  nodeIds: number[];
+  /** Plugin name ("kv", "counter", "queue") or a path to a third-party plugin module. */
+  plugin: string;
+  /** Unsafe behaviours to switch on in every node (e.g. "stale-reads"), for checker self-tests. */
+  unsafe: string[];
+  /** Host directory for this run's node logs (one `node-<id>.log` each, JSON lines). */
+  logDir: string;
+}
+
+export interface NodeEndpoint {
+  id: number;
+  /** host:port at which the harness (on the host) reaches the node's client port. */
+  clientAddress: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Packet-level faults between nodes. Directions matter: block(a, b) drops what a sends to b. */
+export interface NetworkControl {
+  /** Drops traffic sent from `from` to `to` (one way). */
+  block(from: number, to: number, signal?: AbortSignal): Promise<void>;
+  /** Removes every block, loss and delay rule. */
+  heal(signal?: AbortSignal): Promise<void>;
+  /** Drops each packet a node receives from peers with the given probability (0..1). */
+  loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void>;
+  /** Adds latency to traffic between peers; throws FaultUnsupportedError where the host cannot. */
+  latency(nodeIds: number[], delayMs: number, jitterMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+export class FaultUnsupportedError extends Error {
+  readonly code = "FAULT_UNSUPPORTED";
+  constructor(message: string) {
+    super(message);
+    this.name = "FaultUnsupportedError";
+  }
+}
+
+export interface Cluster {
+  readonly runtime: "docker" | "local";
+  readonly nodes: readonly NodeEndpoint[];
+  readonly network: NetworkControl;
+  /** Starts a node that is stopped or was killed (keeps its data directory). */
+  start(id: number, signal?: AbortSignal): Promise<void>;
+  /** Graceful stop (SIGTERM, then SIGKILL after a grace period). */
+  stop(id: number, signal?: AbortSignal): Promise<void>;
+  /** kill -9: the process dies at once; unsynced writes are lost. */
+  kill(id: number, signal?: AbortSignal): Promise<void>;
+  /** SIGSTOP / SIGCONT. */
+  pause(id: number, signal?: AbortSignal): Promise<void>;
+  resume(id: number, signal?: AbortSignal): Promise<void>;
+  /** Runs a command on the node (inside its container, or on the host for local). */
+  exec(id: number, argv: string[], signal?: AbortSignal): Promise<ExecResult>;
+  /** Host path of the node's JSON-lines log. */
+  logPath(id: number): string;
+  /** Stops every node and removes containers, networks, proxies and temp data. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: "docker" | "local";
+  /** Whether this runtime can run here (e.g. a Docker daemon answers). */
+  available(signal?: AbortSignal): Promise<boolean>;
+  createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;
+}
