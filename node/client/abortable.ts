@@ -1,0 +1,38 @@
+// Small helpers so that every wait in the client honours an AbortSignal and a time limit.
+import { AbortedError } from "./errors.js";
+
+/** Resolves after `delayMs`, or rejects with AbortedError when `signal` fires first. */
+export function sleep(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(new AbortedError("sleep", false));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError("sleep", false));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, delayMs));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Parses "host:port" or "[v6]:port"; throws RangeError naming the address at fault. */
+export function parseHostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  if (colon <= 0) {
+    throw new RangeError(`address "${address}" is not host:port`);
+  }
+  let host = address.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) {
+    host = host.slice(1, -1);
+  }
+  const port = Number(address.slice(colon + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new RangeError(`address "${address}" has no valid port`);
+  }
+  return { host, port };
+}
