@@ -1,0 +1,110 @@
+import { describe, expect, test } from "vitest";
+import { HistoryError } from "./history-error.js";
+import { parseHistory } from "./parse.js";
+
+const lines = (...events: object[]): string => events.map((event) => JSON.stringify(event)).join("\n") + "\n";
+const invoke = (index: number, process: number, f = "get", value: unknown = null): object => ({
+  index,
+  time: index * 10,
+  process,
+  type: "invoke",
+  f,
+  key: "k",
+  value,
+});
+const complete = (index: number, process: number, type: string, f = "get", value: unknown = null): object => ({
+  index,
+  time: index * 10,
+  process,
+  type,
+  f,
+  key: "k",
+  value,
+});
+
+function parseError(text: string): HistoryError {
+  try {
+    parseHistory(text, "h.jsonl");
+  } catch (error) {
+    if (error instanceof HistoryError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error("expected a HistoryError");
+}
+
+describe("parseHistory", () => {
+  test("keeps client and nemesis events in file order with their line numbers", () => {
+    const text =
+      lines(invoke(0, 1), { index: 1, time: 10, process: "nemesis", type: "info", f: "partition", value: ["n1"] }) +
+      "\n" +
+      lines(complete(2, 1, "ok", "get", "v"));
+    const history = parseHistory(text, "h.jsonl");
+    expect(history.events.map((event) => [event.process, event.type])).toEqual([
+      [1, "invoke"],
+      ["nemesis", "info"],
+      [1, "ok"],
+    ]);
+    expect(history.lines).toEqual([1, 2, 4]);
+  });
+
+  test("bad JSON names the file and line", () => {
+    const error = parseError(lines(invoke(0, 1)) + "{not json\n");
+    expect(error.code).toBe("RAFTLAB_HISTORY_BAD_JSON");
+    expect(error.line).toBe(2);
+    expect(error.message).toMatch(/^h\.jsonl:2: not valid JSON/);
+  });
+
+  test.each([
+    ["process", { ...invoke(0, 1), process: "p1" }],
+    ["type", { ...invoke(0, 1), type: "done" }],
+    ["time", { ...invoke(0, 1), time: -1 }],
+    ["time", { ...invoke(0, 1), time: undefined }],
+    ["index", { ...invoke(0, 1), index: 1.5 }],
+    ["f", { ...invoke(0, 1), f: 3 }],
+    ["key", { ...invoke(0, 1), key: 7 }],
+    ["value", { ...invoke(0, 1), value: undefined }],
+  ])("a missing or mistyped %s is named", (field, event) => {
+    const error = parseError(lines(event));
+    expect(error.code).toBe("RAFTLAB_HISTORY_BAD_FIELD");
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(`h.jsonl:1: field "${field}"`);
+  });
+
+  test("time must not decrease", () => {
+    const error = parseError(lines(invoke(5, 1), invoke(3, 2)));
+    expect(error.code).toBe("RAFTLAB_HISTORY_TIME_DECREASING");
+    expect(error.line).toBe(2);
+  });
+
+  test("a completion needs an open call by its process", () => {
+    const error = parseError(lines(invoke(0, 1), complete(1, 2, "ok")));
+    expect(error.code).toBe("RAFTLAB_HISTORY_UNMATCHED_COMPLETION");
+    expect(error.line).toBe(2);
+    expect(error.field).toBe("process");
+  });
+
+  test("a completion must name the invoked operation", () => {
+    const error = parseError(lines(invoke(0, 1, "get"), complete(1, 1, "ok", "put")));
+    expect(error.field).toBe("f");
+  });
+
+  test("a process may not invoke while its call is open", () => {
+    const error = parseError(lines(invoke(0, 1), invoke(1, 1)));
+    expect(error.code).toBe("RAFTLAB_HISTORY_OVERLAPPING_INVOKE");
+    expect(error.line).toBe(2);
+  });
+
+  test("a process may not invoke after its info unless allowed", () => {
+    const text = lines(invoke(0, 1), complete(1, 1, "info"), invoke(2, 1), complete(3, 1, "ok", "get", "v"));
+    const error = parseError(text);
+    expect(error.code).toBe("RAFTLAB_HISTORY_INVOKE_AFTER_INFO");
+    expect(error.line).toBe(3);
+    expect(parseHistory(text, "h.jsonl", { allowInvokeAfterInfo: true }).invokesAfterInfo).toBe(1);
+  });
+
+  test("a call left open at the end is accepted (the checker treats it as info)", () => {
+    expect(parseHistory(lines(invoke(0, 1)), "h.jsonl").events).toHaveLength(1);
+  });
+});
