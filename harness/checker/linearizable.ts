@@ -1,0 +1,175 @@
+// Linearizability checking of a whole history: split it into independent partitions with the
+// model's partitionKey (P-compositionality: a history is linearizable iff every partition is),
+// search each with PartitionSearch, and explain the verdict.
+//
+// Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
+// cannot starve the others: an illegal partition is found early even when another one would
+// exhaust the deadline. The first illegal partition ends the check.
+import type { Model } from "../../plugins/api.js";
+import type { MemoUsage } from "./linearized-set.js";
+import type { HistoryOperation } from "./operations.js";
+import { PartitionSearch } from "./partition-search.js";
+
+export type Verdict = "ok" | "illegal" | "unknown";
+
+export interface CheckOptions {
+  /** Give up with verdict "unknown" after this long. Default 60 s. */
+  timeoutMs?: number;
+  /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
+  memoEntriesMax?: number;
+}
+
+export interface LinearizedStep {
+  operation: HistoryOperation;
+  /** model.describeState after the operation. */
+  stateAfter: string;
+}
+
+export interface PartitionResult {
+  /** The partition key (null when the model does not partition this history). */
+  key: string | null;
+  verdict: Verdict;
+  /** The partition's operations, in invoke order. */
+  operations: HistoryOperation[];
+  /**
+   * ok: a complete linearization. illegal or unknown: the longest linearizable prefix found.
+   * Empty for a partition never searched.
+   */
+  linearization: LinearizedStep[];
+  /** illegal/unknown: the op that could not be placed after the longest prefix. */
+  firstBadOperation: HistoryOperation | null;
+  /** model.describeState when firstBadOperation had to be placed. */
+  stateBefore: string | null;
+  /** Search iterations spent on this partition. */
+  iterations: number;
+}
+
+export interface CheckResult {
+  verdict: Verdict;
+  partitions: PartitionResult[];
+  /** Partitions with a final verdict (ok or illegal). */
+  partitionsDone: number;
+  operationCount: number;
+  elapsedMs: number;
+  /** Why the verdict is unknown. */
+  reason?: string;
+}
+
+const defaultTimeoutMs = 60_000;
+const defaultMemoEntriesMax = 20_000_000;
+const firstQuantumIterations = 20_000;
+
+export function checkOperations<S>(
+  model: Model<S>,
+  operations: readonly HistoryOperation[],
+  options: CheckOptions = {},
+): CheckResult {
+  const started = performance.now();
+  const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
+  const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
+  const groups = partitionOperations(model, operations);
+  const memoUsage: MemoUsage = { entries: 0 };
+  const searches = groups.map((group) => new PartitionSearch(model, group.operations, memoUsage));
+  let reason: string | undefined;
+  let illegalIndex = -1;
+  let quantum = firstQuantumIterations;
+  let pending = searches.map((_, index) => index);
+  rounds: while (pending.length > 0) {
+    const stillRunning: number[] = [];
+    for (const index of pending) {
+      const search = searches[index] as PartitionSearch<S>;
+      // Small slices so the deadline is honoured even inside one long partition.
+      let budget = quantum;
+      while (budget > 0 && search.status === "running") {
+        const slice = Math.min(budget, firstQuantumIterations);
+        search.advance(slice, memoEntriesMax);
+        budget -= slice;
+        if (memoUsage.entries >= memoEntriesMax && search.status === "running") {
+          reason = `the search memo reached its bound of ${memoEntriesMax} entries`;
+          break rounds;
+        }
+        if (performance.now() > deadline) {
+          if (search.status === "running") {
+            reason = `timed out after ${Math.round(performance.now() - started)} ms`;
+            break rounds;
+          }
+        }
+      }
+      if (search.status === "illegal") {
+        illegalIndex = index;
+        break rounds;
+      }
+      if (search.status === "running") {
+        stillRunning.push(index);
+      }
+    }
+    pending = stillRunning;
+    quantum *= 2;
+  }
+  const partitions = searches.map((search, index) =>
+    describePartition(model, (groups[index] as PartitionGroup).key, search),
+  );
+  const partitionsDone = searches.filter((search) => search.status !== "running").length;
+  const verdict: Verdict = illegalIndex !== -1 ? "illegal" : reason !== undefined ? "unknown" : "ok";
+  const result: CheckResult = {
+    verdict,
+    partitions,
+    partitionsDone,
+    operationCount: operations.length,
+    elapsedMs: performance.now() - started,
+  };
+  if (verdict === "unknown" && reason !== undefined) {
+    result.reason = reason;
+  }
+  return result;
+}
+
+interface PartitionGroup {
+  key: string | null;
+  operations: HistoryOperation[];
+}
+
+/**
+ * Groups operations by partition key, in order of first appearance. An operation without a key
+ * could interact with every key, so then the history stays one partition.
+ */
+export function partitionOperations<S>(model: Model<S>, operations: readonly HistoryOperation[]): PartitionGroup[] {
+  const groups = new Map<string, HistoryOperation[]>();
+  for (const operation of operations) {
+    const key = model.partitionKey(operation.input);
+    if (key === null) {
+      return operations.length === 0 ? [] : [{ key: null, operations: [...operations] }];
+    }
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = [];
+      groups.set(key, group);
+    }
+    group.push(operation);
+  }
+  return [...groups].map(([key, group]) => ({ key, operations: group }));
+}
+
+function describePartition<S>(model: Model<S>, key: string | null, search: PartitionSearch<S>): PartitionResult {
+  const operations = [...search.operations];
+  const verdict: Verdict = search.status === "running" ? "unknown" : search.status;
+  const started = search.iterations > 0;
+  const attempt = search.longestAttempt();
+  const linearization = started
+    ? attempt.order.map((local, position) => ({
+        operation: operations[local] as HistoryOperation,
+        stateAfter: model.describeState(attempt.statesAfter[position] as S),
+      }))
+    : [];
+  const blocked = attempt.blockedOperation;
+  const firstBadOperation = started && blocked !== null ? (operations[blocked] as HistoryOperation) : null;
+  return {
+    key,
+    verdict,
+    operations,
+    linearization,
+    firstBadOperation,
+    stateBefore: firstBadOperation === null ? null : model.describeState(attempt.stateBefore as S),
+    iterations: search.iterations,
+  };
+}
