@@ -1,0 +1,176 @@
+import { readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { OperationSpec } from "../../plugins/api.js";
+import { loadDefaultWorkload } from "./defaults.js";
+import { WorkloadFileError } from "./errors.js";
+import { parseWorkload, readWorkloadFile } from "./load.js";
+import { applyOverrides } from "./overrides.js";
+import { planRun } from "./plan.js";
+
+const workloadsDirectory = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "workloads");
+
+function problemsOf(text: string, file = "workloads/x.yaml"): string {
+  try {
+    parseWorkload(text, file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkloadFileError);
+    expect((error as WorkloadFileError).code).toBe("RAFTLAB_WORKLOAD_INVALID");
+    return (error as Error).message;
+  }
+  throw new Error("expected the workload to be rejected");
+}
+
+const operation = (readOnly: boolean): OperationSpec => ({ readOnly, keyed: true, argument: () => null });
+const kvOperations = { get: operation(true), put: operation(false), cas: operation(false), append: operation(false), delete: operation(false) };
+
+describe("workload schema", () => {
+  it("fills defaults for a minimal file", () => {
+    const { spec } = parseWorkload("name: tiny\n", "tiny.yaml");
+    expect(spec).toEqual({
+      name: "tiny",
+      plugin: "kv",
+      nodes: 3,
+      runtime: "auto",
+      duration: "20s",
+      clients: { concurrency: "2n", timeout: "1s", keys: 5, distribution: "uniform" },
+      nemesis: { interval: "5s", faults: [] },
+      final: { recovery: "10s" },
+      checker: { timeout: "60s" },
+      node: { unsafe: [] },
+    });
+  });
+
+  it("resolves a full file into a run plan", () => {
+    const loaded = parseWorkload(
+      [
+        "name: full",
+        "plugin: kv",
+        "nodes: 5",
+        "runtime: local",
+        "seed: 7",
+        "duration: 2m",
+        "clients:",
+        "  concurrency: 2n",
+        "  rate: 300",
+        "  timeout: 500ms",
+        "  keys: 10",
+        "  distribution: zipf",
+        "  mix: { get: 3, put: 1 }",
+        "nemesis:",
+        "  interval: 3s",
+        "  faults: [kill, loss, { latency: { delay: 50ms } }, { loss: { probability: 0.5 } }]",
+        "final: { recovery: 4s }",
+        "checker: { timeout: 30s }",
+        "node: { unsafe: [stale-reads] }",
+      ].join("\n"),
+      "full.yaml",
+    );
+    const plan = planRun(loaded, loaded.spec, kvOperations);
+    expect(plan).toEqual({
+      name: "full",
+      plugin: "kv",
+      nodes: 5,
+      runtime: "local",
+      seed: 7,
+      durationMs: 120_000,
+      clients: { concurrency: 10, rateOpsPerSecond: 300, timeoutMs: 500, keys: 10, distribution: "zipf", mix: { get: 3, put: 1 } },
+      nemesis: {
+        intervalMs: 3_000,
+        faults: [
+          { name: "kill" },
+          { name: "loss", probability: 0.2 },
+          { name: "latency", delay: "50ms", jitter: "20ms" },
+          { name: "loss", probability: 0.5 },
+        ],
+      },
+      recoveryMs: 4_000,
+      checkerTimeoutMs: 30_000,
+      unsafe: ["stale-reads"],
+    });
+  });
+
+  it("names file, line and field for an unknown fault and lists the known ones", () => {
+    const text = ["name: x", "nemesis:", "  faults:", "    - kill", "    - partiton"].join("\n");
+    expect(problemsOf(text)).toBe(
+      'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
+        "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, " +
+        "kill, kill-leader, pause, pause-leader, transfer-leader, membership",
+    );
+  });
+
+  it("lists the known values of enums", () => {
+    expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, auto');
+    expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
+      'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
+    );
+  });
+
+  it("rejects unknown fields, listing the known ones", () => {
+    expect(problemsOf("name: x\nclients:\n  timeout: 1s\n  colour: blue\n")).toBe(
+      'workloads/x.yaml:4: clients.colour: unknown field "colour"; known: concurrency, rate, timeout, keys, distribution, mix',
+    );
+    expect(problemsOf("name: x\nnemesis:\n  faults: [{ loss: { prob: 0.1 } }, { kill: { count: 2 } }]\n")).toBe(
+      [
+        'workloads/x.yaml:3: nemesis.faults[0].loss.prob: unknown field "prob"; known: probability',
+        'workloads/x.yaml:3: nemesis.faults[1].kill.count: fault "kill" takes no parameters',
+      ].join("\n"),
+    );
+  });
+
+  it("reports types, bounds, durations and missing fields, every problem in line order", () => {
+    const text = ["nodes: 12", "duration: 10 seconds", "clients:", "  concurrency: 3x", "  keys: many"].join("\n");
+    expect(problemsOf(text)).toBe(
+      [
+        "workloads/x.yaml:1: name: required field is missing (expected a string)",
+        "workloads/x.yaml:1: nodes: must be at most 9, got 12",
+        'workloads/x.yaml:2: duration: expected a duration like "500ms", "10s" or "2m", got "10 seconds"',
+        'workloads/x.yaml:4: clients.concurrency: expected an integer from 1 to 1000 or a multiple of the node count like "2n", got "3x"',
+        'workloads/x.yaml:5: clients.keys: expected a number, got "many"',
+      ].join("\n"),
+    );
+  });
+
+  it("reports YAML syntax errors and duplicate keys with their line", () => {
+    expect(problemsOf("name: x\nname: y\n")).toBe("workloads/x.yaml:2: YAML syntax: Map keys must be unique");
+    expect(problemsOf("- just\n- a list\n")).toBe("workloads/x.yaml:1: expected a map of workload fields (name, plugin, clients, ...)");
+  });
+
+  it("rejects unknown plugin names but accepts paths", () => {
+    expect(problemsOf("name: x\nplugin: kvv\n")).toBe(
+      'workloads/x.yaml:2: plugin: unknown plugin "kvv"; known: kv, counter, queue, or a path to a plugin module (e.g. ./my-plugin.js)',
+    );
+    expect(parseWorkload("name: x\nplugin: ./plugins/set.js\n", "x.yaml").spec.plugin).toBe("./plugins/set.js");
+  });
+
+  it("checks the mix against the plugin's operations", () => {
+    const loaded = parseWorkload("name: x\nclients:\n  mix:\n    get: 1\n    gett: 2\n", "workloads/x.yaml");
+    expect(() => planRun(loaded, loaded.spec, kvOperations)).toThrow(
+      'workloads/x.yaml:5: clients.mix.gett: unknown operation "gett" for plugin kv; known: get, put, cas, append, delete',
+    );
+    const zero = parseWorkload("name: x\nclients:\n  mix: { get: 0 }\n", "workloads/x.yaml");
+    expect(() => planRun(zero, zero.spec, kvOperations)).toThrow("workloads/x.yaml:3: clients.mix: the weights must not all be 0");
+  });
+
+  it("applies command-line overrides and names the bad flag", () => {
+    const { spec } = parseWorkload("name: x\n", "x.yaml");
+    expect(applyOverrides(spec, { runtime: "local", seed: "42", duration: "5s" })).toMatchObject({ runtime: "local", seed: 42, duration: "5s" });
+    expect(() => applyOverrides(spec, { seed: "-1", runtime: "vm" })).toThrow(
+      'command line: --runtime: unknown runtime "vm"; known: docker, local, auto\ncommand line: --seed: expected a non-negative integer, got "-1"',
+    );
+  });
+
+  it("names a missing file", async () => {
+    await expect(readWorkloadFile("/nonexistent/w.yaml")).rejects.toThrow(/^\/nonexistent\/w\.yaml: cannot read the workload file: ENOENT/);
+  });
+
+  it("accepts the embedded default and every file in workloads/", async () => {
+    expect(loadDefaultWorkload().spec.name).toBe("default");
+    const files = (await readdir(workloadsDirectory)).filter((file) => file.endsWith(".yaml"));
+    for (const file of files) {
+      const loaded = await readWorkloadFile(join(workloadsDirectory, file));
+      expect(loaded.spec.name).toBe(file.replace(/\.yaml$/, ""));
+    }
+  });
+});

@@ -1,0 +1,83 @@
+// Turns a validated workload (YAML form) and its plugin into the numbers a run uses: milliseconds,
+// a concrete client count, the operation mix checked against the plugin's operations, a seed.
+import { randomInt } from "node:crypto";
+import type { OperationSpec } from "../../plugins/api.js";
+import { defaultMix } from "./defaults.js";
+import { durationMs } from "./duration.js";
+import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
+import type { LoadedWorkload } from "./load.js";
+import { resolveFault, type RuntimeChoice, type ResolvedFault, type UnsafeBehaviour, type WorkloadSpec } from "./schema.js";
+
+export interface RunPlan {
+  name: string;
+  plugin: string;
+  nodes: number;
+  runtime: RuntimeChoice;
+  seed: number;
+  durationMs: number;
+  clients: {
+    concurrency: number;
+    /** Total operations per second; undefined = closed loop. */
+    rateOpsPerSecond: number | undefined;
+    timeoutMs: number;
+    keys: number;
+    distribution: "uniform" | "zipf";
+    /** Operation name → weight, every name an operation of the plugin, weights summing above 0. */
+    mix: Record<string, number>;
+  };
+  nemesis: { intervalMs: number; faults: ResolvedFault[] };
+  recoveryMs: number;
+  checkerTimeoutMs: number;
+  unsafe: UnsafeBehaviour[];
+}
+
+/** Seeds are kept below 2^31 so they print short and fit every PRNG's seeding. */
+export function randomSeed(): number {
+  return randomInt(2 ** 31 - 1);
+}
+
+/**
+ * Builds the run plan. `operations` are the loaded plugin's; a mix naming an operation the plugin
+ * lacks is reported at its line, listing the plugin's operations.
+ */
+export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, operations: Record<string, OperationSpec>): RunPlan {
+  const operationNames = Object.keys(operations);
+  const mix = spec.clients.mix ?? defaultMix(spec.plugin, operationNames);
+  const problems: WorkloadProblem[] = [];
+  for (const name of Object.keys(mix)) {
+    if (!operationNames.includes(name)) {
+      problems.push({
+        line: loaded.lineOf(["clients", "mix", name]),
+        field: `clients.mix.${name}`,
+        message: `unknown operation "${name}" for plugin ${spec.plugin}; known: ${operationNames.join(", ")}`,
+      });
+    }
+  }
+  if (problems.length === 0 && Object.values(mix).reduce((sum, weight) => sum + weight, 0) <= 0) {
+    problems.push({ line: loaded.lineOf(["clients", "mix"]), field: "clients.mix", message: "the weights must not all be 0" });
+  }
+  if (problems.length > 0) {
+    throw new WorkloadFileError(loaded.file, problems);
+  }
+  const concurrency = spec.clients.concurrency;
+  return {
+    name: spec.name,
+    plugin: spec.plugin,
+    nodes: spec.nodes,
+    runtime: spec.runtime,
+    seed: spec.seed ?? randomSeed(),
+    durationMs: durationMs(spec.duration),
+    clients: {
+      concurrency: typeof concurrency === "number" ? concurrency : Number.parseInt(concurrency, 10) * spec.nodes,
+      rateOpsPerSecond: spec.clients.rate,
+      timeoutMs: durationMs(spec.clients.timeout),
+      keys: spec.clients.keys,
+      distribution: spec.clients.distribution,
+      mix,
+    },
+    nemesis: { intervalMs: durationMs(spec.nemesis.interval), faults: spec.nemesis.faults.map(resolveFault) },
+    recoveryMs: durationMs(spec.final.recovery),
+    checkerTimeoutMs: durationMs(spec.checker.timeout),
+    unsafe: [...spec.node.unsafe],
+  };
+}

@@ -1,0 +1,193 @@
+// The workload file's schema. Objects are strict (an unknown field is an error, so a typo never
+// silently falls back to a default). The parsed value keeps the YAML's own form (durations stay
+// "10s") so a resolved workload can be written back out and run again; plan.ts turns it into numbers.
+import { z } from "zod";
+import { parseDurationMs } from "./duration.js";
+import { explainIssue } from "./issues.js";
+
+export const faultNames = [
+  "partition-halves",
+  "partition-random-halves",
+  "partition-one",
+  "partition-leader",
+  "partition-majorities-ring",
+  "partition-bridge",
+  "partition-one-way",
+  "loss",
+  "latency",
+  "kill",
+  "kill-leader",
+  "pause",
+  "pause-leader",
+  "transfer-leader",
+  "membership",
+] as const;
+export type FaultName = (typeof faultNames)[number];
+
+export const unsafeBehaviours = ["stale-reads", "ack-before-commit", "vote-without-log-check"] as const;
+export type UnsafeBehaviour = (typeof unsafeBehaviours)[number];
+
+export const runtimeChoices = ["docker", "local", "auto"] as const;
+export type RuntimeChoice = (typeof runtimeChoices)[number];
+
+/** Plugins built into raftlab; anything else must be a path to a plugin module. */
+export const builtinPluginNames = ["kv", "counter", "queue"] as const;
+
+export const keyDistributions = ["uniform", "zipf"] as const;
+
+export const nodesMax = 9;
+export const concurrencyMax = 1_000;
+
+/** True for plugin values that name a module rather than a built-in plugin. */
+export function isPluginPath(plugin: string): boolean {
+  return plugin.includes("/") || /\.(c|m)?(j|t)s$/.test(plugin);
+}
+
+/** A string checked with `check`, which returns the problem or undefined. */
+function checkedString(check: (text: string) => string | undefined): z.ZodType<string> {
+  return z.string().superRefine((text, context) => {
+    const problem = check(text);
+    if (problem !== undefined) {
+      context.addIssue({ code: "custom", message: problem, input: text });
+    }
+  });
+}
+
+const duration = checkedString((text) =>
+  parseDurationMs(text) === undefined ? `expected a duration like "500ms", "10s" or "2m", got "${text}"` : undefined,
+);
+
+const pluginName = checkedString((text) =>
+  (builtinPluginNames as readonly string[]).includes(text) || isPluginPath(text)
+    ? undefined
+    : `unknown plugin "${text}"; known: ${builtinPluginNames.join(", ")}, or a path to a plugin module (e.g. ./my-plugin.js)`,
+);
+
+/** A positive integer, or "<k>n" meaning k × nodes (the default "2n" gives two clients per node). */
+export type Concurrency = number | `${number}n`;
+const concurrency = z.custom<Concurrency>(() => true).superRefine((value, context) => {
+  const perNode = typeof value === "string" ? /^([1-9]\d*)n$/.exec(value) : null;
+  const valid =
+    (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= concurrencyMax) ||
+    (perNode !== null && Number(perNode[1]) <= concurrencyMax);
+  if (!valid) {
+    context.addIssue({
+      code: "custom",
+      message: `expected an integer from 1 to ${concurrencyMax} or a multiple of the node count like "2n", got ${JSON.stringify(value)}`,
+      input: value,
+    });
+  }
+});
+
+const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
+const latencyParameters = z.strictObject({ delay: duration.default("100ms"), jitter: duration.default("20ms") });
+/** Faults that take parameters, with their schemas; the others take none. */
+const faultParameters: Partial<Record<FaultName, z.ZodType>> = { loss: lossParameters, latency: latencyParameters };
+
+/** A fault as written: a name, or a one-key map from the name to its parameters. */
+export type FaultEntry =
+  | FaultName
+  | { loss: z.output<typeof lossParameters> }
+  | { latency: z.output<typeof latencyParameters> }
+  | { [name: string]: Record<string, never> };
+
+function unknownFault(name: string): string {
+  return `unknown fault "${name}"; known: ${faultNames.join(", ")}`;
+}
+
+/** A fault with its parameters resolved (defaults filled in). */
+export type ResolvedFault =
+  | { name: "loss"; probability: number }
+  | { name: "latency"; delay: string; jitter: string }
+  | { name: Exclude<FaultName, "loss" | "latency"> };
+
+/** Resolves a validated fault entry: "loss" becomes { name: "loss", probability: 0.2 }. */
+export function resolveFault(entry: FaultEntry): ResolvedFault {
+  const [name, parameters] = typeof entry === "string" ? [entry, {}] : (Object.entries(entry)[0] ?? []);
+  if (name === "loss") {
+    return { name, ...lossParameters.parse(parameters) };
+  }
+  if (name === "latency") {
+    return { name, ...latencyParameters.parse(parameters) };
+  }
+  if (!(faultNames as readonly string[]).includes(name ?? "")) {
+    throw new Error(`invariant: fault entry ${JSON.stringify(entry)} was validated`);
+  }
+  return { name: name as Exclude<FaultName, "loss" | "latency"> };
+}
+
+const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
+  if (typeof value === "string") {
+    if (!(faultNames as readonly string[]).includes(value)) {
+      context.addIssue({ code: "custom", message: unknownFault(value), input: value });
+    }
+    return;
+  }
+  const names = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
+  const [name] = names;
+  if (name === undefined || names.length !== 1) {
+    context.addIssue({
+      code: "custom",
+      message: `expected a fault name, or a map with one fault name and its parameters like { loss: { probability: 0.2 } }`,
+      input: value,
+    });
+    return;
+  }
+  if (!(faultNames as readonly string[]).includes(name)) {
+    context.addIssue({ code: "custom", message: unknownFault(name), input: value, path: [name] });
+    return;
+  }
+  const parameters = faultParameters[name as FaultName] ?? z.strictObject({});
+  const result = parameters.safeParse((value as Record<string, unknown>)[name] ?? {}, { reportInput: true });
+  const parameterNames = parameters instanceof z.ZodObject ? Object.keys(parameters.shape) : [];
+  for (const issue of result.error?.issues ?? []) {
+    for (const explained of explainIssue(issue, () => parameterNames)) {
+      const message =
+        issue.code === "unrecognized_keys" && parameterNames.length === 0 ? `fault "${name}" takes no parameters` : explained.message;
+      context.addIssue({ code: "custom", message, input: value, path: [name, ...explained.path] });
+    }
+  }
+});
+
+const clients = z.strictObject({
+  concurrency: concurrency.default("2n"),
+  /** Total operations per second over all clients; absent = closed loop, as fast as the cluster answers. */
+  rate: z.number().positive().max(1_000_000).optional(),
+  timeout: duration.default("1s"),
+  keys: z.int().min(1).max(1_000_000).default(5),
+  distribution: z.enum(keyDistributions).default("uniform"),
+  /** Operation name → weight. Names must be the plugin's operations (checked once it is loaded). */
+  mix: z.record(z.string(), z.number().min(0)).optional(),
+});
+
+const nemesis = z.strictObject({
+  interval: duration.default("5s"),
+  faults: z.array(fault).default([]),
+});
+
+const final = z.strictObject({
+  /** After every fault is healed, clients keep running this long before the final reads. */
+  recovery: duration.default("10s"),
+});
+
+export const workloadSchema = z.strictObject({
+  name: checkedString((text) =>
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)
+      ? undefined
+      : `expected a name of letters, digits, ".", "_" and "-" (it names the results folder), got "${text}"`,
+  ),
+  description: z.string().optional(),
+  plugin: pluginName.default("kv"),
+  nodes: z.int().min(1).max(nodesMax).default(3),
+  runtime: z.enum(runtimeChoices).default("auto"),
+  seed: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  duration: duration.default("20s"),
+  clients: clients.prefault({}),
+  nemesis: nemesis.prefault({}),
+  final: final.prefault({}),
+  checker: z.strictObject({ timeout: duration.default("60s") }).prefault({}),
+  node: z.strictObject({ unsafe: z.array(z.enum(unsafeBehaviours)).default([]) }).prefault({}),
+});
+
+/** A validated workload in its YAML form, with defaults filled in. */
+export type WorkloadSpec = z.output<typeof workloadSchema>;
