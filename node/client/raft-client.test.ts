@@ -82,7 +82,7 @@ describe("leader discovery", () => {
 
   test("ends in fail (nothing applied) when no node accepts before the deadline", async () => {
     const follower = await fakeNode(1, (request, connection) => connection.reply(notLeader(request)));
-    const raftClient = client([follower, { id: 2, address: await refusedAddress() }], { requestTimeoutMs: 300 });
+    const raftClient = client([follower, { id: 2, address: await refusedAddress() }], { requestTimeoutMs: 600 });
     const outcome = await raftClient.invoke(put, { readOnly: false });
     expect(outcome.type).toBe("fail");
     expect(outcome.type === "fail" && outcome.error.code).toBe("NO_LEADER");

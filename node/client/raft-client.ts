@@ -77,6 +77,8 @@ export class RaftClient {
   readonly #requestTimeoutMs: number;
   readonly #attemptTimeoutMs: number;
   readonly #connectTimeoutMs: number;
+  /** No retry starts with less time than this before the deadline. */
+  readonly #attemptWindowMinMs: number;
   readonly #sessions: boolean;
   readonly #logger: ClientLogger;
   /** Known nodes in a stable order (rotation order); grows when a hint names a new node. */
@@ -99,6 +101,7 @@ export class RaftClient {
     this.clientId = options.clientId ?? nanoid();
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? Math.max(1, Math.floor(options.requestTimeoutMs / 3));
+    this.#attemptWindowMinMs = Math.min(this.#attemptTimeoutMs / 2, 100);
     this.#connectTimeoutMs = options.connectTimeoutMs ?? Math.min(1000, this.#attemptTimeoutMs);
     this.#sessions = options.sessions ?? true;
     this.#logger = options.logger ?? silentLogger;
@@ -232,7 +235,8 @@ export class RaftClient {
         return finish({ code: "ABORTED", message: `${body.type} aborted by the caller` });
       }
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) {
+      // An attempt started just before the deadline would time out and could only add doubt.
+      if (remainingMs <= 0 || (misses > 0 && remainingMs < this.#attemptWindowMinMs)) {
         return finish(indeterminate === undefined ? { code: "NO_LEADER", message: `deadline passed; last error: ${lastError.message}` } : lastError);
       }
       if (misses >= this.#nodeIds.length) {
@@ -243,7 +247,7 @@ export class RaftClient {
         } catch {
           continue; // the loop head reports the abort
         }
-        if (deadline - Date.now() <= 0) {
+        if (deadline - Date.now() < this.#attemptWindowMinMs) {
           continue;
         }
       }
