@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { readHistoryFile } from "../history/parse.js";
 import { checkOperations } from "./linearizable.js";
 import { pairOperations } from "./operations.js";
-import { testKvModel } from "./test-kv-model.js";
+import { testKvPlugin } from "./test-plugins.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/checker-data");
 
@@ -38,7 +38,7 @@ describe("reference histories (MANIFEST.tsv)", () => {
     // Some converted Knossos histories reuse a process after an info read; see ParseOptions.
     const history = await readHistoryFile(join(dataDirectory, file), { allowInvokeAfterInfo: true });
     const { operations } = pairOperations(history.events);
-    const result = checkOperations(testKvModel, operations, { timeoutMs: 60_000 });
+    const result = checkOperations(testKvPlugin.model, operations, { timeoutMs: 60_000 });
     expect(result.verdict).toBe(expected);
   });
 });
