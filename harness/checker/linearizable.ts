@@ -5,10 +5,10 @@
 // Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
 // cannot starve the others: an illegal partition is found early even when another one would
 // exhaust the deadline. The first illegal partition ends the check.
-import type { Model } from "../../plugins/api.js";
+import type { Model, Plugin } from "../../plugins/api.js";
 import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
-import { PartitionSearch } from "./partition-search.js";
+import { PartitionSearch, type ReadOnlyPredicate } from "./partition-search.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
 
@@ -17,6 +17,11 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
   memoEntriesMax?: number;
+  /**
+   * Operations that never change the state whatever their outcome (a plugin's `readOnly`
+   * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
+   */
+  readOnly?: ReadOnlyPredicate;
 }
 
 export interface LinearizedStep {
@@ -69,7 +74,7 @@ export function checkOperations<S>(
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
   const memoUsage: MemoUsage = { entries: 0 };
-  const searches = groups.map((group) => new PartitionSearch(model, group.operations, memoUsage));
+  const searches = groups.map((group) => new PartitionSearch(model, group.operations, memoUsage, options.readOnly));
   let reason: string | undefined;
   let illegalIndex = -1;
   let quantum = firstQuantumIterations;
@@ -122,6 +127,11 @@ export function checkOperations<S>(
     result.reason = reason;
   }
   return result;
+}
+
+/** The read-only predicate a plugin declares through its operation specs. */
+export function readOnlyOperations(plugin: Pick<Plugin, "operations">): ReadOnlyPredicate {
+  return (input) => plugin.operations[input.f]?.readOnly === true;
 }
 
 interface PartitionGroup {

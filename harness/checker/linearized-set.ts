@@ -58,7 +58,7 @@ export class LinearizedSet {
   }
 
   /** Moves lowWord/highWord to their tightest values; amortised cheap. */
-  private tighten(): void {
+  tighten(): void {
     const words = this.words;
     while (this.lowWord < words.length && words[this.lowWord] === 0xffffffff) {
       this.lowWord += 1;
@@ -68,38 +68,15 @@ export class LinearizedSet {
     }
   }
 
-  /** A compact copy for the memo. */
-  snapshot(): CompactSet {
-    this.tighten();
-    const end = Math.max(this.lowWord, this.highWord + 1);
-    return { lowWord: this.lowWord, words: this.words.slice(this.lowWord, end) };
+  /** First word not all ones; valid after tighten(). */
+  get compactStart(): number {
+    return this.lowWord;
   }
 
-  equals(stored: CompactSet): boolean {
-    this.tighten();
-    const end = Math.max(this.lowWord, this.highWord + 1);
-    if (stored.lowWord !== this.lowWord || stored.words.length !== end - this.lowWord) {
-      return false;
-    }
-    const words = this.words;
-    const storedWords = stored.words;
-    for (let index = 0; index < storedWords.length; index += 1) {
-      if (storedWords[index] !== words[this.lowWord + index]) {
-        return false;
-      }
-    }
-    return true;
+  /** One past the last non-zero word (at least compactStart); valid after tighten(). */
+  get compactEnd(): number {
+    return Math.max(this.lowWord, this.highWord + 1);
   }
-}
-
-export interface CompactSet {
-  lowWord: number;
-  words: Uint32Array;
-}
-
-interface MemoEntry {
-  set: CompactSet;
-  stateKey: string;
 }
 
 /** Entries stored by every partition's memo; the check gives up (verdict unknown) past a bound. */
@@ -107,40 +84,127 @@ export interface MemoUsage {
   entries: number;
 }
 
-/** One partition's explored (linearized set, state) pairs, bucketed by a 52-bit hash of both. */
+/**
+ * One partition's explored (linearized set, state) pairs: an open-addressing hash table whose
+ * entries live in typed arrays, with the compact sets packed into one word pool, so that storing
+ * millions of entries allocates almost nothing per entry (allocation and GC dominated otherwise).
+ */
 export class ExploredMemo {
-  private readonly buckets = new Map<number, MemoEntry | MemoEntry[]>();
+  /** Entry number + 1 per slot, 0 when free; the capacity is a power of two. */
+  private slots = new Int32Array(1024);
+  private count = 0;
+  private entryHashLow = new Int32Array(512);
+  private entryHashHigh = new Int32Array(512);
+  private entryLowWord = new Int32Array(512);
+  private entryPoolStart = new Int32Array(512);
+  private entryPoolLength = new Int32Array(512);
+  private readonly entryStateKey: string[] = [];
+  private pool = new Uint32Array(4096);
+  private poolUsed = 0;
 
   constructor(private readonly usage: MemoUsage) {}
 
   /** Records the pair and returns true, or returns false when it was already explored. */
   addIfNew(set: LinearizedSet, stateKey: string): boolean {
     const stateHash = hashString(stateKey);
-    const low = (set.hashLow ^ stateHash) >>> 0;
-    const high = (set.hashHigh ^ Math.imul(stateHash, 0x85ebca6b)) & 0xfffff;
-    const key = high * 0x100000000 + low;
-    const existing = this.buckets.get(key);
-    if (existing === undefined) {
-      this.buckets.set(key, { set: set.snapshot(), stateKey });
-      this.usage.entries += 1;
-      return true;
-    }
-    if (Array.isArray(existing)) {
-      for (const entry of existing) {
-        if (entry.stateKey === stateKey && set.equals(entry.set)) {
-          return false;
-        }
+    const hashLow = set.hashLow ^ stateHash;
+    const hashHigh = set.hashHigh ^ Math.imul(stateHash, 0x85ebca6b);
+    set.tighten();
+    const lowWord = set.compactStart;
+    const length = set.compactEnd - lowWord;
+    const mask = this.slots.length - 1;
+    let slot = hashLow & mask;
+    for (;;) {
+      const stored = this.slots[slot] as number;
+      if (stored === 0) {
+        break;
       }
-      existing.push({ set: set.snapshot(), stateKey });
-    } else {
-      if (existing.stateKey === stateKey && set.equals(existing.set)) {
+      const entry = stored - 1;
+      if (
+        this.entryHashLow[entry] === hashLow &&
+        this.entryHashHigh[entry] === hashHigh &&
+        this.entryLowWord[entry] === lowWord &&
+        this.entryPoolLength[entry] === length &&
+        this.entryStateKey[entry] === stateKey &&
+        this.sameWords(entry, set.words, lowWord, length)
+      ) {
         return false;
       }
-      this.buckets.set(key, [existing, { set: set.snapshot(), stateKey }]);
+      slot = (slot + 1) & mask;
     }
+    this.append(hashLow, hashHigh, set.words, lowWord, length, stateKey);
+    this.slots[slot] = this.count;
     this.usage.entries += 1;
+    if (this.count * 2 > this.slots.length) {
+      this.rehash();
+    }
     return true;
   }
+
+  private sameWords(entry: number, words: Uint32Array, lowWord: number, length: number): boolean {
+    const start = this.entryPoolStart[entry] as number;
+    const pool = this.pool;
+    for (let index = 0; index < length; index += 1) {
+      if (pool[start + index] !== words[lowWord + index]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private append(
+    hashLow: number,
+    hashHigh: number,
+    words: Uint32Array,
+    lowWord: number,
+    length: number,
+    stateKey: string,
+  ): void {
+    const entry = this.count;
+    if (entry === this.entryHashLow.length) {
+      const capacity = entry * 2;
+      this.entryHashLow = grow(this.entryHashLow, capacity);
+      this.entryHashHigh = grow(this.entryHashHigh, capacity);
+      this.entryLowWord = grow(this.entryLowWord, capacity);
+      this.entryPoolStart = grow(this.entryPoolStart, capacity);
+      this.entryPoolLength = grow(this.entryPoolLength, capacity);
+    }
+    if (this.poolUsed + length > this.pool.length) {
+      const bigger = new Uint32Array(Math.max(this.pool.length * 2, this.poolUsed + length));
+      bigger.set(this.pool.subarray(0, this.poolUsed));
+      this.pool = bigger;
+    }
+    for (let index = 0; index < length; index += 1) {
+      this.pool[this.poolUsed + index] = words[lowWord + index] as number;
+    }
+    this.entryHashLow[entry] = hashLow;
+    this.entryHashHigh[entry] = hashHigh;
+    this.entryLowWord[entry] = lowWord;
+    this.entryPoolStart[entry] = this.poolUsed;
+    this.entryPoolLength[entry] = length;
+    this.entryStateKey.push(stateKey);
+    this.poolUsed += length;
+    this.count += 1;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    for (let entry = 0; entry < this.count; entry += 1) {
+      let slot = (this.entryHashLow[entry] as number) & mask;
+      while (slots[slot] !== 0) {
+        slot = (slot + 1) & mask;
+      }
+      slots[slot] = entry + 1;
+    }
+    this.slots = slots;
+  }
+}
+
+function grow(array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(capacity);
+  bigger.set(array);
+  return bigger;
 }
 
 /** FNV-1a over UTF-16 code units. */
