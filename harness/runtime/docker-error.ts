@@ -1,0 +1,27 @@
+// Operating errors of the Docker runtime. Each message names the container, network, image or
+// host file at fault so that a user can inspect it with the docker CLI.
+
+export type DockerRuntimeErrorCode =
+  /** The Docker daemon does not answer (not running, or no permission on its socket). */
+  | "RAFTLAB_DOCKER_UNAVAILABLE"
+  /** Assembling or importing the node image failed (missing host binary, ldd, tar, import). */
+  | "RAFTLAB_DOCKER_IMAGE_FAILED"
+  /** No free /24 was left in the address range reserved for raftlab networks. */
+  | "RAFTLAB_DOCKER_NO_SUBNET"
+  /** A node container exited, or its client port did not open in time. */
+  | "RAFTLAB_DOCKER_NODE_NOT_READY"
+  /** A command run inside a container (iptables, tc) failed. */
+  | "RAFTLAB_DOCKER_EXEC_FAILED"
+  /** The cluster spec cannot be mapped onto Docker objects (bad run id, node id out of range). */
+  | "RAFTLAB_DOCKER_BAD_SPEC";
+
+export class DockerRuntimeError extends Error {
+  override readonly name = "DockerRuntimeError";
+  constructor(
+    readonly code: DockerRuntimeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}

@@ -1,0 +1,46 @@
+// Waits until a TCP port accepts connections, for node readiness.
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const attemptTimeoutMs = 1_000;
+const retryIntervalMs = 100;
+
+/** One connection attempt: true when the port accepted, false on refusal, reset or timeout. */
+export function tcpAccepts(host: string, port: number, timeoutMs = attemptTimeoutMs): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const finish = (accepted: boolean): void => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
+}
+
+/**
+ * Retries until `address` ("host:port") accepts, `deadlineMs` (a Date.now() value) passes (returns
+ * false), or `signal` aborts (throws). `stillWorthWaiting` is asked between attempts; when it says
+ * no (the container exited) the wait ends with false at once.
+ */
+export async function waitForTcp(
+  address: string,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+  stillWorthWaiting: () => Promise<boolean>,
+): Promise<boolean> {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, colon);
+  const port = Number(address.slice(colon + 1));
+  for (;;) {
+    signal?.throwIfAborted();
+    if (await tcpAccepts(host, port)) {
+      return true;
+    }
+    if (Date.now() >= deadlineMs || !(await stillWorthWaiting())) {
+      return false;
+    }
+    await sleep(retryIntervalMs, undefined, { signal });
+  }
+}
