@@ -122,6 +122,12 @@ describe("message codec", () => {
     expect(codecError(() => decodeMessage(encodeMessage(misplaced), "frame 2")).field).toBe("entries[0].index");
   });
 
+  test("a forwarded proposal's entries, all at index 0, are accepted", () => {
+    const proposal = { term: 0, index: 0, type: "normal" as const, data: new Uint8Array([1]) };
+    const prop: Message = { ...heartbeat, type: "prop", entries: [proposal, proposal, { ...proposal, type: "confChange" }] };
+    expect(normalise(decodeMessage(encodeMessage(prop), "frame 1"))).toEqual(normalise(prop));
+  });
+
   test("encoding a malformed message is a programmer error, not a CodecError", () => {
     expect(() => encodeMessage({ ...heartbeat, term: -1 })).toThrow(RangeError);
     expect(() => encodeMessage({ ...heartbeat, from: 1.5 })).toThrow(RangeError);

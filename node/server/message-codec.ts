@@ -215,8 +215,9 @@ export function encodeMessage(message: Message): Buffer {
 
 /**
  * Decodes and validates one message. `label` names the input in errors, e.g. "frame 12 from node 3".
- * Besides the layout, checks the contract of messages.ts: entries are contiguous, and an "app"
- * message's entries start right after its `index`.
+ * Besides the layout, checks the contract of messages.ts: an "app" message's entries are
+ * contiguous and start right after its `index` (other types' entries, e.g. a forwarded proposal's,
+ * have no index yet).
  */
 export function decodeMessage(bytes: Uint8Array, label: string): Message {
   const r = new ByteReader(bytes, label);
@@ -240,8 +241,9 @@ export function decodeMessage(bytes: Uint8Array, label: string): Message {
   for (let i = 0; i < entryCount; i++) {
     const at = r.offset;
     const entry = readEntry(r, `entries[${i}]`);
-    const expectedIndex = i === 0 ? (type === "app" ? index + 1 : entry.index) : entries[0]!.index + i;
-    if (entry.index !== expectedIndex) {
+    // Only an app message's entries have their log positions yet: a forwarded proposal's are all 0.
+    const expectedIndex = index + 1 + i;
+    if (type === "app" && entry.index !== expectedIndex) {
       r.fail("BAD_VALUE", `entries[${i}].index`, `expected ${expectedIndex} (entries are contiguous after index ${index}), got ${entry.index}`, at + UINT_BYTES);
     }
     entries.push(entry);

@@ -1,6 +1,6 @@
 // fast-check generators for the Raft wire types, shared by the codec property tests and the
-// transport fuzz test. Messages satisfy the codec's contract (contiguous entries, app entries
-// starting at index + 1).
+// transport fuzz test. Messages satisfy the codec's contract: an app message's entries are
+// contiguous from index + 1; other types carry any entries (a forwarded proposal's are at index 0).
 import fc from "fast-check";
 import type { Entry, HardState, Message, MessageType, Snapshot } from "../../node/raft/messages.js";
 
@@ -63,7 +63,10 @@ export const message = (overrides: { from?: fc.Arbitrary<number>; to?: fc.Arbitr
       snapshot: fc.option(snapshot(), { nil: undefined }),
     })
     .chain((fields) =>
-      entriesFrom(fields.type === "app" ? fields.index + 1 : fields.index).map((entries): Message => {
+      (fields.type === "app"
+        ? entriesFrom(fields.index + 1)
+        : fc.array(fc.oneof(entryAt(0), entry()), { maxLength: 4 })
+      ).map((entries): Message => {
         const { snapshot: maybeSnapshot, ...rest } = fields;
         const built: Message = { ...rest, entries };
         if (maybeSnapshot !== undefined) {

@@ -1,0 +1,263 @@
+// Throws 10,000 fuzzed frames at a live TcpTransport listener over real sockets, one connection
+// per bad frame (the listener closes a connection at its first bad frame), each after a handshake
+// and a few valid messages. Every outcome is predicted by running the same bytes through the codecs
+// in memory; the listener's counters and deliveries must match exactly, and a well-formed peer must
+// still get through afterwards. Seed: RAFTLAB_FUZZ_SEED, else a fixed one.
+import fc from "fast-check";
+import { setMaxListeners } from "node:events";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Message } from "../../node/raft/messages.js";
+import { CodecError } from "../../node/server/binary-cursor.js";
+import { encodeFrame, FrameDecoder, FrameError } from "../../node/server/frame-codec.js";
+import { decodeMessage, encodeMessage } from "../../node/server/message-codec.js";
+import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/peer-handshake.js";
+import { RecordingLogger } from "../../node/server/structured-logger.js";
+import { TcpTransport } from "../../node/server/tcp-transport.js";
+import * as arbitrary from "./message-arbitraries.js";
+import { waitUntil } from "./wait-until.js";
+
+const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_260_129);
+const FUZZED_FRAMES = 10_000;
+const CLEAN_CONNECTIONS = 500;
+const CONCURRENT_CONNECTIONS = 32;
+const FRAME_BYTES_MAX = 1024 * 1024;
+const CLUSTER_ID = "fuzz-cluster";
+const LISTENER = 1;
+const FUZZER = 2;
+const GOOD_PEER = 3;
+
+type Counter = "badFrames" | "badMessages" | "handshakesRejected";
+const KINDS = ["randomBytes", "truncated", "bitFlip", "oversized", "garbageMessage", "mutatedMessage", "wrongSender", "garbageHandshake", "wrongMagic"] as const;
+type Kind = (typeof KINDS)[number] | "clean";
+/** What the codecs say a kind must produce; mutatedMessage may still decode (a flipped data byte). */
+const EXPECTED_COUNTER: Record<Kind, Counter | "either" | undefined> = {
+  randomBytes: "badFrames", truncated: "badFrames", bitFlip: "badFrames", oversized: "badFrames",
+  garbageMessage: "badMessages", mutatedMessage: "either", wrongSender: "badMessages",
+  garbageHandshake: "handshakesRejected", wrongMagic: "handshakesRejected", clean: undefined,
+};
+
+interface FuzzCase {
+  kind: Kind;
+  stream: Buffer;
+}
+
+const fuzzerMessage = arbitrary.message({ from: fc.constant(FUZZER), to: fc.constant(LISTENER) });
+const caseInputs = fc.record({
+  kind: fc.constantFrom(...KINDS),
+  prefix: fc.array(fuzzerMessage, { maxLength: 3 }),
+  last: fuzzerMessage,
+  bytes: fc.uint8Array({ minLength: 1, maxLength: 200 }),
+  position: fc.nat(),
+  oversize: fc.integer({ min: FRAME_BYTES_MAX + 1, max: 0xffffffff }),
+});
+
+let nextTag = 0;
+/** A unique tag in the context, so deliveries can be matched to what was sent. */
+function tagged(message: Message): Message {
+  const context = Buffer.alloc(4);
+  context.writeUInt32BE(nextTag++);
+  return { ...message, context };
+}
+const frameOf = (message: Message): Buffer => encodeFrame(encodeMessage(tagged(message)));
+const handshakeFrame = encodeFrame(encodeHandshake({ clusterId: CLUSTER_ID, fromNodeId: FUZZER, toNodeId: LISTENER }));
+
+type CaseInput = typeof caseInputs extends fc.Arbitrary<infer T> ? T : never;
+
+function buildCase(input: CaseInput, clean: boolean): FuzzCase {
+  const prefix = input.prefix.map(frameOf);
+  const withPrefix = (...rest: Buffer[]): Buffer => Buffer.concat([handshakeFrame, ...prefix, ...rest]);
+  if (clean) {
+    return { kind: "clean", stream: withPrefix(frameOf(input.last)) };
+  }
+  const kind = input.kind;
+  switch (kind) {
+    case "randomBytes":
+      return { kind, stream: withPrefix(Buffer.from(input.bytes)) };
+    case "truncated": {
+      const frame = frameOf(input.last);
+      return { kind, stream: withPrefix(frame.subarray(0, 1 + (input.position % (frame.length - 1)))) };
+    }
+    case "bitFlip": {
+      const frame = frameOf(input.last);
+      const bit = input.position % (frame.length * 8);
+      frame[bit >> 3] = frame[bit >> 3]! ^ (1 << (bit & 7));
+      return { kind, stream: withPrefix(frame) };
+    }
+    case "oversized": {
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(input.oversize, 0);
+      header.writeUInt32BE(input.position % 0x100000000, 4);
+      return { kind, stream: withPrefix(header, Buffer.from(input.bytes)) };
+    }
+    case "garbageMessage":
+      return { kind, stream: withPrefix(encodeFrame(input.bytes)) };
+    case "mutatedMessage": {
+      const payload = encodeMessage(tagged(input.last));
+      const at = input.position % payload.length;
+      payload[at] = payload[at] === input.bytes[0] ? payload[at]! ^ 0xff : input.bytes[0]!;
+      return { kind, stream: withPrefix(encodeFrame(payload)) };
+    }
+    case "wrongSender":
+      return { kind, stream: withPrefix(frameOf({ ...input.last, from: GOOD_PEER })) };
+    case "garbageHandshake":
+      return { kind, stream: Buffer.from(input.bytes) };
+    case "wrongMagic":
+      return { kind, stream: Buffer.concat([encodeFrame(input.bytes), ...prefix]) };
+  }
+}
+
+function sampleInputs(count: number, seed: number): CaseInput[] {
+  return fc.sample(caseInputs, { seed, numRuns: count });
+}
+
+interface Outcome {
+  counter: Counter | undefined;
+  /** Tags of the messages the listener must deliver. */
+  delivered: string[];
+}
+
+/** What the listener must do with `stream`, worked out with the codecs alone. */
+function predict(stream: Buffer): Outcome {
+  const delivered: string[] = [];
+  const decoder = new FrameDecoder({ frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
+  let handshaken = false;
+  try {
+    decoder.append(stream);
+    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+      if (!handshaken) {
+        const handshake = decodeHandshake(frame, "handshake");
+        if (handshake.clusterId !== CLUSTER_ID || handshake.toNodeId !== LISTENER || ![FUZZER, GOOD_PEER].includes(handshake.fromNodeId)) {
+          return { counter: "handshakesRejected", delivered };
+        }
+        handshaken = true;
+        decoder.frameBytesMax = FRAME_BYTES_MAX;
+        continue;
+      }
+      const message = decodeMessage(frame, "frame");
+      if (message.from !== FUZZER || message.to !== LISTENER) {
+        return { counter: "badMessages", delivered };
+      }
+      delivered.push(Buffer.from(message.context).toString("hex"));
+    }
+    decoder.finish();
+    return { counter: undefined, delivered };
+  } catch (error) {
+    if (error instanceof FrameError || (error instanceof CodecError && !handshaken)) {
+      return { counter: handshaken ? "badFrames" : "handshakesRejected", delivered };
+    }
+    if (error instanceof CodecError) {
+      return { counter: "badMessages", delivered };
+    }
+    throw error;
+  }
+}
+
+/** Writes the whole stream on a fresh connection, half-closes, waits for the listener to close. */
+function throwAt(port: number, stream: Buffer, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(new Error(`connection still open when giving up: ${String(signal.reason)}`));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.on("error", () => undefined); // the listener may reset us mid-write: that is the point
+    socket.on("data", () => undefined);
+    socket.once("connect", () => socket.end(stream));
+    socket.once("close", () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}
+
+describe("fuzzed frames against a live listener", () => {
+  const received: Message[] = [];
+  const logger = new RecordingLogger(2000);
+  let listener: TcpTransport;
+
+  beforeAll(async () => {
+    listener = new TcpTransport({
+      nodeId: LISTENER,
+      clusterId: CLUSTER_ID,
+      listen: "127.0.0.1:0",
+      // Node 2 is only a name the fuzzer claims; nothing listens at its address.
+      peers: new Map([[FUZZER, "127.0.0.1:9"]]),
+      onMessage: (message) => received.push(message),
+      logger,
+      frameBytesMax: FRAME_BYTES_MAX,
+      backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    await listener.start(AbortSignal.timeout(5000));
+  });
+  afterAll(async () => {
+    await listener.close();
+  });
+
+  test(`${FUZZED_FRAMES} fuzzed frames are each closed and counted; valid messages still arrive (seed ${SEED})`, async () => {
+    const inputs = sampleInputs(FUZZED_FRAMES + CLEAN_CONNECTIONS, SEED);
+    // Every 21st connection is clean, interleaved with the fuzzed ones.
+    const cases = inputs.map((input, k) => buildCase(input, k % 21 === 20));
+    expect(cases.filter((c) => c.kind !== "clean")).toHaveLength(FUZZED_FRAMES);
+
+    const expected = { badFrames: 0, badMessages: 0, handshakesRejected: 0 };
+    const expectedTags: string[] = [];
+    const mismatches: string[] = [];
+    for (const [k, fuzzCase] of cases.entries()) {
+      const outcome = predict(fuzzCase.stream);
+      const want = EXPECTED_COUNTER[fuzzCase.kind];
+      if (want !== "either" && outcome.counter !== want) {
+        mismatches.push(`case ${k} (${fuzzCase.kind}): codecs say ${outcome.counter ?? "clean"}`);
+      }
+      if (outcome.counter !== undefined) {
+        expected[outcome.counter] += 1;
+      }
+      expectedTags.push(...outcome.delivered);
+    }
+    expect(mismatches).toEqual([]);
+
+    const port = Number(listener.listenAddress.split(":")[1]);
+    const signal = AbortSignal.timeout(90_000);
+    setMaxListeners(CONCURRENT_CONNECTIONS + 8, signal); // one abort listener per open connection
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < cases.length) {
+        const fuzzCase = cases[next++]!;
+        await throwAt(port, fuzzCase.stream, signal);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_CONNECTIONS }, worker));
+    await waitUntil(() => listener.stats().inboundConnections === 0, signal, "the listener to close every connection");
+
+    const stats = listener.stats();
+    expect({ badFrames: stats.badFrames, badMessages: stats.badMessages, handshakesRejected: stats.handshakesRejected }).toEqual(expected);
+    expect(stats.messagesIn).toBe(expectedTags.length);
+    expect(received.map((m) => Buffer.from(m.context).toString("hex")).sort()).toEqual([...expectedTags].sort());
+    expect(expected.badFrames + expected.badMessages + expected.handshakesRejected).toBeGreaterThan(FUZZED_FRAMES * 0.95);
+
+    const checksumWarning = logger.find("warn", /closing a bad inbound connection/).find((r) => String(r.fields["reason"]).startsWith("BAD_CHECKSUM"));
+    expect(String(checksumWarning?.fields["reason"])).toMatch(/^BAD_CHECKSUM: frame \d+ at stream byte offset \d+: /);
+
+    // A well-formed peer still gets through.
+    const goodPeer = new TcpTransport({
+      nodeId: GOOD_PEER,
+      clusterId: CLUSTER_ID,
+      listen: "127.0.0.1:0",
+      peers: new Map([[LISTENER, listener.listenAddress]]),
+      onMessage: () => undefined,
+      logger: new RecordingLogger(100),
+    });
+    try {
+      await goodPeer.start(signal);
+      listener.addPeer(GOOD_PEER, goodPeer.listenAddress);
+      const before = received.length;
+      const sample = fc.sample(arbitrary.message({ from: fc.constant(GOOD_PEER), to: fc.constant(LISTENER) }), { seed: SEED, numRuns: 100 });
+      goodPeer.send(sample);
+      await waitUntil(() => received.length === before + 100, signal, "the good peer's 100 messages");
+      expect(received.slice(before).map((m) => m.from)).toEqual(Array(100).fill(GOOD_PEER));
+    } finally {
+      await goodPeer.close();
+    }
+  });
+});
