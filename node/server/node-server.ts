@@ -1,0 +1,320 @@
+// The node process's event loop around the pure Raft core. Inputs (ticks, peer messages, client
+// proposals and reads) go straight into the RawNode; all output is handled in ONE place, the Ready
+// cycle, which never runs twice at once: persist (snapshot file, then entries + hard state with one
+// fdatasync per Ready: every proposal since the last Ready shares it), then send messages, then
+// apply committed entries and answer clients, serve reads, advance. Inputs that arrive during the
+// fsync accumulate in the core and form the next Ready (group commit).
+import type { Plugin } from "../../plugins/api.js";
+import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
+import { createRng } from "../raft/rng.js";
+import type { ConfState, Entry, Message, Snapshot } from "../raft/messages.js";
+import { ClientApi } from "./client-api.js";
+import type { NodeConfig } from "./config.js";
+import type { FileLog } from "./file-log.js";
+import type { Logger } from "./logger.js";
+import { ReplicatedState } from "./apply.js";
+import { recoverStorage } from "./storage-recovery.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+import { TcpTransport } from "./tcp-transport.js";
+import { Ticker } from "./ticker.js";
+import { EntryApplier } from "./entry-applier.js";
+import { RequestRouter } from "./request-router.js";
+
+/** How long the housekeeping timer waits between deadline sweeps. */
+const SWEEP_INTERVAL_MS = 50;
+
+export interface NodeServerAddresses {
+  peer: string;
+  client: string;
+}
+
+export class NodeServer {
+  readonly config: NodeConfig;
+  readonly logger: Logger;
+  readonly rawNode: RawNode;
+  readonly state: ReplicatedState;
+  readonly router: RequestRouter;
+  readonly #applier: EntryApplier;
+  readonly #fileLog: FileLog;
+  readonly #snapshotStore: SnapshotStore;
+  readonly #transport: TcpTransport;
+  readonly #clientApi: ClientApi;
+  readonly #ticker: Ticker;
+  #sweepTimer: NodeJS.Timeout | undefined;
+
+  /** The last soft state seen in a Ready: who leads, and our role. */
+  softState: SoftState = { leader: 0, role: "follower" };
+  /** The current term, as of the last Ready's hard state. */
+  #term: number;
+  /** Index of the latest snapshot taken or installed. */
+  #snapshotIndex: number;
+  #loopRunning = false;
+  #loopScheduled = false;
+  #loopIdle: Promise<void> = Promise.resolve();
+  #stopping = false;
+  #resolveDone!: (code: number) => void;
+  /** Resolves with the process exit code once the node has stopped (shutdown or fatal error). */
+  readonly done = new Promise<number>((resolve) => (this.#resolveDone = resolve));
+  addresses: NodeServerAddresses | undefined;
+
+  private constructor(init: {
+    config: NodeConfig;
+    logger: Logger;
+    plugin: Plugin;
+    fileLog: FileLog;
+    snapshotStore: SnapshotStore;
+    snapshot: Snapshot | undefined;
+    rawNode: RawNode;
+  }) {
+    this.config = init.config;
+    this.logger = init.logger;
+    this.#fileLog = init.fileLog;
+    this.#snapshotStore = init.snapshotStore;
+    this.rawNode = init.rawNode;
+    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
+    this.#snapshotIndex = init.snapshot?.metadata.index ?? 0;
+    this.#term = init.rawNode.status().term;
+    this.#transport = new TcpTransport({
+      nodeId: this.config.id,
+      clusterId: this.config.clusterId,
+      listen: this.config.listen,
+      peers: new Map([...this.config.peers].filter(([id]) => id !== this.config.id)),
+      logger: this.logger.child({ component: "transport" }),
+      onMessage: (message: Message) => this.#onPeerMessage(message),
+      onUnreachable: (id: number) => this.rawNode.reportUnreachable(id),
+    });
+    this.#applier = new EntryApplier({
+      server: this,
+      transport: this.#transport,
+      initialConfState: init.snapshot?.metadata.confState ?? { voters: [] },
+    });
+    if (init.snapshot !== undefined) {
+      this.#applier.installSnapshot(init.snapshot);
+    }
+    this.router = new RequestRouter(this);
+    this.#clientApi = new ClientApi({ listen: this.config.clientListen, handler: this.router, logger: this.logger.child({ component: "client-api" }) });
+    this.#ticker = new Ticker({ intervalMs: this.config.tickMs, onTick: () => this.#onTick() });
+  }
+
+  /** Recovers storage, builds the core and opens both ports. Throws StorageError on a corrupt WAL. */
+  static async start(config: NodeConfig, plugin: Plugin, logger: Logger): Promise<NodeServer> {
+    const recovered = await recoverStorage({
+      dataDir: config.dataDir,
+      bootstrapVoters: config.join ? undefined : [...config.peers.keys()],
+      logger,
+    });
+    const rawNode = new RawNode(
+      {
+        id: config.id,
+        electionTick: config.electionTicks,
+        heartbeatTick: config.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        maxSizePerMsg: 1024 * 1024,
+        maxEntriesPerMsg: 4096,
+        maxInflightMsgs: 256,
+        maxUncommittedEntriesSize: 64 * 1024 * 1024,
+        rng: createRng((config.id * 2654435761 + Date.now()) >>> 0),
+        unsafeVoteWithoutLogCheck: config.unsafe.has("vote-without-log-check"),
+      },
+      recovered.initial,
+    );
+    const server = new NodeServer({ config, logger, plugin, rawNode, ...recovered });
+    await server.#open();
+    return server;
+  }
+
+  async #open(): Promise<void> {
+    await this.#transport.start();
+    const peer = this.#transport.listenAddress;
+    const client = await this.#clientApi.start();
+    this.addresses = { peer, client };
+    this.#ticker.start();
+    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.logger.info("node started", {
+      peerAddress: peer,
+      clientAddress: client,
+      plugin: this.state.plugin.name,
+      join: this.config.join,
+      unsafe: [...this.config.unsafe],
+      ...this.rawNode.status(),
+    });
+    this.kick();
+  }
+
+  get applied(): number {
+    return this.#applier.applied;
+  }
+
+  get confState(): ConfState {
+    return this.#applier.confState;
+  }
+
+  get isLeader(): boolean {
+    return this.softState.role === "leader";
+  }
+
+  get fileLog(): FileLog {
+    return this.#fileLog;
+  }
+
+  /** Schedules a Ready cycle after the current I/O phase, so inputs arriving together share it. */
+  kick(): void {
+    if (this.#loopScheduled || this.#loopRunning || this.#stopping) {
+      return;
+    }
+    this.#loopScheduled = true;
+    setImmediate(() => {
+      this.#loopScheduled = false;
+      this.#loopIdle = this.#runReadyLoop();
+    });
+  }
+
+  #onTick(): void {
+    this.rawNode.tick();
+    this.kick();
+  }
+
+  #onPeerMessage(message: Message): void {
+    try {
+      this.rawNode.step(message);
+    } catch (error) {
+      this.logger.warn("dropped a peer message the core refused", { type: message.type, from: message.from, error });
+      return;
+    }
+    this.kick();
+  }
+
+  #sweep(): void {
+    this.router.sweep(performance.now());
+  }
+
+  async #runReadyLoop(): Promise<void> {
+    if (this.#loopRunning) {
+      throw new Error("invariant: two Ready loops at once");
+    }
+    this.#loopRunning = true;
+    try {
+      while (!this.#stopping && this.rawNode.hasReady()) {
+        const ready = this.rawNode.ready();
+        await this.#handleReady(ready);
+        this.rawNode.advance(ready);
+        this.router.onApplied(this.applied);
+        await this.#maybeSnapshot();
+      }
+    } catch (error) {
+      this.logger.error("fatal error in the Ready loop; stopping", { error, stack: (error as Error).stack });
+      this.#fail(1);
+    } finally {
+      this.#loopRunning = false;
+    }
+  }
+
+  async #handleReady(ready: Ready): Promise<void> {
+    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
+      await this.#persistSnapshot(ready.snapshot);
+    }
+    if (ready.entries.length > 0 || ready.hardState !== undefined) {
+      const written = this.#fileLog.append(ready.entries, ready.hardState);
+      await (ready.mustSync ? Promise.all([written, this.#fileLog.sync()]) : written);
+    }
+    this.#transport.send(ready.messages);
+    this.#reportSnapshotsSent(ready.messages);
+    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
+      this.#applier.installSnapshot(ready.snapshot);
+      this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
+    }
+    this.#applier.applyEntries(ready.committedEntries);
+    // After applying: a Ready that commits our proposals and also steps us down answers them first.
+    this.#onLeadership(ready.softState, ready.hardState?.term);
+    for (const readState of ready.readStates) {
+      this.router.onReadState(readState.context, readState.index);
+    }
+  }
+
+  #onLeadership(softState: SoftState | undefined, term: number | undefined): void {
+    const previous = this.softState;
+    const termChanged = term !== undefined && term !== this.#term;
+    if (term !== undefined) {
+      this.#term = term;
+    }
+    if (softState === undefined && !termChanged) {
+      return;
+    }
+    if (softState !== undefined) {
+      this.softState = { leader: softState.leader, role: softState.role };
+    }
+    if (previous.leader !== this.softState.leader || previous.role !== this.softState.role) {
+      this.logger.info("role changed", { role: this.softState.role, leader: this.softState.leader, term: this.#term });
+    }
+    this.router.onLeadership(previous, this.softState, termChanged);
+  }
+
+  async #persistSnapshot(snapshot: Snapshot): Promise<void> {
+    await this.#snapshotStore.save(snapshot);
+    await this.#fileLog.markSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
+    await this.#fileLog.sync();
+    this.logger.info("installed a snapshot from the leader", { index: snapshot.metadata.index, term: snapshot.metadata.term });
+  }
+
+  /** The transport queues a snap message at once; the follower's reply moves its progress on. */
+  #reportSnapshotsSent(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (message.type === "snap") {
+        this.rawNode.reportSnapshot(message.to, true);
+      }
+    }
+  }
+
+  /** Every snapshotEvery applied entries: save the state, then compact the core's log and the WAL. */
+  async #maybeSnapshot(): Promise<void> {
+    const applied = this.#applier.applied;
+    if (applied - this.#snapshotIndex < this.config.snapshotEvery) {
+      return;
+    }
+    const data = this.state.snapshotData();
+    const snapshot: Snapshot = {
+      metadata: { index: applied, term: this.#applier.appliedTerm, confState: { voters: [...this.confState.voters] } },
+      data,
+    };
+    const started = performance.now();
+    await this.#snapshotStore.save(snapshot);
+    await this.#fileLog.markSnapshot({ index: applied, term: snapshot.metadata.term });
+    await this.#fileLog.sync();
+    this.rawNode.compact(applied, data);
+    await this.#fileLog.compact(applied);
+    this.#snapshotIndex = applied;
+    this.logger.info("took a snapshot and compacted the log", {
+      index: applied,
+      bytes: data.length,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  /** Graceful stop: no new requests, finish the current Ready, close the WAL. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.#stopping) {
+      return;
+    }
+    this.logger.info("shutting down", { reason });
+    this.#stopping = true;
+    this.#ticker.stop();
+    clearInterval(this.#sweepTimer);
+    this.#clientApi.stopAccepting();
+    await this.#loopIdle;
+    this.router.failAll("SHUTTING_DOWN", "the node is shutting down");
+    await this.#clientApi.close();
+    await this.#transport.close();
+    await this.#fileLog.close();
+    this.logger.info("stopped");
+    this.#resolveDone(0);
+  }
+
+  #fail(code: number): void {
+    this.#stopping = true;
+    this.#ticker.stop();
+    clearInterval(this.#sweepTimer);
+    this.#resolveDone(code);
+  }
+
+}
