@@ -7,7 +7,7 @@
 import type { Plugin } from "../../plugins/api.js";
 import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
 import { createRng } from "../raft/rng.js";
-import type { ConfState, Entry, Message, Snapshot } from "../raft/messages.js";
+import type { ConfState, Message, Snapshot } from "../raft/messages.js";
 import { ClientApi } from "./client-api.js";
 import type { NodeConfig } from "./config.js";
 import type { FileLog } from "./file-log.js";
