@@ -72,8 +72,9 @@ export class PluginError extends Error {
   constructor(
     readonly code: PluginErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "PluginError";
   }
 }

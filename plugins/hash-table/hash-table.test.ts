@@ -1,0 +1,188 @@
+import { describe, expect, it } from "vitest";
+import { PluginError, type Json, type Operation, type Outcome } from "../api.js";
+import { kvPlugin } from "./index.js";
+
+const op = (f: string, key: string | null, value: Json = null): Operation => ({ f, key, value });
+const ok = (value: Json): Outcome => ({ known: true, value });
+const unknown: Outcome = { known: false };
+
+function pluginErrorCode(action: () => unknown): string | undefined {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PluginError);
+    return (error as PluginError).code;
+  }
+  return undefined;
+}
+
+describe("kv state machine", () => {
+  it("reads an absent key as null", () => {
+    const machine = kvPlugin.createStateMachine();
+    expect(machine.apply(op("get", "x"))).toBeNull();
+  });
+
+  it("put returns null and a get then reads the value", () => {
+    const machine = kvPlugin.createStateMachine();
+    expect(machine.apply(op("put", "x", "1"))).toBeNull();
+    expect(machine.apply(op("get", "x"))).toBe("1");
+    expect(machine.apply(op("get", "y"))).toBeNull();
+  });
+
+  it("append to an absent key sets it, then concatenates", () => {
+    const machine = kvPlugin.createStateMachine();
+    expect(machine.apply(op("append", "x", "1 "))).toBeNull();
+    expect(machine.apply(op("get", "x"))).toBe("1 ");
+    expect(machine.apply(op("append", "x", "2 "))).toBeNull();
+    expect(machine.apply(op("get", "x"))).toBe("1 2 ");
+  });
+
+  it("cas with expected null swaps on an absent key only", () => {
+    const machine = kvPlugin.createStateMachine();
+    expect(machine.apply(op("cas", "x", [null, "1"]))).toBe(true);
+    expect(machine.apply(op("get", "x"))).toBe("1");
+    expect(machine.apply(op("cas", "x", [null, "2"]))).toBe(false);
+    expect(machine.apply(op("get", "x"))).toBe("1");
+  });
+
+  it("cas swaps when the current value equals expected and writes nothing otherwise", () => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "x", "1"));
+    expect(machine.apply(op("cas", "x", ["0", "2"]))).toBe(false);
+    expect(machine.apply(op("get", "x"))).toBe("1");
+    expect(machine.apply(op("cas", "x", ["1", "2"]))).toBe(true);
+    expect(machine.apply(op("get", "x"))).toBe("2");
+  });
+
+  it("delete returns null and leaves the key absent (a cas expecting null then swaps)", () => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "x", "1"));
+    expect(machine.apply(op("delete", "x"))).toBeNull();
+    expect(machine.apply(op("get", "x"))).toBeNull();
+    expect(machine.apply(op("delete", "x"))).toBeNull();
+    expect(machine.apply(op("cas", "x", [null, "3"]))).toBe(true);
+  });
+
+  it("keeps the empty string apart from an absent key", () => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "x", ""));
+    expect(machine.apply(op("get", "x"))).toBe("");
+    expect(machine.apply(op("cas", "x", [null, "1"]))).toBe(false);
+  });
+
+  it("rejects bad operations with errors naming the operation and field, changing nothing", () => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "x", "1"));
+    const before = machine.snapshot();
+    const cases: [Operation, string, string][] = [
+      [op("incr", "x"), "UNKNOWN_OPERATION", 'kv: unknown operation "incr"; known: get, put, append, cas, delete'],
+      [op("put", "x", 3), "BAD_ARGUMENT", 'kv put: field "value" must be a string, got 3'],
+      [op("put", null, "1"), "BAD_ARGUMENT", 'kv put: field "key" must be a string, got null'],
+      [op("append", "x", null), "BAD_ARGUMENT", 'kv append: field "value" must be a string, got null'],
+      [op("cas", "x", ["1"]), "BAD_ARGUMENT", 'kv cas: field "value" must be [expected: string or null, new: string], got ["1"]'],
+      [op("cas", "x", [1, "2"]), "BAD_ARGUMENT", 'kv cas: field "value[0] (expected)" must be a string or null, got 1'],
+      [op("cas", "x", ["1", null]), "BAD_ARGUMENT", 'kv cas: field "value[1] (new)" must be a string, got null'],
+      [op("get", "x", "1"), "BAD_ARGUMENT", 'kv get: field "value" must be null (this operation takes no argument), got "1"'],
+    ];
+    for (const [bad, code, message] of cases) {
+      expect(() => machine.apply(bad)).toThrow(message);
+      expect(pluginErrorCode(() => machine.apply(bad))).toBe(code);
+    }
+    expect(machine.snapshot()).toEqual(before);
+  });
+
+  it("snapshots are canonical: the same contents give the same bytes whatever the write order", () => {
+    const first = kvPlugin.createStateMachine();
+    first.apply(op("put", "b", "2"));
+    first.apply(op("put", "a", "1"));
+    const second = kvPlugin.createStateMachine();
+    second.apply(op("put", "a", "1"));
+    second.apply(op("put", "c", "3"));
+    second.apply(op("put", "b", "2"));
+    second.apply(op("delete", "c"));
+    expect(new TextDecoder().decode(first.snapshot())).toBe('{"plugin":"kv","version":1,"state":[["a","1"],["b","2"]]}');
+    expect(second.snapshot()).toEqual(first.snapshot());
+  });
+
+  it("restore names what is wrong and keeps the old state", () => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "x", "1"));
+    const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+    const cases: [string, string][] = [
+      ["{", "kv snapshot: not JSON"],
+      ['{"plugin":"counter","version":1,"state":3}', 'kv snapshot: field "plugin" is "counter", expected "kv"'],
+      ['{"plugin":"kv","version":2,"state":[]}', 'kv snapshot: field "version" is 2, expected 1'],
+      ['{"plugin":"kv","version":1}', 'kv snapshot: field "state" is missing'],
+      ['{"plugin":"kv","version":1,"state":{}}', 'kv snapshot: field "state" must be an array'],
+      ['{"plugin":"kv","version":1,"state":[["a",1]]}', "kv snapshot: state[0] must be a [key, value] pair of strings"],
+      ['{"plugin":"kv","version":1,"state":[["a","1"],["a","2"]]}', 'kv snapshot: state[1] repeats key "a"'],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => machine.restore(encode(text))).toThrow(message);
+      expect(pluginErrorCode(() => machine.restore(encode(text)))).toBe("BAD_SNAPSHOT");
+    }
+    expect(pluginErrorCode(() => machine.restore(new Uint8Array([0xff, 0xfe])))).toBe("BAD_SNAPSHOT");
+    expect(machine.apply(op("get", "x"))).toBe("1");
+  });
+});
+
+describe("kv model", () => {
+  const { model } = kvPlugin;
+
+  it("starts absent and partitions by key", () => {
+    expect(model.init()).toBeNull();
+    expect(model.partitionKey(op("get", "k7"))).toBe("k7");
+  });
+
+  it("accepts exactly the results the state machine gives", () => {
+    expect(model.step(null, op("get", "x"), ok(null))).toBeNull();
+    expect(model.step(null, op("get", "x"), ok("1"))).toBeUndefined();
+    expect(model.step("1", op("get", "x"), ok("1"))).toBe("1");
+    expect(model.step(null, op("put", "x", "1"), ok(null))).toBe("1");
+    expect(model.step(null, op("put", "x", "1"), ok("1"))).toBeUndefined();
+    expect(model.step(null, op("append", "x", "1 "), ok(null))).toBe("1 ");
+    expect(model.step("1 ", op("append", "x", "2 "), ok(null))).toBe("1 2 ");
+    expect(model.step(null, op("cas", "x", [null, "1"]), ok(true))).toBe("1");
+    expect(model.step(null, op("cas", "x", [null, "1"]), ok(false))).toBeUndefined();
+    expect(model.step("0", op("cas", "x", ["1", "2"]), ok(false))).toBe("0");
+    expect(model.step("0", op("cas", "x", ["1", "2"]), ok(true))).toBeUndefined();
+    expect(model.step("1", op("delete", "x"), ok(null))).toBeNull();
+  });
+
+  it("with an unknown outcome returns the state the operation would leave", () => {
+    expect(model.step("0", op("cas", "x", ["0", "2"]), unknown)).toBe("2");
+    expect(model.step("0", op("cas", "x", ["1", "2"]), unknown)).toBe("0");
+    expect(model.step(null, op("append", "x", "1 "), unknown)).toBe("1 ");
+    expect(model.step("1", op("delete", "x"), unknown)).toBeNull();
+  });
+
+  it("treats a malformed operation as one that never took effect", () => {
+    expect(model.step("1", op("put", "x", 3), unknown)).toBe("1");
+    expect(model.step("1", op("put", "x", 3), ok(null))).toBeUndefined();
+    expect(model.step("1", op("incr", "x"), unknown)).toBe("1");
+  });
+
+  it("gives the absent key and the empty string different state keys", () => {
+    expect(model.stateKey(null)).not.toBe(model.stateKey(""));
+    expect(model.stateKey("a")).toBe(model.stateKey("a"));
+  });
+
+  it("describes operations and states on one line", () => {
+    expect(model.describeOperation(op("cas", "x", ["1", "2"]), ok(true))).toBe('cas "x" ["1","2"] -> true');
+    expect(model.describeOperation(op("get", "x"), unknown)).toBe('get "x" -> ?');
+    expect(model.describeState(null)).toBe("absent");
+    expect(model.describeState("1 2 ")).toBe('"1 2 "');
+  });
+});
+
+describe("kv operation arguments", () => {
+  it("writes unique values, space-terminated append tokens, and cas guesses from a recent window", () => {
+    const context = (unique: number, random: number) => ({ key: "k", unique, random: () => random });
+    expect(kvPlugin.operations["put"]?.argument(context(12, 0.5))).toBe("12");
+    expect(kvPlugin.operations["append"]?.argument(context(12, 0.5))).toBe("12 ");
+    expect(kvPlugin.operations["cas"]?.argument(context(12, 0.05))).toEqual([null, "12"]);
+    expect(kvPlugin.operations["cas"]?.argument(context(12, 0.5))).toEqual(["3", "12"]);
+    expect(kvPlugin.operations["get"]?.readOnly).toBe(true);
+    expect(Object.entries(kvPlugin.operations).filter(([, spec]) => spec.readOnly).map(([f]) => f)).toEqual(["get"]);
+  });
+});
