@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { encodeFrame, FrameDecoder, FrameError, FRAME_HEADER_BYTES } from "./frame-codec.js";
+import { encodeFrame, FrameDecoder, FrameError, FRAME_HEADER_BYTES, sealFrame } from "./frame-codec.js";
 
 /** Splits `bytes` at the given cut points (taken modulo its length). */
 function split(bytes: Uint8Array, cuts: number[]): Buffer[] {
@@ -67,6 +67,15 @@ describe("frame codec", () => {
     decoded.push(...decoder.push(frame.subarray(frame.length - 1)));
     expect(decoded).toHaveLength(1);
     expect(Buffer.compare(Buffer.from(decoded[0]!), payload)).toBe(0);
+  });
+
+  test("sealFrame frames a payload in place, byte for byte like encodeFrame", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (payload) => {
+        const reserved = Buffer.concat([Buffer.alloc(FRAME_HEADER_BYTES), payload]);
+        expect(sealFrame(reserved)).toEqual(encodeFrame(payload));
+      }),
+    );
   });
 
   test("an empty payload is a valid frame", () => {

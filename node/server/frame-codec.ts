@@ -42,6 +42,19 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
+/**
+ * Turns `buffer` into a frame in place: its first FRAME_HEADER_BYTES were reserved by the encoder
+ * (see encodeMessage's headerBytes) and the payload follows. Saves encodeFrame's copy.
+ */
+export function sealFrame(buffer: Buffer): Buffer {
+  if (buffer.length < FRAME_HEADER_BYTES) {
+    throw new RangeError(`sealFrame: ${buffer.length} bytes cannot hold a frame header`);
+  }
+  buffer.writeUInt32BE(buffer.length - FRAME_HEADER_BYTES, 0);
+  buffer.writeUInt32BE(crc32c(buffer, FRAME_HEADER_BYTES), 4);
+  return buffer;
+}
+
 export interface FrameDecoderOptions {
   /** Largest accepted payload; a longer announced length is an error before any of it is buffered. */
   frameBytesMax?: number;

@@ -177,7 +177,11 @@ export function readSnapshotMetadata(r: ByteReader, field: string): SnapshotMeta
 
 // ---- Message ----
 
-export function encodeMessage(message: Message): Buffer {
+/**
+ * The message's encoding. With `headerBytes`, that many bytes are left free at the start (e.g. for
+ * frame-codec's sealFrame), so framing needs no second buffer.
+ */
+export function encodeMessage(message: Message, headerBytes = 0): Buffer {
   assertNodeId(message.from);
   assertNodeId(message.to);
   let length = MESSAGE_FIXED_BYTES + message.context.length;
@@ -188,7 +192,7 @@ export function encodeMessage(message: Message): Buffer {
   if (snapshot !== undefined) {
     length += snapshotMetadataEncodedBytes(snapshot.metadata) + U32_BYTES + snapshot.data.length;
   }
-  const w = ByteWriter.allocate(length);
+  const w = new ByteWriter(Buffer.allocUnsafe(headerBytes + length), headerBytes);
   w.u8(MESSAGE_CODEC_VERSION);
   w.u8(code(MESSAGE_TYPE_CODES, message.type, "message type"));
   w.u32(message.from);

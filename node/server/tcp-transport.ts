@@ -6,7 +6,7 @@ import net from "node:net";
 import type { Message, NodeId } from "../raft/messages.js";
 import type { BackoffOptions } from "./backoff.js";
 import { CodecError } from "./binary-cursor.js";
-import { DEFAULT_FRAME_BYTES_MAX, encodeFrame, FrameDecoder, FrameError } from "./frame-codec.js";
+import { DEFAULT_FRAME_BYTES_MAX, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, FrameError, sealFrame } from "./frame-codec.js";
 import { decodeMessage, encodeMessage } from "./message-codec.js";
 import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX, parseHostPort } from "./peer-handshake.js";
 import { PeerLink, type LinkCounters } from "./peer-link.js";
@@ -146,15 +146,16 @@ export class TcpTransport {
         this.#counters.droppedUnknownPeer += 1;
         continue;
       }
-      const payload = encodeMessage(message);
-      if (payload.length > this.#frameBytesMax) {
+      const frame = sealFrame(encodeMessage(message, FRAME_HEADER_BYTES));
+      const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+      if (payloadBytes > this.#frameBytesMax) {
         this.#counters.droppedTooLarge += 1;
         this.#options.logger.error("transport: message larger than frameBytesMax dropped", {
-          peer: message.to, type: message.type, bytes: payload.length, frameBytesMax: this.#frameBytesMax,
+          peer: message.to, type: message.type, bytes: payloadBytes, frameBytesMax: this.#frameBytesMax,
         });
         continue;
       }
-      link.enqueue(encodeFrame(payload));
+      link.enqueue(frame);
     }
   }
 
