@@ -2,12 +2,12 @@ import { readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { OperationSpec } from "../../plugins/api.js";
+import { kvPlugin } from "../../plugins/hash-table/index.js";
 import { loadDefaultWorkload } from "./defaults.js";
 import { WorkloadFileError } from "./errors.js";
 import { parseWorkload, readWorkloadFile } from "./load.js";
 import { applyOverrides } from "./overrides.js";
-import { planRun } from "./plan.js";
+import { loadWorkloadPlugin, planRun } from "./plan.js";
 
 const workloadsDirectory = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "workloads");
 
@@ -22,8 +22,6 @@ function problemsOf(text: string, file = "workloads/x.yaml"): string {
   throw new Error("expected the workload to be rejected");
 }
 
-const operation = (readOnly: boolean): OperationSpec => ({ readOnly, keyed: true, argument: () => null });
-const kvOperations = { get: operation(true), put: operation(false), cas: operation(false), append: operation(false), delete: operation(false) };
 
 describe("workload schema", () => {
   it("fills defaults for a minimal file", () => {
@@ -67,7 +65,7 @@ describe("workload schema", () => {
       ].join("\n"),
       "full.yaml",
     );
-    const plan = planRun(loaded, loaded.spec, kvOperations);
+    const plan = planRun(loaded, loaded.spec, kvPlugin);
     expect(plan).toEqual({
       name: "full",
       plugin: "kv",
@@ -137,20 +135,26 @@ describe("workload schema", () => {
     expect(problemsOf("- just\n- a list\n")).toBe("workloads/x.yaml:1: expected a map of workload fields (name, plugin, clients, ...)");
   });
 
-  it("rejects unknown plugin names but accepts paths", () => {
-    expect(problemsOf("name: x\nplugin: kvv\n")).toBe(
-      'workloads/x.yaml:2: plugin: unknown plugin "kvv"; known: kv, counter, queue, or a path to a plugin module (e.g. ./my-plugin.js)',
+  it("reports an unknown plugin or a missing plugin module at the plugin line", async () => {
+    const unknown = parseWorkload("name: x\nplugin: kvv\n", "workloads/x.yaml");
+    await expect(loadWorkloadPlugin(unknown, unknown.spec, "/tmp")).rejects.toThrow(
+      /^workloads\/x\.yaml:2: plugin: unknown plugin "kvv"; built-in: kv, counter, queue/,
     );
-    expect(parseWorkload("name: x\nplugin: ./plugins/set.js\n", "x.yaml").spec.plugin).toBe("./plugins/set.js");
+    const missing = parseWorkload("name: x\n\nplugin: ./no-such-plugin.js\n", "workloads/x.yaml");
+    await expect(loadWorkloadPlugin(missing, missing.spec, "/tmp")).rejects.toThrow(
+      /^workloads\/x\.yaml:3: plugin: plugin module \/tmp\/no-such-plugin\.js \(from "\.\/no-such-plugin\.js"\): not found/,
+    );
+    const counter = parseWorkload("name: x\nplugin: counter\n", "workloads/x.yaml");
+    expect((await loadWorkloadPlugin(counter, counter.spec, "/tmp")).name).toBe("counter");
   });
 
   it("checks the mix against the plugin's operations", () => {
     const loaded = parseWorkload("name: x\nclients:\n  mix:\n    get: 1\n    gett: 2\n", "workloads/x.yaml");
-    expect(() => planRun(loaded, loaded.spec, kvOperations)).toThrow(
-      'workloads/x.yaml:5: clients.mix.gett: unknown operation "gett" for plugin kv; known: get, put, cas, append, delete',
+    expect(() => planRun(loaded, loaded.spec, kvPlugin)).toThrow(
+      'workloads/x.yaml:5: clients.mix.gett: unknown operation "gett" for plugin kv; known: get, put, append, cas, delete',
     );
     const zero = parseWorkload("name: x\nclients:\n  mix: { get: 0 }\n", "workloads/x.yaml");
-    expect(() => planRun(zero, zero.spec, kvOperations)).toThrow("workloads/x.yaml:3: clients.mix: the weights must not all be 0");
+    expect(() => planRun(zero, zero.spec, kvPlugin)).toThrow("workloads/x.yaml:3: clients.mix: the weights must not all be 0");
   });
 
   it("applies command-line overrides and names the bad flag", () => {

@@ -1,7 +1,8 @@
 // Turns a validated workload (YAML form) and its plugin into the numbers a run uses: milliseconds,
 // a concrete client count, the operation mix checked against the plugin's operations, a seed.
 import { randomInt } from "node:crypto";
-import type { OperationSpec } from "../../plugins/api.js";
+import { PluginError, type Plugin } from "../../plugins/api.js";
+import { loadPlugin } from "../../plugins/registry.js";
 import { defaultMix } from "./defaults.js";
 import { durationMs } from "./duration.js";
 import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
@@ -37,12 +38,27 @@ export function randomSeed(): number {
 }
 
 /**
- * Builds the run plan. `operations` are the loaded plugin's; a mix naming an operation the plugin
- * lacks is reported at its line, listing the plugin's operations.
+ * Loads the workload's plugin (a built-in name, or a path resolved from `cwd`); a bad name or
+ * module is reported at the `plugin` field's line.
  */
-export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, operations: Record<string, OperationSpec>): RunPlan {
-  const operationNames = Object.keys(operations);
-  const mix = spec.clients.mix ?? defaultMix(spec.plugin, operationNames);
+export async function loadWorkloadPlugin(loaded: LoadedWorkload, spec: WorkloadSpec, cwd: string): Promise<Plugin> {
+  try {
+    return await loadPlugin(spec.plugin, { cwd });
+  } catch (error) {
+    if (error instanceof PluginError) {
+      throw new WorkloadFileError(loaded.file, [{ line: loaded.lineOf(["plugin"]), field: "plugin", message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Builds the run plan. A mix naming an operation the plugin lacks is reported at its line,
+ * listing the plugin's operations.
+ */
+export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick<Plugin, "name" | "operations">): RunPlan {
+  const operationNames = Object.keys(plugin.operations);
+  const mix = spec.clients.mix ?? defaultMix(plugin.name, operationNames);
   const problems: WorkloadProblem[] = [];
   for (const name of Object.keys(mix)) {
     if (!operationNames.includes(name)) {
