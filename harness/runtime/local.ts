@@ -106,7 +106,11 @@ class LocalCluster implements Cluster {
       this.#peerPorts.set(id, ports[2 * index]!);
       this.#clientPorts.set(id, ports[2 * index + 1]!);
     });
-    this.nodes = spec.nodeIds.map((id) => ({ id, clientAddress: `127.0.0.1:${this.#clientPorts.get(id)!}` }));
+    this.nodes = spec.nodeIds.map((id) => ({
+      id,
+      clientAddress: `127.0.0.1:${this.#clientPorts.get(id)!}`,
+      peerAddress: `127.0.0.1:${this.#peerPorts.get(id)!}`,
+    }));
     this.#spec = spec;
     this.#cliPath = cliPath;
     this.#options = options;

@@ -18,6 +18,11 @@ export interface NodeEndpoint {
   id: number;
   /** host:port at which the harness (on the host) reaches the node's client port. */
   clientAddress: string;
+  /**
+   * Optional: host:port of the node's real peer listener (used when re-adding it as a member).
+   * Nodes listed in each other's --peers flags dial the flags' addresses regardless.
+   */
+  peerAddress?: string;
 }
 
 export interface ExecResult {

@@ -1,0 +1,66 @@
+// The nemesis catalogue: fault names as workloads spell them (harness/workload/schema.ts
+// faultNames) mapped to fresh nemesis objects, and which runtime cannot inject which fault.
+import { durationMs } from "../workload/duration.js";
+import { faultNames, type FaultName, type ResolvedFault } from "../workload/schema.js";
+import { MembershipNemesis } from "./membership.js";
+import { LatencyNemesis, LossNemesis } from "./packet-loss.js";
+import { PARTITION_NAMES, PartitionNemesis, type PartitionName } from "./partition.js";
+import { PROCESS_FAULT_NAMES, ProcessNemesis, type ProcessFaultName } from "./process.js";
+import { NemesisError, type Nemesis } from "./nemesis.js";
+import { TransferLeaderNemesis } from "./leadership.js";
+
+/** A fault with numeric parameters. */
+export type NemesisSpec =
+  | { name: "loss"; probability: number }
+  | { name: "latency"; delayMs: number; jitterMs: number }
+  | { name: Exclude<FaultName, "loss" | "latency"> };
+
+export const NEMESIS_NAMES: readonly FaultName[] = faultNames;
+
+/** A new nemesis for one fault. Each call gives an independent object (nemeses keep heal state). */
+export function createNemesis(spec: NemesisSpec): Nemesis {
+  switch (spec.name) {
+    case "loss":
+      return new LossNemesis(spec.probability);
+    case "latency":
+      return new LatencyNemesis(spec.delayMs, spec.jitterMs);
+    case "transfer-leader":
+      return new TransferLeaderNemesis();
+    case "membership":
+      return new MembershipNemesis();
+    default:
+      if ((PARTITION_NAMES as readonly string[]).includes(spec.name)) {
+        return new PartitionNemesis(spec.name as PartitionName);
+      }
+      if ((PROCESS_FAULT_NAMES as readonly string[]).includes(spec.name)) {
+        return new ProcessNemesis(spec.name as ProcessFaultName);
+      }
+      throw new NemesisError("UNKNOWN_FAULT", spec.name, `unknown fault; known: ${NEMESIS_NAMES.join(", ")}`);
+  }
+}
+
+/** The nemesis for a fault from a workload file (durations like "100ms" become numbers). */
+export function nemesisFromFault(fault: ResolvedFault): Nemesis {
+  switch (fault.name) {
+    case "loss":
+      return createNemesis({ name: "loss", probability: fault.probability });
+    case "latency":
+      return createNemesis({ name: "latency", delayMs: durationMs(fault.delay), jitterMs: durationMs(fault.jitter) });
+    default:
+      return createNemesis({ name: fault.name });
+  }
+}
+
+/**
+ * Faults a runtime cannot inject, so the run command can refuse a workload before it starts a
+ * cluster. Docker delays traffic with the netem qdisc, which not every kernel has (this CI host does
+ * not): pass what the host offers (e.g. from DockerNetworkControl.netemAvailable or a probe). The
+ * local runtime's proxies delay traffic in userland and support every fault.
+ */
+export function faultsUnsupportedBy(runtime: "docker" | "local", names: readonly string[], host: { netem: boolean }): string[] {
+  const unsupported = new Set<string>();
+  if (runtime === "docker" && !host.netem) {
+    unsupported.add("latency");
+  }
+  return [...new Set(names.filter((name) => unsupported.has(name)))];
+}

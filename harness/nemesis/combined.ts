@@ -1,0 +1,153 @@
+// The nemesis schedule: every interval, pick one fault from the configured list (seeded), inject it,
+// let it last, heal it. Each step is reported as a nemesis event for the history, Jepsen style:
+//   {type: "invoke", f: "<fault>", value: null}      just before the fault is injected
+//   {type: "info",   f: "<fault>", value: <record>}  once it is in place (or {error, message})
+//   {type: "invoke", f: "heal",    value: "<fault>"} just before healing
+//   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
+// The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
+import type { Json } from "../../plugins/api.js";
+import type { Cluster } from "../runtime/runtime.js";
+import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
+
+/** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
+export interface NemesisScheduleEvent {
+  type: "invoke" | "info";
+  f: string;
+  value: Json;
+}
+
+export interface NemesisScheduleOptions {
+  nemeses: readonly Nemesis[];
+  /** Quiet time before each fault. */
+  intervalMs: number;
+  /** How long each fault lasts before it is healed (default: intervalMs). */
+  faultDurationMs?: number;
+  /** Limit for each heal, which runs even after the schedule's signal fired (default 60 s). */
+  healTimeoutMs?: number;
+  onEvent(event: NemesisScheduleEvent): void;
+}
+
+export interface NemesisScheduleSummary {
+  /** Faults injected (attempted). */
+  faults: number;
+  /** Invokes or heals that threw. */
+  errors: number;
+}
+
+export class NemesisSchedule {
+  readonly #cluster: Cluster;
+  readonly #context: NemesisContext;
+  readonly #options: NemesisScheduleOptions;
+  #running = false;
+
+  constructor(cluster: Cluster, context: NemesisContext, options: NemesisScheduleOptions) {
+    if (!(options.intervalMs > 0)) {
+      throw new RangeError(`nemesis schedule: intervalMs must be positive, got ${options.intervalMs}`);
+    }
+    this.#cluster = cluster;
+    this.#context = context;
+    this.#options = options;
+  }
+
+  /**
+   * Runs until `signal` fires, then heals the active fault and resolves. With no nemeses it just
+   * waits for the signal. Never rejects for fault errors: they become info events.
+   */
+  async run(signal: AbortSignal): Promise<NemesisScheduleSummary> {
+    if (this.#running) {
+      throw new Error("invariant: a nemesis schedule runs once at a time");
+    }
+    this.#running = true;
+    const summary: NemesisScheduleSummary = { faults: 0, errors: 0 };
+    const { nemeses, intervalMs } = this.#options;
+    const faultDurationMs = this.#options.faultDurationMs ?? intervalMs;
+    try {
+      while (!signal.aborted) {
+        await pause(intervalMs, signal);
+        if (signal.aborted || nemeses.length === 0) {
+          continue;
+        }
+        const nemesis = pickOne(this.#context.rng, nemeses);
+        summary.faults += 1;
+        if (!(await this.#invoke(nemesis, signal))) {
+          summary.errors += 1;
+        }
+        await pause(faultDurationMs, signal);
+        if (!(await this.#heal(nemesis))) {
+          summary.errors += 1;
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+    return summary;
+  }
+
+  /** Heals every nemesis of the schedule (each undoes only what it did) and the whole network. */
+  async healAll(signal?: AbortSignal): Promise<void> {
+    for (const nemesis of this.#options.nemeses) {
+      await this.#heal(nemesis, signal);
+    }
+    await this.#cluster.network.heal(signal);
+  }
+
+  async #invoke(nemesis: Nemesis, signal: AbortSignal): Promise<boolean> {
+    this.#options.onEvent({ type: "invoke", f: nemesis.name, value: null });
+    try {
+      const record = await nemesis.invoke(this.#cluster, this.#context, signal);
+      this.#options.onEvent({ type: "info", f: record.f, value: record.value });
+      return true;
+    } catch (error) {
+      this.#context.log.warn("nemesis: fault could not be injected", { nemesis: nemesis.name, error: describe(error) });
+      this.#options.onEvent({ type: "info", f: nemesis.name, value: errorValue(error) });
+      return false;
+    }
+  }
+
+  async #heal(nemesis: Nemesis, signal?: AbortSignal): Promise<boolean> {
+    if (nemesis.needsHeal === false) {
+      return true;
+    }
+    // A heal must run even after the schedule was told to stop, so it gets its own limit.
+    const healSignal = AbortSignal.timeout(this.#options.healTimeoutMs ?? 60_000);
+    const limit = signal === undefined ? healSignal : AbortSignal.any([signal, healSignal]);
+    this.#options.onEvent({ type: "invoke", f: "heal", value: nemesis.name });
+    try {
+      const record = await nemesis.heal(this.#cluster, limit);
+      this.#options.onEvent({ type: "info", f: "heal", value: record?.value ?? { fault: nemesis.name, nothing: "to heal" } });
+      return true;
+    } catch (error) {
+      this.#context.log.warn("nemesis: heal failed", { nemesis: nemesis.name, error: describe(error) });
+      this.#options.onEvent({ type: "info", f: "heal", value: { fault: nemesis.name, ...errorValue(error) } });
+      return false;
+    }
+  }
+}
+
+/** Waits `ms` or until `signal` fires, whichever is first; never rejects. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function errorValue(error: unknown): { [key: string]: Json } {
+  const code = (error as { code?: unknown }).code;
+  return { error: typeof code === "string" ? code : "ERROR", message: describe(error) };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

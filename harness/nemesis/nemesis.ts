@@ -1,0 +1,122 @@
+// The nemesis contract, in Jepsen's spirit: a fault is invoked, lasts a while, then is healed. Each
+// nemesis is a small stateful object (it remembers what it did, so heal undoes exactly that) and
+// reports what it did as JSON, which the scheduler (combined.ts) writes into the history.
+import type { Json } from "../../plugins/api.js";
+import type { RaftClient } from "../../node/client/raft-client.js";
+import type { Cluster } from "../runtime/runtime.js";
+
+/** What a nemesis did, for the history: `f` names the action, `value` gives its targets and details. */
+export interface FaultRecord {
+  f: string;
+  value: Json;
+}
+
+/** Seeded uniform draws; harness/generator's SeededRng and node/raft's Rng both fit. */
+export interface NemesisRandom {
+  /** Uniform in [0, 1). */
+  next(): number;
+}
+
+export interface NemesisLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface NemesisContext {
+  rng: NemesisRandom;
+  /** The current leader, by asking every node for its status (undefined when none answers as leader). */
+  leader(signal?: AbortSignal): Promise<number | undefined>;
+  log: NemesisLogger;
+  /** For faults that go through the cluster's own API (transfer-leader, membership). */
+  client: RaftClient;
+}
+
+export interface Nemesis {
+  /** The fault's name as workloads spell it, e.g. "partition-leader". */
+  readonly name: string;
+  /** Injects the fault. Throws NemesisError (or the runtime's FaultUnsupportedError) when it cannot. */
+  invoke(cluster: Cluster, context: NemesisContext, signal?: AbortSignal): Promise<FaultRecord>;
+  /** False for faults with nothing to undo (transfer-leader): the scheduler then records no heal. */
+  readonly needsHeal?: boolean;
+  /** Undoes what the last invoke did; undefined when there is nothing to undo. Safe to call twice. */
+  heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined>;
+}
+
+export type NemesisErrorCode =
+  /** A leader-targeted fault found no leader to target. */
+  | "NO_LEADER"
+  /** The cluster is too small for the fault (e.g. a minority of one node is empty). */
+  | "CLUSTER_TOO_SMALL"
+  /** The cluster refused a membership or leadership request. */
+  | "REQUEST_FAILED"
+  /** A fault name that is not in the catalogue. */
+  | "UNKNOWN_FAULT";
+
+export class NemesisError extends Error {
+  override readonly name = "NemesisError";
+  constructor(
+    readonly code: NemesisErrorCode,
+    /** The nemesis at fault. */
+    readonly nemesis: string,
+    message: string,
+  ) {
+    super(`${code}: nemesis ${nemesis}: ${message}`);
+  }
+}
+
+/** A uniform random element of a non-empty list. */
+export function pickOne<T>(rng: NemesisRandom, items: readonly T[]): T {
+  if (items.length === 0) {
+    throw new RangeError("pickOne: empty list");
+  }
+  return items[Math.floor(rng.next() * items.length)]!;
+}
+
+/** A uniformly shuffled copy (Fisher-Yates). */
+export function shuffled<T>(rng: NemesisRandom, items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Smallest number of nodes that is a majority of n. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/** A random non-empty minority (size 1 .. n - majority), or CLUSTER_TOO_SMALL when there is none. */
+export function randomMinority(rng: NemesisRandom, nodeIds: readonly number[], nemesis: string): number[] {
+  const largest = nodeIds.length - majority(nodeIds.length);
+  if (largest < 1) {
+    throw new NemesisError("CLUSTER_TOO_SMALL", nemesis, `${nodeIds.length} node(s) have no non-empty minority`);
+  }
+  const size = 1 + Math.floor(rng.next() * largest);
+  return shuffled(rng, nodeIds).slice(0, size).sort((a, b) => a - b);
+}
+
+/** The leader, or NO_LEADER naming the nemesis. */
+export async function requireLeader(context: NemesisContext, nemesis: string, signal?: AbortSignal): Promise<number> {
+  const leader = await context.leader(signal);
+  if (leader === undefined) {
+    throw new NemesisError("NO_LEADER", nemesis, "no node answered as leader");
+  }
+  return leader;
+}
+
+/** The usual context: leader() asks every node for its status through the client. */
+export function createNemesisContext(options: { client: RaftClient; rng: NemesisRandom; log?: NemesisLogger }): NemesisContext {
+  const { client, rng } = options;
+  return {
+    rng,
+    client,
+    log: options.log ?? { info: () => undefined, warn: () => undefined },
+    leader: (signal) => client.findLeader(signal === undefined ? {} : { signal }),
+  };
+}
+
+export function nodeIdsOf(cluster: Cluster): number[] {
+  return cluster.nodes.map((node) => node.id);
+}

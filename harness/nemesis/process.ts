@@ -1,0 +1,51 @@
+// Process faults: kill -9 (restart on heal) and SIGSTOP (SIGCONT on heal), aimed at a random
+// minority or at the current leader. Only a minority is ever hit, so a quorum can stay available.
+import type { Cluster } from "../runtime/runtime.js";
+import { nodeIdsOf, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+
+export const PROCESS_FAULT_NAMES = ["kill", "kill-leader", "pause", "pause-leader"] as const;
+export type ProcessFaultName = (typeof PROCESS_FAULT_NAMES)[number];
+
+export class ProcessNemesis implements Nemesis {
+  /** Nodes hit by the last invoke and not yet healed. */
+  #targets: number[] = [];
+  readonly #action: "kill" | "pause";
+  readonly #aim: "minority" | "leader";
+
+  constructor(readonly name: ProcessFaultName) {
+    this.#action = name.startsWith("kill") ? "kill" : "pause";
+    this.#aim = name.endsWith("-leader") ? "leader" : "minority";
+  }
+
+  async invoke(cluster: Cluster, context: NemesisContext, signal?: AbortSignal): Promise<FaultRecord> {
+    const targets =
+      this.#aim === "leader" ? [await requireLeader(context, this.name, signal)] : randomMinority(context.rng, nodeIdsOf(cluster), this.name);
+    for (const node of targets) {
+      // Recorded before acting, so a failure half-way still heals what was done.
+      this.#targets.push(node);
+      if (this.#action === "kill") {
+        await cluster.kill(node, signal);
+      } else {
+        await cluster.pause(node, signal);
+      }
+    }
+    context.log.info(`nemesis: ${this.#action}`, { nemesis: this.name, nodes: targets });
+    return { f: this.name, value: { nodes: targets, action: this.#action === "kill" ? "SIGKILL" : "SIGSTOP" } };
+  }
+
+  async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
+    if (this.#targets.length === 0) {
+      return undefined;
+    }
+    const targets = [...new Set(this.#targets)].sort((a, b) => a - b);
+    for (const node of targets) {
+      if (this.#action === "kill") {
+        await cluster.start(node, signal);
+      } else {
+        await cluster.resume(node, signal);
+      }
+      this.#targets = this.#targets.filter((target) => target !== node);
+    }
+    return { f: "heal", value: { fault: this.name, nodes: targets, action: this.#action === "kill" ? "restarted" : "SIGCONT" } };
+  }
+}
