@@ -7,7 +7,7 @@
 import type { Plugin } from "../../plugins/api.js";
 import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
 import { createRng } from "../raft/rng.js";
-import type { ConfState, Message, Snapshot } from "../raft/messages.js";
+import type { ConfState, HardState, Message, Snapshot } from "../raft/messages.js";
 import { ClientApi } from "./client-api.js";
 import type { NodeConfig } from "./config.js";
 import type { FileLog } from "./file-log.js";
@@ -44,6 +44,8 @@ export class NodeServer {
 
   /** The last soft state seen in a Ready: who leads, and our role. */
   softState: SoftState = { leader: 0, role: "follower" };
+  /** A hard state whose only change was the commit index, not yet written (see #handleReady). */
+  #unwrittenHardState: HardState | undefined;
   /** The current term, as of the last Ready's hard state. */
   #term: number;
   /** Index of the latest snapshot taken or installed. */
@@ -211,14 +213,22 @@ export class NodeServer {
   }
 
   async #handleReady(ready: Ready): Promise<void> {
+    const [early, late] = this.#splitLeaderMessages(ready);
+    this.#transport.send(early);
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
       await this.#persistSnapshot(ready.snapshot);
     }
-    if (ready.entries.length > 0 || ready.hardState !== undefined) {
-      const written = this.#fileLog.append(ready.entries, ready.hardState);
+    if (ready.entries.length > 0 || ready.mustSync) {
+      const hardState = ready.hardState ?? this.#unwrittenHardState;
+      this.#unwrittenHardState = undefined;
+      const written = this.#fileLog.append(ready.entries, hardState);
       await (ready.mustSync ? Promise.all([written, this.#fileLog.sync()]) : written);
+    } else if (ready.hardState !== undefined) {
+      // Only the commit index moved: it need not be durable (a restarted node relearns it), so it
+      // rides along with the next write instead of costing one of its own.
+      this.#unwrittenHardState = ready.hardState;
     }
-    this.#transport.send(ready.messages);
+    this.#transport.send(late);
     this.#reportSnapshotsSent(ready.messages);
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
       this.#applier.installSnapshot(ready.snapshot);
@@ -230,6 +240,29 @@ export class NodeServer {
     for (const readState of ready.readStates) {
       this.router.onReadState(readState.context, readState.index);
     }
+  }
+
+  /**
+   * A leader that stays leader in the same term may send its appends, heartbeats and snapshots
+   * before its own write completes (Raft thesis §10.2.1): it counts its own unsynced entries towards
+   * commit, but Ready cycles are serial, so nothing that follows from a commit (applying, answering
+   * a client, a commit index in a message) happens before this Ready's fsync has finished. Every
+   * other message (votes above all) waits for the fsync.
+   */
+  #splitLeaderMessages(ready: Ready): [Message[], Message[]] {
+    const staysLeader =
+      this.softState.role === "leader" &&
+      (ready.softState === undefined || ready.softState.role === "leader") &&
+      (ready.hardState === undefined || ready.hardState.term === this.#term);
+    if (!staysLeader) {
+      return [[], ready.messages];
+    }
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const message of ready.messages) {
+      (message.type === "app" || message.type === "heartbeat" || message.type === "snap" ? early : late).push(message);
+    }
+    return [early, late];
   }
 
   #onLeadership(softState: SoftState | undefined, term: number | undefined): void {
@@ -303,6 +336,10 @@ export class NodeServer {
     this.#clientApi.stopAccepting();
     await this.#loopIdle;
     this.router.failAll("SHUTTING_DOWN", "the node is shutting down");
+    if (this.#unwrittenHardState !== undefined) {
+      await this.#fileLog.append([], this.#unwrittenHardState);
+      await this.#fileLog.sync();
+    }
     await this.#clientApi.close();
     await this.#transport.close();
     await this.#fileLog.close();
