@@ -105,7 +105,8 @@ export class PeerLink {
 
   #connect(): void {
     const { host, port } = parseHostPort(this.address);
-    const socket = net.connect({ host, port, noDelay: true });
+    // Keepalive: the acceptor never writes, so a silently dead peer shows only as probe failures.
+    const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 });
     this.#socket = socket;
     this.#state = "connecting";
     let failure: Error | undefined;
