@@ -6,7 +6,7 @@ import type { Json } from "../../plugins/api.js";
 import { counterPlugin } from "../../plugins/counter/index.js";
 import { kvPlugin } from "../../plugins/hash-table/index.js";
 import { queuePlugin } from "../../plugins/queue/index.js";
-import type { HistoryEvent } from "../history/event.js";
+import type { ClientEvent, HistoryEvent, NemesisEvent } from "../history/event.js";
 import { mergeValidity } from "./check-report.js";
 import { runChecks } from "./compose.js";
 import { checkCounterBounds } from "./counter-bounds.js";
@@ -152,7 +152,7 @@ describe("stats and perf", () => {
 
   it("computes latency percentiles, throughput per second and fault intervals", () => {
     const events: HistoryEvent[] = [];
-    const push = (event: Omit<HistoryEvent, "index">): void => {
+    const push = (event: Omit<ClientEvent, "index"> | Omit<NemesisEvent, "index">): void => {
       events.push({ ...event, index: events.length } as HistoryEvent);
     };
     push({ process: "nemesis", type: "invoke", f: "partition-halves", value: null, time: 0 });
