@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DockerRuntimeError } from "./docker-error.js";
+import { libraryClosure } from "./docker-elf.js";
 import { findHostBinary, RootfsBuilder, sharedLibraries } from "./docker-rootfs.js";
 import { withFileLock } from "./docker-file-lock.js";
 import { runHostCommand } from "./docker-host-command.js";
@@ -19,6 +20,8 @@ export const nodeImageRepository = "raftlab-node";
 /** Bump when the recipe below changes in a way the input hash cannot see. */
 const recipeVersion = "raftlab-node-rootfs-1";
 const appDirectory = "/app";
+/** Older raftlab-node images beyond this many are removed after a build (see pruneOldImages). */
+const imagesKept = 3;
 /** Compiled files worth shipping: code, JSON and licences (no source maps, types or docs). */
 const shippedFile = (path: string): boolean => /\.(js|cjs|mjs|json|node)$/.test(path) || /\/LICEN[CS]E[^/]*$/i.test(path);
 
@@ -94,6 +97,7 @@ async function ensureNodeImageUncached(root: string, options: EnsureNodeImageOpt
       await rm(rootfs, { recursive: true, force: true });
     }
     log(`docker: built image ${tag} in ${Date.now() - started} ms`);
+    await pruneOldImages(docker, tag, log);
     return tag;
   });
 }
@@ -162,8 +166,12 @@ interface ImagePlan {
   xtablesBinary: string;
   /** Generated files: rootfs path -> content. */
   generated: Map<string, string>;
-  /** Host trees copied under /app: dist/ and the npm packages the node command imports. */
-  appTrees: { hostDirectory: string; rootfsDirectory: string }[];
+  /**
+   * Host trees copied under /app: dist/ and the npm packages the node command imports. dist/ counts
+   * by content (tsc rewrites every file on each build, so mtimes would change every time); packages
+   * by size and mtime (npm leaves them alone between installs, and zod alone is 8 MB).
+   */
+  appTrees: { hostDirectory: string; rootfsDirectory: string; fingerprintBy: "content" | "stat" }[];
 }
 
 async function planImage(root: string, signal: AbortSignal | undefined): Promise<ImagePlan> {
@@ -181,7 +189,8 @@ async function planImage(root: string, signal: AbortSignal | undefined): Promise
   if (modules.length === 0) {
     throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `no xtables modules next to ${libxtables ?? "libxtables (not linked by iptables?)"}`);
   }
-  const moduleLibraries = await sharedLibraries({ required: [], optional: modules }, signal);
+  const libraryDirectories = [...new Set(toolLibraries.map((path) => dirname(path)))];
+  const moduleLibraries = (await libraryClosure(modules, libraryDirectories)).found;
   const hostPaths = [...new Set([...tools, ...toolLibraries, ...moduleLibraries, moduleDirectory as string])];
   for (const optionalFile of ["/etc/protocols", "/etc/services", "/usr/lib/tc"]) {
     if (existsSync(optionalFile)) {
@@ -197,11 +206,12 @@ async function planImage(root: string, signal: AbortSignal | undefined): Promise
     xtablesBinary,
     generated: generatedFiles(root),
     appTrees: [
-      { hostDirectory: distDirectory, rootfsDirectory: `${appDirectory}/dist` },
-      { hostDirectory: join(root, "bin"), rootfsDirectory: `${appDirectory}/bin` },
+      { hostDirectory: distDirectory, rootfsDirectory: `${appDirectory}/dist`, fingerprintBy: "content" },
+      { hostDirectory: join(root, "bin"), rootfsDirectory: `${appDirectory}/bin`, fingerprintBy: "content" },
       ...packages.map((name) => ({
         hostDirectory: join(root, "node_modules", name),
         rootfsDirectory: `${appDirectory}/node_modules/${name}`,
+        fingerprintBy: "stat" as const,
       })),
     ],
   };
@@ -271,8 +281,7 @@ export async function runtimePackages(root: string, compiledDirectories: readonl
 
 /**
  * A hash of every input. Host binaries count by path, size and mtime (hashing 100 MB of node on
- * every run would cost more than it saves); dist/ and packages by content, because `tsc` rewrites
- * every file on each build and mtimes alone would make a new image every time.
+ * every run would cost more than it saves); app trees as their plan entry says.
  */
 async function fingerprint(plan: ImagePlan): Promise<string> {
   const hash = createHash("sha256");
@@ -289,7 +298,12 @@ async function fingerprint(plan: ImagePlan): Promise<string> {
   for (const tree of plan.appTrees) {
     for (const file of (await filesUnder(tree.hostDirectory)).filter(shippedFile)) {
       hash.update(`app ${tree.rootfsDirectory}/${relative(tree.hostDirectory, file)}\n`);
-      hash.update(await readFile(file));
+      if (tree.fingerprintBy === "content") {
+        hash.update(await readFile(file));
+      } else {
+        const info = await stat(file);
+        hash.update(`${info.size} ${info.mtimeMs}\n`);
+      }
     }
   }
   return hash.digest("hex").slice(0, 16);
@@ -367,6 +381,27 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, signal:
   }
   if (!(await imageExists(docker, tag))) {
     throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `docker import reported success but ${tag} does not exist`);
+  }
+}
+
+/**
+ * Each dist/ change makes a new ~110 MB image; keep the newest few and remove older ones that no
+ * container uses (the daemon refuses to remove those, which is the behaviour wanted here).
+ */
+async function pruneOldImages(docker: Docker, keep: string, log: (message: string) => void): Promise<void> {
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: [nodeImageRepository] }) });
+  const old = images
+    .sort((a, b) => b.Created - a.Created)
+    .slice(imagesKept)
+    .flatMap((image) => image.RepoTags ?? [])
+    .filter((tag) => tag !== keep);
+  for (const tag of old) {
+    try {
+      await docker.getImage(tag).remove();
+      log(`docker: removed old image ${tag}`);
+    } catch {
+      // In use by a container (409) or removed meanwhile (404): leave it.
+    }
   }
 }
 

@@ -26,6 +26,13 @@ export function registerCleanup(cleanup: Cleanup): () => void {
   }
   return () => {
     cleanups.delete(cleanup);
+    if (cleanups.size === 0 && installed && !cleaning) {
+      // Nothing left to clean: give the signals back their default behaviour.
+      installed = false;
+      for (const signal of handledSignals) {
+        process.off(signal, onSignal);
+      }
+    }
   };
 }
 

@@ -9,15 +9,15 @@ import { basename, dirname, resolve } from "node:path";
 import { DockerCluster, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "./docker-error.js";
 import { ensureNodeImage, nodeImageCliPath, type BuildPolicy } from "./docker-image.js";
+import { nodeLabel, runLabel } from "./docker-labels.js";
 import { registerCleanup } from "./docker-signal-cleanup.js";
 import { freeSubnets, nodeIdMax, subnetAddresses } from "./docker-subnet.js";
 import type { Cluster, ClusterSpec, Runtime } from "./runtime.js";
 
 export { DockerCluster } from "./docker-cluster.js";
 export { DockerRuntimeError } from "./docker-error.js";
+export { nodeLabel, runLabel } from "./docker-labels.js";
 
-export const runLabel = "raftlab.run";
-export const nodeLabel = "raftlab.node";
 export const peerPort = 7000;
 export const clientPort = 7001;
 const builtinPlugins = new Set(["kv", "counter", "queue"]);
