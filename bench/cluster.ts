@@ -1,4 +1,4 @@
-// `npm run bench:cluster [-- --json] [--seconds 15] [--concurrency 1,16,64] [--nodes 3]
+// `npm run bench:cluster [-- --json] [--seconds 15] [--concurrency 1,16,64] [--nodes 3] [--data-root DIR]
 //   [--profile-dir DIR]`: a local kv cluster of real node processes on loopback, no faults.
 // Closed-loop clients (each waits for its answer before sending again) at each concurrency, first
 // all puts, then 50/50 get/put; prints ops/s and p50/p99/p999 latency per (mode, concurrency).
@@ -26,12 +26,14 @@ interface Options {
   profileDir: string | undefined;
   failover: boolean;
   modes: Mode[];
+  /** Where the nodes' data directories go (e.g. /dev/shm to take fsync out of a CPU profile). */
+  dataRoot: string;
 }
 
 type Mode = "put" | "mixed";
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seconds: 15, concurrency: [1, 16, 64], nodes: 3, profileDir: undefined, failover: true, modes: ["put", "mixed"] };
+  const options: Options = { json: false, seconds: 15, concurrency: [1, 16, 64], nodes: 3, profileDir: undefined, failover: true, modes: ["put", "mixed"], dataRoot: os.tmpdir() };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -51,12 +53,14 @@ function parseOptions(argv: string[]): Options {
       options.nodes = Number(value());
     } else if (flag === "--profile-dir") {
       options.profileDir = path.resolve(value());
+    } else if (flag === "--data-root") {
+      options.dataRoot = path.resolve(value());
     } else if (flag === "--no-failover") {
       options.failover = false;
     } else if (flag === "--modes") {
       options.modes = value().split(",") as Mode[];
     } else {
-      throw new Error(`${flag}: unknown flag (known: --json --seconds --concurrency --nodes --profile-dir --no-failover --modes)`);
+      throw new Error(`${flag}: unknown flag (known: --json --seconds --concurrency --nodes --profile-dir --data-root --no-failover --modes)`);
     }
   }
   return options;
@@ -77,11 +81,11 @@ class BenchCluster {
 
   private constructor(readonly root: string) {}
 
-  static async start(size: number, profileDir: string | undefined): Promise<BenchCluster> {
+  static async start(size: number, profileDir: string | undefined, dataRoot: string): Promise<BenchCluster> {
     if (!existsSync(CLI_PATH)) {
       throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
     }
-    const cluster = new BenchCluster(await mkdtemp(path.join(os.tmpdir(), "raftlab-bench-")));
+    const cluster = new BenchCluster(await mkdtemp(path.join(dataRoot, "raftlab-bench-")));
     const ports = await freePorts(size * 2);
     const peers = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2]}`).join(",");
     const clients = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2 + 1]}`).join(",");
@@ -209,7 +213,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
-  const cluster = await BenchCluster.start(options.nodes, options.profileDir);
+  const cluster = await BenchCluster.start(options.nodes, options.profileDir, options.dataRoot);
   try {
     for (const mode of options.modes) {
       for (const concurrency of options.concurrency) {
