@@ -196,15 +196,18 @@ function handleProposal(r: Raft, m: Message): void {
   if (r.leadTransferee !== NONE) {
     throw new ProposalDroppedError(`leader ${r.id} is transferring leadership to ${r.leadTransferee}`);
   }
-  for (let i = 0; i < m.entries.length; i++) {
-    if ((m.entries[i] as Entry).type === "confChange") {
+  // appendEntries stamps term and index into the entries: copy those of a forwarded message,
+  // which the network may deliver twice and the sender still holds.
+  const entries = m.from === NONE ? m.entries : m.entries.map((entry) => ({ ...entry }));
+  for (let i = 0; i < entries.length; i++) {
+    if ((entries[i] as Entry).type === "confChange") {
       if (r.pendingConfIndex > r.log.applied) {
         throw new ProposalDroppedError(`a membership change (up to index ${r.pendingConfIndex}) is not applied yet`);
       }
       r.pendingConfIndex = r.log.lastIndex() + i + 1;
     }
   }
-  if (!appendEntries(r, m.entries)) {
+  if (!appendEntries(r, entries)) {
     throw new ProposalDroppedError(`${r.uncommittedSize} bytes are uncommitted (limit ${r.config.maxUncommittedEntriesSize})`);
   }
 }

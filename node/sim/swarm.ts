@@ -1,0 +1,288 @@
+// Swarm testing (TigerBeetle VOPR style): every fault option is drawn from the seed, so one seed
+// names one whole run. A run has a safety phase (client load plus faults) and a liveness phase
+// (heal, restart everyone, then a new proposal must commit everywhere within a bound).
+import type { NodeId } from "../raft/messages.js";
+import { createRng, type Rng } from "../raft/rng.js";
+import { Cluster } from "./cluster.js";
+import { InvariantViolation, type Property } from "./invariants.js";
+
+export type PartitionMode = "none" | "isolate-single" | "halves" | "one-way" | "mixed";
+
+export interface SwarmOptions {
+  nodes: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  dropRate: number;
+  duplicateRate: number;
+  latencyMax: number;
+  partitionMode: PartitionMode;
+  /** Time units between two fault decisions. */
+  faultInterval: number;
+  /** Probability that a fault decision crashes a node (another one restarts one). */
+  crashRate: number;
+  crashDuringWriteRate: number;
+  diskLatencyMax: number;
+  snapshotEvery: number;
+  /** Time units between two client proposals. */
+  proposalInterval: number;
+  maxInflightMsgs: number;
+  maxEntriesPerMsg: number;
+  maxSizePerMsg: number;
+  transferRate: number;
+  readRate: number;
+  /** Bounds the leader's uncommitted backlog (commands are a few bytes each). */
+  maxUncommittedEntriesSize: number;
+}
+
+const TICK_UNITS = 10;
+const ELECTION_TICK = 10;
+/** After faults stop, a fresh proposal must commit within this many ticks (plus backlog time). */
+export const LIVENESS_TICKS_MAX = 40 * ELECTION_TICK;
+
+function pick<T>(rng: Rng, choices: readonly T[]): T {
+  return choices[rng.int(choices.length)] as T;
+}
+
+export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
+  const rng = createRng(seed ^ 0x2545f491);
+  return {
+    nodes: nodes ?? pick(rng, [3, 3, 5, 5, 7]),
+    preVote: rng.next() < 0.7,
+    checkQuorum: rng.next() < 0.7,
+    dropRate: pick(rng, [0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
+    duplicateRate: pick(rng, [0, 0, 0.01, 0.05, 0.1]),
+    latencyMax: pick(rng, [1, 3, 5, 10, 20, 40]),
+    partitionMode: pick(rng, ["none", "isolate-single", "halves", "one-way", "mixed"] as const),
+    faultInterval: pick(rng, [50, 100, 200, 400]),
+    crashRate: pick(rng, [0, 0.05, 0.1, 0.2]),
+    crashDuringWriteRate: pick(rng, [0, 0, 0.001, 0.01]),
+    diskLatencyMax: pick(rng, [0, 1, 3, 8]),
+    snapshotEvery: pick(rng, [0, 10, 50, 200]),
+    proposalInterval: pick(rng, [2, 5, 10, 30]),
+    maxInflightMsgs: pick(rng, [1, 2, 8, 64]),
+    maxEntriesPerMsg: pick(rng, [1, 4, 64]),
+    maxSizePerMsg: pick(rng, [16, 1024, 64 * 1024]),
+    transferRate: pick(rng, [0, 0, 0.02, 0.1]),
+    readRate: pick(rng, [0, 0.1, 0.5]),
+    maxUncommittedEntriesSize: pick(rng, [64, 512, 4096]),
+  };
+}
+
+export interface RunResult {
+  seed: number;
+  ok: boolean;
+  property?: Property | "crash";
+  message?: string;
+  steps: number;
+  /** Highest index committed anywhere. */
+  committed: number;
+  livenessTicks?: number;
+  lastEvents: string[];
+  /** One line per node at the end of the run. */
+  nodeStatus: string[];
+  options: SwarmOptions;
+  /** Every event's text (only with traceAll). */
+  trace?: string[];
+}
+
+export interface RunOptions {
+  seed: number;
+  nodes?: number;
+  /** Events processed in the safety phase. */
+  steps?: number;
+  traceAll?: boolean;
+}
+
+export function runSeed(run: RunOptions): RunResult {
+  const options = swarmOptions(run.seed, run.nodes);
+  const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => i + 1);
+  const cluster = new Cluster({
+    ids,
+    seed: run.seed,
+    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax },
+    raft: {
+      electionTick: ELECTION_TICK,
+      heartbeatTick: 1,
+      preVote: options.preVote,
+      checkQuorum: options.checkQuorum,
+      maxInflightMsgs: options.maxInflightMsgs,
+      maxEntriesPerMsg: options.maxEntriesPerMsg,
+      maxSizePerMsg: options.maxSizePerMsg,
+      maxUncommittedEntriesSize: options.maxUncommittedEntriesSize,
+    },
+    tickUnits: TICK_UNITS,
+    diskLatencyMax: options.diskLatencyMax,
+    snapshotEvery: options.snapshotEvery,
+    crashDuringWriteRate: options.crashDuringWriteRate,
+    traceAll: run.traceAll ?? false,
+  });
+  const result = (fields: Partial<RunResult>): RunResult => ({
+    seed: run.seed,
+    ok: true,
+    steps: cluster.steps,
+    committed: cluster.invariants.highestCommitted,
+    lastEvents: cluster.trace.last(),
+    nodeStatus: [...cluster.nodes.values()].map((node) => {
+      if (node.raw === undefined) {
+        return `n${node.id} crashed`;
+      }
+      const status = node.raw.status();
+      const progress = status.progress === undefined ? "" : ` progress ${Object.entries(status.progress).map(([id, p]) => `${id}:${p.state}/${p.match}/${p.next}`).join(" ")}`;
+      return `n${node.id} ${status.role} term=${status.term} leader=${status.leader} commit=${status.commit} applied=${status.applied} last=${status.lastIndex}${progress}`;
+    }),
+    options,
+    ...(run.traceAll === true ? { trace: cluster.trace.all } : {}),
+    ...fields,
+  });
+  try {
+    const faults = new FaultDriver(cluster, options, ids);
+    faults.start();
+    const steps = run.steps ?? 200_000;
+    while (cluster.steps < steps && cluster.step()) {
+      // safety phase: every event is checked inside the cluster
+    }
+    faults.stop();
+    const livenessTicks = checkLiveness(cluster, ids, options);
+    return result({ livenessTicks });
+  } catch (error) {
+    if (error instanceof InvariantViolation) {
+      return result({ ok: false, property: error.property, message: error.message });
+    }
+    return result({ ok: false, property: "crash", message: error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error) });
+  }
+}
+
+/**
+ * Heals everything and restarts everyone, then requires a fresh proposal to commit (a majority
+ * holds it and a leader applied it) within LIVENESS_TICKS_MAX ticks. A proposal lost to a
+ * leadership change is proposed again.
+ */
+function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmOptions): number {
+  cluster.network.heal();
+  cluster.crashDuringWriteRate = 0;
+  // Healed means no loss, no duplicates and little jitter (heavy reordering is a fault too).
+  cluster.network.options = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: Math.min(cluster.network.options.latencyMax, 5) };
+  for (const id of ids) {
+    cluster.restart(id);
+  }
+  const start = cluster.now;
+  // Entries proposed during the faults but not committed must replicate first: allow one
+  // pipeline round trip per window of them on top of the fixed bound.
+  let lastIndex = 0;
+  for (const node of cluster.nodes.values()) {
+    lastIndex = Math.max(lastIndex, node.raw?.status().lastIndex ?? 0);
+  }
+  const backlog = Math.max(0, lastIndex - cluster.invariants.highestCommitted);
+  const rounds = Math.ceil(backlog / (options.maxEntriesPerMsg * options.maxInflightMsgs));
+  const roundTicks = Math.ceil((2 * 5 + 2 * options.diskLatencyMax) / cluster.tickUnits) + 1;
+  const boundTicks = LIVENESS_TICKS_MAX + rounds * roundTicks;
+  const deadline = start + boundTicks * cluster.tickUnits;
+  const command = `liveness-${cluster.options.seed}`;
+  let proposal: { index: number; term: number; at: number } | undefined;
+  const committed = (): boolean => proposal !== undefined && cluster.invariants.committedTermAt(proposal.index) === proposal.term;
+  while (cluster.now < deadline) {
+    const leader = cluster.leader();
+    const lost = proposal !== undefined && cluster.now - proposal.at > 10 * cluster.tickUnits * 2 && !committed();
+    if ((proposal === undefined || lost) && leader !== undefined && cluster.propose(leader, command)) {
+      const status = cluster.raw(leader).status();
+      proposal = { index: status.lastIndex, term: status.term, at: cluster.now };
+    }
+    if (cluster.runUntil(committed, cluster.tickUnits)) {
+      return Math.ceil((cluster.now - start) / cluster.tickUnits);
+    }
+  }
+  throw new InvariantViolation(
+    "liveness",
+    `after healing at t=${start}, "${command}" ${proposal === undefined ? "was never accepted by a leader" : `(index ${proposal.index}, term ${proposal.term}) did not commit`} within ${boundTicks} ticks (backlog ${backlog} entries)`,
+  );
+}
+
+/** Client load and faults, as recurring actions on the cluster's clock. */
+class FaultDriver {
+  #running = false;
+  #sequence = 0;
+  readonly #rng: Rng;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly options: SwarmOptions,
+    readonly ids: readonly NodeId[],
+  ) {
+    this.#rng = createRng(cluster.options.seed ^ 0x68e31da4);
+  }
+
+  start(): void {
+    this.#running = true;
+    this.cluster.schedule(this.options.proposalInterval, 0, "client", () => this.#client());
+    this.cluster.schedule(this.options.faultInterval, 0, "fault", () => this.#fault());
+  }
+
+  stop(): void {
+    this.#running = false;
+  }
+
+  #client(): void {
+    if (!this.#running) {
+      return;
+    }
+    const rng = this.#rng;
+    const leader = this.cluster.leader();
+    const target = leader !== undefined && rng.next() < 0.8 ? leader : pick(rng, this.ids);
+    if (this.cluster.node(target).alive) {
+      if (rng.next() < this.options.readRate) {
+        this.cluster.readIndex(target);
+      } else {
+        this.cluster.propose(target, `c${++this.#sequence}`);
+      }
+      if (leader !== undefined && rng.next() < this.options.transferRate && this.cluster.node(leader).alive) {
+        this.cluster.transferLeader(leader, pick(rng, this.ids));
+      }
+    }
+    this.cluster.schedule(1 + rng.int(this.options.proposalInterval * 2), 0, "client", () => this.#client());
+  }
+
+  #fault(): void {
+    if (!this.#running) {
+      return;
+    }
+    const rng = this.#rng;
+    const cluster = this.cluster;
+    const crashed = this.ids.filter((id) => !cluster.node(id).alive);
+    const roll = rng.next();
+    if (roll < this.options.crashRate) {
+      cluster.crash(pick(rng, this.ids));
+    } else if (crashed.length > 0 && roll < this.options.crashRate * 2.5) {
+      cluster.restart(pick(rng, crashed));
+    } else if (this.options.partitionMode !== "none") {
+      this.#partition();
+    }
+    cluster.schedule(1 + rng.int(this.options.faultInterval * 2), 0, "fault", () => this.#fault());
+  }
+
+  #partition(): void {
+    const rng = this.#rng;
+    const network = this.cluster.network;
+    network.heal();
+    if (rng.next() < 0.3) {
+      return; // stay healed for a while
+    }
+    const mode = this.options.partitionMode === "mixed" ? pick(rng, ["isolate-single", "halves", "one-way"] as const) : this.options.partitionMode;
+    const shuffled = [...this.ids];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j] as NodeId, shuffled[i] as NodeId];
+    }
+    if (mode === "isolate-single") {
+      network.isolate(shuffled[0] as NodeId, this.ids);
+    } else if (mode === "halves") {
+      const cut = 1 + rng.int(shuffled.length - 1);
+      network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+    } else {
+      const cuts = 1 + rng.int(this.ids.length);
+      for (let i = 0; i < cuts; i++) {
+        network.cutOneWay(pick(rng, this.ids), pick(rng, this.ids));
+      }
+    }
+    this.cluster.trace.record(this.cluster.now, "partition", 0, undefined, network.describeGrudge());
+  }
+}
