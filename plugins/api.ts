@@ -68,7 +68,30 @@ export interface Plugin<S = unknown> {
 
 export type PluginErrorCode = "UNKNOWN_OPERATION" | "BAD_ARGUMENT" | "BAD_SNAPSHOT" | "BAD_PLUGIN";
 
+const pluginErrorCodes: ReadonlySet<string> = new Set<PluginErrorCode>([
+  "UNKNOWN_OPERATION",
+  "BAD_ARGUMENT",
+  "BAD_SNAPSHOT",
+  "BAD_PLUGIN",
+]);
+
 export class PluginError extends Error {
+  /**
+   * `instanceof PluginError` also holds for a PluginError built by another copy of this module
+   * (a third-party plugin that imports its own api.js, or source next to a compiled dist/), so the
+   * node still turns it into a client error instead of crashing.
+   */
+  static override [Symbol.hasInstance](value: unknown): value is PluginError {
+    if (this !== PluginError) {
+      return Function.prototype[Symbol.hasInstance].call(this, value);
+    }
+    if (!(value instanceof Error) || value.name !== "PluginError") {
+      return false;
+    }
+    const code = (value as { code?: unknown }).code;
+    return typeof code === "string" && pluginErrorCodes.has(code);
+  }
+
   constructor(
     readonly code: PluginErrorCode,
     message: string,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PluginError, type Json, type Operation, type Outcome } from "../api.js";
+import { describePluginCompliance } from "../compliance.js";
 import { kvPlugin } from "./index.js";
 
 const op = (f: string, key: string | null, value: Json = null): Operation => ({ f, key, value });
@@ -186,3 +187,5 @@ describe("kv operation arguments", () => {
     expect(Object.entries(kvPlugin.operations).filter(([, spec]) => spec.readOnly).map(([f]) => f)).toEqual(["get"]);
   });
 });
+
+describePluginCompliance(kvPlugin);
