@@ -4,7 +4,8 @@
 // Answers produced in one turn of the event loop are corked into one write per connection.
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
-import { encodeFrame, FrameDecoder } from "./frame-codec.js";
+import { crc32c } from "./crc32c.js";
+import { FRAME_HEADER_BYTES, FrameDecoder } from "./frame-codec.js";
 import { parseClientRequest } from "./client-request.js";
 import { splitAddress } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -34,7 +35,16 @@ interface Connection {
   closed: boolean;
 }
 
-const encoder = new TextEncoder();
+/** encodeFrame(utf8(JSON)) without the intermediate copy: the JSON is written into the frame. */
+function encodeJsonFrame(value: ClientResponse): Buffer {
+  const json = JSON.stringify(value);
+  const payloadBytes = Buffer.byteLength(json, "utf8");
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  frame.write(json, FRAME_HEADER_BYTES, "utf8");
+  frame.writeUInt32BE(payloadBytes, 0);
+  frame.writeUInt32BE(crc32c(frame.subarray(FRAME_HEADER_BYTES)), 4);
+  return frame;
+}
 
 export class ClientApi {
   readonly #options: Required<ClientApiOptions>;
@@ -168,6 +178,6 @@ export class ClientApi {
         connection.socket.uncork();
       });
     }
-    connection.socket.write(encodeFrame(encoder.encode(JSON.stringify(response))));
+    connection.socket.write(encodeJsonFrame(response));
   }
 }

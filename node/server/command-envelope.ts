@@ -37,10 +37,10 @@ export function encodeCommand(envelope: CommandEnvelope): Uint8Array {
   if (envelope.requestId !== undefined) {
     wire.r = envelope.requestId;
   }
-  const json = encoder.encode(JSON.stringify(wire));
-  const bytes = new Uint8Array(json.length + 1);
+  const json = JSON.stringify(wire);
+  const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(json, "utf8"));
   bytes[0] = ENVELOPE_VERSION;
-  bytes.set(json, 1);
+  bytes.write(json, 1, "utf8");
   return bytes;
 }
 
