@@ -1,21 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { PluginError, type Json, type Operation, type Outcome } from "../api.js";
+import type { Operation } from "../api.js";
 import { describePluginCompliance } from "../compliance.js";
+import { op, ok, pluginErrorCode, unknown, utf8 } from "../test-support.js";
 import { kvPlugin } from "./index.js";
-
-const op = (f: string, key: string | null, value: Json = null): Operation => ({ f, key, value });
-const ok = (value: Json): Outcome => ({ known: true, value });
-const unknown: Outcome = { known: false };
-
-function pluginErrorCode(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PluginError);
-    return (error as PluginError).code;
-  }
-  return undefined;
-}
 
 describe("kv state machine", () => {
   it("reads an absent key as null", () => {
@@ -108,7 +95,6 @@ describe("kv state machine", () => {
   it("restore names what is wrong and keeps the old state", () => {
     const machine = kvPlugin.createStateMachine();
     machine.apply(op("put", "x", "1"));
-    const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
     const cases: [string, string][] = [
       ["{", "kv snapshot: not JSON"],
       ['{"plugin":"counter","version":1,"state":3}', 'kv snapshot: field "plugin" is "counter", expected "kv"'],
@@ -119,8 +105,8 @@ describe("kv state machine", () => {
       ['{"plugin":"kv","version":1,"state":[["a","1"],["a","2"]]}', 'kv snapshot: state[1] repeats key "a"'],
     ];
     for (const [text, message] of cases) {
-      expect(() => machine.restore(encode(text))).toThrow(message);
-      expect(pluginErrorCode(() => machine.restore(encode(text)))).toBe("BAD_SNAPSHOT");
+      expect(() => machine.restore(utf8(text))).toThrow(message);
+      expect(pluginErrorCode(() => machine.restore(utf8(text)))).toBe("BAD_SNAPSHOT");
     }
     expect(pluginErrorCode(() => machine.restore(new Uint8Array([0xff, 0xfe])))).toBe("BAD_SNAPSHOT");
     expect(machine.apply(op("get", "x"))).toBe("1");
