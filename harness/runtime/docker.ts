@@ -2,6 +2,7 @@
 // network with a fixed address, so faults can be made with iptables inside each container.
 // Everything it creates is labelled raftlab.run=<runId>, which `raftlab clean` relies on.
 import Docker from "dockerode";
+import { isPluginPath } from "../../plugins/registry.js";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
@@ -20,7 +21,6 @@ export { nodeLabel, runLabel } from "./docker-labels.js";
 
 export const peerPort = 7000;
 export const clientPort = 7001;
-const builtinPlugins = new Set(["kv", "counter", "queue"]);
 /** Where a third-party plugin's directory is mounted (read-only) in each container. */
 const pluginMountPoint = "/plugin";
 const pingTimeoutMs = 5_000;
@@ -189,14 +189,17 @@ async function createNetwork(docker: Docker, name: string, labels: Record<string
   }
 }
 
-/** A builtin plugin passes by name; a third-party one is mounted read-only with its directory. */
+/**
+ * A builtin plugin passes by name (the node rejects unknown names); a path, as the plugin registry
+ * tells paths from names, is mounted read-only with its directory.
+ */
 function pluginArgument(plugin: string): { argument: string; bind?: string } {
-  if (builtinPlugins.has(plugin)) {
+  if (!isPluginPath(plugin)) {
     return { argument: plugin };
   }
   const hostPath = resolve(plugin);
   if (!existsSync(hostPath)) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `plugin "${plugin}" is neither a builtin (${[...builtinPlugins].join(", ")}) nor an existing file (${hostPath})`);
+    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `plugin module ${hostPath} (from "${plugin}") does not exist on the host`);
   }
   // The whole directory, so that the plugin's relative imports resolve inside the container too.
   return { argument: `${pluginMountPoint}/${basename(hostPath)}`, bind: `${dirname(hostPath)}:${pluginMountPoint}:ro` };

@@ -1,0 +1,65 @@
+// End to end: three real raftlab nodes (the kv plugin) in Docker elect a leader, serve the host's
+// client through the internal network, and keep serving after the leader is SIGKILLed.
+import type Docker from "dockerode";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker.js";
+import { RaftClient } from "../../node/client/index.js";
+import { requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
+
+async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<number> {
+  for (;;) {
+    signal.throwIfAborted();
+    const leader = await client.findLeader({ signal, timeoutMs: 1_000 });
+    if (leader !== undefined) {
+      return leader;
+    }
+    await sleep(200, undefined, { signal });
+  }
+}
+
+describe.skipIf(skipDocker)("a real kv cluster in Docker", () => {
+  let docker: Docker;
+  let cluster: DockerCluster;
+  let client: RaftClient;
+  let logDir: string;
+
+  beforeAll(async () => {
+    docker = await requireDocker();
+    logDir = await mkdtemp(join(tmpdir(), "raftlab-docker-kv-"));
+    cluster = await new DockerRuntime({ docker }).createCluster(
+      { runId: uniqueRunId("kv"), nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir },
+      AbortSignal.timeout(110_000),
+    );
+    client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5_000 });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await cluster?.destroy();
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  test("elects a leader that serves writes and reads, also after the leader is killed", async () => {
+    const signal = AbortSignal.timeout(60_000);
+    const leader = await waitForLeader(client, signal);
+    const status = await client.status(leader, { signal });
+    expect({ role: status.role, voters: status.voters, plugin: status.plugin }).toEqual({ role: "leader", voters: [1, 2, 3], plugin: "kv" });
+
+    expect(await client.invoke({ f: "put", key: "x", value: "1" }, { readOnly: false, signal })).toMatchObject({ type: "ok" });
+    expect(await client.invoke({ f: "get", key: "x", value: null }, { readOnly: true, signal })).toMatchObject({ type: "ok", value: "1" });
+
+    await cluster.kill(leader);
+    const successor = await waitForLeader(client, signal);
+    expect(successor).not.toBe(leader);
+    expect(await client.invoke({ f: "get", key: "x", value: null }, { readOnly: true, signal })).toMatchObject({ type: "ok", value: "1" });
+
+    await cluster.start(leader);
+    expect((await client.status(leader, { signal })).voters).toEqual([1, 2, 3]);
+    const firstLine = JSON.parse((await readFile(cluster.logPath(leader), "utf8")).split("\n")[0] ?? "{}") as Record<string, unknown>;
+    expect(Object.keys(firstLine)).toEqual(expect.arrayContaining(["time", "level", "node", "msg"]));
+  });
+});
