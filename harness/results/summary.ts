@@ -1,0 +1,82 @@
+// summary.json: the machine-readable account of a run. Field names are stable (scripts and CI
+// read them); add fields, never rename them.
+import type { CheckReport, Validity } from "../checks/check-report.js";
+import type { FaultInterval } from "../checks/perf.js";
+import type { OutcomeTally, StatsReport } from "../checks/stats.js";
+import type { FinalPhaseReport } from "../client/client-pool.js";
+
+export interface RunSummary {
+  name: string;
+  seed: number;
+  runtime: "docker" | "local";
+  plugin: string;
+  nodes: number;
+  /** ISO time the run started. */
+  started: string;
+  /** Wall time from start to the end of the final phase, in seconds. */
+  duration_s: number;
+  valid: Validity;
+  /** Every check's report by name: linearizable, stats, perf, and counter-bounds, queue, node-logs where they apply. */
+  checks: Record<string, CheckReport>;
+  /** Outcome counts, in total and per operation. */
+  ops: { total: OutcomeTally; byF: Record<string, OutcomeTally> };
+  /** Faults injected, with when they started and were healed (seconds since the start). */
+  faults: FaultInterval[];
+  /** Where the workload came from (a file, or "<default workload>"). */
+  workload_file: string;
+  unsafe: string[];
+  final: FinalPhaseReport | null;
+  /** The exit code `raftlab run` returns for this run. */
+  exit_code: number;
+}
+
+/** 0 valid, 1 invalid, 2 unknown: the exit code of a run that completed. */
+export function exitCodeFor(valid: Validity): number {
+  return valid === true ? 0 : valid === false ? 1 : 2;
+}
+
+export function opsOf(checks: Record<string, CheckReport>): RunSummary["ops"] {
+  const stats = checks["stats"] as Partial<StatsReport> | undefined;
+  return { total: stats?.total ?? { invoked: 0, ok: 0, fail: 0, info: 0 }, byF: stats?.byF ?? {} };
+}
+
+/** One line per check for the terminal: "linearizable  true   1234 ops, 5 partitions". */
+export function describeChecks(checks: Record<string, CheckReport>): string[] {
+  return Object.entries(checks).map(([name, report]) => `${name.padEnd(15)} ${String(report.valid).padEnd(8)} ${checkHeadline(name, report)}`);
+}
+
+/** A short human account of one check's report. */
+export function checkHeadline(name: string, report: CheckReport): string {
+  const details = report as CheckReport & Record<string, unknown>;
+  if (report.error !== undefined) {
+    return `check crashed: ${report.error.split("\n")[0] ?? ""}`;
+  }
+  const reason = typeof details["reason"] === "string" ? details["reason"] : undefined;
+  switch (name) {
+    case "linearizable": {
+      const anomaly = details["anomaly"] as { key: string | null; firstBadOperation: string | null } | undefined;
+      const base = `${String(details["operations"])} ops, ${String(details["partitions"])} partition(s), ${String(details["elapsedMs"])} ms`;
+      if (report.valid === false && anomaly !== undefined) {
+        return `${base}; key ${JSON.stringify(anomaly.key)}: cannot linearize ${anomaly.firstBadOperation ?? "?"}`;
+      }
+      return reason === undefined ? base : `${base}; ${reason}`;
+    }
+    case "stats": {
+      const total = details["total"] as OutcomeTally | undefined;
+      const base = total === undefined ? "" : `${total.ok} ok, ${total.fail} fail, ${total.info} info of ${total.invoked}`;
+      return reason === undefined ? base : `${base}; ${reason}`;
+    }
+    case "perf": {
+      const latency = (details["latency"] as Record<string, { p50Ms: number; p99Ms: number }> | undefined)?.["all"];
+      return latency === undefined ? "no completed operations" : `${String(details["throughputOpsPerS"])} ops/s, p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`;
+    }
+    case "counter-bounds":
+      return `${String(details["reads"])} reads, ${String(details["violationCount"])} out of bounds`;
+    case "node-logs": {
+      const counts = details["counts"] as { error: number; fatal: number; crash: number } | undefined;
+      return counts === undefined ? "" : `${String(details["files"])} file(s): ${counts.error} error, ${counts.fatal} fatal, ${counts.crash} crash line(s)`;
+    }
+    default:
+      return reason ?? "";
+  }
+}
