@@ -44,6 +44,8 @@ export class NodeServer {
 
   /** The last soft state seen in a Ready: who leads, and our role. */
   softState: SoftState = { leader: 0, role: "follower" };
+  /** Last index of the log known to be fsynced (every entry up to it is durable). */
+  #durableLastIndex: number;
   /** A hard state whose only change was the commit index, not yet written (see #handleReady). */
   #unwrittenHardState: HardState | undefined;
   /** The current term, as of the last Ready's hard state. */
@@ -76,6 +78,7 @@ export class NodeServer {
     this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
     this.#snapshotIndex = init.snapshot?.metadata.index ?? 0;
     this.#term = init.rawNode.status().term;
+    this.#durableLastIndex = init.fileLog.lastIndex;
     this.#transport = new TcpTransport({
       nodeId: this.config.id,
       clusterId: this.config.clusterId,
@@ -215,6 +218,13 @@ export class NodeServer {
   async #handleReady(ready: Ready): Promise<void> {
     const [early, late] = this.#splitLeaderMessages(ready);
     this.#transport.send(early);
+    // Committed entries already durable here (and on a majority) are applied, and their clients
+    // answered, while this Ready's own write is in flight, instead of waiting for its fsync.
+    const durableCount = this.#countDurable(ready);
+    if (durableCount > 0) {
+      this.#applier.applyEntries(ready.committedEntries.slice(0, durableCount));
+      this.router.onApplied(this.applied);
+    }
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
       await this.#persistSnapshot(ready.snapshot);
     }
@@ -223,6 +233,9 @@ export class NodeServer {
       this.#unwrittenHardState = undefined;
       const written = this.#fileLog.append(ready.entries, hardState);
       await (ready.mustSync ? Promise.all([written, this.#fileLog.sync()]) : written);
+      if (ready.mustSync) {
+        this.#durableLastIndex = this.#fileLog.lastIndex;
+      }
     } else if (ready.hardState !== undefined) {
       // Only the commit index moved: it need not be durable (a restarted node relearns it), so it
       // rides along with the next write instead of costing one of its own.
@@ -234,12 +247,25 @@ export class NodeServer {
       this.#applier.installSnapshot(ready.snapshot);
       this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
     }
-    this.#applier.applyEntries(ready.committedEntries);
+    this.#applier.applyEntries(durableCount > 0 ? ready.committedEntries.slice(durableCount) : ready.committedEntries);
     // After applying: a Ready that commits our proposals and also steps us down answers them first.
     this.#onLeadership(ready.softState, ready.hardState?.term);
     for (const readState of ready.readStates) {
       this.router.onReadState(readState.context, readState.index);
     }
+  }
+
+  /** How many of the Ready's committed entries are durable in the WAL before this Ready's write. */
+  #countDurable(ready: Ready): number {
+    if (ready.snapshot !== undefined) {
+      return 0;
+    }
+    const limit = Math.min(this.#durableLastIndex, (ready.entries[0]?.index ?? Infinity) - 1);
+    let count = 0;
+    while (count < ready.committedEntries.length && ready.committedEntries[count]!.index <= limit) {
+      count += 1;
+    }
+    return count;
   }
 
   /**
@@ -287,6 +313,7 @@ export class NodeServer {
     await this.#snapshotStore.save(snapshot);
     await this.#fileLog.markSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
     await this.#fileLog.sync();
+    this.#durableLastIndex = this.#fileLog.lastIndex;
     this.logger.info("installed a snapshot from the leader", { index: snapshot.metadata.index, term: snapshot.metadata.term });
   }
 
