@@ -1,6 +1,6 @@
 // Linearizability checking of a whole history: split it into independent partitions with the
 // model's partitionKey (P-compositionality: a history is linearizable iff every partition is),
-// search each with PartitionSearch, and explain the verdict.
+// search each with PortfolioSearch, and explain the verdict.
 //
 // Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
 // cannot starve the others: an illegal partition is found early even when another one would
@@ -8,7 +8,8 @@
 import type { Model, Plugin } from "../../plugins/api.js";
 import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
-import { PartitionSearch, type ReadOnlyPredicate } from "./partition-search.js";
+import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
+import { PortfolioSearch } from "./portfolio-search.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
 
@@ -22,6 +23,8 @@ export interface CheckOptions {
    * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
    */
   readOnly?: ReadOnlyPredicate;
+  /** Search strategies run side by side per partition (tests pin one); default all. */
+  strategies?: readonly InfoStrategy[];
 }
 
 export interface LinearizedStep {
@@ -74,7 +77,7 @@ export function checkOperations<S>(
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
   const memoUsage: MemoUsage = { entries: 0 };
-  const searches = groups.map((group) => new PartitionSearch(model, group.operations, memoUsage, options.readOnly));
+  const searches = groups.map((group) => new PortfolioSearch(model, group.operations, memoUsage, options.readOnly, options.strategies));
   let reason: string | undefined;
   let illegalIndex = -1;
   let quantum = firstQuantumIterations;
@@ -82,7 +85,7 @@ export function checkOperations<S>(
   rounds: while (pending.length > 0) {
     const stillRunning: number[] = [];
     for (const index of pending) {
-      const search = searches[index] as PartitionSearch<S>;
+      const search = searches[index] as PortfolioSearch<S>;
       // Small slices so the deadline is honoured even inside one long partition.
       let budget = quantum;
       while (budget > 0 && search.status === "running") {
@@ -160,19 +163,19 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
   return [...groups].map(([key, group]) => ({ key, operations: group }));
 }
 
-function describePartition<S>(model: Model<S>, key: string | null, search: PartitionSearch<S>): PartitionResult {
+function describePartition<S>(model: Model<S>, key: string | null, search: PortfolioSearch<S>): PartitionResult {
   const operations = [...search.operations];
   const verdict: Verdict = search.status === "running" ? "unknown" : search.status;
   const started = search.iterations > 0;
   const attempt = search.longestAttempt();
   const linearization = started
     ? attempt.order.map((local, position) => ({
-        operation: operations[local] as HistoryOperation,
+        operation: search.operationAt(local),
         stateAfter: model.describeState(attempt.statesAfter[position] as S),
       }))
     : [];
   const blocked = attempt.blockedOperation;
-  const firstBadOperation = started && blocked !== null ? (operations[blocked] as HistoryOperation) : null;
+  const firstBadOperation = started && blocked !== null ? search.operationAt(blocked) : null;
   return {
     key,
     verdict,

@@ -2,25 +2,75 @@
 // explored. Two searches that reach the same set with the same state have the same future, so the
 // second is pruned (Lowe; Porcupine's cache).
 //
-// The set is a bitset with an incremental Zobrist hash. Stored copies keep only the words between
-// the first word that is not all ones and the last non-zero word: the search linearizes operations
-// roughly in call order, so a set is a run of ones plus a short ragged frontier, and a stored copy
-// stays small even for a partition of 100k operations.
+// The set is a bitset with an incremental Zobrist hash, in two regions: ok operations, then info
+// operations (the search numbers them so). A stored copy keeps, per region, only the words between
+// the first word that is not all ones and the last non-zero word. The search linearizes ok
+// operations roughly in call order and info operations rarely, so a set is a run of ones, a short
+// ragged frontier and a few info bits: a stored copy stays small even for 100k operations.
 
-export class LinearizedSet {
+/** One region of the bitset, with bounds that make its compact form cheap to find. */
+class BitRegion {
   readonly words: Uint32Array;
-  /** Zobrist hash halves: XOR of a random value per member. */
-  hashLow = 0;
-  hashHigh = 0;
   /** Invariant: every word below lowWord is all ones. */
   private lowWord = 0;
   /** Invariant: every word above highWord is zero. */
   private highWord = -1;
+
+  constructor(size: number) {
+    this.words = new Uint32Array(Math.ceil(size / 32));
+  }
+
+  add(member: number): void {
+    const word = member >>> 5;
+    this.words[word] = (this.words[word] as number) | (1 << (member & 31));
+    if (word > this.highWord) {
+      this.highWord = word;
+    }
+  }
+
+  remove(member: number): void {
+    const word = member >>> 5;
+    this.words[word] = (this.words[word] as number) & ~(1 << (member & 31));
+    if (word < this.lowWord) {
+      this.lowWord = word;
+    }
+  }
+
+  /** Moves the bounds to their tightest values (amortised cheap) and returns compactStart. */
+  tighten(): number {
+    const words = this.words;
+    while (this.lowWord < words.length && words[this.lowWord] === 0xffffffff) {
+      this.lowWord += 1;
+    }
+    while (this.highWord >= 0 && words[this.highWord] === 0) {
+      this.highWord -= 1;
+    }
+    return this.lowWord;
+  }
+
+  /** One past the last non-zero word (at least the start); valid after tighten(). */
+  compactEnd(): number {
+    return Math.max(this.lowWord, this.highWord + 1);
+  }
+}
+
+export class LinearizedSet {
+  readonly ok: BitRegion;
+  readonly info: BitRegion;
+  /** Zobrist hash halves: XOR of a random value per member. */
+  hashLow = 0;
+  hashHigh = 0;
   private readonly randomLow: Int32Array;
   private readonly randomHigh: Int32Array;
 
-  constructor(size: number) {
-    this.words = new Uint32Array(Math.max(1, Math.ceil(size / 32)));
+  /** Members 0..okCount-1 are ok operations, okCount..okCount+infoCount-1 info operations. */
+  constructor(
+    private readonly okCount: number,
+    infoCount: number,
+  ) {
+    const size = okCount + infoCount;
+    this.ok = new BitRegion(okCount);
+    this.info = new BitRegion(infoCount);
     this.randomLow = new Int32Array(size);
     this.randomHigh = new Int32Array(size);
     // A fixed-seed generator: hashes only need to be well spread, and runs stay reproducible.
@@ -38,46 +88,28 @@ export class LinearizedSet {
   }
 
   add(member: number): void {
-    const word = member >>> 5;
-    this.words[word] = (this.words[word] as number) | (1 << (member & 31));
+    if (member < this.okCount) {
+      this.ok.add(member);
+    } else {
+      this.info.add(member - this.okCount);
+    }
     this.hashLow ^= this.randomLow[member] as number;
     this.hashHigh ^= this.randomHigh[member] as number;
-    if (word > this.highWord) {
-      this.highWord = word;
-    }
   }
 
   remove(member: number): void {
-    const word = member >>> 5;
-    this.words[word] = (this.words[word] as number) & ~(1 << (member & 31));
+    if (member < this.okCount) {
+      this.ok.remove(member);
+    } else {
+      this.info.remove(member - this.okCount);
+    }
     this.hashLow ^= this.randomLow[member] as number;
     this.hashHigh ^= this.randomHigh[member] as number;
-    if (word < this.lowWord) {
-      this.lowWord = word;
-    }
-  }
-
-  /** Moves lowWord/highWord to their tightest values; amortised cheap. */
-  tighten(): void {
-    const words = this.words;
-    while (this.lowWord < words.length && words[this.lowWord] === 0xffffffff) {
-      this.lowWord += 1;
-    }
-    while (this.highWord >= 0 && words[this.highWord] === 0) {
-      this.highWord -= 1;
-    }
-  }
-
-  /** First word not all ones; valid after tighten(). */
-  get compactStart(): number {
-    return this.lowWord;
-  }
-
-  /** One past the last non-zero word (at least compactStart); valid after tighten(). */
-  get compactEnd(): number {
-    return Math.max(this.lowWord, this.highWord + 1);
   }
 }
+
+/** Int32 fields per memo entry (see ExploredMemo.entryFields). */
+const entryFieldCount = 7;
 
 /** Entries stored by every partition's memo; the check gives up (verdict unknown) past a bound. */
 export interface MemoUsage {
@@ -93,25 +125,34 @@ export class ExploredMemo {
   /** Entry number + 1 per slot, 0 when free; the capacity is a power of two. */
   private slots = new Int32Array(1024);
   private count = 0;
-  private entryHashLow = new Int32Array(512);
-  private entryHashHigh = new Int32Array(512);
-  private entryLowWord = new Int32Array(512);
-  private entryPoolStart = new Int32Array(512);
-  private entryPoolLength = new Int32Array(512);
-  private readonly entryStateKey: string[] = [];
+  /** Per entry: hash halves, state id, then per region the start word and the word count. */
+  private entryFields = new Int32Array(512 * entryFieldCount);
+  private entryPoolStart = new Float64Array(512);
+  /**
+   * State keys to small integers. A Map hashes a string once (V8 caches the hash on the string),
+   * while hashing long keys (a kv value built by appends) in JavaScript cost more than the search.
+   */
+  private readonly stateIds = new Map<string, number>();
   private pool = new Uint32Array(4096);
   private poolUsed = 0;
 
-  constructor(private readonly usage: MemoUsage) {}
+  constructor(readonly usage: MemoUsage) {}
 
   /** Records the pair and returns true, or returns false when it was already explored. */
   addIfNew(set: LinearizedSet, stateKey: string): boolean {
-    const stateHash = hashString(stateKey);
+    let stateId = this.stateIds.get(stateKey);
+    if (stateId === undefined) {
+      stateId = this.stateIds.size;
+      this.stateIds.set(stateKey, stateId);
+    }
+    const stateHash = Math.imul(stateId + 1, 0x9e3779b1);
     const hashLow = set.hashLow ^ stateHash;
     const hashHigh = set.hashHigh ^ Math.imul(stateHash, 0x85ebca6b);
-    set.tighten();
-    const lowWord = set.compactStart;
-    const length = set.compactEnd - lowWord;
+    const okStart = set.ok.tighten();
+    const okLength = set.ok.compactEnd() - okStart;
+    const infoStart = set.info.tighten();
+    const infoLength = set.info.compactEnd() - infoStart;
+    const fields = this.entryFields;
     const mask = this.slots.length - 1;
     let slot = hashLow & mask;
     for (;;) {
@@ -119,20 +160,36 @@ export class ExploredMemo {
       if (stored === 0) {
         break;
       }
-      const entry = stored - 1;
+      const base = (stored - 1) * entryFieldCount;
       if (
-        this.entryHashLow[entry] === hashLow &&
-        this.entryHashHigh[entry] === hashHigh &&
-        this.entryLowWord[entry] === lowWord &&
-        this.entryPoolLength[entry] === length &&
-        this.entryStateKey[entry] === stateKey &&
-        this.sameWords(entry, set.words, lowWord, length)
+        fields[base] === hashLow &&
+        fields[base + 1] === hashHigh &&
+        fields[base + 2] === stateId &&
+        fields[base + 3] === okStart &&
+        fields[base + 4] === okLength &&
+        fields[base + 5] === infoStart &&
+        fields[base + 6] === infoLength &&
+        this.sameWords(stored - 1, set, okStart, okLength, infoStart, infoLength)
       ) {
         return false;
       }
       slot = (slot + 1) & mask;
     }
-    this.append(hashLow, hashHigh, set.words, lowWord, length, stateKey);
+    const entry = this.count;
+    this.ensureCapacity(entry + 1, okLength + infoLength);
+    const base = entry * entryFieldCount;
+    this.entryFields[base] = hashLow;
+    this.entryFields[base + 1] = hashHigh;
+    this.entryFields[base + 2] = stateId;
+    this.entryFields[base + 3] = okStart;
+    this.entryFields[base + 4] = okLength;
+    this.entryFields[base + 5] = infoStart;
+    this.entryFields[base + 6] = infoLength;
+    this.entryPoolStart[entry] = this.poolUsed;
+    this.pool.set(set.ok.words.subarray(okStart, okStart + okLength), this.poolUsed);
+    this.pool.set(set.info.words.subarray(infoStart, infoStart + infoLength), this.poolUsed + okLength);
+    this.poolUsed += okLength + infoLength;
+    this.count += 1;
     this.slots[slot] = this.count;
     this.usage.entries += 1;
     if (this.count * 2 > this.slots.length) {
@@ -141,57 +198,53 @@ export class ExploredMemo {
     return true;
   }
 
-  private sameWords(entry: number, words: Uint32Array, lowWord: number, length: number): boolean {
+  private sameWords(
+    entry: number,
+    set: LinearizedSet,
+    okStart: number,
+    okLength: number,
+    infoStart: number,
+    infoLength: number,
+  ): boolean {
     const start = this.entryPoolStart[entry] as number;
     const pool = this.pool;
-    for (let index = 0; index < length; index += 1) {
-      if (pool[start + index] !== words[lowWord + index]) {
+    const okWords = set.ok.words;
+    for (let index = 0; index < okLength; index += 1) {
+      if (pool[start + index] !== okWords[okStart + index]) {
+        return false;
+      }
+    }
+    const infoWords = set.info.words;
+    for (let index = 0; index < infoLength; index += 1) {
+      if (pool[start + okLength + index] !== infoWords[infoStart + index]) {
         return false;
       }
     }
     return true;
   }
 
-  private append(
-    hashLow: number,
-    hashHigh: number,
-    words: Uint32Array,
-    lowWord: number,
-    length: number,
-    stateKey: string,
-  ): void {
-    const entry = this.count;
-    if (entry === this.entryHashLow.length) {
-      const capacity = entry * 2;
-      this.entryHashLow = grow(this.entryHashLow, capacity);
-      this.entryHashHigh = grow(this.entryHashHigh, capacity);
-      this.entryLowWord = grow(this.entryLowWord, capacity);
-      this.entryPoolStart = grow(this.entryPoolStart, capacity);
-      this.entryPoolLength = grow(this.entryPoolLength, capacity);
+  private ensureCapacity(entries: number, extraWords: number): void {
+    if (entries > this.entryPoolStart.length) {
+      const capacity = this.entryPoolStart.length * 2;
+      const fields = new Int32Array(capacity * entryFieldCount);
+      fields.set(this.entryFields);
+      this.entryFields = fields;
+      const starts = new Float64Array(capacity);
+      starts.set(this.entryPoolStart);
+      this.entryPoolStart = starts;
     }
-    if (this.poolUsed + length > this.pool.length) {
-      const bigger = new Uint32Array(Math.max(this.pool.length * 2, this.poolUsed + length));
+    if (this.poolUsed + extraWords > this.pool.length) {
+      const bigger = new Uint32Array(Math.max(this.pool.length * 2, this.poolUsed + extraWords));
       bigger.set(this.pool.subarray(0, this.poolUsed));
       this.pool = bigger;
     }
-    for (let index = 0; index < length; index += 1) {
-      this.pool[this.poolUsed + index] = words[lowWord + index] as number;
-    }
-    this.entryHashLow[entry] = hashLow;
-    this.entryHashHigh[entry] = hashHigh;
-    this.entryLowWord[entry] = lowWord;
-    this.entryPoolStart[entry] = this.poolUsed;
-    this.entryPoolLength[entry] = length;
-    this.entryStateKey.push(stateKey);
-    this.poolUsed += length;
-    this.count += 1;
   }
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2);
     const mask = slots.length - 1;
     for (let entry = 0; entry < this.count; entry += 1) {
-      let slot = (this.entryHashLow[entry] as number) & mask;
+      let slot = (this.entryFields[entry * entryFieldCount] as number) & mask;
       while (slots[slot] !== 0) {
         slot = (slot + 1) & mask;
       }
@@ -199,19 +252,4 @@ export class ExploredMemo {
     }
     this.slots = slots;
   }
-}
-
-function grow(array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(capacity);
-  bigger.set(array);
-  return bigger;
-}
-
-/** FNV-1a over UTF-16 code units. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
-  }
-  return hash | 0;
 }

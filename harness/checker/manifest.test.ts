@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { readHistoryFile } from "../history/parse.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
 import { pairOperations } from "./operations.js";
-import { testKvPlugin } from "./test-plugins.js";
+import { loadPlugin } from "../../plugins/registry.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/checker-data");
 
@@ -34,13 +34,13 @@ describe("reference histories (MANIFEST.tsv)", () => {
   });
 
   test.each(manifest)("$file is $expected", async ({ file, plugin, expected }) => {
-    expect(plugin).toBe("kv");
+    const loaded = await loadPlugin(plugin);
     // Some converted Knossos histories reuse a process after an info read; see ParseOptions.
     const history = await readHistoryFile(join(dataDirectory, file), { allowInvokeAfterInfo: true });
     const { operations } = pairOperations(history.events);
-    const result = checkOperations(testKvPlugin.model, operations, { readOnly: readOnlyOperations(testKvPlugin) });
+    const result = checkOperations(loaded.model, operations, { readOnly: readOnlyOperations(loaded) });
     expect(result.verdict).toBe(expected);
     // Without the read-only hint the search prunes less but must agree.
-    expect(checkOperations(testKvPlugin.model, operations).verdict).toBe(expected);
+    expect(checkOperations(loaded.model, operations).verdict).toBe(expected);
   });
 });

@@ -1,7 +1,7 @@
-// Minimal kv, counter and queue plugins for the checker's own tests, written before
-// plugins/hash-table, counter and queue landed; not used by the command. Each has a state
-// machine (the "real" object the simulator drives) and a sequential model (what the checker uses).
-import type { Json, Model, Operation, Outcome, Plugin, StateMachine } from "../../plugins/api.js";
+// A kv plugin for the checker's differential tests that writes only "0".."2", unlike the built-in
+// kv's unique values: repeated values make ambiguous histories (a `put 1` that is a no-op on state
+// 1 may be needed later to restore 1), which is where pruning bugs hide. Not used by the command.
+import type { Model, Operation, Outcome, Plugin, StateMachine } from "../../plugins/api.js";
 
 type KvState = string | null;
 
@@ -70,7 +70,7 @@ const smallValue = (context: { random: () => number }): string => String(Math.fl
 
 export const testKvPlugin: Plugin<KvState> = {
   name: "test-kv",
-  description: "kv for checker tests",
+  description: "kv with values 0..2, for checker tests",
   operations: {
     get: { readOnly: true, keyed: true, argument: () => null },
     put: { readOnly: false, keyed: true, argument: smallValue },
@@ -83,94 +83,6 @@ export const testKvPlugin: Plugin<KvState> = {
   },
   createStateMachine: createKvMachine,
   model: kvModel,
-};
-
-const counterModel: Model<number> = {
-  init: () => 0,
-  step(state, input, outcome) {
-    if (input.f === "add") {
-      return outcome.known && outcome.value !== null ? undefined : state + (input.value as number);
-    }
-    if (input.f === "read") {
-      return outcome.known && outcome.value !== state ? undefined : state;
-    }
-    throw new Error(`unknown counter operation "${input.f}"`);
-  },
-  stateKey: (state) => String(state),
-  partitionKey: () => null,
-  describeOperation: (input, outcome) => describe(input, outcome),
-  describeState: (state) => String(state),
-};
-
-export const testCounterPlugin: Plugin<number> = {
-  name: "test-counter",
-  description: "counter for checker tests",
-  operations: {
-    add: { readOnly: false, keyed: false, argument: (context) => 1 + Math.floor(context.random() * 3) },
-    read: { readOnly: true, keyed: false, argument: () => null },
-  },
-  createStateMachine() {
-    let total = 0;
-    return {
-      apply(op) {
-        if (op.f === "add") {
-          total += op.value as number;
-          return null;
-        }
-        return total;
-      },
-      snapshot: () => new Uint8Array(),
-      restore: () => undefined,
-    };
-  },
-  model: counterModel,
-};
-
-type QueueState = readonly Json[];
-
-const queueModel: Model<QueueState> = {
-  init: () => [],
-  step(state, input, outcome) {
-    if (input.f === "enqueue") {
-      return outcome.known && outcome.value !== null ? undefined : [...state, input.value];
-    }
-    if (input.f === "dequeue") {
-      const head = state.length === 0 ? null : state[0];
-      if (outcome.known && JSON.stringify(outcome.value) !== JSON.stringify(head)) {
-        return undefined;
-      }
-      return state.slice(1);
-    }
-    throw new Error(`unknown queue operation "${input.f}"`);
-  },
-  stateKey: (state) => JSON.stringify(state),
-  partitionKey: () => null,
-  describeOperation: (input, outcome) => describe(input, outcome),
-  describeState: (state) => JSON.stringify(state),
-};
-
-export const testQueuePlugin: Plugin<QueueState> = {
-  name: "test-queue",
-  description: "queue for checker tests",
-  operations: {
-    enqueue: { readOnly: false, keyed: false, argument: (context) => context.unique },
-    dequeue: { readOnly: false, keyed: false, argument: () => null },
-  },
-  createStateMachine() {
-    const items: Json[] = [];
-    return {
-      apply(op) {
-        if (op.f === "enqueue") {
-          items.push(op.value);
-          return null;
-        }
-        return items.shift() ?? null;
-      },
-      snapshot: () => new Uint8Array(),
-      restore: () => undefined,
-    };
-  },
-  model: queueModel,
 };
 
 function describe(input: Operation, outcome: Outcome): string {
