@@ -160,7 +160,9 @@ export class Invariants {
         holders++;
       }
     }
-    if (holders < majority(voters.length)) {
+    // A node that has not learned any configuration yet (a joiner replaying the log) cannot judge;
+    // the members applying the same entry do.
+    if (voters.length > 0 && holders < majority(voters.length)) {
       throw new InvariantViolation(
         "durability",
         `node ${node.id} applied ${entry.term}/${entry.index} but only ${holders} of voters ${voters.join(",")} persisted it`,

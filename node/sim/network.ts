@@ -23,6 +23,8 @@ export class Network {
   /** Messages handed to the network, by type (for message-count claims). */
   readonly sentByType = new Map<MessageType, number>();
   sentTotal = 0;
+  /** appResp messages that rejected an app (backtracking round trips). */
+  rejectedAppends = 0;
   /** Entry copies sent per directed link "from-to" (for bytes-per-entry claims). */
   readonly entriesByLink = new Map<string, number>();
 
@@ -34,6 +36,9 @@ export class Network {
   route(message: Message): number[] {
     this.sentTotal++;
     this.sentByType.set(message.type, (this.sentByType.get(message.type) ?? 0) + 1);
+    if (message.type === "appResp" && message.reject) {
+      this.rejectedAppends++;
+    }
     if (message.entries.length > 0) {
       const link = `${message.from}-${message.to}`;
       this.entriesByLink.set(link, (this.entriesByLink.get(link) ?? 0) + message.entries.length);
@@ -105,6 +110,7 @@ export class Network {
     this.sentByType.clear();
     this.entriesByLink.clear();
     this.sentTotal = 0;
+    this.rejectedAppends = 0;
   }
 
   describeGrudge(): string {

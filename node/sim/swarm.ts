@@ -91,6 +91,8 @@ export interface RunOptions {
   /** Events processed in the safety phase. */
   steps?: number;
   traceAll?: boolean;
+  /** Checker self-test: run the core with its unsafe vote switch (no log up-to-date check). */
+  unsafeVoteWithoutLogCheck?: boolean;
 }
 
 export function runSeed(run: RunOptions): RunResult {
@@ -109,6 +111,7 @@ export function runSeed(run: RunOptions): RunResult {
       maxEntriesPerMsg: options.maxEntriesPerMsg,
       maxSizePerMsg: options.maxSizePerMsg,
       maxUncommittedEntriesSize: options.maxUncommittedEntriesSize,
+      unsafeVoteWithoutLogCheck: run.unsafeVoteWithoutLogCheck ?? false,
     },
     tickUnits: TICK_UNITS,
     diskLatencyMax: options.diskLatencyMax,
