@@ -60,14 +60,28 @@ async function loadPluginModule(path: string, asGiven: string): Promise<Plugin> 
   }
   let exports: Record<string, unknown>;
   try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    exports = await importModule(path);
   } catch (error) {
     const message = (error as Error)?.message ?? String(error);
-    const hint =
-      (error as NodeJS.ErrnoException)?.code === "ERR_UNKNOWN_FILE_EXTENSION"
-        ? " (a .ts plugin needs raftlab run through tsx; otherwise compile it to .js)"
-        : "";
-    throw new PluginError("BAD_PLUGIN", `${source}: cannot import: ${message}${hint}`, { cause: error });
+    throw new PluginError("BAD_PLUGIN", `${source}: cannot import: ${message}`, { cause: error });
   }
   return pluginFromModule(exports, source);
+}
+
+/**
+ * Imports a module file. Plain Node 20 (the compiled CLI) cannot import TypeScript, so a .ts
+ * plugin that Node refuses goes through tsx (a raftlab dependency); under tsx or vitest the
+ * first import already works.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if (!/\.(c|m)?ts$/.test(path) || (error as NodeJS.ErrnoException)?.code !== "ERR_UNKNOWN_FILE_EXTENSION") {
+      throw error;
+    }
+    const { tsImport } = await import("tsx/esm/api");
+    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
 }
