@@ -98,6 +98,18 @@ export class RaftLog {
 
   /** The index of the first entry that is new or disagrees with ours; 0 if all are present. */
   findConflict(entries: readonly Entry[]): number {
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (first === undefined || last === undefined) {
+      return 0;
+    }
+    // Fast paths for the common cases: all new (streaming), or all present (a duplicate).
+    if (first.index > this.lastIndex()) {
+      return first.index;
+    }
+    if (this.term(last.index) === last.term) {
+      return 0; // Log Matching: a matching last entry means every earlier one matches too
+    }
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as Entry;
       if (this.term(entry.index) !== entry.term) {
@@ -134,8 +146,15 @@ export class RaftLog {
     if (position < this.entries.length) {
       this.entries.length = position;
     }
-    for (let i = from; i < entries.length; i++) {
-      this.entries.push(entries[i] as Entry);
+    if (from === 0 && entries.length > 16) {
+      // One bulk push per chunk is much cheaper than a push per entry for big batches.
+      for (let start = 0; start < entries.length; start += 8192) {
+        Array.prototype.push.apply(this.entries, entries.slice(start, start + 8192) as Entry[]);
+      }
+    } else {
+      for (let i = from; i < entries.length; i++) {
+        this.entries.push(entries[i] as Entry);
+      }
     }
     this.unstable.truncatedAt(first.index);
   }
