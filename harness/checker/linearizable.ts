@@ -88,6 +88,10 @@ export function checkOperations<S>(
       const search = searches[index] as PortfolioSearch<S>;
       // Small slices so the deadline is honoured even inside one long partition.
       let budget = quantum;
+      if (performance.now() > deadline) {
+        reason = `timed out after ${Math.round(performance.now() - started)} ms`;
+        break rounds;
+      }
       while (budget > 0 && search.status === "running") {
         const slice = Math.min(budget, firstQuantumIterations);
         search.advance(slice, memoEntriesMax);

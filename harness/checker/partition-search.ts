@@ -101,6 +101,9 @@ export class PartitionSearch<S> {
   /** ok operations not linearized yet; the search succeeds at 0. */
   private okRemaining: number;
   private longest: LongestAttempt;
+  /** ok operations in `longest`: attempts are compared by it, since info ops prove nothing. */
+  private longestOkCount = -1;
+  private readonly okCount: number;
 
   constructor(
     private readonly model: Model<S>,
@@ -119,6 +122,7 @@ export class PartitionSearch<S> {
     this.isInfo = Uint8Array.from(localOperations, (operation) => (operation.type === "info" ? 1 : 0));
     this.isReadOnly = Uint8Array.from(localOperations, (operation) => (readOnly(operation.input) ? 1 : 0));
     this.okRemaining = okOperations.length;
+    this.okCount = okOperations.length;
     const groups = new Map<string, number>();
     this.infoGroup = Int32Array.from(localOperations, (operation) => {
       if (operation.type !== "info") {
@@ -393,15 +397,20 @@ export class PartitionSearch<S> {
    * running, the current prefix counts too when it is deeper than any dead end met so far.
    */
   longestAttempt(): LongestAttempt {
-    if (this.status === "running" && this.depth > this.longest.order.length) {
+    if (this.status === "running" && this.okCount - this.okRemaining > this.longestOkCount) {
       this.recordLongest(null);
     }
     return this.longest;
   }
 
+  /** Keeps the dead end with the most ok operations placed (then the fewest info ones). */
   private maybeRecordLongest(blockedOperation: number): void {
-    const recorded = this.longest.order.length;
-    if (this.depth > recorded || (this.depth === recorded && this.longest.blockedOperation === null)) {
+    const okPlaced = this.okCount - this.okRemaining;
+    if (
+      okPlaced > this.longestOkCount ||
+      (okPlaced === this.longestOkCount &&
+        (this.longest.blockedOperation === null || this.depth < this.longest.order.length))
+    ) {
       this.recordLongest(blockedOperation);
     }
   }
@@ -415,6 +424,7 @@ export class PartitionSearch<S> {
       statesAfter[index] = index + 1 < depth ? this.levelState[index + 1] : this.state;
     }
     this.longest = { order, statesAfter, blockedOperation, stateBefore: this.state };
+    this.longestOkCount = this.okCount - this.okRemaining;
   }
 }
 
