@@ -5,6 +5,7 @@ import type { FinalPhasePlan } from "../generator/final-reads.js";
 import type { GeneratedOperation, OperationGenerator } from "../generator/generator.js";
 import type { RateLimiter } from "../generator/rate-limiter.js";
 import type { HistoryWriter } from "../history/writer.js";
+import { deadlineAfter, linkedSignal } from "./deadline.js";
 import { ProcessIds, Worker, type OperationInvoker, type OutcomeCounts } from "./worker.js";
 
 export interface ClosableInvoker extends OperationInvoker {
@@ -57,7 +58,15 @@ export class ClientPool {
 
   /** Every worker runs generated operations back to back until `stop` aborts; in-flight ones finish. */
   async runMainPhase(generator: OperationGenerator, stop: AbortSignal, limiter: RateLimiter | undefined): Promise<void> {
-    const stopAny = AbortSignal.any([stop, this.options.hardStop]);
+    const { signal: stopAny, dispose } = linkedSignal(stop, this.options.hardStop);
+    try {
+      await this.runWorkers(generator, stopAny, limiter);
+    } finally {
+      dispose();
+    }
+  }
+
+  private async runWorkers(generator: OperationGenerator, stopAny: AbortSignal, limiter: RateLimiter | undefined): Promise<void> {
     await Promise.all(
       this.workers.map(async (worker) => {
         while (!stopAny.aborted) {
@@ -74,9 +83,17 @@ export class ClientPool {
     );
   }
 
-  /** Runs the final reads spread over the workers, then the drain, all before `deadline` aborts. */
-  async runFinalPhase(plan: FinalPhasePlan, generator: OperationGenerator, deadline: AbortSignal): Promise<FinalPhaseReport> {
-    const stopAny = AbortSignal.any([deadline, this.options.hardStop]);
+  /** Runs the final reads spread over the workers, then the drain, all within `deadlineMs`. */
+  async runFinalPhase(plan: FinalPhasePlan, generator: OperationGenerator, deadlineMs: number): Promise<FinalPhaseReport> {
+    const { signal: stopAny, dispose } = deadlineAfter(deadlineMs, this.options.hardStop);
+    try {
+      return await this.runFinalReads(plan, generator, stopAny);
+    } finally {
+      dispose();
+    }
+  }
+
+  private async runFinalReads(plan: FinalPhasePlan, generator: OperationGenerator, stopAny: AbortSignal): Promise<FinalPhaseReport> {
     const pending = [...plan.reads];
     let readsOk = 0;
     await Promise.all(

@@ -115,7 +115,7 @@ describe("ClientPool", () => {
     stop.abort();
     await main;
     expect(items.length).toBeGreaterThan(0);
-    const report = await pool.runFinalPhase(planFinalPhase(generator, queueOperations, 1), generator, new AbortController().signal);
+    const report = await pool.runFinalPhase(planFinalPhase(generator, queueOperations, 1), generator, 30_000);
     await pool.close();
     await history.close();
     expect(report).toEqual({ readsOk: 1, readsPlanned: 1, drained: true });

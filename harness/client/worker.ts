@@ -6,6 +6,7 @@ import type { InvokeOptions, ClientOutcome } from "../../node/client/raft-client
 import type { Json, Operation } from "../../plugins/api.js";
 import type { GeneratedOperation } from "../generator/generator.js";
 import type { HistoryWriter } from "../history/writer.js";
+import { deadlineAfter } from "./deadline.js";
 
 /** What a worker calls: the RaftClient, structurally. */
 export interface OperationInvoker {
@@ -62,13 +63,15 @@ export class Worker {
     const process = this.processId;
     const base = { process, f: operation.f, key: operation.key };
     history.append({ ...base, type: "invoke", value: operation.value });
-    const signal = AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.options.hardStop]);
+    const deadline = deadlineAfter(this.options.timeoutMs, this.options.hardStop);
     let outcome: ClientOutcome;
     try {
-      outcome = await client.invoke({ f: operation.f, key: operation.key, value: operation.value }, { readOnly: operation.readOnly, signal });
+      outcome = await client.invoke({ f: operation.f, key: operation.key, value: operation.value }, { readOnly: operation.readOnly, signal: deadline.signal });
     } catch (error) {
       // A client that throws leaves the operation's fate unknown: "when in doubt, info".
       outcome = { type: "info", error: { code: "ABORTED", message: error instanceof Error ? error.message : String(error) }, node: undefined };
+    } finally {
+      deadline.dispose();
     }
     const node = outcome.node === undefined ? {} : { node: String(outcome.node) };
     counts[outcome.type] += 1;

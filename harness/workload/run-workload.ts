@@ -1,0 +1,205 @@
+// One run of a workload, Jepsen's `run!` in order: start the cluster, wait for a leader, drive the
+// clients while the nemesis injects faults for `duration`, heal everything, let the clients run on
+// for `final.recovery`, do the final reads, tear the cluster down, check, write the results.
+import { setTimeout as sleep } from "node:timers/promises";
+import { resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { customAlphabet } from "nanoid";
+import { stringify } from "yaml";
+import { RaftClient } from "../../node/client/raft-client.js";
+import type { Plugin } from "../../plugins/api.js";
+import { isPluginPath } from "../../plugins/registry.js";
+import { runChecks } from "../checks/compose.js";
+import { pairOperations } from "../checks/operation-pairs.js";
+import type { PerfReport } from "../checks/perf.js";
+import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
+import { deadlineAfter } from "../client/deadline.js";
+import { planFinalPhase } from "../generator/final-reads.js";
+import { OperationGenerator } from "../generator/generator.js";
+import { RateLimiter } from "../generator/rate-limiter.js";
+import { SeededRng } from "../generator/rng.js";
+import { HistoryWriter } from "../history/writer.js";
+import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/combined.js";
+import { faultsUnsupportedBy, nemesisFromFault } from "../nemesis/catalogue.js";
+import { createNemesisContext } from "../nemesis/nemesis.js";
+import type { ResultsFolder } from "../results/results-folder.js";
+import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
+import { writeRunResults } from "../results/write-results.js";
+import type { Cluster, Runtime } from "../runtime/runtime.js";
+import type { LoadedWorkload } from "./load.js";
+import type { RunPlan } from "./plan.js";
+import { ProgressReporter } from "./progress.js";
+import type { WorkloadSpec } from "./schema.js";
+
+export interface WorkloadRun {
+  loaded: LoadedWorkload;
+  /** The spec after command-line overrides. */
+  spec: WorkloadSpec;
+  plan: RunPlan;
+  plugin: Plugin;
+  runtime: Runtime;
+  folder: ResultsFolder;
+  /** Fires on SIGINT/SIGTERM: everything stops at once. */
+  hardStop: AbortSignal;
+  /** Progress and notes, one line each (stderr). */
+  log: (line: string) => void;
+  /** Told about the cluster as soon as it exists, so a signal handler can destroy it. */
+  onCluster: (cluster: Cluster) => void;
+}
+
+export class FaultRefusedError extends Error {
+  readonly code = "RAFTLAB_FAULT_UNSUPPORTED";
+  override readonly name = "FaultRefusedError";
+}
+
+export class ClusterUnavailableError extends Error {
+  readonly code = "RAFTLAB_CLUSTER_UNAVAILABLE";
+  override readonly name = "ClusterUnavailableError";
+}
+
+const leaderWaitMs = 30_000;
+const healTimeoutMs = 60_000;
+/** Final reads and the queue drain get at least this long, whatever the recovery period. */
+const finalPhaseMinimumMs = 30_000;
+const runIdAlphabet = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
+
+export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
+  const { plan, plugin, folder, hardStop, log } = run;
+  const started = new Date();
+  const startedMs = performance.now();
+  await writeFile(folder.workloadPath, stringify({ ...run.spec, seed: plan.seed }));
+  const pluginArgument = isPluginPath(plan.plugin) ? resolve(plan.plugin) : plan.plugin;
+  log(`starting ${plan.nodes} ${plugin.name} node(s) on the ${run.runtime.name} runtime`);
+  const cluster = await run.runtime.createCluster(
+    {
+      runId: `${plan.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 20)}-${runIdAlphabet()}`,
+      nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
+      plugin: pluginArgument,
+      unsafe: plan.unsafe,
+      logDir: folder.nodeLogDirectory,
+    },
+    hardStop,
+  );
+  run.onCluster(cluster);
+  // History time 0 is when the cluster is up, so charts show the workload, not the start-up.
+  const history = await HistoryWriter.open(folder.historyPath);
+  const rootRng = new SeededRng(plan.seed);
+  const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
+  const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
+  const pool = new ClientPool({
+    concurrency: plan.clients.concurrency,
+    createClient: () => new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: plan.clients.timeoutMs }),
+    history,
+    timeoutMs: plan.clients.timeoutMs,
+    hardStop,
+  });
+  const plannedMs = plan.durationMs + plan.recoveryMs;
+  const progress = new ProgressReporter(log, pool.counts, plannedMs);
+  let final: FinalPhaseReport | null = null;
+  try {
+    await refuseUnsupportedFaults(cluster, plan, hardStop);
+    await waitForLeader(nemesisClient, hardStop);
+    const schedule = new NemesisSchedule(cluster, createNemesisContext({ client: nemesisClient, rng: rootRng.fork() }), {
+      nemeses: plan.nemesis.faults.map(nemesisFromFault),
+      intervalMs: plan.nemesis.intervalMs,
+      healTimeoutMs,
+      onEvent: (event: NemesisScheduleEvent) => {
+        history.append({ process: "nemesis", ...event });
+        progress.onNemesisEvent(event);
+      },
+    });
+    progress.phase = "main";
+    progress.start();
+    const clientsStop = new AbortController();
+    const limiter = plan.clients.rateOpsPerSecond === undefined ? undefined : new RateLimiter(plan.clients.rateOpsPerSecond);
+    const clients = pool.runMainPhase(generator, clientsStop.signal, limiter);
+    const mainDeadline = deadlineAfter(plan.durationMs, hardStop);
+    const healDeadline = deadlineAfter(healTimeoutMs, hardStop);
+    try {
+      await schedule.run(mainDeadline.signal);
+      progress.phase = "healing";
+      await schedule.healAll(healDeadline.signal);
+      progress.phase = "recovery";
+      await sleep(plan.recoveryMs, undefined, { signal: hardStop });
+    } finally {
+      mainDeadline.dispose();
+      healDeadline.dispose();
+      clientsStop.abort();
+      await clients;
+    }
+    progress.phase = "final";
+    const finalPlan = planFinalPhase(generator, plugin.operations, plan.clients.keys);
+    final = await pool.runFinalPhase(finalPlan, generator, Math.max(finalPhaseMinimumMs, plan.recoveryMs));
+  } finally {
+    progress.stop();
+    nemesisClient.close();
+    await pool.close();
+    await history.close();
+    log("destroying the cluster");
+    await cluster.destroy();
+  }
+  const durationS = Math.round(performance.now() - startedMs) / 1_000;
+  log(`checking ${history.events.length} history events`);
+  const composed = await runChecks({
+    events: history.events,
+    plugin,
+    logDirectory: folder.nodeLogDirectory,
+    checkerTimeoutMs: plan.checkerTimeoutMs,
+  });
+  const summary: RunSummary = {
+    name: plan.name,
+    seed: plan.seed,
+    runtime: run.runtime.name,
+    plugin: plan.plugin,
+    nodes: plan.nodes,
+    started: started.toISOString(),
+    duration_s: durationS,
+    valid: composed.valid,
+    checks: composed.checks,
+    ops: opsOf(composed.checks),
+    faults: (composed.checks["perf"] as Partial<PerfReport> | undefined)?.faults ?? [],
+    workload_file: run.loaded.file,
+    unsafe: plan.unsafe,
+    final,
+    exit_code: exitCodeFor(composed.valid),
+  };
+  await writeRunResults({ folder, summary, pairs: pairOperations(history.events), hasLinearizabilityReport: false });
+  return summary;
+}
+
+/**
+ * Refuses, before any client runs, a fault this cluster cannot inject: latency on Docker needs the
+ * kernel's netem qdisc, which the runtime probes inside a node.
+ */
+async function refuseUnsupportedFaults(cluster: Cluster, plan: RunPlan, signal: AbortSignal): Promise<void> {
+  const names = plan.nemesis.faults.map((fault) => fault.name);
+  if (!names.includes("latency")) {
+    return;
+  }
+  const network = cluster.network as Partial<{ netemAvailable(signal?: AbortSignal): Promise<boolean> }>;
+  const netem = typeof network.netemAvailable === "function" ? await network.netemAvailable(signal) : true;
+  const unsupported = faultsUnsupportedBy(cluster.runtime, names, { netem });
+  if (unsupported.length > 0) {
+    throw new FaultRefusedError(
+      `the ${cluster.runtime} runtime cannot inject ${unsupported.join(", ")} on this host: ` +
+        `this kernel has no netem qdisc (sch_netem). Use --runtime local (its proxies delay traffic in userland) or a host with netem.`,
+    );
+  }
+}
+
+async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<number> {
+  const deadline = deadlineAfter(leaderWaitMs, signal);
+  try {
+    while (!deadline.signal.aborted) {
+      const leader = await client.findLeader({ signal: deadline.signal, timeoutMs: 1_000 }).catch(() => undefined);
+      if (leader !== undefined) {
+        return leader;
+      }
+      await sleep(100, undefined, { signal: deadline.signal }).catch(() => undefined);
+    }
+  } finally {
+    deadline.dispose();
+  }
+  signal.throwIfAborted();
+  throw new ClusterUnavailableError(`no node answered as leader within ${leaderWaitMs / 1_000} s of the cluster starting`);
+}
