@@ -55,6 +55,8 @@ export class Cluster {
   /** Commands each node applied, by log index (re-applying after a restart writes the same slots). */
   readonly appliedCommands = new Map<NodeId, Map<number, string>>();
   #readSequence = 0;
+  /** Per node: the voters before the last conf change it applied (apply-time configurations overlap by one change). */
+  readonly #previousVoters = new Map<NodeId, NodeId[]>();
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -65,7 +67,9 @@ export class Cluster {
     this.crashDuringWriteRate = options.crashDuringWriteRate ?? 0;
     const voters = options.bootstrapVoters ?? options.ids;
     for (const id of options.ids) {
-      this.nodes.set(id, new SimNode(id, voters.includes(id) ? voters : []));
+      // Every node knows the initial configuration (like etcd's --initial-cluster); nodes outside
+      // it are not promotable until a conf change adds them.
+      this.nodes.set(id, new SimNode(id, voters));
       this.appliedCommands.set(id, new Map());
       this.#start(id);
     }
@@ -392,9 +396,10 @@ export class Cluster {
       if (entry.index <= node.machine.index) {
         continue; // covered by a snapshot installed meanwhile
       }
-      this.invariants.checkApplied(node, entry, raw.raft.voters, this.nodes);
+      this.invariants.checkApplied(node, entry, raw.raft.voters, this.#previousVoters.get(node.id), this.nodes);
       if (entry.type === "confChange") {
         const change = decodeConfChange(entry.data, entry.index);
+        this.#previousVoters.set(node.id, [...raw.raft.voters]);
         raw.applyConfChange(change);
         this.trace.record(this.now, "conf", node.id, undefined, `${change.type} ${change.nodeId} at ${entry.index}`);
       } else if (entry.data.length > 0) {

@@ -141,7 +141,7 @@ export class Invariants {
   }
 
   /** An entry applied at a node: everyone applies the same thing at an index, and a majority holds it durably. */
-  checkApplied(node: SimNode, entry: Entry, voters: readonly NodeId[], nodes: ReadonlyMap<NodeId, SimNode>): void {
+  checkApplied(node: SimNode, entry: Entry, voters: readonly NodeId[], previousVoters: readonly NodeId[] | undefined, nodes: ReadonlyMap<NodeId, SimNode>): void {
     const hash = contentHash(entry);
     const known = this.#appliedContent[entry.index];
     if (known === undefined) {
@@ -154,15 +154,19 @@ export class Invariants {
     } else if (known === -1) {
       this.#appliedContent[entry.index] = hash;
     }
-    let holders = 0;
-    for (const voter of voters) {
-      if (nodes.get(voter)?.holdsDurably(entry.index, entry.term) === true) {
-        holders++;
+    const durableMajority = (set: readonly NodeId[]): boolean => {
+      let holders = 0;
+      for (const voter of set) {
+        if (nodes.get(voter)?.holdsDurably(entry.index, entry.term) === true) {
+          holders++;
+        }
       }
-    }
-    // A node that has not learned any configuration yet (a joiner replaying the log) cannot judge;
-    // the members applying the same entry do.
-    if (voters.length > 0 && holders < majority(voters.length)) {
+      return holders >= majority(set.length);
+    };
+    // The leader that committed the entry counted in this configuration or, if it had not applied
+    // the latest change yet, the one before (one change at a time: their majorities overlap).
+    if (voters.length > 0 && !durableMajority(voters) && (previousVoters === undefined || !durableMajority(previousVoters))) {
+      const holders = voters.filter((voter) => nodes.get(voter)?.holdsDurably(entry.index, entry.term) === true).length;
       throw new InvariantViolation(
         "durability",
         `node ${node.id} applied ${entry.term}/${entry.index} but only ${holders} of voters ${voters.join(",")} persisted it`,

@@ -32,6 +32,10 @@ export interface SwarmOptions {
   readRate: number;
   /** Bounds the leader's uncommitted backlog (commands are a few bytes each). */
   maxUncommittedEntriesSize: number;
+  /** Nodes outside the bootstrap configuration that membership changes may add. */
+  spareNodes: number;
+  /** Probability that a fault decision proposes a membership change (add or remove one voter). */
+  membershipRate: number;
 }
 
 const TICK_UNITS = 10;
@@ -65,6 +69,8 @@ export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
     transferRate: pick(rng, [0, 0, 0.02, 0.1]),
     readRate: pick(rng, [0, 0.1, 0.5]),
     maxUncommittedEntriesSize: pick(rng, [64, 512, 4096]),
+    spareNodes: pick(rng, [0, 0, 1, 2]),
+    membershipRate: pick(rng, [0.1, 0.3]),
   };
 }
 
@@ -97,9 +103,11 @@ export interface RunOptions {
 
 export function runSeed(run: RunOptions): RunResult {
   const options = swarmOptions(run.seed, run.nodes);
-  const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => i + 1);
+  const voters: NodeId[] = Array.from({ length: options.nodes }, (_, i) => i + 1);
+  const ids: NodeId[] = Array.from({ length: options.nodes + options.spareNodes }, (_, i) => i + 1);
   const cluster = new Cluster({
     ids,
+    bootstrapVoters: voters,
     seed: run.seed,
     network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax },
     raft: {
@@ -165,8 +173,14 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
   cluster.crashDuringWriteRate = 0;
   // Healed means no loss, no duplicates and little jitter (heavy reordering is a fault too).
   cluster.network.options = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: Math.min(cluster.network.options.latencyMax, 5) };
+  // Nodes removed from the configuration are shut down, as an operator would; members restart.
+  const members = currentMembers(cluster);
   for (const id of ids) {
-    cluster.restart(id);
+    if (members.includes(id)) {
+      cluster.restart(id);
+    } else {
+      cluster.crash(id);
+    }
   }
   const start = cluster.now;
   // Entries proposed during the faults but not committed must replicate first: allow one
@@ -198,6 +212,24 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
     "liveness",
     `after healing at t=${start}, "${command}" ${proposal === undefined ? "was never accepted by a leader" : `(index ${proposal.index}, term ${proposal.term}) did not commit`} within ${boundTicks} ticks (backlog ${backlog} entries)`,
   );
+}
+
+/** The voters as applied by the node that has applied the most (crashed nodes judged by their disk). */
+function currentMembers(cluster: Cluster): NodeId[] {
+  let best: { applied: number; voters: NodeId[] } | undefined;
+  for (const node of cluster.nodes.values()) {
+    if (node.raw === undefined) {
+      continue;
+    }
+    const status = node.raw.status();
+    if (best === undefined || status.applied > best.applied) {
+      best = { applied: status.applied, voters: status.voters };
+    }
+  }
+  if (best === undefined || best.voters.length === 0) {
+    return [...cluster.nodes.keys()].filter((id) => cluster.node(id).bootstrapVoters.includes(id));
+  }
+  return best.voters;
 }
 
 /** Client load and faults, as recurring actions on the cluster's clock. */
@@ -252,7 +284,9 @@ class FaultDriver {
     const cluster = this.cluster;
     const crashed = this.ids.filter((id) => !cluster.node(id).alive);
     const roll = rng.next();
-    if (roll < this.options.crashRate) {
+    if (this.options.spareNodes > 0 && rng.next() < this.options.membershipRate) {
+      this.#changeMembership();
+    } else if (roll < this.options.crashRate) {
       cluster.crash(pick(rng, this.ids));
     } else if (crashed.length > 0 && roll < this.options.crashRate * 2.5) {
       cluster.restart(pick(rng, crashed));
@@ -260,6 +294,28 @@ class FaultDriver {
       this.#partition();
     }
     cluster.schedule(1 + rng.int(this.options.faultInterval * 2), 0, "fault", () => this.#fault());
+  }
+
+  /** Adds a non-voter or removes a voter (possibly the leader), keeping at least three voters. */
+  #changeMembership(): void {
+    const rng = this.#rng;
+    const leader = this.cluster.leader();
+    if (leader === undefined) {
+      return;
+    }
+    const voters = this.cluster.raw(leader).status().voters;
+    const outsiders = this.ids.filter((id) => !voters.includes(id));
+    const remove = outsiders.length === 0 || (voters.length > 3 && rng.next() < 0.5);
+    const nodeId = remove ? pick(rng, voters) : pick(rng, outsiders);
+    if (remove && voters.length <= 3) {
+      return;
+    }
+    const type = remove ? "removeNode" : "addNode";
+    const accepted = this.cluster.proposeConfChange(leader, { type, nodeId, context: new Uint8Array(0) });
+    this.cluster.trace.record(this.cluster.now, "membership", leader, undefined, `${type} ${nodeId} ${accepted ? "proposed" : "refused"}`);
+    if (accepted && !remove && !this.cluster.node(nodeId).alive) {
+      this.cluster.restart(nodeId);
+    }
   }
 
   #partition(): void {
