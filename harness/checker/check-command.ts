@@ -155,9 +155,7 @@ function humanReport({ options, plugin, history, operations, failedCount, result
     const completionLine = Number.isFinite(operation.completionIndex) ? history.lines[operation.completionIndex] : undefined;
     return completionLine === undefined ? `line ${invokeLine}` : `lines ${invokeLine}-${completionLine}`;
   };
-  const explained = result.partitions.filter(
-    (partition) => partition.verdict !== "ok" && partition.iterations > 0,
-  );
+  const explained = partitionsToExplain(result);
   if (explained.length > partitionsExplainedMax) {
     lines.push(`  (${explained.length} partitions undecided; showing ${partitionsExplainedMax})`);
   }
@@ -184,6 +182,14 @@ function humanReport({ options, plugin, history, operations, failedCount, result
   return lines.join("\n") + "\n";
 }
 
+/** The illegal partition, or when undecided the partitions the search got into. */
+function partitionsToExplain(result: CheckResult): CheckResult["partitions"] {
+  if (result.verdict === "illegal") {
+    return result.partitions.filter((partition) => partition.verdict === "illegal");
+  }
+  return result.partitions.filter((partition) => partition.verdict === "unknown" && partition.linearization.length > 0);
+}
+
 function jsonReport({ options, plugin, history, operations, failedCount, result }: Report): unknown {
   const model = plugin.model;
   const describe = (operation: HistoryOperation): unknown => ({
@@ -208,9 +214,7 @@ function jsonReport({ options, plugin, history, operations, failedCount, result 
     partitionsDecided: result.partitionsDone,
     elapsedMs: Math.round(result.elapsedMs),
     // Explanations only for partitions that are not ok: a full linearization can be huge.
-    problems: result.partitions
-      .filter((partition) => partition.verdict !== "ok" && partition.iterations > 0)
-      .map((partition) => ({
+    problems: partitionsToExplain(result).map((partition) => ({
         key: partition.key,
         verdict: partition.verdict,
         operations: partition.operations.length,
