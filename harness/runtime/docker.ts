@@ -28,7 +28,10 @@ const pingTimeoutMs = 5_000;
 export interface DockerRuntimeOptions {
   docker?: Docker;
   log?: (message: string) => void;
-  /** An image to use instead of building raftlab-node (it must hold node, sh, iptables and tc). */
+  /**
+   * An image to use instead of building raftlab-node (it must hold node, sh, iptables and tc, and
+   * the CLI at /app/dist/harness/cli.js, as docker/Dockerfile makes). Default: $RAFTLAB_DOCKER_IMAGE.
+   */
   image?: string;
   /** When to run `tsc` before building the image (see docker-image.ts). */
   build?: BuildPolicy;
@@ -79,7 +82,7 @@ export class DockerRuntime implements Runtime {
     }
     const docker = this.docker;
     const log = this.options.log ?? (() => {});
-    const image = this.options.image ?? (await ensureNodeImage({ signal, log, docker, ...(this.options.build ? { build: this.options.build } : {}) }));
+    const image = this.options.image ?? nonEmpty(process.env["RAFTLAB_DOCKER_IMAGE"]) ?? (await ensureNodeImage({ signal, log, docker, ...(this.options.build ? { build: this.options.build } : {}) }));
     await mkdir(spec.logDir, { recursive: true });
     const labels = { [runLabel]: spec.runId };
     const networkName = `raftlab-${spec.runId}`;
@@ -217,6 +220,10 @@ function validateSpec(spec: ClusterSpec): void {
       throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `node id ${id} must be an integer in 1..${nodeIdMax}`);
     }
   }
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === "" ? undefined : text;
 }
 
 /** Whether a Docker daemon answers here (for choosing between the docker and local runtimes). */
