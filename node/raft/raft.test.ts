@@ -46,4 +46,38 @@ describe("raft core", () => {
     net.tickAll(2);
     expect(net.appliedData(2)).toEqual(["lost?"]);
   });
+
+  test("the leader drops proposals beyond maxUncommittedEntriesSize and accepts again once they commit", () => {
+    const net = new TestNetwork([1, 2, 3], { config: { maxUncommittedEntriesSize: 10 } });
+    net.campaign(1);
+    net.isolate(1);
+    net.node(1).propose(bytes("12345"));
+    net.node(1).propose(bytes("67890"));
+    expect(() => net.node(1).propose(bytes("x"))).toThrow(ProposalDroppedError);
+    net.deliverAll();
+    net.heal();
+    net.tickAll(2);
+    expect(net.appliedData(1)).toEqual(["12345", "67890"]);
+    expect(() => net.node(1).propose(bytes("x"))).not.toThrow();
+  });
+
+  test("app messages respect maxEntriesPerMsg and maxSizePerMsg, and the inflight window bounds messages in flight", () => {
+    const net = new TestNetwork([1, 2], { config: { maxEntriesPerMsg: 4, maxSizePerMsg: 100, maxInflightMsgs: 3 } });
+    net.campaign(1);
+    const leader = net.node(1);
+    for (let i = 0; i < 20; i++) {
+      leader.propose(new Uint8Array(30));
+    }
+    const ready = leader.ready();
+    const apps = ready.messages.filter((m) => m.type === "app");
+    expect(apps).toHaveLength(3);
+    for (const app of apps) {
+      expect(app.entries.length).toBeLessThanOrEqual(4);
+      expect(app.entries.reduce((sum, e) => sum + e.data.length, 0)).toBeLessThanOrEqual(100);
+    }
+    leader.advance(ready);
+    net.queue.push(...ready.messages);
+    net.deliverAll();
+    expect(leader.status().commit).toBe(21);
+  });
 });

@@ -49,8 +49,10 @@ function pick<T>(rng: Rng, choices: readonly T[]): T {
 
 export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
   const rng = createRng(seed ^ 0x2545f491);
+  // Always draw, so that --nodes changes only the node count and not every later option.
+  const drawnNodes = pick(rng, [3, 3, 5, 5, 7]);
   return {
-    nodes: nodes ?? pick(rng, [3, 3, 5, 5, 7]),
+    nodes: nodes ?? drawnNodes,
     preVote: rng.next() < 0.7,
     checkQuorum: rng.next() < 0.7,
     dropRate: pick(rng, [0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
