@@ -27,6 +27,8 @@ interface SetResult {
   ms: number;
   /** Of `ms`, the time inside checkOperations. */
   check_ms: number;
+  /** CPU time (user + system) over the same span: the machine may be shared, wall time is not. */
+  cpu_ms: number;
   peak_rss_mb: number;
   verdicts: Partial<Record<Verdict, number>>;
 }
@@ -67,6 +69,7 @@ async function runSet(set: SetName): Promise<SetResult> {
   let ops = 0;
   let checkMs = 0;
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   for (const history of histories) {
     // Some converted reference histories reuse a process after an info read (see ParseOptions).
     const parsed = parseHistory(history.text, history.name, { allowInvokeAfterInfo: true });
@@ -77,12 +80,14 @@ async function runSet(set: SetName): Promise<SetResult> {
     verdicts[result.verdict] = (verdicts[result.verdict] ?? 0) + 1;
   }
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
   return {
     set,
     files: histories.length,
     ops,
     ms: Math.round(ms),
     check_ms: Math.round(checkMs),
+    cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     verdicts,
   };
@@ -92,7 +97,7 @@ function describeResult(result: SetResult): string {
   const verdicts = Object.entries(result.verdicts)
     .map(([verdict, count]) => `${count} ${verdict}`)
     .join(", ");
-  return `${result.set.padEnd(9)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]`;
+  return `${result.set.padEnd(9)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms, cpu ${result.cpu_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]`;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -248,7 +248,9 @@ export class PartitionSearch<S> {
       const preserving = nextStateKey === this.stateKey;
       let rank: number;
       if (isInfo[local] === 1) {
-        if (preserving) continue;
+        if (preserving) {
+          continue;
+        }
         rank = rankInfoFirst;
       } else if (isReadOnly[local] === 1) {
         if (!preserving) {
@@ -266,8 +268,10 @@ export class PartitionSearch<S> {
       this.poolNode[poolEnd] = cursor;
       // Rank first, then latest call first; both fit exactly in a double.
       this.poolRank[poolEnd] = rank + (2 ** 40 - operation.invokeIndex) / 2 ** 41;
-      this.poolState[poolEnd] = nextState;
-      this.poolStateKey[poolEnd] = nextStateKey;
+      // A preserving step keeps the current state and key objects: the key's hash is cached on
+      // the string by the memo's Map, and equal keys then compare by identity.
+      this.poolState[poolEnd] = preserving ? this.state : nextState;
+      this.poolStateKey[poolEnd] = preserving ? this.stateKey : nextStateKey;
       poolEnd += 1;
     }
     this.sortPool(poolStart, poolEnd);
