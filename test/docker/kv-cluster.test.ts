@@ -1,5 +1,6 @@
 // End to end: three real raftlab nodes (the kv plugin) in Docker elect a leader, serve the host's
-// client through the internal network, and keep serving after the leader is SIGKILLed.
+// client through the internal network, and keep serving after the leader is SIGKILLed. Uses dist/
+// as built (`npm test` builds first); run `npm run build` before running this file alone.
 import type Docker from "dockerode";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,7 +31,7 @@ describe.skipIf(skipDocker)("a real kv cluster in Docker", () => {
   beforeAll(async () => {
     docker = await requireDocker();
     logDir = await mkdtemp(join(tmpdir(), "raftlab-docker-kv-"));
-    cluster = await new DockerRuntime({ docker }).createCluster(
+    cluster = await new DockerRuntime({ docker, build: "if-missing" }).createCluster(
       { runId: uniqueRunId("kv"), nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir },
       AbortSignal.timeout(110_000),
     );
