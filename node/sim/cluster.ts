@@ -320,17 +320,17 @@ export class Cluster {
       // Torn write: a prefix of the entries reaches the disk, the hard state (written last) does not.
       const written = this.rng.int(ready.entries.length + 1);
       if (ready.snapshot !== undefined) {
-        this.#persistSnapshot(node, ready);
+        node.writeSnapshot(ready.snapshot, this.invariants);
       }
-      this.#persistEntries(node, ready.entries.slice(0, written));
+      node.writeEntries(ready.entries.slice(0, written), this.invariants);
       this.trace.record(this.now, "torn-write", id, undefined, `${written}/${ready.entries.length} entries, no hard state`);
       this.crash(id);
       return;
     }
     if (ready.snapshot !== undefined) {
-      this.#persistSnapshot(node, ready);
+      node.writeSnapshot(ready.snapshot, this.invariants);
     }
-    this.#persistEntries(node, ready.entries);
+    node.writeEntries(ready.entries, this.invariants);
     if (ready.hardState !== undefined) {
       node.hardState = ready.hardState;
     }
@@ -352,35 +352,6 @@ export class Cluster {
     this.#maybeCompact(node, raw);
     this.#pump(id);
     this.#check(id);
-  }
-
-  #persistSnapshot(node: SimNode, ready: Ready): void {
-    const snapshot = ready.snapshot;
-    if (snapshot === undefined) {
-      return;
-    }
-    // The core discarded its whole log for this snapshot; so does the disk.
-    this.invariants.checkDiscard(node, node.entries, snapshot.metadata.index);
-    node.snapshot = snapshot;
-    node.entries = [];
-  }
-
-  #persistEntries(node: SimNode, entries: readonly Entry[]): void {
-    const first = entries[0];
-    if (first === undefined) {
-      return;
-    }
-    const position = first.index - node.snapshotIndex - 1;
-    if (position < 0 || position > node.entries.length) {
-      throw new Error(`cluster: node ${node.id} persists entry ${first.index} leaving a gap after ${node.snapshotIndex + node.entries.length}`);
-    }
-    if (position < node.entries.length) {
-      this.invariants.checkDiscard(node, node.entries.slice(position), 0);
-      node.entries.length = position;
-    }
-    for (const entry of entries) {
-      node.entries.push(entry);
-    }
   }
 
   #send(message: Message): void {

@@ -2,6 +2,7 @@
 // (a hash chain over the applied commands) and its live RawNode, absent while crashed.
 import type { Entry, HardState, NodeId, Snapshot } from "../raft/messages.js";
 import type { InitialState, RawNode } from "../raft/raw-node.js";
+import type { Invariants } from "./invariants.js";
 
 export interface MachineState {
   /** Index of the last applied entry. */
@@ -85,5 +86,31 @@ export class SimNode {
   /** The state machine as recovered at restart: the snapshot's, or empty. */
   recoverMachine(): void {
     this.machine = this.snapshot === undefined ? { index: 0, hash: FNV_OFFSET, count: 0 } : decodeMachine(this.snapshot.data);
+  }
+
+  /** Persists a snapshot from the leader: the core dropped its whole log for it, so does the disk. */
+  writeSnapshot(snapshot: Snapshot, invariants: Invariants): void {
+    invariants.checkDiscard(this, this.entries, snapshot.metadata.index);
+    this.snapshot = snapshot;
+    this.entries = [];
+  }
+
+  /** Persists entries at their indexes, truncating a conflicting suffix (never a committed one). */
+  writeEntries(entries: readonly Entry[], invariants: Invariants): void {
+    const first = entries[0];
+    if (first === undefined) {
+      return;
+    }
+    const position = first.index - this.snapshotIndex - 1;
+    if (position < 0 || position > this.entries.length) {
+      throw new Error(`sim-node: node ${this.id} persists entry ${first.index} leaving a gap after ${this.snapshotIndex + this.entries.length}`);
+    }
+    if (position < this.entries.length) {
+      invariants.checkDiscard(this, this.entries.slice(position), 0);
+      this.entries.length = position;
+    }
+    for (const entry of entries) {
+      this.entries.push(entry);
+    }
   }
 }
