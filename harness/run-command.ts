@@ -1,5 +1,6 @@
 // `raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
+import { setMaxListeners } from "node:events";
 import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Runtime, Cluster } from "./runtime/runtime.js";
@@ -51,6 +52,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   log(`workload ${plan.name} (${loaded.file}), seed ${plan.seed}: re-run with --seed ${plan.seed}`);
 
   const interrupt = new AbortController();
+  // Every worker's per-operation deadline listens to it: more than Node's default of 10 listeners.
+  setMaxListeners(0, interrupt.signal);
   let cluster: Cluster | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping, destroying the cluster`);

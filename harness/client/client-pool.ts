@@ -12,9 +12,16 @@ export interface ClosableInvoker extends OperationInvoker {
   close(): void | Promise<void>;
 }
 
+/** A worker's clients: one for commands, optionally another for reads (see WorkerOptions.readClient). */
+export interface WorkerClients {
+  client: ClosableInvoker;
+  readClient?: ClosableInvoker;
+}
+
 export interface ClientPoolOptions {
   concurrency: number;
-  createClient: () => ClosableInvoker;
+  /** Clients for the worker with this index (0-based). */
+  createClients: (workerIndex: number) => WorkerClients;
   history: HistoryWriter;
   timeoutMs: number;
   /** Aborts in-flight calls at once (SIGINT, a crash). */
@@ -42,11 +49,13 @@ export class ClientPool {
       throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
     }
     const processIds = new ProcessIds(0);
-    this.clients = Array.from({ length: options.concurrency }, () => options.createClient());
-    this.workers = this.clients.map(
-      (client) =>
+    const clients = Array.from({ length: options.concurrency }, (_, index) => options.createClients(index));
+    this.clients = clients.flatMap((worker) => (worker.readClient === undefined ? [worker.client] : [worker.client, worker.readClient]));
+    this.workers = clients.map(
+      ({ client, readClient }) =>
         new Worker({
           client,
+          ...(readClient === undefined ? {} : { readClient }),
           history: options.history,
           processIds,
           timeoutMs: options.timeoutMs,

@@ -101,7 +101,7 @@ describe("ClientPool", () => {
     const items: Json[] = [];
     const pool = new ClientPool({
       concurrency: 4,
-      createClient: () => new InMemoryQueueClient(items),
+      createClients: () => ({ client: new InMemoryQueueClient(items) }),
       history,
       timeoutMs: 1_000,
       hardStop: new AbortController().signal,

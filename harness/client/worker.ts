@@ -31,7 +31,14 @@ export interface OutcomeCounts {
 }
 
 export interface WorkerOptions {
+  /** Runs state-changing operations (and reads, without `readClient`). */
   client: OperationInvoker;
+  /**
+   * Runs read-only operations. Jepsen binds each client to a node; here a worker's reads start at
+   * its home node and stay wherever a read last succeeded, so a node that serves reads it should
+   * not (a partitioned or lagging one) is exercised, while a correct cluster redirects to the leader.
+   */
+  readClient?: OperationInvoker;
   history: HistoryWriter;
   processIds: ProcessIds;
   /** Limit of one operation, retries included; a call that outlives it is `info`. */
@@ -59,7 +66,8 @@ export class Worker {
 
   /** Invokes one operation and records its invoke and completion events. Never throws. */
   async perform(operation: GeneratedOperation): Promise<Completion> {
-    const { history, client, counts } = this.options;
+    const { history, counts } = this.options;
+    const client = operation.readOnly ? (this.options.readClient ?? this.options.client) : this.options.client;
     const process = this.processId;
     const base = { process, f: operation.f, key: operation.key };
     history.append({ ...base, type: "invoke", value: operation.value });

@@ -88,7 +88,11 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
   const pool = new ClientPool({
     concurrency: plan.clients.concurrency,
-    createClient: () => new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: plan.clients.timeoutMs }),
+    createClients: (index) => ({
+      client: new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: plan.clients.timeoutMs }),
+      // Reads start at the worker's home node: workers spread over the nodes, as Jepsen's clients are.
+      readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
+    }),
     history,
     timeoutMs: plan.clients.timeoutMs,
     hardStop,
@@ -202,4 +206,10 @@ async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<n
   }
   signal.throwIfAborted();
   throw new ClusterUnavailableError(`no node answered as leader within ${leaderWaitMs / 1_000} s of the cluster starting`);
+}
+
+/** The list starting at position `start` (mod its length), wrapping around. */
+function rotate<T>(items: readonly T[], start: number): T[] {
+  const offset = start % items.length;
+  return [...items.slice(offset), ...items.slice(0, offset)];
 }
