@@ -3,17 +3,14 @@
 // restarts and logs are appended. The same runtime with real nodes is tested in
 // test/integration/local-runtime.test.ts.
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { RaftClient } from "../../node/client/raft-client.js";
 import { LocalRuntime, LocalRuntimeError } from "./local.js";
 import type { Cluster } from "./runtime.js";
+import { eventually, stubNodeCommand } from "./testing/stub-cluster.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const runId = `local-test-${process.pid}-${Date.now()}`;
 const logDir = path.join(os.tmpdir(), `${runId}-logs`);
 
@@ -29,28 +26,12 @@ async function stubStatus(id: number): Promise<StubStatus> {
   return (await client.status(id, { timeoutMs: 1000 })) as unknown as StubStatus;
 }
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function hears(listener: number, speaker: number): Promise<boolean> {
   return (await stubStatus(listener)).heardFrom.includes(speaker);
 }
 
 beforeAll(async () => {
-  const runtime = new LocalRuntime({
-    cliPath: path.join(here, "testing", "stub-node.ts"),
-    nodeExecArgv: ["--import", tsxLoader],
-  });
+  const runtime = new LocalRuntime(stubNodeCommand());
   cluster = await runtime.createCluster({ runId, nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir });
   client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2000 });
 });
@@ -137,7 +118,7 @@ describe("LocalRuntime without a build", () => {
   });
 
   test("destroy removes the data directories", async () => {
-    const runtime = new LocalRuntime({ cliPath: path.join(here, "testing", "stub-node.ts"), nodeExecArgv: ["--import", tsxLoader] });
+    const runtime = new LocalRuntime(stubNodeCommand());
     const small = await runtime.createCluster({ runId: `${runId}-small`, nodeIds: [1], plugin: "kv", unsafe: [], logDir });
     const dataRoot = path.join(os.tmpdir(), `raftlab-${runId}-small`);
     expect(existsSync(path.join(dataRoot, "n1", "boots"))).toBe(true);
