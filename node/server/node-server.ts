@@ -200,7 +200,11 @@ export class NodeServer {
     }
     this.#loopRunning = true;
     try {
-      while (!this.#stopping && this.rawNode.hasReady()) {
+      for (;;) {
+        this.router.flushReads();
+        if (this.#stopping || !this.rawNode.hasReady()) {
+          break;
+        }
         const ready = this.rawNode.ready();
         await this.#handleReady(ready);
         this.rawNode.advance(ready);

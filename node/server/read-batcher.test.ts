@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ReadBatcher, type WaitingRead } from "./read-batcher.js";
 
-function harness() {
+function harness(inflightMax = 2) {
   const requested: Uint8Array[] = [];
-  const batcher = new ReadBatcher({ requestReadIndex: (context) => requested.push(context), reissueAfterMs: 100, waitingMax: 3 });
+  const batcher = new ReadBatcher({ requestReadIndex: (context) => requested.push(context), reissueAfterMs: 100, waitingMax: 3, inflightMax });
   const events: string[] = [];
   const read = (name: string, deadlineMs = 1000): WaitingRead => ({
     deadlineMs,
@@ -14,29 +14,45 @@ function harness() {
 }
 
 describe("ReadBatcher", () => {
-  it("covers reads that arrived before a read index request with one request, later ones with the next", () => {
+  it("covers the reads queued before a flush with one request; later reads need a later request", () => {
     const { batcher, requested, events, read } = harness();
-    batcher.add(read("a"), 0);
-    batcher.add(read("b"), 0); // arrives while a's request is in flight: must wait for the next
+    batcher.add(read("a"));
+    batcher.add(read("b"));
+    batcher.flush(0);
     expect(requested.length).toBe(1);
-    batcher.onReadState(requested[0]!, 10, 1);
-    expect(requested.length).toBe(2); // b's batch issued once a's came back
-    batcher.onApplied(9);
-    expect(events).toEqual([]);
+    batcher.add(read("c")); // arrived after a and b's request was issued
+    batcher.onReadState(requested[0]!, 10);
     batcher.onApplied(10);
-    expect(events).toEqual(["a:served"]);
-    batcher.onReadState(requested[1]!, 12, 2);
-    batcher.onApplied(12);
     expect(events).toEqual(["a:served", "b:served"]);
+    batcher.flush(1);
+    expect(requested.length).toBe(2);
+    batcher.onReadState(requested[1]!, 12);
+    batcher.onApplied(11);
+    expect(events).toEqual(["a:served", "b:served"]);
+    batcher.onApplied(12);
+    expect(events).toEqual(["a:served", "b:served", "c:served"]);
     expect(batcher.waiting).toBe(0);
+  });
+
+  it("pipelines up to inflightMax requests", () => {
+    const { batcher, requested, read } = harness(2);
+    for (const name of ["a", "b", "c"]) {
+      batcher.add(read(name));
+      batcher.flush(0);
+    }
+    expect(requested.length).toBe(2); // c waits for a free slot
+    batcher.onReadState(requested[0]!, 5);
+    batcher.flush(1);
+    expect(requested.length).toBe(3);
   });
 
   it("ignores a stale context, reissues a dropped request and expires reads at their deadline", () => {
     const { batcher, requested, events, read } = harness();
-    batcher.add(read("a", 500), 0);
+    batcher.add(read("a", 500));
+    batcher.flush(0);
     batcher.onTimer(150); // no read state after reissueAfterMs: ask again
     expect(requested.length).toBe(2);
-    batcher.onReadState(requested[0]!, 5, 160); // the first request's late answer is ignored
+    batcher.onReadState(requested[0]!, 5); // the first request's late answer is ignored
     batcher.onApplied(5);
     expect(events).toEqual([]);
     batcher.onTimer(600);
@@ -46,9 +62,11 @@ describe("ReadBatcher", () => {
 
   it("on leadership loss fails only reads without a confirmed index", () => {
     const { batcher, requested, events, read } = harness();
-    batcher.add(read("a"), 0);
-    batcher.onReadState(requested[0]!, 7, 1);
-    batcher.add(read("b"), 2);
+    batcher.add(read("a"));
+    batcher.flush(0);
+    batcher.onReadState(requested[0]!, 7);
+    batcher.add(read("b"));
+    batcher.flush(1);
     batcher.failUnconfirmed("lost");
     expect(events).toEqual(["b:UNAVAILABLE"]);
     batcher.onApplied(7);
@@ -58,7 +76,7 @@ describe("ReadBatcher", () => {
   it("reports full at its bound", () => {
     const { batcher, read } = harness();
     for (const name of ["a", "b", "c"]) {
-      batcher.add(read(name), 0);
+      batcher.add(read(name));
     }
     expect(batcher.full).toBe(true);
   });

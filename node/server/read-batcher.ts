@@ -1,7 +1,9 @@
-// Linearizable reads with ReadIndex, batched: one readIndex request to the core (one heartbeat
-// round) covers every read that arrived before it was issued. Reads arriving while a request is in
-// flight wait for the next one: a read index must be obtained after the read arrived. Once the
-// core returns the read state, the batch waits until the node has applied up to its index.
+// Linearizable reads with ReadIndex, batched and pipelined: the node calls flush() once per Ready
+// cycle, and one readIndex request to the core (one heartbeat round) covers every read queued
+// since the previous flush. A read index must be obtained after the read arrived, so a read never
+// joins a batch already issued. Several batches may be in flight, so a read waits for one
+// heartbeat round, not for the rounds of earlier batches. Once the core returns a batch's read
+// state, its reads wait until the node has applied up to that index.
 
 export interface WaitingRead {
   /** Serves the read from the state machine (called once applied >= the batch's read index). */
@@ -29,12 +31,15 @@ export interface ReadBatcherOptions {
   reissueAfterMs: number;
   /** Most reads waiting at once; more are refused UNAVAILABLE. */
   waitingMax: number;
+  /** Most read index requests in flight at once. */
+  inflightMax: number;
 }
 
 export class ReadBatcher {
   readonly #options: ReadBatcherOptions;
   #queued: WaitingRead[] = [];
-  #inflight: Batch | undefined;
+  /** Issue order (a Map keeps insertion order). */
+  readonly #inflight = new Map<string, Batch>();
   /** Ascending by index: the core returns read states in order. */
   #confirmed: ConfirmedBatch[] = [];
   #waiting = 0;
@@ -52,30 +57,33 @@ export class ReadBatcher {
     return this.#waiting >= this.#options.waitingMax;
   }
 
-  /** Queues a read; issues a read index request at once if none is in flight. */
-  add(read: WaitingRead, nowMs: number): void {
+  /** Queues a read for the next flush. */
+  add(read: WaitingRead): void {
     this.#queued.push(read);
     this.#waiting += 1;
-    if (this.#inflight === undefined) {
+  }
+
+  /** Issues one read index request for every queued read, unless too many are in flight. */
+  flush(nowMs: number): void {
+    if (this.#queued.length > 0 && this.#inflight.size < this.#options.inflightMax) {
       this.#issue(nowMs);
     }
   }
 
-  /** A read state from the core's Ready. Unknown contexts (an earlier, reissued batch) are ignored. */
-  onReadState(context: Uint8Array, index: number, nowMs: number): void {
-    const inflight = this.#inflight;
-    if (inflight === undefined || contextKey(context) !== inflight.key) {
+  /** A read state from the core's Ready. Unknown contexts (a batch reissued or failed) are ignored. */
+  onReadState(context: Uint8Array, index: number): void {
+    const key = contextKey(context);
+    const batch = this.#inflight.get(key);
+    if (batch === undefined) {
       return;
     }
-    this.#inflight = undefined;
+    this.#inflight.delete(key);
+    // Keep #confirmed ascending; serving a read at a higher index than it needs is always safe.
     const last = this.#confirmed[this.#confirmed.length - 1];
     if (last !== undefined && last.index >= index) {
-      last.reads.push(...inflight.reads); // a later batch may never need a lower index
+      last.reads.push(...batch.reads);
     } else {
-      this.#confirmed.push({ index, reads: inflight.reads });
-    }
-    if (this.#queued.length > 0) {
-      this.#issue(nowMs);
+      this.#confirmed.push({ index, reads: batch.reads });
     }
   }
 
@@ -95,8 +103,8 @@ export class ReadBatcher {
    * retry anywhere); confirmed ones stay, since their index was valid when the read arrived.
    */
   failUnconfirmed(message: string): void {
-    const reads = [...(this.#inflight?.reads ?? []), ...this.#queued];
-    this.#inflight = undefined;
+    const reads = [...[...this.#inflight.values()].flatMap((batch) => batch.reads), ...this.#queued];
+    this.#inflight.clear();
     this.#queued = [];
     this.#waiting -= reads.length;
     for (const read of reads) {
@@ -130,17 +138,14 @@ export class ReadBatcher {
     this.#confirmed = this.#confirmed
       .map((batch) => ({ index: batch.index, reads: expire(batch.reads) }))
       .filter((batch) => batch.reads.length > 0);
-    const inflight = this.#inflight;
-    if (inflight !== undefined) {
-      inflight.reads = expire(inflight.reads);
-      if (nowMs - inflight.issuedAtMs >= this.#options.reissueAfterMs) {
-        this.#inflight = undefined;
-        this.#queued = [...inflight.reads, ...this.#queued];
+    for (const [key, batch] of this.#inflight) {
+      batch.reads = expire(batch.reads);
+      if (nowMs - batch.issuedAtMs >= this.#options.reissueAfterMs) {
+        this.#inflight.delete(key); // its reads join the next request
+        this.#queued = [...batch.reads, ...this.#queued];
       }
     }
-    if (this.#inflight === undefined && this.#queued.length > 0) {
-      this.#issue(nowMs);
-    }
+    this.flush(nowMs);
   }
 
   #issue(nowMs: number): void {
@@ -148,7 +153,7 @@ export class ReadBatcher {
     new DataView(context.buffer).setFloat64(0, this.#nextContext++);
     const batch: Batch = { context, key: contextKey(context), reads: this.#queued, issuedAtMs: nowMs };
     this.#queued = [];
-    this.#inflight = batch;
+    this.#inflight.set(batch.key, batch);
     this.#options.requestReadIndex(context);
   }
 }

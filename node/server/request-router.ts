@@ -17,6 +17,8 @@ import type { CommandOutcome } from "./sessions.js";
 /** Proposals awaiting their entry, across all client connections. */
 const PENDING_COMMANDS_MAX = 65_536;
 const PENDING_READS_MAX = 65_536;
+/** Read index requests (heartbeat rounds) in flight at once; one is issued per Ready cycle at most. */
+const READ_BATCHES_INFLIGHT_MAX = 16;
 
 interface PendingTransfer {
   id: number;
@@ -42,6 +44,7 @@ export class RequestRouter implements ClientRequestHandler {
       requestReadIndex: (context) => server.rawNode.readIndex(context),
       reissueAfterMs: server.config.tickMs * server.config.electionTicks * 2,
       waitingMax: PENDING_READS_MAX,
+      inflightMax: READ_BATCHES_INFLIGHT_MAX,
     });
   }
 
@@ -127,18 +130,11 @@ export class RequestRouter implements ClientRequestHandler {
       reply(error(id, "UNAVAILABLE", `more than ${PENDING_READS_MAX} reads waiting on this node`));
       return;
     }
-    try {
-      this.#reads.add(
-        {
-          deadlineMs: performance.now() + this.#server.config.requestTimeoutMs,
-          serve: () => reply(outcomeResponse(id, this.#server.state.read(op))),
-          fail: (code, message) => reply(error(id, code, message)),
-        },
-        performance.now(),
-      );
-    } catch (failure) {
-      this.#reads.failUnconfirmed(`read index refused: ${(failure as Error).message}`);
-    }
+    this.#reads.add({
+      deadlineMs: performance.now() + this.#server.config.requestTimeoutMs,
+      serve: () => reply(outcomeResponse(id, this.#server.state.read(op))),
+      fail: (code, message) => reply(error(id, code, message)),
+    });
     this.#server.kick();
   }
 
@@ -250,7 +246,12 @@ export class RequestRouter implements ClientRequestHandler {
   }
 
   onReadState(context: Uint8Array, index: number): void {
-    this.#reads.onReadState(context, index, performance.now());
+    this.#reads.onReadState(context, index);
+  }
+
+  /** Called before each Ready: one read index request for the reads queued since the last one. */
+  flushReads(): void {
+    this.#reads.flush(performance.now());
   }
 
   onApplied(applied: number): void {

@@ -236,8 +236,27 @@ export class TestCluster {
     });
   }
 
+  /** Makes `id` the leader by leadership transfer, retrying if the leadership moves meanwhile. */
+  async makeLeader(id: number, timeoutMs = 15_000): Promise<void> {
+    await waitFor(`node ${id} to become the leader`, timeoutMs, async () => {
+      const leader = await this.waitForLeader(timeoutMs);
+      if (leader === id) {
+        return true;
+      }
+      await this.request(leader, { type: "transferLeader", to: id }).catch(() => undefined);
+      return undefined;
+    });
+  }
+
+  /**
+   * Puts until acknowledged. A put is idempotent, so an indeterminate answer (LEADERSHIP_LOST,
+   * TIMEOUT: a spurious election on a loaded machine) is retried rather than failing the test.
+   */
   async put(key: string, value: string): Promise<void> {
-    const response = await this.invoke({ type: "command", op: { f: "put", key, value } });
+    const response = await waitFor(`put ${key}`, 20_000, async () => {
+      const answer = await this.invoke({ type: "command", op: { f: "put", key, value } });
+      return !answer.ok && (answer.code === "LEADERSHIP_LOST" || answer.code === "TIMEOUT") ? undefined : answer;
+    });
     if (!response.ok) {
       throw new Error(`put ${key}: ${response.code} ${response.message}`);
     }

@@ -55,8 +55,7 @@ it("a follower killed and restarted catches up from the leader's log", async () 
   const records = logRecords(cluster.node(follower).output);
   expect(records.some((r) => r.msg === "installed a snapshot from the leader")).toBe(false);
   // The follower can serve the data once it leads.
-  const response = await cluster.request(leader, { type: "transferLeader", to: follower });
-  expect(response.ok).toBe(true);
+  await cluster.makeLeader(follower);
   expect(await cluster.get("while-down-49")).toBe("49");
 });
 
@@ -75,8 +74,7 @@ it("a follower restarted after the leader compacted its log catches up by snapsh
   await appliedEverywhere(cluster, [1, 2, 3]);
   const followerLog = logRecords(cluster.node(follower).output);
   expect(followerLog.some((r) => r.msg === "installed a snapshot from the leader")).toBe(true);
-  const response = await cluster.request(leader, { type: "transferLeader", to: follower });
-  expect(response.ok).toBe(true);
+  await cluster.makeLeader(follower);
   expect(await cluster.get("compacted-49")).toBe("249");
   expect(await cluster.get("before")).toBe("1");
 });

@@ -29,8 +29,7 @@ it("adds a fourth node with --join, which catches up and can lead", async () => 
     const status = await cluster.status(4);
     return status !== undefined && status.applied >= commit && status.voters.length === 4 ? true : undefined;
   });
-  expect((await cluster.request(leader, { type: "transferLeader", to: 4 })).ok).toBe(true);
-  expect(await cluster.waitForLeader()).toBe(4);
+  await cluster.makeLeader(4);
   expect(await cluster.get("before-join")).toBe("1");
 });
 
