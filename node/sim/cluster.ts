@@ -55,6 +55,8 @@ export class Cluster {
   /** Commands each node applied, by log index (re-applying after a restart writes the same slots). */
   readonly appliedCommands = new Map<NodeId, Map<number, string>>();
   #readSequence = 0;
+  /** The configuration of the highest conf change any node applied: the cluster's current membership. */
+  #latestConfiguration: { index: number; voters: NodeId[] };
   /** Per node: the voters before the last conf change it applied (apply-time configurations overlap by one change). */
   readonly #previousVoters = new Map<NodeId, NodeId[]>();
 
@@ -66,6 +68,7 @@ export class Cluster {
     this.tickUnits = options.tickUnits ?? 10;
     this.crashDuringWriteRate = options.crashDuringWriteRate ?? 0;
     const voters = options.bootstrapVoters ?? options.ids;
+    this.#latestConfiguration = { index: 0, voters: [...voters] };
     for (const id of options.ids) {
       // Every node knows the initial configuration (like etcd's --initial-cluster); nodes outside
       // it are not promotable until a conf change adds them.
@@ -203,6 +206,11 @@ export class Cluster {
   campaign(id: NodeId): void {
     this.raw(id).campaign();
     this.#pump(id);
+  }
+
+  /** Voters of the newest configuration applied anywhere. */
+  currentVoters(): NodeId[] {
+    return [...this.#latestConfiguration.voters];
   }
 
   /** The leader with the highest term among live nodes, if any. */
@@ -371,7 +379,10 @@ export class Cluster {
       if (entry.type === "confChange") {
         const change = decodeConfChange(entry.data, entry.index);
         this.#previousVoters.set(node.id, [...raw.raft.voters]);
-        raw.applyConfChange(change);
+        const confState = raw.applyConfChange(change);
+        if (entry.index > this.#latestConfiguration.index) {
+          this.#latestConfiguration = { index: entry.index, voters: confState.voters };
+        }
         this.trace.record(this.now, "conf", node.id, undefined, `${change.type} ${change.nodeId} at ${entry.index}`);
       } else if (entry.data.length > 0) {
         node.machine.hash = hashBytes(node.machine.hash, entry.data);

@@ -176,7 +176,7 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
   // Healed means no loss, no duplicates and little jitter (heavy reordering is a fault too).
   cluster.network.options = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: Math.min(cluster.network.options.latencyMax, 5) };
   // Nodes removed from the configuration are shut down, as an operator would; members restart.
-  const members = currentMembers(cluster);
+  const members = cluster.currentVoters();
   for (const id of ids) {
     if (members.includes(id)) {
       cluster.restart(id);
@@ -214,24 +214,6 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
     "liveness",
     `after healing at t=${start}, "${command}" ${proposal === undefined ? "was never accepted by a leader" : `(index ${proposal.index}, term ${proposal.term}) did not commit`} within ${boundTicks} ticks (backlog ${backlog} entries)`,
   );
-}
-
-/** The voters as applied by the node that has applied the most (crashed nodes judged by their disk). */
-function currentMembers(cluster: Cluster): NodeId[] {
-  let best: { applied: number; voters: NodeId[] } | undefined;
-  for (const node of cluster.nodes.values()) {
-    if (node.raw === undefined) {
-      continue;
-    }
-    const status = node.raw.status();
-    if (best === undefined || status.applied > best.applied) {
-      best = { applied: status.applied, voters: status.voters };
-    }
-  }
-  if (best === undefined || best.voters.length === 0) {
-    return [...cluster.nodes.keys()].filter((id) => cluster.node(id).bootstrapVoters.includes(id));
-  }
-  return best.voters;
 }
 
 /** Client load and faults, as recurring actions on the cluster's clock. */
