@@ -6,6 +6,7 @@
 //   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
 // The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
 import type { Json } from "../../plugins/api.js";
+import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
 import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
 
@@ -109,17 +110,19 @@ export class NemesisSchedule {
       return true;
     }
     // A heal must run even after the schedule was told to stop, so it gets its own limit.
-    const healSignal = AbortSignal.timeout(this.#options.healTimeoutMs ?? 60_000);
-    const limit = signal === undefined ? healSignal : AbortSignal.any([signal, healSignal]);
+    // (Not AbortSignal.any with AbortSignal.timeout: on Node 20 the timeout can be collected unfired.)
+    const limit = deadlineAfter(this.#options.healTimeoutMs ?? 60_000, ...(signal === undefined ? [] : [signal]));
     this.#options.onEvent({ type: "invoke", f: "heal", value: nemesis.name });
     try {
-      const record = await nemesis.heal(this.#cluster, limit);
+      const record = await nemesis.heal(this.#cluster, limit.signal);
       this.#options.onEvent({ type: "info", f: "heal", value: record?.value ?? { fault: nemesis.name, nothing: "to heal" } });
       return true;
     } catch (error) {
       this.#context.log.warn("nemesis: heal failed", { nemesis: nemesis.name, error: describe(error) });
       this.#options.onEvent({ type: "info", f: "heal", value: { fault: nemesis.name, ...errorValue(error) } });
       return false;
+    } finally {
+      limit.dispose();
     }
   }
 }

@@ -5,6 +5,7 @@
 // (it calls Set.prototype.union at import time) and raftlab runs on Node 20.
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
+import { deadlineAfter, DeadlineError } from "../client/deadline.js";
 import { waitForListener } from "./free-port.js";
 
 export type LocalRuntimeErrorCode =
@@ -155,9 +156,10 @@ export class LocalNodeProcess {
 
   async #waitUntilServing(child: ChildProcess, signal: AbortSignal | undefined): Promise<void> {
     const { clientHost, clientPort, startTimeoutMs, logPath } = this.#options;
-    const timeout = AbortSignal.timeout(startTimeoutMs);
-    const gaveUp = new AbortController();
-    const waitSignal = AbortSignal.any([timeout, gaveUp.signal, ...(signal === undefined ? [] : [signal])]);
+    // Not AbortSignal.any with AbortSignal.timeout: on Node 20 the timeout can be collected unfired.
+    const stopPolling = new AbortController();
+    const wait = deadlineAfter(startTimeoutMs, stopPolling.signal, ...(signal === undefined ? [] : [signal]));
+    const waitSignal = wait.signal;
     const exitedFirst = this.#exited.then(() => "exited" as const);
     try {
       const outcome = await Promise.race([waitForListener(clientHost, clientPort, waitSignal).then(() => "serving" as const), exitedFirst]);
@@ -166,7 +168,7 @@ export class LocalNodeProcess {
       }
     } catch (error) {
       signal?.throwIfAborted();
-      if (!timeout.aborted) {
+      if (!(wait.signal.reason instanceof DeadlineError)) {
         throw error;
       }
       child.kill("SIGKILL");
@@ -177,7 +179,9 @@ export class LocalNodeProcess {
           `last lines of ${logPath}:\n${logTail(logPath)}`,
       );
     } finally {
-      gaveUp.abort();
+      // Stops the polling loop too when the node exited first.
+      stopPolling.abort();
+      wait.dispose();
     }
     throw new LocalRuntimeError(
       "NODE_START_FAILED",

@@ -36,3 +36,25 @@ export function parseHostPort(address: string): { host: string; port: number } {
   }
   return { host, port };
 }
+
+/**
+ * A signal that aborts after `delayMs` or when `parent` aborts; call dispose when done. Not
+ * AbortSignal.any([AbortSignal.timeout(ms), parent]): on Node 20 the combined signal holds its
+ * sources weakly, so the timeout signal can be garbage-collected and never fire.
+ */
+export function deadlineSignal(delayMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${delayMs} ms passed`)), Math.max(0, delayMs));
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted === true) {
+    controller.abort(parent.reason);
+  } else {
+    parent?.addEventListener("abort", onParentAbort, { once: true });
+  }
+  const dispose = (): void => {
+    clearTimeout(timer);
+    parent?.removeEventListener("abort", onParentAbort);
+  };
+  controller.signal.addEventListener("abort", dispose, { once: true });
+  return { signal: controller.signal, dispose };
+}

@@ -12,7 +12,7 @@
 import { nanoid } from "nanoid";
 import type { Json, Operation } from "../../plugins/api.js";
 import type { ClientResponse, ClientSession, ErrorCode, NodeStatus } from "../protocol/client-protocol.js";
-import { sleep } from "./abortable.js";
+import { deadlineSignal, sleep } from "./abortable.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
 import { silentLogger, type ClientLogger } from "./logger.js";
 import { NodeConnection, type RequestBody } from "./node-connection.js";
@@ -337,9 +337,9 @@ export class RaftClient {
     // The next command waits for both, so giving up the wait here never lets two run at once.
     this.#sessionTail = Promise.all([previous, mine]);
     try {
-      const waitSignal = signal === undefined ? AbortSignal.timeout(Math.max(1, deadline - Date.now())) : AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
+      const wait = deadlineSignal(Math.max(1, deadline - Date.now()), signal);
       try {
-        await abortableWait(previous, waitSignal);
+        await abortableWait(previous, wait.signal);
       } catch {
         const aborted = signal?.aborted === true;
         return {
@@ -349,6 +349,8 @@ export class RaftClient {
             : { code: "NO_LEADER", message: "deadline passed while waiting for this client's previous command" },
           node: undefined,
         };
+      } finally {
+        wait.dispose();
       }
       return await action();
     } finally {
