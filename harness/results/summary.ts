@@ -72,11 +72,37 @@ export function checkHeadline(name: string, report: CheckReport): string {
     }
     case "counter-bounds":
       return `${String(details["reads"])} reads, ${String(details["violationCount"])} out of bounds`;
+    case "queue": {
+      const enqueued = details["enqueued"] as { ok: number; info: number } | undefined;
+      const possiblyLost = (details["possiblyLost"] as unknown[] | undefined)?.length ?? 0;
+      const base =
+        enqueued === undefined
+          ? ""
+          : `${enqueued.ok} enqueued ok (${enqueued.info} unknown), ${String(details["dequeuedValues"])} dequeued, drained: ${String(details["drained"])}` +
+            (possiblyLost > 0 ? `, ${possiblyLost} possibly taken by unknown dequeues` : "");
+      return reason === undefined ? base : `${base}; ${reason}`;
+    }
     case "node-logs": {
       const counts = details["counts"] as { error: number; fatal: number; crash: number } | undefined;
-      return counts === undefined ? "" : `${String(details["files"])} file(s): ${counts.error} error, ${counts.fatal} fatal, ${counts.crash} crash line(s)`;
+      const first = (details["findings"] as { file: string; line: number; text: string }[] | undefined)?.[0];
+      const base = counts === undefined ? "" : `${String(details["files"])} file(s): ${counts.error} error, ${counts.fatal} fatal, ${counts.crash} crash line(s)`;
+      return first === undefined ? base : `${base}; first: ${first.file}:${first.line}: ${firstMessage(first.text)}`;
     }
     default:
       return reason ?? "";
   }
+}
+
+/** The `msg` of a JSON log line (else the line itself), cut short for one terminal line. */
+function firstMessage(text: string): string {
+  let message = text;
+  try {
+    const record = JSON.parse(text) as { msg?: unknown };
+    if (typeof record.msg === "string") {
+      message = record.msg;
+    }
+  } catch {
+    // Not JSON: a crash line, shown as it is.
+  }
+  return message.length > 120 ? `${message.slice(0, 117)}...` : message;
 }
