@@ -89,6 +89,21 @@ describe("Worker", () => {
   });
 });
 
+describe("Worker with a read client", () => {
+  it("sends read-only operations to the read client and the rest to the command client", async () => {
+    const history = await HistoryWriter.open(join(directory, "history.jsonl"));
+    const commands = new ScriptedClient(() => ({ type: "ok", value: null, node: 1 }));
+    const reads = new ScriptedClient(() => ({ type: "ok", value: "v", node: 2 }));
+    const counts = { ok: 0, fail: 0, info: 0 };
+    const worker = new Worker({ client: commands, readClient: reads, history, processIds: new ProcessIds(0), timeoutMs: 1_000, counts, hardStop: new AbortController().signal });
+    await worker.perform(getOperation);
+    await worker.perform({ f: "put", key: "1", value: "v", readOnly: false });
+    await history.close();
+    expect(reads.calls.map((call) => call.f)).toEqual(["get"]);
+    expect(commands.calls.map((call) => call.f)).toEqual(["put"]);
+  });
+});
+
 describe("ClientPool", () => {
   const queueOperations: Record<string, OperationSpec> = {
     enqueue: { readOnly: false, keyed: false, argument: ({ unique }) => unique },
