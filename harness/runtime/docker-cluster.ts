@@ -141,7 +141,7 @@ export class DockerCluster implements Cluster {
     };
     await Promise.all(this.parts.nodes.map((node) => attempt(`container ${node.containerName}`, node.container.remove({ force: true, v: true }))));
     for (const stream of this.attachments.values()) {
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      destroyStream(stream);
     }
     this.attachments.clear();
     await Promise.all([...this.logs.values()].map((log) => new Promise<void>((resolve) => log.end(resolve))));
@@ -158,7 +158,8 @@ export class DockerCluster implements Cluster {
   private async startContainer(node: DockerNode, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     const stream = await node.container.attach({ stream: true, stdout: true, stderr: true, logs: false });
-    this.attachments.get(node.id)?.removeAllListeners();
+    // The previous attachment ended when the node stopped; close it in case the daemon kept it open.
+    destroyStream(this.attachments.get(node.id));
     this.attachments.set(node.id, stream);
     const log = this.logFile(node.id);
     // Both of the container's streams go to one file; the node writes JSON lines to stderr.
@@ -201,6 +202,10 @@ export class DockerCluster implements Cluster {
     }
     return node;
   }
+}
+
+function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
+  (stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
 }
 
 /** Awaits a Docker API call, treating the given HTTP status codes as success (idempotent calls). */

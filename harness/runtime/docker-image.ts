@@ -18,12 +18,18 @@ import { runHostCommand } from "./docker-host-command.js";
 
 export const nodeImageRepository = "raftlab-node";
 /** Bump when the recipe below changes in a way the input hash cannot see. */
-const recipeVersion = "raftlab-node-rootfs-1";
+const recipeVersion = "raftlab-node-rootfs-2";
 const appDirectory = "/app";
 /** Older raftlab-node images beyond this many are removed after a build (see pruneOldImages). */
 const imagesKept = 3;
-/** Compiled files worth shipping: code, JSON and licences (no source maps, types or docs). */
-const shippedFile = (path: string): boolean => /\.(js|cjs|mjs|json|node)$/.test(path) || /\/LICEN[CS]E[^/]*$/i.test(path);
+/** Files of dist/ and bin/ worth shipping: code and JSON (no source maps). */
+const shippedProjectFile = (path: string): boolean => /\.(js|cjs|mjs|json)$/.test(path);
+/**
+ * Files of npm packages worth shipping: everything but docs, types, sources and maps, so native
+ * binaries without an extension (esbuild's, which tsx needs for .ts plugins) come along.
+ */
+const shippedPackageFile = (path: string): boolean => !/\.(md|markdown|map|ts|mts|cts|tsx)$/i.test(path);
+const shippedFile = (tree: AppTree, path: string): boolean => (tree.kind === "project" ? shippedProjectFile(path) : shippedPackageFile(path));
 
 export type BuildPolicy =
   /** Run `tsc` when dist/ is missing or older than a source file (the default from sources). */
@@ -156,6 +162,17 @@ async function newestMtimeMs(directories: readonly string[]): Promise<number> {
   return newest;
 }
 
+/**
+ * A project tree (dist/, bin/) counts by content in the hash: tsc rewrites every file on each
+ * build, so mtimes would change every time. A package counts by size and mtime: npm leaves them
+ * alone between installs, and some are large (esbuild's binary is 10 MB).
+ */
+interface AppTree {
+  hostDirectory: string;
+  rootfsDirectory: string;
+  kind: "project" | "package";
+}
+
 /** Everything that goes into the image, gathered before anything is copied so it can be hashed. */
 interface ImagePlan {
   root: string;
@@ -166,12 +183,8 @@ interface ImagePlan {
   xtablesBinary: string;
   /** Generated files: rootfs path -> content. */
   generated: Map<string, string>;
-  /**
-   * Host trees copied under /app: dist/ and the npm packages the node command imports. dist/ counts
-   * by content (tsc rewrites every file on each build, so mtimes would change every time); packages
-   * by size and mtime (npm leaves them alone between installs, and zod alone is 8 MB).
-   */
-  appTrees: { hostDirectory: string; rootfsDirectory: string; fingerprintBy: "content" | "stat" }[];
+  /** Host trees copied under /app: dist/, bin/ and the npm packages the node command imports. */
+  appTrees: AppTree[];
 }
 
 async function planImage(root: string, signal: AbortSignal | undefined): Promise<ImagePlan> {
@@ -206,12 +219,12 @@ async function planImage(root: string, signal: AbortSignal | undefined): Promise
     xtablesBinary,
     generated: generatedFiles(root),
     appTrees: [
-      { hostDirectory: distDirectory, rootfsDirectory: `${appDirectory}/dist`, fingerprintBy: "content" },
-      { hostDirectory: join(root, "bin"), rootfsDirectory: `${appDirectory}/bin`, fingerprintBy: "content" },
+      { hostDirectory: distDirectory, rootfsDirectory: `${appDirectory}/dist`, kind: "project" },
+      { hostDirectory: join(root, "bin"), rootfsDirectory: `${appDirectory}/bin`, kind: "project" },
       ...packages.map((name) => ({
         hostDirectory: join(root, "node_modules", name),
         rootfsDirectory: `${appDirectory}/node_modules/${name}`,
-        fingerprintBy: "stat" as const,
+        kind: "package" as const,
       })),
     ],
   };
@@ -233,11 +246,15 @@ function generatedFiles(root: string): Map<string, string> {
 
 
 /**
- * npm packages the node command can load: the bare imports in the given compiled directories and
- * their dependencies, transitively. The harness's own packages (dockerode, execa) stay out.
+ * npm packages the node command can load: the bare imports in the given compiled directories that
+ * are runtime dependencies in package.json, and their dependencies, transitively. Imports of dev
+ * dependencies (vitest and fast-check in the plugin compliance suite) belong to test code that the
+ * node never loads; the harness's own packages (dockerode) are not imported under node/ or plugins/.
  */
 export async function runtimePackages(root: string, compiledDirectories: readonly string[]): Promise<string[]> {
   const builtins = new Set(builtinModules);
+  const rootManifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+  const runtimeDependencies = new Set(Object.keys(rootManifest.dependencies ?? {}));
   const wanted: string[] = [];
   for (const directory of compiledDirectories) {
     if (!existsSync(directory)) {
@@ -254,7 +271,10 @@ export async function runtimePackages(root: string, compiledDirectories: readonl
           continue;
         }
         const parts = specifier.split("/");
-        wanted.push(specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] as string));
+        const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] as string);
+        if (runtimeDependencies.has(name)) {
+          wanted.push(name);
+        }
       }
     }
   }
@@ -296,9 +316,9 @@ async function fingerprint(plan: ImagePlan): Promise<string> {
     hash.update(`generated ${path} ${content}\n`);
   }
   for (const tree of plan.appTrees) {
-    for (const file of (await filesUnder(tree.hostDirectory)).filter(shippedFile)) {
+    for (const file of (await filesUnder(tree.hostDirectory)).filter((path) => shippedFile(tree, path))) {
       hash.update(`app ${tree.rootfsDirectory}/${relative(tree.hostDirectory, file)}\n`);
-      if (tree.fingerprintBy === "content") {
+      if (tree.kind === "project") {
         hash.update(await readFile(file));
       } else {
         const info = await stat(file);
@@ -336,7 +356,7 @@ async function assembleRootfs(rootfs: string, plan: ImagePlan): Promise<void> {
     await builder.writeFile(path, content);
   }
   for (const tree of plan.appTrees) {
-    await builder.copyHostTreeTo(tree.hostDirectory, tree.rootfsDirectory, shippedFile);
+    await builder.copyHostTreeTo(tree.hostDirectory, tree.rootfsDirectory, (path) => shippedFile(tree, path));
   }
   await builder.directory("/tmp", 0o1777);
   await builder.directory("/data");

@@ -6,7 +6,7 @@ import { isPluginPath } from "../../plugins/registry.js";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { DockerCluster, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "./docker-error.js";
 import { ensureNodeImage, nodeImageCliPath, type BuildPolicy } from "./docker-image.js";
@@ -193,8 +193,11 @@ async function createNetwork(docker: Docker, name: string, labels: Record<string
 }
 
 /**
- * A builtin plugin passes by name (the node rejects unknown names); a path, as the plugin registry
- * tells paths from names, is mounted read-only with its directory.
+ * A builtin plugin passes by name (the node rejects unknown names). A plugin given by path (told
+ * apart as the plugin registry does) is loaded at the SAME path inside the container: its package
+ * root (the nearest directory above it with a package.json) is bind-mounted read-only at its host
+ * path, so the plugin's relative imports (e.g. "../api.js") and its own node_modules resolve
+ * exactly as on the host.
  */
 function pluginArgument(plugin: string): { argument: string; bind?: string } {
   if (!isPluginPath(plugin)) {
@@ -204,8 +207,30 @@ function pluginArgument(plugin: string): { argument: string; bind?: string } {
   if (!existsSync(hostPath)) {
     throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `plugin module ${hostPath} (from "${plugin}") does not exist on the host`);
   }
-  // The whole directory, so that the plugin's relative imports resolve inside the container too.
-  return { argument: `${pluginMountPoint}/${basename(hostPath)}`, bind: `${dirname(hostPath)}:${pluginMountPoint}:ro` };
+  const mountRoot = packageRoot(dirname(hostPath)) ?? dirname(hostPath);
+  if (imageOwnedPath(mountRoot)) {
+    // Mounting there would hide the image's own files: mount just the plugin's directory instead.
+    return { argument: `${pluginMountPoint}/${basename(hostPath)}`, bind: `${dirname(hostPath)}:${pluginMountPoint}:ro` };
+  }
+  return { argument: hostPath, bind: `${mountRoot}:${mountRoot}:ro` };
+}
+
+function packageRoot(directory: string): string | undefined {
+  for (let current = directory; ; current = dirname(current)) {
+    if (existsSync(join(current, "package.json"))) {
+      return current;
+    }
+    if (dirname(current) === current) {
+      return undefined;
+    }
+  }
+}
+
+/** Paths the node image itself uses, which a bind mount must not cover. */
+function imageOwnedPath(path: string): boolean {
+  const imageDirectories = ["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/app", "/data", "/proc", "/sys", "/dev", "/run"];
+  // Under /tmp is fine (only /tmp itself, where tsx keeps its cache, must stay writable).
+  return path === "/" || path === "/tmp" || imageDirectories.some((directory) => path === directory || path.startsWith(`${directory}/`));
 }
 
 function validateSpec(spec: ClusterSpec): void {

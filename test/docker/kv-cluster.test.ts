@@ -9,7 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker.js";
 import { RaftClient } from "../../node/client/index.js";
+import { fileURLToPath } from "node:url";
 import { requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
+
+/** The project root without a trailing slash, as Docker reports a bind mount's source. */
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<number> {
   for (;;) {
@@ -62,5 +66,32 @@ describe.skipIf(skipDocker)("a real kv cluster in Docker", () => {
     expect((await client.status(leader, { signal })).voters).toEqual([1, 2, 3]);
     const firstLine = JSON.parse((await readFile(cluster.logPath(leader), "utf8")).split("\n")[0] ?? "{}") as Record<string, unknown>;
     expect(Object.keys(firstLine)).toEqual(expect.arrayContaining(["time", "level", "node", "msg"]));
+  });
+});
+
+describe.skipIf(skipDocker)("a third-party plugin in Docker", () => {
+  test("a plugin given by host path (TypeScript, importing ../api.js) is mounted read-only and served", async () => {
+    const docker = await requireDocker();
+    const logDir = await mkdtemp(join(tmpdir(), "raftlab-docker-plugin-"));
+    const cluster = await new DockerRuntime({ docker, build: "if-missing" }).createCluster(
+      { runId: uniqueRunId("plugin"), nodeIds: [1], plugin: "plugins/examples/set-plugin.ts", unsafe: [], logDir },
+      AbortSignal.timeout(100_000),
+    );
+    const client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5_000 });
+    try {
+      const signal = AbortSignal.timeout(60_000);
+      expect(await waitForLeader(client, signal)).toBe(1);
+      expect(await client.invoke({ f: "add", value: "b" }, { readOnly: false, signal })).toMatchObject({ type: "ok" });
+      expect(await client.invoke({ f: "add", value: "a" }, { readOnly: false, signal })).toMatchObject({ type: "ok" });
+      expect(await client.invoke({ f: "read", value: null }, { readOnly: true, signal })).toMatchObject({ type: "ok", value: ["a", "b"] });
+      const mounts = (await cluster.describeNode(1).container.inspect()).Mounts.filter((mount) => mount.Type === "bind");
+      expect(mounts.map(({ Source, Destination, RW }) => ({ Source, Destination, RW }))).toEqual([
+        { Source: projectRoot, Destination: projectRoot, RW: false },
+      ]);
+    } finally {
+      client.close();
+      await cluster.destroy();
+      await rm(logDir, { recursive: true, force: true });
+    }
   });
 });
