@@ -36,6 +36,14 @@ export function registerCleanup(cleanup: Cleanup): () => void {
   };
 }
 
+/**
+ * Runs every registered cleanup now (each cluster's destroy, including one still being created)
+ * and waits for them, for a caller with its own signal handler that is about to exit.
+ */
+export async function runRegisteredCleanups(): Promise<void> {
+  await Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   const exitCode = 128 + (signal === "SIGINT" ? 2 : 15);
   if (cleaning) {
