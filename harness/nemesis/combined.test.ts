@@ -28,8 +28,10 @@ test("faults and heals alternate as invoke/info pairs; errors are recorded; stop
   await everyoneHearsEveryone();
   const events: NemesisScheduleEvent[] = [];
   const stop = new AbortController();
-  const schedule = new NemesisSchedule(stub.cluster, createNemesisContext({ client: stub.client, rng: new SeededRng(42) }), {
-    nemeses: [createNemesis({ name: "partition-one" }), createNemesis({ name: "partition-leader" }), createNemesis({ name: "pause" })],
+  const context = createNemesisContext({ client: stub.client, rng: new SeededRng(42) });
+  const partitionOne = createNemesis({ name: "partition-one" });
+  const schedule = new NemesisSchedule(stub.cluster, context, {
+    nemeses: [partitionOne, createNemesis({ name: "partition-leader" }), createNemesis({ name: "pause" })],
     intervalMs: 50,
     faultDurationMs: 150,
     onEvent: (event) => {
@@ -61,4 +63,15 @@ test("faults and heals alternate as invoke/info pairs; errors are recorded; stop
   for (const id of nodeIds) {
     expect(await stub.boots(id)).toBe(1);
   }
+
+  // healAll is a safety net: silent when nothing is left, recorded when a fault is still active.
+  await schedule.healAll();
+  expect(events).toHaveLength(20);
+  await partitionOne.invoke(stub.cluster, context);
+  await schedule.healAll();
+  expect(events.slice(20)).toEqual([
+    { type: "invoke", f: "heal", value: "partition-one" },
+    { type: "info", f: "heal", value: { fault: "partition-one", network: "healed" } },
+  ]);
+  await everyoneHearsEveryone();
 });

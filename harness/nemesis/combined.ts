@@ -84,10 +84,14 @@ export class NemesisSchedule {
     return summary;
   }
 
-  /** Heals every nemesis of the schedule (each undoes only what it did) and the whole network. */
+  /**
+   * Heals every nemesis of the schedule (each undoes only what it did) and the whole network. A
+   * safety net after run(), which already healed its last fault: events are recorded only for
+   * nemeses that had something left to undo (their invoke event then follows the heal itself).
+   */
   async healAll(signal?: AbortSignal): Promise<void> {
     for (const nemesis of this.#options.nemeses) {
-      await this.#heal(nemesis, signal);
+      await this.#heal(nemesis, signal, "only-if-healed");
     }
     await this.#cluster.network.heal(signal);
   }
@@ -105,19 +109,31 @@ export class NemesisSchedule {
     }
   }
 
-  async #heal(nemesis: Nemesis, signal?: AbortSignal): Promise<boolean> {
+  async #heal(nemesis: Nemesis, signal?: AbortSignal, record: "always" | "only-if-healed" = "always"): Promise<boolean> {
     if (nemesis.needsHeal === false) {
       return true;
     }
     // A heal must run even after the schedule was told to stop, so it gets its own limit.
     // (Not AbortSignal.any with AbortSignal.timeout: on Node 20 the timeout can be collected unfired.)
     const limit = deadlineAfter(this.#options.healTimeoutMs ?? 60_000, ...(signal === undefined ? [] : [signal]));
-    this.#options.onEvent({ type: "invoke", f: "heal", value: nemesis.name });
+    const announce = (): void => this.#options.onEvent({ type: "invoke", f: "heal", value: nemesis.name });
+    if (record === "always") {
+      announce();
+    }
     try {
-      const record = await nemesis.heal(this.#cluster, limit.signal);
-      this.#options.onEvent({ type: "info", f: "heal", value: record?.value ?? { fault: nemesis.name, nothing: "to heal" } });
+      const healed = await nemesis.heal(this.#cluster, limit.signal);
+      if (record === "only-if-healed") {
+        if (healed === undefined) {
+          return true;
+        }
+        announce();
+      }
+      this.#options.onEvent({ type: "info", f: "heal", value: healed?.value ?? { fault: nemesis.name, nothing: "to heal" } });
       return true;
     } catch (error) {
+      if (record === "only-if-healed") {
+        announce();
+      }
       this.#context.log.warn("nemesis: heal failed", { nemesis: nemesis.name, error: describe(error) });
       this.#options.onEvent({ type: "info", f: "heal", value: { fault: nemesis.name, ...errorValue(error) } });
       return false;
