@@ -1,6 +1,7 @@
 // `raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 import { setMaxListeners } from "node:events";
+import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { Runtime, Cluster } from "./runtime/runtime.js";
@@ -86,6 +87,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     } catch (error) {
       if (error instanceof FaultRefusedError) {
         process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${error.message}\n`);
+        if (out === undefined) {
+          await rm(folder.directory, { recursive: true, force: true }); // nothing ran: keep no empty run
+        }
         return 254;
       }
       throw error;
