@@ -38,13 +38,20 @@ export class ProcessNemesis implements Nemesis {
       return undefined;
     }
     const targets = [...new Set(this.#targets)].sort((a, b) => a - b);
-    for (const node of targets) {
-      if (this.#action === "kill") {
-        await cluster.start(node, signal);
-      } else {
-        await cluster.resume(node, signal);
-      }
-      this.#targets = this.#targets.filter((target) => target !== node);
+    // All at once: a restarting node spends most of its start waiting (replay, port), not working.
+    const results = await Promise.allSettled(
+      targets.map(async (node) => {
+        if (this.#action === "kill") {
+          await cluster.start(node, signal);
+        } else {
+          await cluster.resume(node, signal);
+        }
+        this.#targets = this.#targets.filter((target) => target !== node);
+      }),
+    );
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure !== undefined) {
+      throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
     }
     return { f: "heal", value: { fault: this.name, nodes: targets, action: this.#action === "kill" ? "restarted" : "SIGCONT" } };
   }
