@@ -1,9 +1,11 @@
 // The node process's event loop around the pure Raft core. Inputs (ticks, peer messages, client
 // proposals and reads) go straight into the RawNode; all output is handled in ONE place, the Ready
-// cycle, which never runs twice at once: persist (snapshot file, then entries + hard state with one
-// fdatasync per Ready: every proposal since the last Ready shares it), then send messages, then
-// apply committed entries and answer clients, serve reads, advance. Inputs that arrive during the
-// fsync accumulate in the core and form the next Ready (group commit).
+// pipeline: each Ready's writes start when it is taken (snapshot file, then entries + hard state
+// with one fdatasync per Ready: every proposal since the last Ready shares it; the WAL performs
+// writes in call order), and Readys finish strictly in order: wait for the write, send messages,
+// apply committed entries and answer clients, serve reads, advance. Several Readys may be in
+// flight (etcd's asynchronous storage writes), so a leader replicates a new batch while the
+// previous batch's fsync is still running.
 import type { Plugin } from "../../plugins/api.js";
 import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
 import { createRng } from "../raft/rng.js";
@@ -22,6 +24,8 @@ import { RequestRouter } from "./request-router.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
+/** Readys taken from the core whose writes or completion are still pending. */
+const READYS_INFLIGHT_MAX = 8;
 
 export interface NodeServerAddresses {
   peer: string;
@@ -44,7 +48,7 @@ export class NodeServer {
 
   /** The last soft state seen in a Ready: who leads, and our role. */
   softState: SoftState = { leader: 0, role: "follower" };
-  /** Last index of the log known to be fsynced (every entry up to it is durable). */
+  /** Last index of the log known to be fsynced (every entry up to it is durable): clamps early commit indexes. */
   #durableLastIndex: number;
   /** A hard state whose only change was the commit index, not yet written (see #handleReady). */
   #unwrittenHardState: HardState | undefined;
@@ -52,10 +56,20 @@ export class NodeServer {
   #term: number;
   /** Index of the latest snapshot taken or installed. */
   #snapshotIndex: number;
-  #loopRunning = false;
-  #loopScheduled = false;
-  #loopIdle: Promise<void> = Promise.resolve();
+  #pumpScheduled = false;
+  /** Completion of the Readys taken so far, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  /** Readys taken from the core and not yet advanced. */
+  #readysInFlight = 0;
+  /** A Ready with a snapshot is in flight: take no other until it is installed. */
+  #snapshotInFlight = false;
+  /** Messages of each in-flight Ready that wait for its write. */
+  readonly #lateMessages = new Map<Ready, Message[]>();
+  /** Role and term as of the latest Ready taken (softState is as of the latest finished). */
+  #takenRole: SoftState["role"] = "follower";
+  #takenTerm: number;
   #stopping = false;
+  #failed = false;
   #resolveDone!: (code: number) => void;
   /** Resolves with the process exit code once the node has stopped (shutdown or fatal error). */
   readonly done = new Promise<number>((resolve) => (this.#resolveDone = resolve));
@@ -78,6 +92,7 @@ export class NodeServer {
     this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
     this.#snapshotIndex = init.snapshot?.metadata.index ?? 0;
     this.#term = init.rawNode.status().term;
+    this.#takenTerm = this.#term;
     this.#durableLastIndex = init.fileLog.lastIndex;
     this.#transport = new TcpTransport({
       nodeId: this.config.id,
@@ -163,15 +178,15 @@ export class NodeServer {
     return this.#fileLog;
   }
 
-  /** Schedules a Ready cycle after the current I/O phase, so inputs arriving together share it. */
+  /** Schedules a pump of Readys after the current I/O phase, so inputs arriving together share one. */
   kick(): void {
-    if (this.#loopScheduled || this.#loopRunning || this.#stopping) {
+    if (this.#pumpScheduled || this.#stopping) {
       return;
     }
-    this.#loopScheduled = true;
+    this.#pumpScheduled = true;
     setImmediate(() => {
-      this.#loopScheduled = false;
-      this.#loopIdle = this.#runReadyLoop();
+      this.#pumpScheduled = false;
+      this.#pump();
     });
   }
 
@@ -194,79 +209,115 @@ export class NodeServer {
     this.router.sweep(performance.now());
   }
 
-  async #runReadyLoop(): Promise<void> {
-    if (this.#loopRunning) {
-      throw new Error("invariant: two Ready loops at once");
-    }
-    this.#loopRunning = true;
+  /**
+   * Takes every Ready the core has (up to READYS_INFLIGHT_MAX not yet finished), starts each one's
+   * writes at once (the WAL performs them in call order) and chains its completion after the
+   * previous one's, so Readys finish, and are advanced, strictly in order.
+   */
+  #pump(): void {
     try {
-      for (;;) {
-        this.router.flushReads();
-        if (this.#stopping || !this.rawNode.hasReady()) {
-          break;
-        }
+      this.router.flushReads();
+      while (!this.#stopping && this.#readysInFlight < READYS_INFLIGHT_MAX && !this.#snapshotInFlight && this.rawNode.hasReady()) {
         const ready = this.rawNode.ready();
-        await this.#handleReady(ready);
-        this.rawNode.advance(ready);
-        this.router.onApplied(this.applied);
-        await this.#maybeSnapshot();
+        this.#readysInFlight += 1;
+        this.#snapshotInFlight = ready.snapshot !== undefined;
+        const persisted = this.#startReady(ready);
+        persisted.catch(() => undefined); // awaited (and reported) in order by the chain
+        this.#chain = this.#chain.then(() => this.#finishReady(ready, persisted));
       }
     } catch (error) {
-      this.logger.error("fatal error in the Ready loop; stopping", { error, stack: (error as Error).stack });
-      this.#fail(1);
-    } finally {
-      this.#loopRunning = false;
+      this.#fatal(error);
     }
   }
 
-  async #handleReady(ready: Ready): Promise<void> {
+  /** Sends what may go before the write, starts the write; resolves once this Ready is durable. */
+  #startReady(ready: Ready): Promise<void> {
     const [early, late] = this.#splitLeaderMessages(ready);
     this.#transport.send(early);
-    // Committed entries already durable here (and on a majority) are applied, and their clients
-    // answered, while this Ready's own write is in flight, instead of waiting for its fsync.
-    const durableCount = this.#countDurable(ready);
-    if (durableCount > 0) {
-      this.#applier.applyEntries(ready.committedEntries.slice(0, durableCount));
-      this.router.onApplied(this.applied);
+    this.#lateMessages.set(ready, late);
+    if (ready.softState !== undefined) {
+      this.#takenRole = ready.softState.role;
     }
-    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
-      await this.#persistSnapshot(ready.snapshot);
+    const snapshot = ready.snapshot;
+    const snapshotSaved = snapshot === undefined ? undefined : this.#snapshotStore.save(snapshot);
+    snapshotSaved?.catch(() => undefined);
+    const hardState = ready.hardState;
+    if (hardState !== undefined) {
+      this.#takenTerm = hardState.term;
     }
-    if (ready.entries.length > 0 || ready.mustSync) {
-      const hardState = ready.hardState ?? this.#unwrittenHardState;
-      this.#unwrittenHardState = undefined;
-      const written = this.#fileLog.append(ready.entries, hardState);
-      await (ready.mustSync ? Promise.all([written, this.#fileLog.sync()]) : written);
-      if (ready.mustSync) {
-        this.#durableLastIndex = this.#fileLog.lastIndex;
+    if (!(ready.entries.length > 0 || ready.mustSync)) {
+      if (hardState !== undefined) {
+        // Only the commit index moved: it need not be durable (a restarted node relearns it), so
+        // it rides along with the next write instead of costing one of its own.
+        this.#unwrittenHardState = hardState;
       }
-    } else if (ready.hardState !== undefined) {
-      // Only the commit index moved: it need not be durable (a restarted node relearns it), so it
-      // rides along with the next write instead of costing one of its own.
-      this.#unwrittenHardState = ready.hardState;
+      return Promise.resolve();
     }
-    this.#transport.send(late);
-    this.#reportSnapshotsSent(ready.messages);
-    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0) {
-      this.#applier.installSnapshot(ready.snapshot);
-      this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
+    const written = (async (): Promise<void> => {
+      if (snapshot !== undefined) {
+        await snapshotSaved; // the snapshot file before the WAL marker that names it
+        await this.#fileLog.markSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
+      }
+      const toWrite = hardState ?? this.#unwrittenHardState;
+      this.#unwrittenHardState = undefined;
+      const appended = this.#fileLog.append(ready.entries, toWrite);
+      const lastIndex = this.#fileLog.lastIndex;
+      await Promise.all([appended, this.#fileLog.sync()]);
+      this.#durableLastIndex = lastIndex; // syncs complete in call order
+    })();
+    return written;
+  }
+
+  /** Runs in Ready order: apply what is durable, wait for this Ready's write, send, apply, advance. */
+  async #finishReady(ready: Ready, persisted: Promise<void>): Promise<void> {
+    if (this.#failed) {
+      return;
     }
-    this.#applier.applyEntries(durableCount > 0 ? ready.committedEntries.slice(durableCount) : ready.committedEntries);
-    // After applying: a Ready that commits our proposals and also steps us down answers them first.
-    this.#onLeadership(ready.softState, ready.hardState?.term);
-    for (const readState of ready.readStates) {
-      this.router.onReadState(readState.context, readState.index);
+    try {
+      // Committed entries already durable here (and on a majority) are applied, and their clients
+      // answered, while this Ready's own write is in flight.
+      const durableCount = this.#countDurable(ready);
+      if (durableCount > 0) {
+        this.#applier.applyEntries(ready.committedEntries.slice(0, durableCount));
+        this.router.onApplied(this.applied);
+      }
+      await persisted;
+      this.#transport.send(this.#lateMessages.get(ready) ?? []);
+      this.#lateMessages.delete(ready);
+      this.#reportSnapshotsSent(ready.messages);
+      if (ready.snapshot !== undefined) {
+        this.#applier.installSnapshot(ready.snapshot);
+        this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
+        this.logger.info("installed a snapshot from the leader", { index: ready.snapshot.metadata.index, term: ready.snapshot.metadata.term });
+      }
+      this.#applier.applyEntries(durableCount > 0 ? ready.committedEntries.slice(durableCount) : ready.committedEntries);
+      // After applying: a Ready that commits our proposals and also steps us down answers them first.
+      this.#onLeadership(ready.softState, ready.hardState?.term);
+      for (const readState of ready.readStates) {
+        this.router.onReadState(readState.context, readState.index);
+      }
+      this.rawNode.advance(ready);
+      this.#readysInFlight -= 1;
+      this.#snapshotInFlight = false;
+      this.router.onApplied(this.applied);
+      await this.#maybeSnapshot();
+      this.kick();
+    } catch (error) {
+      this.#fatal(error);
     }
   }
 
-  /** How many of the Ready's committed entries are durable in the WAL before this Ready's write. */
+  /**
+   * How many of the Ready's committed entries are durable already: every earlier Ready has
+   * finished, so all but this Ready's own entries are.
+   */
   #countDurable(ready: Ready): number {
     if (ready.snapshot !== undefined) {
       return 0;
     }
-    const limit = Math.min(this.#durableLastIndex, (ready.entries[0]?.index ?? Infinity) - 1);
+    const firstOwn = ready.entries[0]?.index ?? Infinity;
     let count = 0;
-    while (count < ready.committedEntries.length && ready.committedEntries[count]!.index <= limit) {
+    while (count < ready.committedEntries.length && ready.committedEntries[count]!.index < firstOwn) {
       count += 1;
     }
     return count;
@@ -275,22 +326,27 @@ export class NodeServer {
   /**
    * A leader that stays leader in the same term may send its appends, heartbeats and snapshots
    * before its own write completes (Raft thesis §10.2.1): it counts its own unsynced entries towards
-   * commit, but Ready cycles are serial, so nothing that follows from a commit (applying, answering
-   * a client, a commit index in a message) happens before this Ready's fsync has finished. Every
-   * other message (votes above all) waits for the fsync.
+   * commit, so the commit index those messages carry is clamped to what this node has fsynced;
+   * applying and answering clients happen only after the write. Every other message (votes above
+   * all) waits for the write.
    */
   #splitLeaderMessages(ready: Ready): [Message[], Message[]] {
     const staysLeader =
-      this.softState.role === "leader" &&
+      this.#takenRole === "leader" &&
       (ready.softState === undefined || ready.softState.role === "leader") &&
-      (ready.hardState === undefined || ready.hardState.term === this.#term);
+      (ready.hardState === undefined || ready.hardState.term === this.#takenTerm);
     if (!staysLeader) {
       return [[], ready.messages];
     }
     const early: Message[] = [];
     const late: Message[] = [];
     for (const message of ready.messages) {
-      (message.type === "app" || message.type === "heartbeat" || message.type === "snap" ? early : late).push(message);
+      if (message.type === "app" || message.type === "heartbeat" || message.type === "snap") {
+        message.commit = Math.min(message.commit, this.#durableLastIndex);
+        early.push(message);
+      } else {
+        late.push(message);
+      }
     }
     return [early, late];
   }
@@ -311,14 +367,6 @@ export class NodeServer {
       this.logger.info("role changed", { role: this.softState.role, leader: this.softState.leader, term: this.#term });
     }
     this.router.onLeadership(previous, this.softState, termChanged);
-  }
-
-  async #persistSnapshot(snapshot: Snapshot): Promise<void> {
-    await this.#snapshotStore.save(snapshot);
-    await this.#fileLog.markSnapshot({ index: snapshot.metadata.index, term: snapshot.metadata.term });
-    await this.#fileLog.sync();
-    this.#durableLastIndex = this.#fileLog.lastIndex;
-    this.logger.info("installed a snapshot from the leader", { index: snapshot.metadata.index, term: snapshot.metadata.term });
   }
 
   /** The transport queues a snap message at once; the follower's reply moves its progress on. */
@@ -365,7 +413,7 @@ export class NodeServer {
     this.#ticker.stop();
     clearInterval(this.#sweepTimer);
     this.#clientApi.stopAccepting();
-    await this.#loopIdle;
+    await this.#chain;
     this.router.failAll("SHUTTING_DOWN", "the node is shutting down");
     if (this.#unwrittenHardState !== undefined) {
       await this.#fileLog.append([], this.#unwrittenHardState);
@@ -376,6 +424,15 @@ export class NodeServer {
     await this.#fileLog.close();
     this.logger.info("stopped");
     this.#resolveDone(0);
+  }
+
+  #fatal(error: unknown): void {
+    if (this.#failed) {
+      return;
+    }
+    this.#failed = true;
+    this.logger.error("fatal error while handling a Ready; stopping", { error, stack: (error as Error).stack });
+    this.#fail(1);
   }
 
   #fail(code: number): void {
