@@ -1,8 +1,9 @@
 // One node of a local cluster as an OS process: spawned with the same argv and data directory on
 // every start, output appended to its log file, signalled directly (SIGKILL, SIGTERM, SIGSTOP, SIGCONT).
 //
-// Spawned with node:child_process rather than execa: the installed execa 10 needs Node >= 22
-// (it calls Set.prototype.union at import time) and raftlab runs on Node 20.
+// Spawned with node:child_process rather than execa: the child writes straight into the log file
+// descriptor and nothing is piped through the harness, which child_process does with no wrapper
+// (execa 10, installed when this was written, also failed to load on Node 20; the project now pins 9).
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import { deadlineAfter, DeadlineError } from "../client/deadline.js";
