@@ -56,16 +56,19 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Every worker's per-operation deadline listens to it: more than Node's default of 10 listeners.
   setMaxListeners(0, interrupt.signal);
   let cluster: Cluster | undefined;
+  // Destroys every cluster of the chosen runtime, including one still being created.
+  let destroyAllClusters: () => Promise<void> = async () => undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping, destroying the cluster`);
     interrupt.abort(new Error(`interrupted by ${signal}`));
-    const destroyed = cluster === undefined ? Promise.resolve() : cluster.destroy();
-    void destroyed.finally(() => process.exit(255));
+    void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const runtime = await chooseRuntime(spec.runtime, log, interrupt.signal);
+    const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
+    const runtime = chosen.runtime;
+    destroyAllClusters = chosen.destroyAll;
     const out = parsed.values.out;
     const folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
     log(`results in ${folder.directory}`);
@@ -146,21 +149,32 @@ async function prepare(parsed: ReturnType<typeof parseArguments>): Promise<{
   return { loaded, spec, plan: planRun(loaded, spec, plugin), plugin };
 }
 
+interface ChosenRuntime {
+  runtime: Runtime;
+  /** Destroys every cluster this process made with the runtime, for the signal handler. */
+  destroyAll: () => Promise<void>;
+}
+
 /** docker, local, or auto: Docker when a daemon answers, else local processes. */
-async function chooseRuntime(choice: RuntimeChoice, log: (line: string) => void, signal: AbortSignal): Promise<Runtime> {
+async function chooseRuntime(choice: RuntimeChoice, log: (line: string) => void, signal: AbortSignal): Promise<ChosenRuntime> {
+  const local = async (): Promise<ChosenRuntime> => {
+    const { LocalRuntime, destroyAllLocalClusters } = await import("./runtime/local.js");
+    return { runtime: new LocalRuntime(), destroyAll: destroyAllLocalClusters };
+  };
   if (choice === "local") {
-    return new (await import("./runtime/local.js")).LocalRuntime();
+    return local();
   }
   const { DockerRuntime } = await import("./runtime/docker.js");
   const docker = new DockerRuntime({ log });
   if (await docker.available(signal)) {
-    return docker;
+    const { runRegisteredCleanups } = await import("./runtime/docker-signal-cleanup.js");
+    return { runtime: docker, destroyAll: runRegisteredCleanups };
   }
   if (choice === "docker") {
     throw new Error("the docker runtime was asked for, but no Docker daemon answers (start dockerd, or use --runtime local)");
   }
   log("no Docker daemon answers: using the local runtime");
-  return new (await import("./runtime/local.js")).LocalRuntime();
+  return local();
 }
 
 function printSummary(summary: RunSummary, directory: string): void {

@@ -2,13 +2,15 @@
 // clients while the nemesis injects faults for `duration`, heal everything, let the clients run on
 // for `final.recovery`, do the final reads, tear the cluster down, check, write the results.
 import { setTimeout as sleep } from "node:timers/promises";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { customAlphabet } from "nanoid";
 import { stringify } from "yaml";
 import { RaftClient } from "../../node/client/raft-client.js";
 import type { Plugin } from "../../plugins/api.js";
 import { isPluginPath } from "../../plugins/registry.js";
+import type { CheckResult } from "../checker/linearizable.js";
+import { renderReportHtml } from "../checker/report-html.js";
 import { runChecks } from "../checks/compose.js";
 import { pairOperations } from "../checks/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
@@ -18,6 +20,8 @@ import { planFinalPhase } from "../generator/final-reads.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { RateLimiter } from "../generator/rate-limiter.js";
 import { SeededRng } from "../generator/rng.js";
+import type { HistoryEvent } from "../history/event.js";
+import type { ParsedHistory } from "../history/parse.js";
 import { HistoryWriter } from "../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/combined.js";
 import { faultsUnsupportedBy, nemesisFromFault } from "../nemesis/catalogue.js";
@@ -67,7 +71,8 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const { plan, plugin, folder, hardStop, log } = run;
   const started = new Date();
   const startedMs = performance.now();
-  await writeFile(folder.workloadPath, stringify({ ...run.spec, seed: plan.seed }));
+  // Resolved: the seed drawn and the runtime chosen, so running this file again repeats the run.
+  await writeFile(folder.workloadPath, stringify({ ...run.spec, runtime: run.runtime.name, seed: plan.seed }));
   const pluginArgument = isPluginPath(plan.plugin) ? resolve(plan.plugin) : plan.plugin;
   log(`starting ${plan.nodes} ${plugin.name} node(s) on the ${run.runtime.name} runtime`);
   const cluster = await run.runtime.createCluster(
@@ -167,8 +172,29 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     final,
     exit_code: exitCodeFor(composed.valid),
   };
-  await writeRunResults({ folder, summary, pairs: pairOperations(history.events), hasLinearizabilityReport: false });
+  const hasLinearizabilityReport =
+    composed.linearizability !== undefined && (await writeLinearizabilityReport(folder, plugin, history.events, composed.linearizability, log));
+  await writeRunResults({ folder, summary, pairs: pairOperations(history.events), hasLinearizabilityReport });
   return summary;
+}
+
+/** The checker's own view of the history (lanes per process, the linearization), beside report.html. */
+async function writeLinearizabilityReport(
+  folder: ResultsFolder,
+  plugin: Plugin,
+  events: HistoryEvent[],
+  result: CheckResult,
+  log: (line: string) => void,
+): Promise<boolean> {
+  try {
+    // Event i is line i + 1 of history.jsonl: the writer puts one event per line, in order.
+    const history: ParsedHistory = { file: basename(folder.historyPath), events, lines: events.map((_, index) => index + 1), invokesAfterInfo: 0 };
+    await writeFile(folder.linearizabilityReportPath, renderReportHtml({ file: basename(folder.historyPath), plugin, history, result }));
+    return true;
+  } catch (error) {
+    log(`could not write ${folder.linearizabilityReportPath}: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
 }
 
 /**
