@@ -6,7 +6,7 @@ describe("swarm simulation", () => {
   // crashes, torn writes, snapshots, transfers, reads), then heals and checks liveness.
   const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
   test.each(seeds)("seed %i keeps every safety property and commits after healing", (seed) => {
-    const result = runSeed({ seed, steps: 25_000 });
+    const result = runSeed({ seed, steps: 15_000 });
     expect(result.ok, `${result.property}: ${result.message}\n${result.lastEvents.join("\n")}`).toBe(true);
     expect(result.livenessTicks).toBeGreaterThan(0);
   });
