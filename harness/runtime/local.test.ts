@@ -2,7 +2,7 @@
 // ordered pair talks through its fault proxy, signals reach the processes, data directories survive
 // restarts and logs are appended. The same runtime with real nodes is tested in
 // test/integration/local-runtime.test.ts.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -39,6 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await cluster?.destroy();
+  rmSync(logDir, { recursive: true, force: true });
 });
 
 describe("LocalRuntime (stub nodes)", () => {

@@ -1,11 +1,11 @@
 // End to end through the local runtime: a real 3-node kv cluster (dist/harness/cli.js node) behind
 // the per-pair fault proxies, driven by RaftClient and the nemesis catalogue. `npm test` builds
 // dist/ first; run `npm run build` before running this file alone.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RaftClient, type ClientOutcome } from "../../node/client/raft-client.js";
 import { SeededRng } from "../../harness/generator/rng.js";
 import { createNemesis } from "../../harness/nemesis/catalogue.js";
@@ -17,6 +17,9 @@ import { eventually } from "../../harness/runtime/testing/stub-cluster.js";
 const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "harness", "cli.js");
 const runId = `local-runtime-it-${process.pid}-${Date.now()}`;
 const nodeIds = [1, 2, 3];
+const logDir = path.join(os.tmpdir(), `${runId}-logs`);
+/** Set when a test fails: the node logs are then kept for a look. */
+let keepLogs = false;
 
 let cluster: Cluster;
 let client: RaftClient;
@@ -31,15 +34,26 @@ beforeAll(async () => {
     nodeIds,
     plugin: "kv",
     unsafe: [],
-    logDir: path.join(os.tmpdir(), `${runId}-logs`),
+    logDir,
   });
   client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5000 });
   context = createNemesisContext({ client, rng: new SeededRng(11) });
 });
 
+afterEach((test) => {
+  if (test.task.result?.state === "fail") {
+    keepLogs = true;
+  }
+});
+
 afterAll(async () => {
   client?.close();
   await cluster?.destroy();
+  if (keepLogs) {
+    process.stderr.write(`local-runtime test failed: node logs kept in ${logDir}\n`);
+  } else {
+    rmSync(logDir, { recursive: true, force: true });
+  }
 });
 
 async function leaderAmong(candidates: readonly number[]): Promise<{ id: number; term: number }> {

@@ -1,6 +1,6 @@
 // A local cluster of stub nodes (stub-node.ts) for tests of the runtime's and the nemesis's wiring:
 // `heardFrom(id)` tells which peers' greetings reached node id in the last 400 ms, through the proxies.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -22,7 +22,8 @@ export interface StubCluster {
 export async function startStubCluster(name: string, nodeIds: number[]): Promise<StubCluster> {
   const runId = `${name}-${process.pid}-${Date.now()}`;
   const runtime = new LocalRuntime(stubNodeCommand());
-  const cluster = await runtime.createCluster({ runId, nodeIds, plugin: "kv", unsafe: [], logDir: path.join(os.tmpdir(), `${runId}-logs`) });
+  const logDir = path.join(os.tmpdir(), `${runId}-logs`);
+  const cluster = await runtime.createCluster({ runId, nodeIds, plugin: "kv", unsafe: [], logDir });
   const client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2000 });
   const status = async (id: number): Promise<{ heardFrom: number[]; boots: number }> =>
     (await client.status(id, { timeoutMs: 1000 })) as unknown as { heardFrom: number[]; boots: number };
@@ -34,6 +35,7 @@ export async function startStubCluster(name: string, nodeIds: number[]): Promise
     destroy: async () => {
       client.close();
       await cluster.destroy();
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }
