@@ -84,8 +84,8 @@ export function checkPerf(pairs: readonly OperationPair[], events: readonly Hist
 }
 
 /**
- * Fault intervals from nemesis events: a fault starts at its `invoke` and lasts until the next
- * nemesis event that heals (f "heal", or starting "heal"/"stop"/"resume"/"restart"), or the run's end.
+ * Fault intervals from nemesis events (harness/nemesis/combined.ts): a fault starts at its
+ * `invoke` and lasts until the next completed heal (`info` with f "heal"), or the run's end.
  */
 export function faultIntervals(events: readonly HistoryEvent[]): FaultInterval[] {
   const intervals: FaultInterval[] = [];
@@ -97,7 +97,7 @@ export function faultIntervals(events: readonly HistoryEvent[]): FaultInterval[]
     }
     const nemesisEvent: NemesisEvent = event;
     const timeS = nemesisEvent.time / nsPerS;
-    if (isHeal(nemesisEvent.f)) {
+    if (nemesisEvent.f === "heal") {
       if (nemesisEvent.type === "info") {
         for (const interval of open.splice(0)) {
           interval.endS = round(timeS, 3);
@@ -118,10 +118,6 @@ export function faultIntervals(events: readonly HistoryEvent[]): FaultInterval[]
     }
   }
   return intervals;
-}
-
-function isHeal(f: string): boolean {
-  return /^(heal|stop|resume|restart)/.test(f);
 }
 
 function summarise(latencies: number[]): LatencySummary {

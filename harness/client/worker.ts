@@ -41,7 +41,10 @@ export interface WorkerOptions {
   readClient?: OperationInvoker;
   history: HistoryWriter;
   processIds: ProcessIds;
-  /** Limit of one operation, retries included; a call that outlives it is `info`. */
+  /**
+   * Limit of one operation, retries included. The client enforces it itself (it knows whether a
+   * late call is definitely failed or unknown); the worker aborts a call only a grace period later.
+   */
   timeoutMs: number;
   counts: OutcomeCounts;
   /** Aborts in-flight calls (SIGINT, a crash): their operations end as `info`. */
@@ -52,6 +55,9 @@ export interface Completion {
   type: "ok" | "fail" | "info";
   value: Json;
 }
+
+/** How long after its timeout a call is aborted, should the client not have ended it. */
+const abortGraceMs = 1_000;
 
 export class Worker {
   private processId: number;
@@ -71,7 +77,7 @@ export class Worker {
     const process = this.processId;
     const base = { process, f: operation.f, key: operation.key };
     history.append({ ...base, type: "invoke", value: operation.value });
-    const deadline = deadlineAfter(this.options.timeoutMs, this.options.hardStop);
+    const deadline = deadlineAfter(this.options.timeoutMs + abortGraceMs, this.options.hardStop);
     let outcome: ClientOutcome;
     try {
       outcome = await client.invoke({ f: operation.f, key: operation.key, value: operation.value }, { readOnly: operation.readOnly, signal: deadline.signal });
