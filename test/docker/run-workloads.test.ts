@@ -90,5 +90,4 @@ describe.skipIf(skipDocker)("raftlab run (docker runtime)", () => {
     }
     expect(verdicts.at(-1), verdicts.join("; ")).toMatch(/: false$/);
   });
-  });
 });
