@@ -206,9 +206,9 @@ describe("node logs", () => {
     const report = await checkNodeLogs(directory);
     expect(report.valid).toBe(false);
     expect(report.counts).toEqual({ error: 1, fatal: 0, crash: 2 });
-    expect(report.findings.map(({ file, line, kind }) => [file, line, kind])).toEqual([
-      ["node-2.log", 2, "error"],
-      ["node-2.log", 3, "crash"],
+    expect(report.findings.map(({ file, line, kind, message }) => [file, line, kind, message])).toEqual([
+      ["node-2.log", 2, "error", "fatal error in the Ready loop; stopping"],
+      ["node-2.log", 3, "crash", "AssertionError [ERR_ASSERTION]: invariant: commit <= lastIndex"],
     ]);
   });
 });

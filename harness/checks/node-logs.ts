@@ -12,6 +12,9 @@ export interface NodeLogFinding {
   /** 1-based line number. */
   line: number;
   kind: "error" | "fatal" | "crash";
+  /** The record's `msg` for a JSON line, else the line itself (cut short). */
+  message: string;
+  /** The whole line (cut short). */
   text: string;
 }
 
@@ -37,15 +40,15 @@ export async function checkNodeLogs(logDirectory: string): Promise<NodeLogsRepor
     for await (const line of lines) {
       lineNumber += 1;
       report.lines += 1;
-      const kind = classify(line);
-      if (kind === undefined) {
+      const finding = classify(line);
+      if (finding === undefined) {
         continue;
       }
-      report.counts[kind] += 1;
+      report.counts[finding.kind] += 1;
       // A stack trace is many lines: count them, but show only its first line.
-      const continuesTrace = kind === "crash" && /^\s*at /.test(line);
+      const continuesTrace = finding.kind === "crash" && /^\s*at /.test(line);
       if (report.findings.length < findingsShownMax && !continuesTrace) {
-        report.findings.push({ file: name, line: lineNumber, kind, text: line.slice(0, textLengthMax) });
+        report.findings.push({ file: name, line: lineNumber, kind: finding.kind, message: finding.message.slice(0, textLengthMax), text: line.slice(0, textLengthMax) });
       }
     }
   }
@@ -55,20 +58,21 @@ export async function checkNodeLogs(logDirectory: string): Promise<NodeLogsRepor
   return report;
 }
 
-function classify(line: string): NodeLogFinding["kind"] | undefined {
+function classify(line: string): Pick<NodeLogFinding, "kind" | "message"> | undefined {
   if (line.trim() === "") {
     return undefined;
   }
   if (line.startsWith("{")) {
     try {
-      const record = JSON.parse(line) as { level?: unknown };
+      const record = JSON.parse(line) as { level?: unknown; msg?: unknown; error?: { message?: unknown } };
       if (record.level === "error" || record.level === "fatal") {
-        return record.level;
+        const detail = typeof record.error?.message === "string" ? `: ${record.error.message}` : "";
+        return { kind: record.level, message: `${typeof record.msg === "string" ? record.msg : line}${detail}` };
       }
       return undefined;
     } catch {
       // Not JSON after all (a line cut short by kill -9): judge it as text.
     }
   }
-  return crashPattern.test(line) ? "crash" : undefined;
+  return crashPattern.test(line) ? { kind: "crash", message: line } : undefined;
 }

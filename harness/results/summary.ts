@@ -84,25 +84,16 @@ export function checkHeadline(name: string, report: CheckReport): string {
     }
     case "node-logs": {
       const counts = details["counts"] as { error: number; fatal: number; crash: number } | undefined;
-      const first = (details["findings"] as { file: string; line: number; text: string }[] | undefined)?.[0];
+      const first = (details["findings"] as { file: string; line: number; message: string }[] | undefined)?.[0];
       const base = counts === undefined ? "" : `${String(details["files"])} file(s): ${counts.error} error, ${counts.fatal} fatal, ${counts.crash} crash line(s)`;
-      return first === undefined ? base : `${base}; first: ${first.file}:${first.line}: ${firstMessage(first.text)}`;
+      return first === undefined ? base : `${base}; first: ${first.file}:${first.line}: ${shortened(first.message)}`;
     }
     default:
       return reason ?? "";
   }
 }
 
-/** The `msg` of a JSON log line (else the line itself), cut short for one terminal line. */
-function firstMessage(text: string): string {
-  let message = text;
-  try {
-    const record = JSON.parse(text) as { msg?: unknown };
-    if (typeof record.msg === "string") {
-      message = record.msg;
-    }
-  } catch {
-    // Not JSON: a crash line, shown as it is.
-  }
-  return message.length > 120 ? `${message.slice(0, 117)}...` : message;
+/** Cut short for one terminal line. */
+function shortened(message: string): string {
+  return message.length > 160 ? `${message.slice(0, 157)}...` : message;
 }
