@@ -1,11 +1,11 @@
 // `npm run bench:cluster [-- --json] [--seconds 15] [--concurrency 1,16,64] [--nodes 3] [--data-root DIR]
-//   [--profile-dir DIR]`: a local kv cluster of real node processes on loopback, no faults.
+//   [--profile-dir DIR] [--log-dir DIR] [--modes put,mixed] [--no-failover]`: a local kv cluster of real node processes on loopback, no faults.
 // Closed-loop clients (each waits for its answer before sending again) at each concurrency, first
 // all puts, then 50/50 get/put; prints ops/s and p50/p99/p999 latency per (mode, concurrency).
 // Then the failover window: kill -9 the leader under load and measure the longest stretch with no
 // successful operation.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -28,12 +28,14 @@ interface Options {
   modes: Mode[];
   /** Where the nodes' data directories go (e.g. /dev/shm to take fsync out of a CPU profile). */
   dataRoot: string;
+  /** Directory for the nodes' info-level logs (node-<id>.log); without it, warnings go to stderr. */
+  logDir: string | undefined;
 }
 
 type Mode = "put" | "mixed";
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seconds: 15, concurrency: [1, 16, 64], nodes: 3, profileDir: undefined, failover: true, modes: ["put", "mixed"], dataRoot: os.tmpdir() };
+  const options: Options = { json: false, seconds: 15, concurrency: [1, 16, 64], nodes: 3, profileDir: undefined, failover: true, modes: ["put", "mixed"], dataRoot: os.tmpdir(), logDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -53,6 +55,8 @@ function parseOptions(argv: string[]): Options {
       options.nodes = Number(value());
     } else if (flag === "--profile-dir") {
       options.profileDir = path.resolve(value());
+    } else if (flag === "--log-dir") {
+      options.logDir = path.resolve(value());
     } else if (flag === "--data-root") {
       options.dataRoot = path.resolve(value());
     } else if (flag === "--no-failover") {
@@ -60,7 +64,7 @@ function parseOptions(argv: string[]): Options {
     } else if (flag === "--modes") {
       options.modes = value().split(",") as Mode[];
     } else {
-      throw new Error(`${flag}: unknown flag (known: --json --seconds --concurrency --nodes --profile-dir --data-root --no-failover --modes)`);
+      throw new Error(`${flag}: unknown flag (known: --json --seconds --concurrency --nodes --profile-dir --data-root --log-dir --no-failover --modes)`);
     }
   }
   return options;
@@ -70,6 +74,7 @@ interface BenchNode {
   id: number;
   clientAddress: string;
   args: string[];
+  logPath: string | undefined;
   process: ChildProcess | undefined;
   exited: Promise<void>;
 }
@@ -81,11 +86,15 @@ class BenchCluster {
 
   private constructor(readonly root: string) {}
 
-  static async start(size: number, profileDir: string | undefined, dataRoot: string): Promise<BenchCluster> {
+  static async start(size: number, options: Options): Promise<BenchCluster> {
+    const { profileDir, dataRoot, logDir } = options;
     if (!existsSync(CLI_PATH)) {
       throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first`);
     }
     const cluster = new BenchCluster(await mkdtemp(path.join(dataRoot, "raftlab-bench-")));
+    if (logDir !== undefined) {
+      mkdirSync(logDir, { recursive: true });
+    }
     const ports = await freePorts(size * 2);
     const peers = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2]}`).join(",");
     const clients = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2 + 1]}`).join(",");
@@ -94,9 +103,10 @@ class BenchCluster {
       const args = [
         ...profile, CLI_PATH, "node", "--id", String(id), "--listen", `127.0.0.1:${ports[(id - 1) * 2]}`,
         "--client-listen", `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, "--peers", peers, "--peer-clients", clients,
-        "--plugin", "kv", "--data", path.join(cluster.root, `n${id}`), "--log-level", "warn",
+        "--plugin", "kv", "--data", path.join(cluster.root, `n${id}`), "--log-level", logDir === undefined ? "warn" : "info",
       ];
-      cluster.nodes.push({ id, clientAddress: `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, args, process: undefined, exited: Promise.resolve() });
+      const logPath = logDir === undefined ? undefined : path.join(logDir, `node-${id}.log`);
+      cluster.nodes.push({ id, clientAddress: `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, args, logPath, process: undefined, exited: Promise.resolve() });
     }
     for (const node of cluster.nodes) {
       cluster.#spawn(node);
@@ -106,7 +116,8 @@ class BenchCluster {
   }
 
   #spawn(node: BenchNode): void {
-    const child = spawn(process.execPath, node.args, { stdio: ["ignore", "ignore", "inherit"] });
+    const stderr = node.logPath === undefined ? "inherit" : openSync(node.logPath, "a");
+    const child = spawn(process.execPath, node.args, { stdio: ["ignore", "ignore", stderr] });
     node.process = child;
     node.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }
@@ -162,13 +173,15 @@ class BenchCluster {
 interface RunResult {
   ok: number;
   errors: number;
+  /** Failed answers by error code (CONNECTION: the connection dropped before an answer). */
+  errorCodes: Record<string, number>;
   latenciesMs: number[];
   successTimesMs: number[];
 }
 
 /** Closed-loop workers against the current leader for `seconds`; follows leader changes. */
 async function runLoad(cluster: BenchCluster, mode: Mode, concurrency: number, seconds: number, onTick?: (elapsedMs: number) => void): Promise<RunResult> {
-  const result: RunResult = { ok: 0, errors: 0, latenciesMs: [], successTimesMs: [] };
+  const result: RunResult = { ok: 0, errors: 0, errorCodes: {}, latenciesMs: [], successTimesMs: [] };
   const started = performance.now();
   const endAt = started + seconds * 1000;
   let unique = 0;
@@ -190,6 +203,8 @@ async function runLoad(cluster: BenchCluster, mode: Mode, concurrency: number, s
         continue;
       }
       result.errors += 1;
+      const code = response === undefined ? "CONNECTION" : response.ok ? "?" : response.code;
+      result.errorCodes[code] = (result.errorCodes[code] ?? 0) + 1;
       if (response !== undefined && !response.ok && response.code === "NOT_LEADER" && response.leader !== undefined) {
         cluster.leader = response.leader.nodeId;
         continue;
@@ -213,7 +228,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
-  const cluster = await BenchCluster.start(options.nodes, options.profileDir, options.dataRoot);
+  const cluster = await BenchCluster.start(options.nodes, options);
   try {
     for (const mode of options.modes) {
       for (const concurrency of options.concurrency) {
@@ -227,11 +242,12 @@ async function main(argv: string[]): Promise<number> {
           p99_ms: round(percentile(sorted, 99)),
           p999_ms: round(percentile(sorted, 99.9)),
           errors: result.errors,
+          error_codes: result.errorCodes,
         };
         process.stdout.write(
           options.json
             ? `${JSON.stringify(line)}\n`
-            : `${mode.padEnd(6)} c=${String(concurrency).padEnd(3)} ${String(line.ops_per_s).padStart(7)} ops/s  p50 ${line.p50_ms} ms  p99 ${line.p99_ms} ms  p999 ${line.p999_ms} ms  errors ${line.errors}\n`,
+            : `${mode.padEnd(6)} c=${String(concurrency).padEnd(3)} ${String(line.ops_per_s).padStart(7)} ops/s  p50 ${line.p50_ms} ms  p99 ${line.p99_ms} ms  p999 ${line.p999_ms} ms  errors ${line.errors}${line.errors > 0 ? ` ${JSON.stringify(line.error_codes)}` : ""}\n`,
         );
       }
     }

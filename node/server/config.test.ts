@@ -49,7 +49,7 @@ describe("parseNodeArgs", () => {
     [["--peers", "1=a:1,1=b:2"], "--peers: node 1 listed twice"],
     [["--unsafe", "fast-reads"], '--unsafe: "fast-reads" is not one of stale-reads, ack-before-commit, vote-without-log-check'],
     [["--bogus", "1"], "--bogus: unknown flag"],
-    [["--heartbeat-ticks", "30"], "--heartbeat-ticks: must be below --election-ticks (25)"],
+    [["--heartbeat-ticks", "30"], "--heartbeat-ticks: must be below --election-ticks (20)"],
   ])("names the bad flag: %j", (override, message) => {
     const argv = [...base];
     const at = argv.indexOf(override[0]!);

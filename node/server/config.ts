@@ -28,7 +28,7 @@ export interface NodeConfig {
   snapshotEvery: number;
   tickMs: number;
   /**
-   * Election timeout in ticks, randomised in [n, 2n). Default 25 × 10 ms = 250–500 ms: with 150 ms,
+   * Election timeout in ticks, randomised in [n, 2n). Default 20 × 10 ms = 200–400 ms: with 150 ms,
    * fsync stalls on a busy shared disk delayed followers' answers past CheckQuorum and caused
    * spurious elections; failover stays well under a second.
    */
@@ -111,7 +111,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeConfig {
   if (!isLogLevel(logLevel)) {
     throw new ConfigError("--log-level", `"${logLevel}" is not one of debug, info, warn, error`);
   }
-  const electionTicks = parseInteger("--election-ticks", values.get("--election-ticks") ?? "25", 2, 10_000);
+  const electionTicks = parseInteger("--election-ticks", values.get("--election-ticks") ?? "20", 2, 10_000);
   const heartbeatTicks = parseInteger("--heartbeat-ticks", values.get("--heartbeat-ticks") ?? "3", 1, 10_000);
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError("--heartbeat-ticks", `must be below --election-ticks (${electionTicks})`);

@@ -71,11 +71,14 @@ export class RequestRouter implements ClientRequestHandler {
 
   status(): NodeStatus {
     const status = this.#server.rawNode.status();
+    // Role and leader as this node acts on them (they change once the Ready reporting them has
+    // finished), so a node that says it leads also accepts commands.
+    const { role, leader } = this.#server.softState;
     return {
       nodeId: this.#server.config.id,
-      role: status.role,
+      role,
       term: status.term,
-      leader: status.leader,
+      leader,
       commit: status.commit,
       applied: this.#server.applied,
       lastIndex: status.lastIndex,
