@@ -70,6 +70,8 @@ export class NodeServer {
   #takenTerm: number;
   #stopping = false;
   #failed = false;
+  /** For the log line at shutdown: how much batching the Ready pipeline achieved. */
+  readonly #counters = { readys: 0, fsyncs: 0 };
   #resolveDone!: (code: number) => void;
   /** Resolves with the process exit code once the node has stopped (shutdown or fatal error). */
   readonly done = new Promise<number>((resolve) => (this.#resolveDone = resolve));
@@ -219,6 +221,7 @@ export class NodeServer {
       this.router.flushReads();
       while (!this.#stopping && this.#readysInFlight < READYS_INFLIGHT_MAX && !this.#snapshotInFlight && this.rawNode.hasReady()) {
         const ready = this.rawNode.ready();
+        this.#counters.readys += 1;
         this.#readysInFlight += 1;
         this.#snapshotInFlight = ready.snapshot !== undefined;
         const persisted = this.#startReady(ready);
@@ -263,6 +266,7 @@ export class NodeServer {
       const appended = this.#fileLog.append(ready.entries, toWrite);
       const lastIndex = this.#fileLog.lastIndex;
       await Promise.all([appended, this.#fileLog.sync()]);
+      this.#counters.fsyncs += 1;
       this.#durableLastIndex = lastIndex; // syncs complete in call order
     })();
     return written;
@@ -422,7 +426,7 @@ export class NodeServer {
     await this.#clientApi.close();
     await this.#transport.close();
     await this.#fileLog.close();
-    this.logger.info("stopped");
+    this.logger.info("stopped", { ...this.#counters, applied: this.applied, transport: this.#transport.stats() });
     this.#resolveDone(0);
   }
 
