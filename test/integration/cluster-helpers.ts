@@ -75,7 +75,12 @@ export class TestCluster {
     for (const id of ids) {
       cluster.#define(id, ports[(id - 1) * 2]!, ports[(id - 1) * 2 + 1]!, false);
     }
-    await Promise.all(ids.map((id) => cluster.start(id)));
+    try {
+      await Promise.all(ids.map((id) => cluster.start(id)));
+    } catch (error) {
+      await cluster.destroy(); // no test holds this cluster yet: do not leave processes behind
+      throw error;
+    }
     return cluster;
   }
 
