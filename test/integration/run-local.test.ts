@@ -85,7 +85,7 @@ describe("raftlab run (local runtime)", () => {
     expect(run.stdout).toMatch(/^short-valid: VALID \(seed 7, local, 3 node\(s\), [\d.]+ s\)$/m);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/\] main +ok \d+ fail \d+ info \d+ \| fault: /);
-    expect((await readdir(out)).sort()).toEqual(["history.jsonl", "nodes", "report.html", "summary.json", "workload.yaml"]);
+    expect((await readdir(out)).sort()).toEqual(["history.jsonl", "linearizability.html", "nodes", "report.html", "summary.json", "workload.yaml"]);
     expect((await readdir(join(out, "nodes"))).sort()).toEqual(["node-1.log", "node-2.log", "node-3.log"]);
     const summary = await summaryOf(out);
     expect(summary).toMatchObject({ name: "short-valid", seed: 7, runtime: "local", plugin: "kv", nodes: 3, valid: true, exit_code: 0 });
