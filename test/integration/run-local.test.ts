@@ -129,7 +129,7 @@ describe("raftlab run (local runtime)", () => {
         }
       },
     });
-    expect(sent).toBe(true);
+    expect(sent, `the run ended (exit ${String(run.code)}) before any ok operation:\n${run.stderr}`).toBe(true);
     expect(run.code).toBe(255);
     expect(run.stderr).toMatch(/SIGINT: stopping, destroying the cluster/);
     // The runtime logs each node's command line, with the run's cluster id, into the node's log.
