@@ -9,6 +9,7 @@ import type { Json } from "../../plugins/api.js";
 import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
 import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { sleep } from "../../node/client/abortable.js";
 
 /** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
 export interface NemesisScheduleEvent {
@@ -145,21 +146,7 @@ export class NemesisSchedule {
 
 /** Waits `ms` or until `signal` fires, whichever is first; never rejects. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  return sleep(ms, signal).catch(() => undefined);
 }
 
 function errorValue(error: unknown): { [key: string]: Json } {

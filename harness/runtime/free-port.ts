@@ -1,5 +1,6 @@
 // Port helpers for the local runtime: the OS picks free ports; nodes are then told to use them.
 import net from "node:net";
+import { sleep } from "../../node/client/abortable.js";
 
 /**
  * Asks the OS for `count` distinct free loopback ports (listening on port 0, then closing). Another
@@ -39,16 +40,7 @@ export async function waitForListener(host: string, port: number, signal: AbortS
     if (accepted) {
       return;
     }
-    await new Promise<void>((resolve) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, pollMs);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    // Aborting ends the wait early; the loop head then throws.
+    await sleep(pollMs, signal).catch(() => undefined);
   }
 }
