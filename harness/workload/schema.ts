@@ -2,6 +2,7 @@
 // silently falls back to a default). The parsed value keeps the YAML's own form (durations stay
 // "10s") so a resolved workload can be written back out and run again; plan.ts turns it into numbers.
 import { z } from "zod";
+import { UNSAFE_FLAGS, type UnsafeFlag } from "../../node/protocol/unsafe-flags.js";
 import { parseDurationMs } from "./duration.js";
 import { explainIssue } from "./issues.js";
 
@@ -24,8 +25,9 @@ export const faultNames = [
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
-export const unsafeBehaviours = ["stale-reads", "ack-before-commit", "vote-without-log-check"] as const;
-export type UnsafeBehaviour = (typeof unsafeBehaviours)[number];
+/** The node's unsafe switches, settable from a workload (`node: { unsafe: [...] }`). */
+export const unsafeBehaviours = UNSAFE_FLAGS;
+export type UnsafeBehaviour = UnsafeFlag;
 
 export const runtimeChoices = ["docker", "local", "auto"] as const;
 export type RuntimeChoice = (typeof runtimeChoices)[number];

@@ -5,8 +5,9 @@
 // plus tuning flags with defaults chosen for sub-second failover on loopback.
 import { isLogLevel, type LogLevel } from "./logger.js";
 
-export const UNSAFE_FLAGS = ["stale-reads", "ack-before-commit", "vote-without-log-check"] as const;
-export type UnsafeFlag = (typeof UNSAFE_FLAGS)[number];
+import { UNSAFE_FLAGS, type UnsafeFlag } from "../protocol/unsafe-flags.js";
+
+export { UNSAFE_FLAGS, type UnsafeFlag };
 
 export interface NodeConfig {
   id: number;
