@@ -7,11 +7,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClientResponse } from "../node/protocol/client-protocol.js";
+import { freePorts } from "../harness/runtime/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
 
 const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../harness/cli.js");
@@ -291,18 +291,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
   return result;
 }
 
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -11,6 +11,9 @@ import { fileURLToPath } from "node:url";
 import type { Json, Operation } from "../../plugins/api.js";
 import { NodeConnection, type RequestBody } from "../../node/client/node-connection.js";
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
+import { freePorts } from "../../harness/runtime/free-port.js";
+
+export { freePorts };
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI_PATH = path.join(REPO_ROOT, "dist/harness/cli.js");
@@ -21,19 +24,6 @@ export function requireBuild(): void {
   }
 }
 
-/** Ports the OS reports free right now (listen on port 0, then close). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 export interface TestNode {
   id: number;
