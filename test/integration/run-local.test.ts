@@ -1,48 +1,18 @@
 // End-to-end runs of `raftlab run` through the built CLI on the local runtime: real node processes,
 // real fault proxies, the real checker. `npm test` builds dist/ before vitest runs.
-import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireBuiltCli, runCli, summaryOf } from "../support/run-cli.js";
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const cliPath = join(projectRoot, "dist", "harness", "cli.js");
 const execFileAsync = promisify(execFile);
-
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI to completion (or until `onStderr` says to send it a signal). */
-function runCli(args: string[], options: { onStderr?: (text: string, send: (signal: NodeJS.Signals) => void) => void } = {}): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      options.onStderr?.(stderr, (signal) => child.kill(signal));
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
-  });
-}
 
 let directory: string;
 beforeAll(async () => {
-  if (!existsSync(cliPath)) {
-    throw new Error(`${cliPath} is missing: run \`npm run build\` first (npm test does)`);
-  }
+  requireBuiltCli();
   directory = await mkdtemp(join(tmpdir(), "raftlab-run-local-"));
 });
 afterAll(async () => {
@@ -55,9 +25,6 @@ async function workload(name: string, yaml: string): Promise<string> {
   return path;
 }
 
-async function summaryOf(out: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as Record<string, unknown>;
-}
 
 describe("raftlab run (local runtime)", () => {
   it("refuses a bad workload with exit 254, naming the file, line and field", async () => {
