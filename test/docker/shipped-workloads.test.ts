@@ -1,0 +1,36 @@
+// The shipped workloads for the other plugins and the everything-at-once fault mix, run on the
+// Docker runtime as users run them (shortened with --duration): real containers, iptables
+// partitions and loss, kill -9, docker pause, leader transfers and membership changes.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requireBuiltCli, runCli, summaryOf } from "../support/run-cli.js";
+import { requireDocker, skipDocker } from "./docker-test-support.js";
+
+let directory: string | undefined;
+beforeAll(async () => {
+  if (skipDocker) return;
+  await requireDocker();
+  requireBuiltCli();
+  directory = await mkdtemp(join(tmpdir(), "raftlab-shipped-docker-"));
+});
+afterAll(async () => {
+  if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+});
+
+describe.skipIf(skipDocker)("shipped workloads on Docker", () => {
+  it.each([
+    ["counter-partitions", "8s"],
+    ["kv-mixed-faults", "12s"],
+  ])("%s is valid", async (name, duration) => {
+    const out = join(directory ?? tmpdir(), name);
+    const run = await runCli(["run", `workloads/${name}.yaml`, "--runtime", "docker", "--duration", duration, "--seed", "9", "--out", out]);
+    const verdictLine = run.stdout.split("\n").find((line) => /: (VALID|INVALID|UNKNOWN) /.test(line));
+    expect(verdictLine ?? `no verdict; stderr tail:\n${run.stderr.slice(-2000)}`).toMatch(new RegExp(`^${name}: VALID \\(seed 9, docker`));
+    expect(run.code).toBe(0);
+    const summary = await summaryOf(out);
+    expect(summary).toMatchObject({ runtime: "docker", valid: true });
+    expect((summary["faults"] as unknown[]).length).toBeGreaterThan(0);
+  });
+});
