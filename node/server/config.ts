@@ -6,8 +6,10 @@
 import { isLogLevel, type LogLevel } from "./logger.js";
 
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../protocol/unsafe-flags.js";
+import { configFileArgs } from "./config-file.js";
+import { ConfigError } from "./config-error.js";
 
-export { UNSAFE_FLAGS, type UnsafeFlag };
+export { ConfigError, UNSAFE_FLAGS, type UnsafeFlag };
 
 export interface NodeConfig {
   id: number;
@@ -42,58 +44,50 @@ export interface NodeConfig {
   logLevel: LogLevel;
 }
 
-export class ConfigError extends Error {
-  readonly code = "BAD_FLAG";
-  override readonly name = "ConfigError";
-  constructor(
-    readonly flag: string,
-    message: string,
-  ) {
-    super(`${flag}: ${message}`);
-  }
-}
-
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
          --peers 1=HOST:PORT,2=HOST:PORT,... [--peer-clients 1=HOST:PORT,...]
          --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID] [--join]
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
          [--request-timeout-ms N] [--sessions-max N] [--log-level debug|info|warn|error]
+         [--config FILE]
+Node ids are positive integers, also written n1, n2, ... --config reads any of these flags from a
+YAML (or JSON) mapping keyed by flag name without dashes; flags on the command line override it.
 `;
 
 const VALUE_FLAGS = new Set([
   "--id", "--listen", "--client-listen", "--peers", "--peer-clients", "--plugin", "--data", "--cluster-id",
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
-  "--sessions-max", "--log-level",
+  "--sessions-max", "--log-level", "--config",
 ]);
 const BOOLEAN_FLAGS = new Set(["--join"]);
 
-/** Parses argv (after "node"); throws ConfigError naming the flag at fault. */
+/** Parses argv (after "node"); throws ConfigError naming the flag (or config-file setting) at fault. */
 export function parseNodeArgs(argv: readonly string[]): NodeConfig {
   const values = new Map<string, string>();
   const booleans = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    if (BOOLEAN_FLAGS.has(flag)) {
-      if (inline !== undefined) {
-        throw new ConfigError(flag, "takes no value");
+  collectFlags(argv, values, booleans);
+  const configPath = values.get("--config");
+  if (configPath !== undefined) {
+    // The file first, then the command line's own flags on top.
+    const fromFile = new Map<string, string>();
+    collectFlags(configFileArgs(configPath, VALUE_FLAGS, BOOLEAN_FLAGS), fromFile, booleans);
+    const takenFromFile = [...fromFile.keys()].filter((flag) => !values.has(flag));
+    for (const flag of takenFromFile) values.set(flag, fromFile.get(flag)!);
+    try {
+      return configFromFlags(values, booleans);
+    } catch (error) {
+      // Name the file and its setting when the bad value came from there.
+      if (error instanceof ConfigError && takenFromFile.includes(error.flag)) {
+        throw new ConfigError("--config", `${configPath}: ${error.flag.slice(2)}: ${error.detail}`);
       }
-      booleans.add(flag);
-    } else if (VALUE_FLAGS.has(flag)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || (inline === undefined && value.startsWith("--"))) {
-        throw new ConfigError(flag, "needs a value");
-      }
-      if (values.has(flag)) {
-        throw new ConfigError(flag, "given twice");
-      }
-      values.set(flag, value);
-    } else {
-      throw new ConfigError(flag, flag.startsWith("-") ? "unknown flag" : "unexpected argument");
+      throw error;
     }
   }
+  return configFromFlags(values, booleans);
+}
+
+function configFromFlags(values: ReadonlyMap<string, string>, booleans: ReadonlySet<string>): NodeConfig {
   const required = (flag: string): string => {
     const value = values.get(flag);
     if (value === undefined || value === "") {
@@ -101,7 +95,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeConfig {
     }
     return value;
   };
-  const id = parseInteger("--id", required("--id"), 1, 0xffff_ffff);
+  const id = parseNodeId("--id", required("--id"));
   const join = booleans.has("--join");
   const peers = parseAddressMap("--peers", required("--peers"));
   const listen = parseAddress("--listen", required("--listen"));
@@ -136,6 +130,36 @@ export function parseNodeArgs(argv: readonly string[]): NodeConfig {
     sessionsMax: parseInteger("--sessions-max", values.get("--sessions-max") ?? "10000", 1, 10_000_000),
     logLevel,
   };
+}
+
+function collectFlags(argv: readonly string[], values: Map<string, string>, booleans: Set<string>): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    if (BOOLEAN_FLAGS.has(flag)) {
+      if (inline !== undefined) {
+        throw new ConfigError(flag, "takes no value");
+      }
+      booleans.add(flag);
+    } else if (VALUE_FLAGS.has(flag)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith("--"))) {
+        throw new ConfigError(flag, "needs a value");
+      }
+      if (values.has(flag)) {
+        throw new ConfigError(flag, "given twice");
+      }
+      values.set(flag, value);
+    } else {
+      throw new ConfigError(flag, flag.startsWith("-") ? "unknown flag" : "unexpected argument");
+    }
+  }
+}
+
+/** A node id: a positive u32, written "3" or "n3". */
+function parseNodeId(flag: string, text: string): number {
+  return parseInteger(flag, /^n\d+$/.test(text) ? text.slice(1) : text, 1, 0xffff_ffff);
 }
 
 function parseInteger(flag: string, text: string, min: number, max: number): number {
@@ -176,7 +200,7 @@ function parseAddressMap(flag: string, text: string): Map<number, string> {
     if (eq <= 0) {
       throw new ConfigError(flag, `"${item}" is not ID=HOST:PORT`);
     }
-    const id = parseInteger(flag, item.slice(0, eq), 1, 0xffff_ffff);
+    const id = parseNodeId(flag, item.slice(0, eq));
     if (map.has(id)) {
       throw new ConfigError(flag, `node ${id} listed twice`);
     }
