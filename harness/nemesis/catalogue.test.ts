@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SeededRng } from "../generator/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
-import { createNemesis, faultsUnsupportedBy, NEMESIS_NAMES, type NemesisSpec } from "./catalogue.js";
+import { netemMissingMessage } from "../runtime/docker-network.js";
+import { createNemesis, faultsUnsupportedBy, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
 import { PARTITION_NAMES } from "./partition.js";
 import { createNemesisContext, NemesisError, type NemesisContext } from "./nemesis.js";
 
@@ -79,8 +80,15 @@ describe("degraded links", () => {
     await nemesis.heal(stub.cluster);
   });
 
+  test("bandwidth caps every node's sending rate; traffic keeps flowing; heal lifts it", async () => {
+    const nemesis = createNemesis({ name: "bandwidth", bitsPerSecond: 64_000 });
+    expect(await nemesis.invoke(stub.cluster, context)).toEqual({ f: "bandwidth", value: { bitsPerSecond: 64_000, nodes: nodeIds } });
+    await everyoneHearsEveryone();
+    expect(await nemesis.heal(stub.cluster)).toEqual({ f: "heal", value: { fault: "bandwidth", network: "healed" } });
+  });
+
   test("latency is refused up front only on Docker without netem", () => {
-    const faults = ["kill", "latency", "loss", "latency"];
+    const faults = ["kill", "latency", "loss", "latency", "bandwidth"];
     expect(faultsUnsupportedBy("docker", faults, { netem: false })).toEqual(["latency"]);
     expect(faultsUnsupportedBy("docker", faults, { netem: true })).toEqual([]);
     expect(faultsUnsupportedBy("local", faults, { netem: false })).toEqual([]);
@@ -121,7 +129,17 @@ describe("processes", () => {
 
 test("every workload fault name has a nemesis", () => {
   for (const name of NEMESIS_NAMES) {
-    const spec = name === "loss" ? { name, probability: 0.1 } : name === "latency" ? { name, delayMs: 1, jitterMs: 0 } : { name };
-    expect(createNemesis(spec as NemesisSpec).name).toBe(name);
+    const parameters: Partial<Record<string, object>> = { loss: { probability: 0.1 }, latency: { delayMs: 1, jitterMs: 0 }, bandwidth: { bitsPerSecond: 8_000 } };
+    expect(createNemesis({ name, ...parameters[name] } as NemesisSpec).name).toBe(name);
   }
+});
+
+test("the partition nemesis covers exactly the schema's partition faults", () => {
+  expect(PARTITION_NAMES).toEqual(NEMESIS_NAMES.filter((name) => name.startsWith("partition-")));
+});
+
+test("the refusal names the faults, the missing qdisc and the way out", () => {
+  expect(unsupportedFaultsMessage("docker", ["latency"])).toBe(
+    `the docker runtime cannot inject latency on this host: ${netemMissingMessage}. Use --runtime local (its proxies delay traffic in userland) or a host with netem.`,
+  );
 });

@@ -1,7 +1,10 @@
 // The nemesis catalogue: fault names as workloads spell them (harness/workload/schema.ts
 // faultNames) mapped to fresh nemesis objects, and which runtime cannot inject which fault.
+import { netemMissingMessage } from "../runtime/docker-network.js";
 import { durationMs } from "../workload/duration.js";
+import { rateBitsPerSecond } from "../workload/rate.js";
 import { faultNames, type FaultName, type ResolvedFault } from "../workload/schema.js";
+import { BandwidthNemesis } from "./bandwidth.js";
 import { MembershipNemesis } from "./membership.js";
 import { LatencyNemesis, LossNemesis } from "./packet-loss.js";
 import { PARTITION_NAMES, PartitionNemesis, type PartitionName } from "./partition.js";
@@ -13,7 +16,8 @@ import { TransferLeaderNemesis } from "./leadership.js";
 export type NemesisSpec =
   | { name: "loss"; probability: number }
   | { name: "latency"; delayMs: number; jitterMs: number }
-  | { name: Exclude<FaultName, "loss" | "latency"> };
+  | { name: "bandwidth"; bitsPerSecond: number }
+  | { name: Exclude<FaultName, "loss" | "latency" | "bandwidth"> };
 
 export const NEMESIS_NAMES: readonly FaultName[] = faultNames;
 
@@ -24,6 +28,8 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
       return new LossNemesis(spec.probability);
     case "latency":
       return new LatencyNemesis(spec.delayMs, spec.jitterMs);
+    case "bandwidth":
+      return new BandwidthNemesis(spec.bitsPerSecond);
     case "transfer-leader":
       return new TransferLeaderNemesis();
     case "membership":
@@ -46,6 +52,8 @@ export function nemesisFromFault(fault: ResolvedFault): Nemesis {
       return createNemesis({ name: "loss", probability: fault.probability });
     case "latency":
       return createNemesis({ name: "latency", delayMs: durationMs(fault.delay), jitterMs: durationMs(fault.jitter) });
+    case "bandwidth":
+      return createNemesis({ name: "bandwidth", bitsPerSecond: rateBitsPerSecond(fault.rate) });
     default:
       return createNemesis({ name: fault.name });
   }
@@ -54,8 +62,9 @@ export function nemesisFromFault(fault: ResolvedFault): Nemesis {
 /**
  * Faults a runtime cannot inject, so the run command can refuse a workload before it starts a
  * cluster. Docker delays traffic with the netem qdisc, which not every kernel has (this CI host does
- * not): pass what the host offers (e.g. from DockerNetworkControl.netemAvailable or a probe). The
- * local runtime's proxies delay traffic in userland and support every fault.
+ * not): pass what the host offers (from probeHostNetem in docker-host-netem.ts, or
+ * DockerNetworkControl.netemAvailable inside a node). Bandwidth uses tbf, which kernels build in
+ * far more widely. The local runtime's proxies do everything in userland and support every fault.
  */
 export function faultsUnsupportedBy(runtime: "docker" | "local", names: readonly string[], host: { netem: boolean }): string[] {
   const unsupported = new Set<string>();
@@ -63,4 +72,12 @@ export function faultsUnsupportedBy(runtime: "docker" | "local", names: readonly
     unsupported.add("latency");
   }
   return [...new Set(names.filter((name) => unsupported.has(name)))];
+}
+
+/** Why a run is refused: the faults faultsUnsupportedBy found, and what to do instead. */
+export function unsupportedFaultsMessage(runtime: "docker" | "local", unsupported: readonly string[]): string {
+  return (
+    `the ${runtime} runtime cannot inject ${unsupported.join(", ")} on this host: ${netemMissingMessage}. ` +
+    `Use --runtime local (its proxies delay traffic in userland) or a host with netem.`
+  );
 }

@@ -2,18 +2,12 @@
 // time, and heals by removing every network rule.
 import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
+import { partitionFaultNames } from "../workload/schema.js";
 import { applyGrudge, bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, silenceOutbound, type Grudge } from "./grudge.js";
 import { nodeIdsOf, pickOne, requireLeader, shuffled, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
-export const PARTITION_NAMES = [
-  "partition-halves",
-  "partition-random-halves",
-  "partition-one",
-  "partition-leader",
-  "partition-majorities-ring",
-  "partition-bridge",
-  "partition-one-way",
-] as const;
+/** The workload schema's partition fault names: one list, so a new variant cannot be half added. */
+export const PARTITION_NAMES = partitionFaultNames;
 export type PartitionName = (typeof PARTITION_NAMES)[number];
 
 interface ChosenPartition {

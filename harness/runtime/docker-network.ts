@@ -1,5 +1,6 @@
 // Packet faults for Docker nodes, made with iptables and tc INSIDE each node's container (its own
-// network namespace), in Jepsen's way. The wanted faults are kept here as state, and each node's
+// network namespace), in Jepsen's way: blocks and loss are iptables rules, latency is a netem qdisc
+// and bandwidth a tbf qdisc on the node's eth0 (egress). The wanted faults are kept here as state, and each node's
 // rules are rewritten from that state, so a node that restarts (fresh namespace, no rules) or was
 // paused (docker exec refuses paused containers) gets its rules back from reconcile().
 //
@@ -10,6 +11,7 @@ import type Docker from "dockerode";
 import { DockerRuntimeError } from "./docker-error.js";
 import { execInContainer } from "./docker-exec.js";
 import { FaultUnsupportedError, type NetworkControl } from "./runtime.js";
+import { burstBytesFor } from "./token-bucket.js";
 
 export interface NetworkNode {
   id: number;
@@ -25,14 +27,30 @@ interface Latency {
 
 const chain = "RAFTLAB";
 
-/** Applies iptables-restore input (rewriting only the RAFTLAB chain) and hooks the chain into INPUT. */
+/**
+ * Applies iptables-restore input (rewriting only the RAFTLAB chain), hooks the chain into INPUT, and
+ * sets eth0's qdiscs: netem (RAFTLAB_NETEM) at the root with tbf (RAFTLAB_TBF) under it, or either
+ * alone. Qdiscs of the wanted kinds are changed in place (`replace`), so a rewrite that leaves them
+ * alone does not drop the packets they queue; other shapes are deleted first. The image has no
+ * grep or sed: the shell's `case` reads `tc qdisc show`.
+ */
 const applyScript = [
   "set -e",
   `printf '%s\\n' "$RAFTLAB_RULES" | iptables-restore -w --noflush`,
   `iptables -w -C INPUT -j ${chain} 2>/dev/null || iptables -w -I INPUT 1 -j ${chain}`,
-  'if [ -n "$RAFTLAB_NETEM" ]; then tc qdisc replace dev eth0 root netem $RAFTLAB_NETEM; ' +
-    "else tc qdisc del dev eth0 root 2>/dev/null || true; fi",
+  'qdiscs=$(tc qdisc show dev eth0)',
+  'case "$qdiscs" in "qdisc netem 1: root"*) installed=netem ;; "qdisc tbf 1: root"*) installed=tbf ;; *) installed= ;; esac',
+  'case "$qdiscs" in *"parent 1:1"*) installed="$installed+tbf" ;; esac',
+  'if [ -n "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then wanted=netem+tbf; elif [ -n "$RAFTLAB_NETEM" ]; then wanted=netem; ' +
+    'elif [ -n "$RAFTLAB_TBF" ]; then wanted=tbf; else wanted=; fi',
+  'if [ "$installed" != "$wanted" ]; then tc qdisc del dev eth0 root 2>/dev/null || true; fi',
+  'if [ -n "$RAFTLAB_NETEM" ]; then tc qdisc replace dev eth0 root handle 1: netem $RAFTLAB_NETEM; fi',
+  'if [ -n "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev eth0 parent 1:1 handle 10: tbf $RAFTLAB_TBF; fi',
+  'if [ -z "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev eth0 root handle 1: tbf $RAFTLAB_TBF; fi',
 ].join("\n");
+
+/** How long tbf may queue a packet before dropping it: a router's buffer, not an endless one. */
+const tbfLatencyMs = 200;
 
 export const netemMissingMessage =
   "this kernel has no netem qdisc (sch_netem); latency faults need a host with netem; loss uses iptables statistic instead";
@@ -43,6 +61,8 @@ export class DockerNetworkControl implements NetworkControl {
   /** Wanted loss probability (0 < p <= 1) for what each node receives from its peers. */
   private readonly lossByNode = new Map<number, number>();
   private readonly latencyByNode = new Map<number, Latency>();
+  /** Wanted egress rate cap per node, in bits per second. */
+  private readonly bandwidthByNode = new Map<number, number>();
   /** Per node, the tail of its queue of rule rewrites, so rewrites never interleave. */
   private readonly applying = new Map<number, Promise<void>>();
   private netemProbe: Promise<boolean> | undefined;
@@ -63,6 +83,7 @@ export class DockerNetworkControl implements NetworkControl {
     this.blocks.clear();
     this.lossByNode.clear();
     this.latencyByNode.clear();
+    this.bandwidthByNode.clear();
     await this.apply([...this.nodes.keys()], signal);
   }
 
@@ -91,6 +112,18 @@ export class DockerNetworkControl implements NetworkControl {
     }
     for (const id of nodeIds) {
       this.latencyByNode.set(id, { delayMs, jitterMs });
+    }
+    await this.apply(nodeIds, signal);
+  }
+
+  /** A tbf qdisc on each node's eth0: what it sends (to peers and to clients) leaves at most at the rate. */
+  async bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void> {
+    if (!(Number.isSafeInteger(bitsPerSecond) && bitsPerSecond > 0)) {
+      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `bandwidth needs a whole number of bits per second > 0, got ${bitsPerSecond}`);
+    }
+    nodeIds.forEach((id) => this.node(id));
+    for (const id of nodeIds) {
+      this.bandwidthByNode.set(id, bitsPerSecond);
     }
     await this.apply(nodeIds, signal);
   }
@@ -133,6 +166,12 @@ export class DockerNetworkControl implements NetworkControl {
     }
     lines.push("COMMIT");
     return lines.join("\n");
+  }
+
+  /** The node's tbf parameters for tc, or "" when its rate is not capped (public for the report and tests). */
+  tbfFor(id: number): string {
+    const bitsPerSecond = this.bandwidthByNode.get(id);
+    return bitsPerSecond === undefined ? "" : `rate ${bitsPerSecond}bit burst ${burstBytesFor(bitsPerSecond)} latency ${tbfLatencyMs}ms`;
   }
 
   private async probeNetem(signal: AbortSignal | undefined): Promise<boolean> {
@@ -181,7 +220,7 @@ export class DockerNetworkControl implements NetworkControl {
     const netem = latency === undefined ? "" : `delay ${latency.delayMs}ms ${latency.jitterMs}ms`;
     const result = await execInContainer(node.container, ["sh", "-c", applyScript], {
       signal,
-      env: [`RAFTLAB_RULES=${this.rulesFor(id)}`, `RAFTLAB_NETEM=${netem}`],
+      env: [`RAFTLAB_RULES=${this.rulesFor(id)}`, `RAFTLAB_NETEM=${netem}`, `RAFTLAB_TBF=${this.tbfFor(id)}`],
     });
     if (result.exitCode !== 0) {
       throw new DockerRuntimeError(

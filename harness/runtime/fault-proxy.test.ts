@@ -1,6 +1,8 @@
 import net from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { FaultProxy } from "./fault-proxy.js";
+import { retransmissionOffsetMs } from "./proxied-connection.js";
+import { TokenBucket } from "./token-bucket.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -37,8 +39,8 @@ async function echoServer(): Promise<{ address: string; received: () => string; 
   return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, received: () => received, connections: () => connections };
 }
 
-async function startProxy(targetAddress: string): Promise<FaultProxy> {
-  const proxy = await FaultProxy.start({ source: 1, target: 2, targetAddress });
+async function startProxy(targetAddress: string, random?: () => number): Promise<FaultProxy> {
+  const proxy = await FaultProxy.start({ source: 1, target: 2, targetAddress, ...(random === undefined ? {} : { random }) });
   cleanups.push(() => proxy.close());
   return proxy;
 }
@@ -149,6 +151,7 @@ describe("FaultProxy", () => {
     const client = await dial(proxy);
     proxy.setDelay(10_000);
     proxy.setLossProbability(0.5);
+    proxy.outbound.setThrottle(TokenBucket.forRate(8_000));
     proxy.heal();
     await client.closed;
     expect([proxy.outbound.faulty, proxy.inbound.faulty]).toEqual([false, false]);
@@ -172,15 +175,61 @@ describe("FaultProxy", () => {
     expect(target.received()).toBe("abcdefgh");
   });
 
-  test("loss probability 1 resets the connection on the first chunk", async () => {
+  test("loss delays a chunk by TCP's retransmission timeouts, doubling; no byte is lost, none reordered, nothing reset", async () => {
+    const target = await echoServer();
+    // Draws per chunk: jitter, then one per transmission until one gets through. The first chunk's
+    // first two transmissions are lost; everything after gets through.
+    const draws = [0.5, 0, 0];
+    const proxy = await startProxy(target.address, () => draws.shift() ?? 0.99);
+    const client = await dial(proxy);
+    proxy.setLossProbability(0.5);
+    const sentAt = Date.now();
+    for (const word of ["first ", "second ", "third"]) {
+      client.socket.write(word);
+      await sleep(20);
+    }
+    await until(() => target.received().length === 18, "every byte");
+    expect(target.received()).toBe("first second third");
+    // Sent at 0, lost, resent at 200 ms, lost, resent at 600 ms: the later words waited behind it.
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(600);
+    expect(proxy.stats).toMatchObject({ retransmissions: 2, connectionsReset: 0, bytesDropped: 0 });
+    expect(client.socket.destroyed).toBe(false);
+  });
+
+  test("a chunk backing off when the loss is cleared arrives at its next retransmission", async () => {
     const target = await echoServer();
     const proxy = await startProxy(target.address);
     const client = await dial(proxy);
     proxy.setLossProbability(1);
-    client.socket.write("doomed");
-    await client.closed;
-    expect(proxy.stats.connectionsReset).toBe(1);
+    const sentAt = Date.now();
+    client.socket.write("patient");
+    await sleep(300); // lost at 0 and at 200 ms; the next retransmission is due at 600 ms
     expect(target.received()).toBe("");
+    proxy.setLossProbability(0);
+    await until(() => target.received() === "patient", "the retransmission");
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(600);
+    expect(proxy.stats.connectionsReset).toBe(0);
+  });
+
+  test("retransmission timeouts start at 200 ms and double, capped at 120 s", () => {
+    expect([0, 1, 2, 3, 4].map(retransmissionOffsetMs)).toEqual([0, 200, 600, 1_400, 3_000]);
+    expect(retransmissionOffsetMs(11) - retransmissionOffsetMs(10)).toBe(120_000);
+  });
+
+  test("a throttled link delivers every byte, in order, no faster than its rate", async () => {
+    const target = await echoServer();
+    const proxy = await startProxy(target.address);
+    const client = await dial(proxy);
+    const bucket = TokenBucket.forRate(512_000); // 64 kB/s
+    proxy.outbound.setThrottle(bucket);
+    const payload = Buffer.alloc(64 * 1024, 0).map((_, index) => 97 + (index % 26));
+    const sentAt = Date.now();
+    client.socket.write(payload);
+    await until(() => target.received().length === payload.length, "the whole payload");
+    expect(target.received()).toBe(payload.toString());
+    // Only the burst leaves at once; the rest is paced at 64 kB/s.
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(((payload.length - bucket.burstBytes - 1_500) / bucket.bytesPerSecond) * 1_000);
+    expect(proxy.outbound.describe()).toBe("1->2: rate 512 kbit/s");
   });
 
   test("a target that is down closes the dialling connection", async () => {

@@ -29,7 +29,7 @@ export class FaultProxy {
   readonly target: number;
   readonly outbound: LinkFaults;
   readonly inbound: LinkFaults;
-  readonly stats: ProxyStats = { connectionsAccepted: 0, connectionsReset: 0, bytesForwarded: 0, bytesDropped: 0 };
+  readonly stats: ProxyStats = { connectionsAccepted: 0, connectionsReset: 0, bytesForwarded: 0, bytesDropped: 0, retransmissions: 0 };
   readonly #server: net.Server;
   readonly #connections = new Set<ProxiedConnection>();
   readonly #unsubscribe: (() => void)[] = [];

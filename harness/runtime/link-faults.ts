@@ -3,10 +3,13 @@
 // proxy that carries bytes in that direction: the a->b proxy's forward path and the b->a proxy's
 // reply path both carry a's bytes to b when the node transport answers on the connection it was
 // dialled on.
+import type { TokenBucket } from "./token-bucket.js";
 
 export interface LinkFaultsListener {
   /** The link stopped dropping: connections that lost bytes must restart to resynchronise framing. */
-  unblocked(): void;
+  unblocked?(): void;
+  /** The link stopped losing packets: retransmissions still waiting out a backoff may go now. */
+  lossCleared?(): void;
 }
 
 export class LinkFaults {
@@ -14,6 +17,7 @@ export class LinkFaults {
   #lossProbability = 0;
   #delayMs = 0;
   #jitterMs = 0;
+  #throttle: TokenBucket | undefined;
   readonly #listeners = new Set<LinkFaultsListener>();
 
   constructor(
@@ -25,7 +29,7 @@ export class LinkFaults {
     return this.#blocked;
   }
 
-  /** Chance (0..1) that a chunk kills its connection instead of being delivered. */
+  /** Chance (0..1) that a transmission of a chunk is lost, so TCP must retransmit it after a timeout. */
   get lossProbability(): number {
     return this.#lossProbability;
   }
@@ -38,18 +42,21 @@ export class LinkFaults {
     return this.#jitterMs;
   }
 
+  /** The source node's rate limit, shared by every link out of it (one NIC); undefined when unlimited. */
+  get throttle(): TokenBucket | undefined {
+    return this.#throttle;
+  }
+
   /** Whether any fault is active on this link. */
   get faulty(): boolean {
-    return this.#blocked || this.#lossProbability > 0 || this.#delayMs > 0 || this.#jitterMs > 0;
+    return this.#blocked || this.#lossProbability > 0 || this.#delayMs > 0 || this.#jitterMs > 0 || this.#throttle !== undefined;
   }
 
   setBlocked(blocked: boolean): void {
     const wasBlocked = this.#blocked;
     this.#blocked = blocked;
     if (wasBlocked && !blocked) {
-      for (const listener of [...this.#listeners]) {
-        listener.unblocked();
-      }
+      this.#notify((listener) => listener.unblocked?.());
     }
   }
 
@@ -57,7 +64,11 @@ export class LinkFaults {
     if (!(probability >= 0 && probability <= 1)) {
       throw new RangeError(`link ${this.source}->${this.target}: loss probability must be within 0..1, got ${probability}`);
     }
+    const wasLossy = this.#lossProbability > 0;
     this.#lossProbability = probability;
+    if (wasLossy && probability === 0) {
+      this.#notify((listener) => listener.lossCleared?.());
+    }
   }
 
   setDelay(delayMs: number, jitterMs = 0): void {
@@ -68,10 +79,16 @@ export class LinkFaults {
     this.#jitterMs = jitterMs;
   }
 
-  /** Removes every fault (unblocking notifies listeners). */
+  /** Rate-limits the link through `bucket` (pass the same bucket to every link out of a node), or lifts the limit. */
+  setThrottle(bucket: TokenBucket | undefined): void {
+    this.#throttle = bucket;
+  }
+
+  /** Removes every fault (unblocking and clearing loss notify listeners). */
   clear(): void {
     this.setLossProbability(0);
     this.setDelay(0, 0);
+    this.setThrottle(undefined);
     this.setBlocked(false);
   }
 
@@ -91,6 +108,15 @@ export class LinkFaults {
     if (this.#delayMs > 0 || this.#jitterMs > 0) {
       parts.push(`delay ${this.#delayMs}±${this.#jitterMs} ms`);
     }
+    if (this.#throttle !== undefined) {
+      parts.push(`rate ${(this.#throttle.bytesPerSecond * 8) / 1_000} kbit/s`);
+    }
     return `${this.source}->${this.target}: ${parts.length === 0 ? "clean" : parts.join(", ")}`;
+  }
+
+  #notify(call: (listener: LinkFaultsListener) => void): void {
+    for (const listener of [...this.#listeners]) {
+      call(listener);
+    }
   }
 }

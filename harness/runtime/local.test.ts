@@ -72,6 +72,12 @@ describe("LocalRuntime (stub nodes)", () => {
     await cluster.network.heal();
   });
 
+  test("bandwidth is supported locally and traffic still flows, paced", async () => {
+    await cluster.network.bandwidth([1], 64_000);
+    await eventually(async () => (await hears(2, 1)) && (await hears(3, 1)), "nodes 2 and 3 to hear node 1 through the throttle");
+    await cluster.network.heal();
+  });
+
   test("kill and start keep the data directory; the log is appended across restarts", async () => {
     const bootsBefore = (await stubStatus(3)).boots;
     await cluster.kill(3);

@@ -3,8 +3,9 @@
 // node b lives at the a->b proxy's port, so blocking, loss and delay need no root and no iptables,
 // and latency works even where netem does not.
 //
-// Differences from Docker worth knowing: exec runs on the HOST (there is no container), and loss is
-// approximated by resetting connections (see proxied-connection.ts).
+// Differences from Docker worth knowing: exec runs on the HOST (there is no container), and loss
+// acts per chunk read from a socket rather than per packet: a lost chunk arrives after TCP's
+// retransmission timeout, as a lost packet would (see proxied-connection.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,7 @@ import { FaultProxy } from "./fault-proxy.js";
 import { freePorts } from "./free-port.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
+import { TokenBucket } from "./token-bucket.js";
 import type { Cluster, ClusterSpec, ExecResult, NetworkControl, NodeEndpoint, Runtime } from "./runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
@@ -319,6 +321,19 @@ class LocalNetwork implements NetworkControl {
       for (const target of this.nodeIds) {
         if (source !== target) {
           this.link(source, target).setDelay(delayMs, jitterMs);
+        }
+      }
+    }
+  }
+
+  /** Like tbf on the given nodes' interfaces: one token bucket per node, shared by every link out of it. */
+  async bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    for (const source of nodeIds) {
+      const bucket = TokenBucket.forRate(bitsPerSecond);
+      for (const target of this.nodeIds) {
+        if (source !== target) {
+          this.link(source, target).setThrottle(bucket);
         }
       }
     }

@@ -35,12 +35,14 @@ export interface ExecResult {
 export interface NetworkControl {
   /** Drops traffic sent from `from` to `to` (one way). */
   block(from: number, to: number, signal?: AbortSignal): Promise<void>;
-  /** Removes every block, loss and delay rule. */
+  /** Removes every block, loss, delay and bandwidth rule. */
   heal(signal?: AbortSignal): Promise<void>;
   /** Drops each packet a node receives from peers with the given probability (0..1). */
   loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void>;
   /** Adds latency to traffic between peers; throws FaultUnsupportedError where the host cannot. */
   latency(nodeIds: number[], delayMs: number, jitterMs: number, signal?: AbortSignal): Promise<void>;
+  /** Caps what each given node sends to its peers at `bitsPerSecond` in total, as a slow NIC would. */
+  bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void>;
 }
 
 export class FaultUnsupportedError extends Error {

@@ -93,8 +93,22 @@ describe("workload schema", () => {
     const text = ["name: x", "nemesis:", "  faults:", "    - kill", "    - partiton"].join("\n");
     expect(problemsOf(text)).toBe(
       'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
-        "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, " +
+        "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
         "kill, kill-leader, pause, pause-leader, transfer-leader, membership",
+    );
+  });
+
+  it("resolves bandwidth faults with a default rate and rejects a rate tc would not read", () => {
+    const loaded = parseWorkload("name: x\nnemesis:\n  faults: [bandwidth, { bandwidth: { rate: 256kbit } }]\n", "x.yaml");
+    expect(planRun(loaded, loaded.spec, kvPlugin).nemesis.faults).toEqual([
+      { name: "bandwidth", rate: "1mbit" },
+      { name: "bandwidth", rate: "256kbit" },
+    ]);
+    expect(problemsOf("name: x\nnemesis:\n  faults:\n    - { bandwidth: { rate: 1 MB/s } }\n    - { bandwidth: { rate: 1kbit } }\n")).toBe(
+      [
+        'workloads/x.yaml:4: nemesis.faults[0].bandwidth.rate: expected a rate like "256kbit", "1mbit" or "1gbit" (units: bit, kbit, mbit, gbit per second), got "1 MB/s"',
+        'workloads/x.yaml:5: nemesis.faults[1].bandwidth.rate: expected a rate from 8kbit to 100gbit, got "1kbit"',
+      ].join("\n"),
     );
   });
 

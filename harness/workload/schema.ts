@@ -5,8 +5,10 @@ import { z } from "zod";
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../node/protocol/unsafe-flags.js";
 import { parseDurationMs } from "./duration.js";
 import { explainIssue } from "./issues.js";
+import { rateProblem } from "./rate.js";
 
-export const faultNames = [
+/** The partition faults (harness/nemesis/partition.ts has a grudge chooser for each). */
+export const partitionFaultNames = [
   "partition-halves",
   "partition-random-halves",
   "partition-one",
@@ -14,8 +16,13 @@ export const faultNames = [
   "partition-majorities-ring",
   "partition-bridge",
   "partition-one-way",
+] as const;
+
+export const faultNames = [
+  ...partitionFaultNames,
   "loss",
   "latency",
+  "bandwidth",
   "kill",
   "kill-leader",
   "pause",
@@ -69,14 +76,22 @@ const concurrency = z.custom<Concurrency>(() => true).superRefine((value, contex
 
 const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
 const latencyParameters = z.strictObject({ delay: duration.default("100ms"), jitter: duration.default("20ms") });
+const bandwidthParameters = z.strictObject({ rate: checkedString(rateProblem).default("1mbit") });
 /** Faults that take parameters, with their schemas; the others take none. */
-const faultParameters: Partial<Record<FaultName, z.ZodType>> = { loss: lossParameters, latency: latencyParameters };
+const faultParameters: Partial<Record<FaultName, z.ZodType>> = {
+  loss: lossParameters,
+  latency: latencyParameters,
+  bandwidth: bandwidthParameters,
+};
+/** The faults that take parameters. */
+type ParameterisedFault = "loss" | "latency" | "bandwidth";
 
 /** A fault as written: a name, or a one-key map from the name to its parameters. */
 export type FaultEntry =
   | FaultName
   | { loss: z.output<typeof lossParameters> }
   | { latency: z.output<typeof latencyParameters> }
+  | { bandwidth: z.output<typeof bandwidthParameters> }
   | { [name: string]: Record<string, never> };
 
 function unknownFault(name: string): string {
@@ -87,7 +102,8 @@ function unknownFault(name: string): string {
 export type ResolvedFault =
   | { name: "loss"; probability: number }
   | { name: "latency"; delay: string; jitter: string }
-  | { name: Exclude<FaultName, "loss" | "latency"> };
+  | { name: "bandwidth"; rate: string }
+  | { name: Exclude<FaultName, ParameterisedFault> };
 
 /** Resolves a validated fault entry: "loss" becomes { name: "loss", probability: 0.2 }. */
 export function resolveFault(entry: FaultEntry): ResolvedFault {
@@ -98,10 +114,13 @@ export function resolveFault(entry: FaultEntry): ResolvedFault {
   if (name === "latency") {
     return { name, ...latencyParameters.parse(parameters) };
   }
+  if (name === "bandwidth") {
+    return { name, ...bandwidthParameters.parse(parameters) };
+  }
   if (!(faultNames as readonly string[]).includes(name ?? "")) {
     throw new Error(`invariant: fault entry ${JSON.stringify(entry)} was validated`);
   }
-  return { name: name as Exclude<FaultName, "loss" | "latency"> };
+  return { name: name as Exclude<FaultName, ParameterisedFault> };
 }
 
 const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
