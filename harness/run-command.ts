@@ -12,7 +12,7 @@ import { WorkloadFileError } from "./workload/errors.js";
 import { readWorkloadFile, type LoadedWorkload } from "./workload/load.js";
 import { applyOverrides } from "./workload/overrides.js";
 import { loadWorkloadPlugin, planRun } from "./workload/plan.js";
-import { FaultRefusedError, runWorkload } from "./workload/run-workload.js";
+import { FaultRefusedError, refusalBeforeCluster, runWorkload } from "./workload/run-workload.js";
 import type { RuntimeChoice } from "./workload/schema.js";
 
 const usage = `usage: raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]
@@ -69,6 +69,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
     const runtime = chosen.runtime;
     destroyAllClusters = chosen.destroyAll;
+    const refusal = await refusalBeforeCluster(runtime.name, plan, interrupt.signal);
+    if (refusal !== undefined) {
+      process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${refusal}\n`);
+      return 254;
+    }
     const out = parsed.values.out;
     const folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
     log(`results in ${folder.directory}`);

@@ -24,11 +24,12 @@ import type { HistoryEvent } from "../history/event.js";
 import type { ParsedHistory } from "../history/parse.js";
 import { HistoryWriter } from "../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/combined.js";
-import { faultsUnsupportedBy, nemesisFromFault } from "../nemesis/catalogue.js";
+import { faultsUnsupportedBy, nemesisFromFault, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
+import { probeHostNetem } from "../runtime/docker-host-netem.js";
 import type { Cluster, Runtime } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
@@ -198,22 +199,37 @@ async function writeLinearizabilityReport(
 }
 
 /**
- * Refuses, before any client runs, a fault this cluster cannot inject: latency on Docker needs the
- * kernel's netem qdisc, which the runtime probes inside a node.
+ * Why the run must be refused before anything is created (no container, network or volume), or
+ * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
+ * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
+ */
+export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+  const names = plan.nemesis.faults.map((fault) => fault.name);
+  if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
+    return undefined; // nothing here depends on netem: no need to probe
+  }
+  const netem = await probeHostNetem(signal);
+  if (netem === undefined) {
+    return undefined;
+  }
+  const unsupported = faultsUnsupportedBy(runtime, names, { netem });
+  return unsupported.length > 0 ? unsupportedFaultsMessage(runtime, unsupported) : undefined;
+}
+
+/**
+ * Refuses, before any client runs, a fault this cluster cannot inject: the fallback for hosts where
+ * refusalBeforeCluster could not probe, asking the runtime inside a node.
  */
 async function refuseUnsupportedFaults(cluster: Cluster, plan: RunPlan, signal: AbortSignal): Promise<void> {
   const names = plan.nemesis.faults.map((fault) => fault.name);
-  if (!names.includes("latency")) {
+  if (faultsUnsupportedBy(cluster.runtime, names, { netem: false }).length === 0) {
     return;
   }
   const network = cluster.network as Partial<{ netemAvailable(signal?: AbortSignal): Promise<boolean> }>;
   const netem = typeof network.netemAvailable === "function" ? await network.netemAvailable(signal) : true;
   const unsupported = faultsUnsupportedBy(cluster.runtime, names, { netem });
   if (unsupported.length > 0) {
-    throw new FaultRefusedError(
-      `the ${cluster.runtime} runtime cannot inject ${unsupported.join(", ")} on this host: ` +
-        `this kernel has no netem qdisc (sch_netem). Use --runtime local (its proxies delay traffic in userland) or a host with netem.`,
-    );
+    throw new FaultRefusedError(unsupportedFaultsMessage(cluster.runtime, unsupported));
   }
 }
 
