@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker.js";
 import { netemMissingMessage } from "../../harness/runtime/docker-network.js";
 import { FaultUnsupportedError } from "../../harness/runtime/runtime.js";
-import { connectProbe, echoNodeCommand, labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
+import { connectProbe, echoedBytesProbe, echoNodeCommand, labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
 
 /** Sends a line to a node's client port from the host and returns what comes back within `waitMs`. */
 function echoFromHost(clientAddress: string, line: string, waitMs = 2_000): Promise<string> {
@@ -132,6 +132,27 @@ describe.skipIf(skipDocker)("DockerRuntime with echo nodes", () => {
       await expect(attempt).rejects.toBeInstanceOf(FaultUnsupportedError);
       await expect(attempt).rejects.toThrow(netemMissingMessage);
     }
+  });
+
+  test("bandwidth caps what a node sends with tbf, survives a restart, and heal lifts it", async () => {
+    const echoedWithin2s = async (): Promise<number> => {
+      const result = await cluster.exec(2, echoedBytesProbe(address(1), 7000, 512 * 1024, 2_000));
+      return Number(result.stdout.trim());
+    };
+    expect(await echoedWithin2s()).toBe(512 * 1024);
+    await cluster.network.bandwidth([1], 256_000);
+    expect((await cluster.exec(1, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).toMatch(/^qdisc tbf 1: root .*rate 256Kbit/m);
+    // Node 1's echo is what the cap slows: 256 kbit/s is 32 kB/s, so 2 s carry 64 kB and a burst.
+    const throttled = await echoedWithin2s();
+    expect(throttled).toBeGreaterThan(16 * 1024);
+    expect(throttled).toBeLessThan(96 * 1024);
+    // A restarted node has a fresh network namespace; the cap is written into it again.
+    await cluster.kill(1);
+    await cluster.start(1);
+    expect((await cluster.exec(1, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).toMatch(/^qdisc tbf 1: root .*rate 256Kbit/m);
+    await cluster.network.heal();
+    expect((await cluster.exec(1, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).not.toMatch(/tbf/);
+    expect(await echoedWithin2s()).toBe(512 * 1024);
   });
 
   test("kill and start keep the node's /data volume and append to its log", async () => {

@@ -51,6 +51,23 @@ s.on("error", (e) => { console.log(e.code); process.exit(0); });`,
   ];
 }
 
+/**
+ * A script for `node -e` inside a container: sends `bytes` to an echo node at host:port and prints
+ * how many bytes came back within `windowMs` (all of them on a fast link).
+ */
+export function echoedBytesProbe(host: string, port: number, bytes: number, windowMs: number): string[] {
+  return [
+    "node",
+    "-e",
+    `const s = require("net").connect(${port}, ${JSON.stringify(host)});
+let echoed = 0;
+const done = () => { console.log(echoed); process.exit(0); };
+s.on("connect", () => { s.write(Buffer.alloc(${bytes}, 120)); setTimeout(done, ${windowMs}); });
+s.on("data", (chunk) => { echoed += chunk.length; if (echoed >= ${bytes}) done(); });
+s.on("error", (e) => { console.log(e.code); process.exit(0); });`,
+  ];
+}
+
 /** Names of the containers, networks and volumes still labelled with this run id. */
 export async function labelledObjects(docker: Docker, runId: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${runLabel}=${runId}`] });
