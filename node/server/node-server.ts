@@ -104,6 +104,7 @@ export class NodeServer {
       logger: this.logger.child({ component: "transport" }),
       onMessage: (message: Message) => this.#onPeerMessage(message),
       onUnreachable: (id: number) => this.rawNode.reportUnreachable(id),
+      onSnapshotStatus: (id: number, ok: boolean) => this.#onSnapshotStatus(id, ok),
     });
     this.#applier = new EntryApplier({
       server: this,
@@ -288,7 +289,6 @@ export class NodeServer {
       await persisted;
       this.#transport.send(this.#lateMessages.get(ready) ?? []);
       this.#lateMessages.delete(ready);
-      this.#reportSnapshotsSent(ready.messages);
       if (ready.snapshot !== undefined) {
         this.#applier.installSnapshot(ready.snapshot);
         this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
@@ -373,13 +373,13 @@ export class NodeServer {
     this.router.onLeadership(previous, this.softState, termChanged);
   }
 
-  /** The transport queues a snap message at once; the follower's reply moves its progress on. */
-  #reportSnapshotsSent(messages: readonly Message[]): void {
-    for (const message of messages) {
-      if (message.type === "snap") {
-        this.rawNode.reportSnapshot(message.to, true);
-      }
-    }
+  /**
+   * The transport reports each snap message once it is written out whole (a large one streams in
+   * chunks for a while) or could not be: on failure the core probes again and resends it.
+   */
+  #onSnapshotStatus(peerId: number, ok: boolean): void {
+    this.rawNode.reportSnapshot(peerId, ok);
+    this.kick();
   }
 
   /** Every snapshotEvery applied entries: save the state, then compact the core's log and the WAL. */

@@ -1,6 +1,7 @@
 // The outbound half of a peer connection: one TCP connection we dial to one peer, a bounded queue
-// of encoded frames, and reconnection with backoff. Inbound connections (tcp-transport.ts) only
-// receive, so each direction has exactly one writer.
+// of encoded frames, at most one frame stream (a large snapshot's chunks), and reconnection with
+// backoff. Inbound connections (tcp-transport.ts) only receive, so each direction has exactly one
+// writer.
 import net from "node:net";
 import type { NodeId } from "../raft/messages.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
@@ -13,6 +14,21 @@ export interface LinkCounters {
   droppedQueueFull: number;
   reconnects: number;
   connectFailures: number;
+}
+
+/**
+ * Frames written straight to the socket with backpressure, one at a time between queued frames, so
+ * none is ever dropped by the queue and small messages (heartbeats) are not held up behind it.
+ */
+export interface FrameStream {
+  /** The next frame; undefined once every frame was handed out. */
+  nextFrame(): Buffer | undefined;
+  /** Every frame was handed out. */
+  readonly exhausted: boolean;
+  /** Called when the last frame was written to the socket (true) or the stream was abandoned (false). */
+  finish(ok: boolean): void;
+  /** The stream was replaced by a newer one: it ends without a report. */
+  cancel(): void;
 }
 
 export interface PeerLinkOptions {
@@ -45,6 +61,8 @@ export class PeerLink {
   #queue: Buffer[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
+  /** Written after the queued frames; kept until its last frame's write completes. */
+  #stream: FrameStream | undefined;
 
   constructor(options: PeerLinkOptions) {
     this.peerId = options.peerId;
@@ -90,11 +108,31 @@ export class PeerLink {
     this.#scheduleFlush();
   }
 
+  /**
+   * Starts streaming `stream` on the open connection, replacing (cancelling) any stream in
+   * progress. Without an open connection the stream fails at once: a snapshot is only worth
+   * sending to a peer we are talking to, and the sender retries after the failure.
+   */
+  startStream(stream: FrameStream): void {
+    if (this.#state !== "open") {
+      stream.finish(false);
+      return;
+    }
+    this.#stream?.cancel();
+    this.#stream = stream;
+    this.#scheduleFlush();
+  }
+
+  get streaming(): boolean {
+    return this.#stream !== undefined;
+  }
+
   close(): void {
     if (this.#state === "closed") {
       return;
     }
     this.#state = "closed";
+    this.#abandonStream();
     clearTimeout(this.#timer);
     this.#socket?.destroy();
     this.#socket = undefined;
@@ -151,6 +189,7 @@ export class PeerLink {
       logger.debug("transport: could not connect to peer", { peer: this.peerId, address: this.address, error: failure?.message });
     }
     this.#state = "waiting";
+    this.#abandonStream();
     const delayMs = this.#backoff.nextDelayMs();
     this.#timer = setTimeout(() => {
       if (this.#state === "waiting") {
@@ -179,14 +218,42 @@ export class PeerLink {
       return; // frames stay in our bounded queue until 'drain' or the next connection
     }
     socket.cork();
-    while (this.queuedMessages > 0) {
+    let writable = true;
+    while (writable && this.queuedMessages > 0) {
       const frame = this.#dequeue();
       this.#options.counters.framesOut += 1;
-      if (!socket.write(frame)) {
-        break;
-      }
+      writable = socket.write(frame);
+    }
+    while (writable && this.#stream !== undefined && !this.#stream.exhausted) {
+      writable = this.#writeStreamFrame(socket, this.#stream);
     }
     socket.uncork();
+  }
+
+  /** Writes the stream's next frame; its last frame's write completion finishes the stream. */
+  #writeStreamFrame(socket: net.Socket, stream: FrameStream): boolean {
+    const frame = stream.nextFrame();
+    if (frame === undefined) {
+      this.#stream = undefined;
+      stream.finish(true);
+      return true;
+    }
+    this.#options.counters.framesOut += 1;
+    if (!stream.exhausted) {
+      return socket.write(frame);
+    }
+    return socket.write(frame, (error) => {
+      if (this.#stream === stream) {
+        this.#stream = undefined;
+      }
+      stream.finish(error === undefined || error === null);
+    });
+  }
+
+  #abandonStream(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    stream?.finish(false);
   }
 
   #dequeue(): Buffer {

@@ -1,62 +1,23 @@
 // Peer transport between Raft nodes over TCP. Each node dials one connection to every peer and
 // sends on it; connections it accepts only receive. Every frame (frame-codec.ts) carries one
-// encoded Message (message-codec.ts), after a handshake frame (peer-handshake.ts). Bad input never
-// throws: the connection is closed, counted and logged, and the peer reconnects.
+// encoded Message (message-codec.ts), after a handshake frame (peer-handshake.ts), except a snap
+// message larger than one chunk: it is streamed as chunk frames (snapshot-chunk-codec.ts) and
+// reassembled here before the receiver sees it. Bad input never throws: the connection is closed,
+// counted and logged, and the peer reconnects.
 import net from "node:net";
 import type { Message, NodeId } from "../raft/messages.js";
-import type { BackoffOptions } from "./backoff.js";
 import { CodecError } from "./binary-cursor.js";
 import { DEFAULT_FRAME_BYTES_MAX, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, FrameError, sealFrame } from "./frame-codec.js";
 import { decodeMessage, encodeMessage } from "./message-codec.js";
+import { decodeSnapshotChunk, isSnapshotChunkPayload } from "./snapshot-chunk-codec.js";
+import { DEFAULT_SNAPSHOT_CHUNK_BYTES } from "./snapshot-chunks.js";
+import { SnapshotReceiver } from "./snapshot-receiver.js";
+import { SnapshotStream } from "./snapshot-stream.js";
 import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX, parseHostPort } from "./peer-handshake.js";
-import { PeerLink, type LinkCounters } from "./peer-link.js";
-import type { StructuredLogger } from "./structured-logger.js";
+import { PeerLink } from "./peer-link.js";
+import type { TcpTransportOptions, TransportStats } from "./tcp-transport-options.js";
 
-export interface TcpTransportOptions {
-  nodeId: NodeId;
-  clusterId: string;
-  /** host:port to listen on; port 0 picks a free port (see listenAddress after start()). */
-  listen: string;
-  /** Every other voter's peer address. */
-  peers: ReadonlyMap<NodeId, string>;
-  /** Called synchronously for each valid message, in arrival order per connection. */
-  onMessage: (message: Message) => void;
-  /** A peer could not be reached or its connection broke (the server tells the core). */
-  onUnreachable?: (peerId: NodeId) => void;
-  logger: StructuredLogger;
-  frameBytesMax?: number;
-  /** Per peer bound on frames waiting to be written; the oldest are dropped beyond it. */
-  queuedMessagesMax?: number;
-  queuedBytesMax?: number;
-  connectTimeoutMs?: number;
-  /** An accepted connection must complete its handshake within this time. */
-  handshakeTimeoutMs?: number;
-  inboundConnectionsMax?: number;
-  backoff?: BackoffOptions;
-}
-
-export interface TransportStats extends LinkCounters {
-  /** Message frames received on accepted connections (handshakes not included). */
-  framesIn: number;
-  /** Messages handed to onMessage. */
-  messagesIn: number;
-  /** Connections closed for a bad frame: checksum, oversized length, or a stream cut mid-frame. */
-  badFrames: number;
-  /** Connections closed for a frame that does not decode, or whose from/to disagree with the handshake. */
-  badMessages: number;
-  /** Accepted connections closed before or at the handshake (garbage, wrong cluster, unknown peer, timeout). */
-  handshakesRejected: number;
-  /** Accepted connections refused because inboundConnectionsMax were open. */
-  inboundRefused: number;
-  /** Messages to a node that is not a peer (or to ourselves). */
-  droppedUnknownPeer: number;
-  /** Messages larger than frameBytesMax (a peer would reject them). */
-  droppedTooLarge: number;
-  /** Currently open accepted connections. */
-  inboundConnections: number;
-  /** Peers with an open outbound connection. */
-  connectedPeers: number;
-}
+export type { TcpTransportOptions, TransportStats } from "./tcp-transport-options.js";
 
 interface InboundConnection {
   socket: net.Socket;
@@ -69,16 +30,21 @@ interface InboundConnection {
   failed: boolean;
 }
 
+type RejectCounter = "badFrames" | "badMessages" | "handshakesRejected" | "badSnapshotChunks";
+
 export class TcpTransport {
   readonly nodeId: NodeId;
   readonly #options: TcpTransportOptions;
   readonly #frameBytesMax: number;
+  readonly #snapshotChunkBytes: number;
   readonly #peerAddresses = new Map<NodeId, string>();
   readonly #links = new Map<NodeId, PeerLink>();
   readonly #inbound = new Set<InboundConnection>();
+  readonly #snapshots: SnapshotReceiver<InboundConnection>;
   readonly #counters: Omit<TransportStats, "inboundConnections" | "connectedPeers"> = {
     framesIn: 0, framesOut: 0, messagesIn: 0, badFrames: 0, badMessages: 0, handshakesRejected: 0,
     inboundRefused: 0, droppedQueueFull: 0, droppedUnknownPeer: 0, droppedTooLarge: 0, reconnects: 0, connectFailures: 0,
+    snapshotsStreamed: 0, snapshotsReassembled: 0, badSnapshotChunks: 0,
   };
   #server: net.Server | undefined;
   #listenAddress: string | undefined;
@@ -88,6 +54,12 @@ export class TcpTransport {
     this.nodeId = options.nodeId;
     this.#options = options;
     this.#frameBytesMax = options.frameBytesMax ?? DEFAULT_FRAME_BYTES_MAX;
+    // A chunk and its few header bytes must fit a frame with room to spare.
+    this.#snapshotChunkBytes = options.snapshotChunkBytes ?? Math.min(DEFAULT_SNAPSHOT_CHUNK_BYTES, Math.floor(this.#frameBytesMax / 4));
+    this.#snapshots = new SnapshotReceiver({ snapshotBytesMax: options.snapshotBytesMax, logger: options.logger });
+    if (!(Number.isSafeInteger(this.#snapshotChunkBytes) && this.#snapshotChunkBytes >= 1 && this.#snapshotChunkBytes <= this.#frameBytesMax / 2)) {
+      throw new RangeError(`TcpTransport: snapshotChunkBytes must be a positive integer well under frameBytesMax, got ${this.#snapshotChunkBytes}`);
+    }
     parseHostPort(options.listen);
     for (const [peerId, address] of options.peers) {
       if (peerId !== this.nodeId) {
@@ -144,6 +116,17 @@ export class TcpTransport {
       const link = this.#links.get(message.to);
       if (link === undefined) {
         this.#counters.droppedUnknownPeer += 1;
+        this.#reportSnapshot(message, false);
+        continue;
+      }
+      if (message.type === "snap" && message.snapshot !== undefined && message.snapshot.data.length > this.#snapshotChunkBytes) {
+        this.#counters.snapshotsStreamed += 1;
+        link.startStream(new SnapshotStream({
+          message,
+          chunkBytes: this.#snapshotChunkBytes,
+          logger: this.#options.logger,
+          onFinished: (peerId, ok) => this.#options.onSnapshotStatus?.(peerId, ok),
+        }));
         continue;
       }
       const frame = sealFrame(encodeMessage(message, FRAME_HEADER_BYTES));
@@ -153,9 +136,18 @@ export class TcpTransport {
         this.#options.logger.error("transport: message larger than frameBytesMax dropped", {
           peer: message.to, type: message.type, bytes: payloadBytes, frameBytesMax: this.#frameBytesMax,
         });
+        this.#reportSnapshot(message, false);
         continue;
       }
       link.enqueue(frame);
+      this.#reportSnapshot(message, true);
+    }
+  }
+
+  /** A snap message small enough for one frame is reported as soon as it is queued. */
+  #reportSnapshot(message: Message, ok: boolean): void {
+    if (message.type === "snap") {
+      this.#options.onSnapshotStatus?.(message.to, ok);
     }
   }
 
@@ -268,6 +260,7 @@ export class TcpTransport {
     socket.on("close", () => {
       clearTimeout(connection.handshakeTimer);
       this.#inbound.delete(connection);
+      this.#snapshots.connectionClosed(connection);
     });
   }
 
@@ -299,15 +292,21 @@ export class TcpTransport {
       }
       this.#counters.framesIn += 1;
       const label = `frame ${decoder.framesDecoded - 1} from node ${connection.peerId} (${connection.remote})`;
-      let message: Message;
+      let message: Message | undefined;
       try {
-        message = decodeMessage(frame, label);
+        message = isSnapshotChunkPayload(frame) ? this.#receiveChunk(connection, frame, label) : decodeMessage(frame, label);
       } catch (error) {
         if (!(error instanceof CodecError)) {
           throw error;
         }
         this.#reject(connection, "badMessages", error.message);
         return;
+      }
+      if (message === undefined) {
+        if (connection.failed) {
+          return;
+        }
+        continue; // a chunk of a snapshot still being assembled
       }
       if (message.from !== connection.peerId || message.to !== this.nodeId) {
         this.#reject(connection, "badMessages", `${label}: message from node ${message.from} to node ${message.to} on a connection from node ${connection.peerId} to node ${this.nodeId}`);
@@ -319,6 +318,30 @@ export class TcpTransport {
         return; // onMessage removed the peer or closed the transport
       }
     }
+  }
+
+  /**
+   * Decodes a chunk (throwing CodecError) and feeds it to the connection's reassembler; returns the
+   * whole snap message with the last chunk. A chunk that does not fit the snapshot being assembled
+   * closes the connection: the sender sees the loss and its core sends the snapshot again.
+   */
+  #receiveChunk(connection: InboundConnection, frame: Uint8Array, label: string): Message | undefined {
+    const chunk = decodeSnapshotChunk(frame, label);
+    const peerId = connection.peerId!;
+    if (chunk.from !== peerId || chunk.to !== this.nodeId) {
+      this.#reject(connection, "badMessages", `${label}: snapshot chunk from node ${chunk.from} to node ${chunk.to} on a connection from node ${peerId} to node ${this.nodeId}`);
+      return undefined;
+    }
+    const result = this.#snapshots.accept(connection, peerId, chunk);
+    if (result.status === "refused") {
+      this.#reject(connection, "badSnapshotChunks", `${label}: ${result.reason}`);
+      return undefined;
+    }
+    if (result.status === "partial") {
+      return undefined;
+    }
+    this.#counters.snapshotsReassembled += 1;
+    return result.message;
   }
 
   #acceptHandshake(connection: InboundConnection, frame: Uint8Array): boolean {
@@ -350,7 +373,7 @@ export class TcpTransport {
     return true;
   }
 
-  #reject(connection: InboundConnection, counter: "badFrames" | "badMessages" | "handshakesRejected", reason: string): void {
+  #reject(connection: InboundConnection, counter: RejectCounter, reason: string): void {
     if (connection.failed) {
       return;
     }

@@ -2,7 +2,9 @@
 // per bad frame (the listener closes a connection at its first bad frame), each after a handshake
 // and a few valid messages. Every outcome is predicted by running the same bytes through the codecs
 // in memory; the listener's counters and deliveries must match exactly, and a well-formed peer must
-// still get through afterwards. Seed: RAFTLAB_FUZZ_SEED, else a fixed one.
+// still get through afterwards. Snapshots split into chunk frames are fuzzed too (whole, mutated,
+// reordered); a peer has at most one snapshot in assembly, so those cases go through one worker
+// rather than interleave across connections. Seed: RAFTLAB_FUZZ_SEED, else a fixed one.
 import fc from "fast-check";
 import { setMaxListeners } from "node:events";
 import net from "node:net";
@@ -12,6 +14,8 @@ import { CodecError } from "../../node/server/binary-cursor.js";
 import { encodeFrame, FrameDecoder, FrameError } from "../../node/server/frame-codec.js";
 import { decodeMessage, encodeMessage } from "../../node/server/message-codec.js";
 import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/peer-handshake.js";
+import { decodeSnapshotChunk, encodeSnapshotChunk, isSnapshotChunkPayload } from "../../node/server/snapshot-chunk-codec.js";
+import { SnapshotChunker, SnapshotReassembler } from "../../node/server/snapshot-chunks.js";
 import { RecordingLogger } from "../../node/server/structured-logger.js";
 import { TcpTransport } from "../../node/server/tcp-transport.js";
 import * as arbitrary from "./message-arbitraries.js";
@@ -27,14 +31,22 @@ const LISTENER = 1;
 const FUZZER = 2;
 const GOOD_PEER = 3;
 
-type Counter = "badFrames" | "badMessages" | "handshakesRejected";
-const KINDS = ["randomBytes", "truncated", "bitFlip", "oversized", "garbageMessage", "mutatedMessage", "wrongSender", "garbageHandshake", "wrongMagic"] as const;
+type Counter = "badFrames" | "badMessages" | "handshakesRejected" | "badSnapshotChunks";
+const KINDS = [
+  "randomBytes", "truncated", "bitFlip", "oversized", "garbageMessage", "mutatedMessage", "wrongSender", "garbageHandshake", "wrongMagic",
+  "chunkedSnapshot", "mutatedChunk", "reorderedChunks",
+] as const;
 type Kind = (typeof KINDS)[number] | "clean";
-/** What the codecs say a kind must produce; mutatedMessage may still decode (a flipped data byte). */
+const CHUNK_KINDS: ReadonlySet<Kind> = new Set(["chunkedSnapshot", "mutatedChunk", "reorderedChunks"]);
+/**
+ * What the codecs say a kind must produce; a mutated message or chunk may still decode (a flipped
+ * byte in a field any value of which is valid).
+ */
 const EXPECTED_COUNTER: Record<Kind, Counter | "either" | undefined> = {
   randomBytes: "badFrames", truncated: "badFrames", bitFlip: "badFrames", oversized: "badFrames",
   garbageMessage: "badMessages", mutatedMessage: "either", wrongSender: "badMessages",
-  garbageHandshake: "handshakesRejected", wrongMagic: "handshakesRejected", clean: undefined,
+  garbageHandshake: "handshakesRejected", wrongMagic: "handshakesRejected",
+  chunkedSnapshot: undefined, mutatedChunk: "either", reorderedChunks: "badSnapshotChunks", clean: undefined,
 };
 
 interface FuzzCase {
@@ -60,6 +72,19 @@ function tagged(message: Message): Message {
   return { ...message, context };
 }
 const frameOf = (message: Message): Buffer => encodeFrame(encodeMessage(tagged(message)));
+
+/** The chunk payloads of a tagged snap message built from the input: at least two chunks. */
+function chunkPayloads(input: CaseInput): Buffer[] {
+  const data = input.bytes.length >= 2 ? input.bytes : Uint8Array.from([...input.bytes, 0]);
+  const metadata = { index: input.last.index, term: input.last.logTerm, confState: { voters: [LISTENER, FUZZER] } };
+  const message = tagged({ ...input.last, type: "snap", snapshot: { metadata, data } });
+  const chunker = new SnapshotChunker(message, 1 + (input.position % (data.length - 1)));
+  const payloads: Buffer[] = [];
+  for (let chunk = chunker.next(); chunk !== undefined; chunk = chunker.next()) {
+    payloads.push(encodeSnapshotChunk(chunk));
+  }
+  return payloads;
+}
 const handshakeFrame = encodeFrame(encodeHandshake({ clusterId: CLUSTER_ID, fromNodeId: FUZZER, toNodeId: LISTENER }));
 
 type CaseInput = typeof caseInputs extends fc.Arbitrary<infer T> ? T : never;
@@ -104,6 +129,21 @@ function buildCase(input: CaseInput, clean: boolean): FuzzCase {
       return { kind, stream: Buffer.from(input.bytes) };
     case "wrongMagic":
       return { kind, stream: Buffer.concat([encodeFrame(input.bytes), ...prefix]) };
+    case "chunkedSnapshot":
+      return { kind, stream: withPrefix(...chunkPayloads(input).map((payload) => encodeFrame(payload))) };
+    case "mutatedChunk": {
+      const payloads = chunkPayloads(input);
+      const payload = payloads[input.position % payloads.length]!;
+      const at = (input.position >> 3) % payload.length;
+      payload[at] = payload[at] === input.bytes[0] ? payload[at]! ^ 0xff : input.bytes[0]!;
+      return { kind, stream: withPrefix(...payloads.map((p) => encodeFrame(p))) };
+    }
+    case "reorderedChunks": {
+      const payloads = chunkPayloads(input);
+      const k = input.position % (payloads.length - 1);
+      [payloads[k], payloads[k + 1]] = [payloads[k + 1]!, payloads[k]!];
+      return { kind, stream: withPrefix(...payloads.map((p) => encodeFrame(p))) };
+    }
   }
 }
 
@@ -121,6 +161,7 @@ interface Outcome {
 function predict(stream: Buffer): Outcome {
   const delivered: string[] = [];
   const decoder = new FrameDecoder({ frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
+  const reassembler = new SnapshotReassembler();
   let handshaken = false;
   try {
     decoder.append(stream);
@@ -134,7 +175,23 @@ function predict(stream: Buffer): Outcome {
         decoder.frameBytesMax = FRAME_BYTES_MAX;
         continue;
       }
-      const message = decodeMessage(frame, "frame");
+      let message: Message;
+      if (isSnapshotChunkPayload(frame)) {
+        const chunk = decodeSnapshotChunk(frame, "frame");
+        if (chunk.from !== FUZZER || chunk.to !== LISTENER) {
+          return { counter: "badMessages", delivered };
+        }
+        const result = reassembler.accept(chunk);
+        if (result.status === "refused") {
+          return { counter: "badSnapshotChunks", delivered };
+        }
+        if (result.status === "partial") {
+          continue;
+        }
+        message = result.message;
+      } else {
+        message = decodeMessage(frame, "frame");
+      }
       if (message.from !== FUZZER || message.to !== LISTENER) {
         return { counter: "badMessages", delivered };
       }
@@ -174,7 +231,7 @@ function throwAt(port: number, stream: Buffer, signal: AbortSignal): Promise<voi
 
 describe("fuzzed frames against a live listener", () => {
   const received: Message[] = [];
-  const logger = new RecordingLogger(2000);
+  const logger = new RecordingLogger(100_000);
   let listener: TcpTransport;
 
   beforeAll(async () => {
@@ -201,7 +258,7 @@ describe("fuzzed frames against a live listener", () => {
     const cases = inputs.map((input, k) => buildCase(input, k % 21 === 20));
     expect(cases.filter((c) => c.kind !== "clean")).toHaveLength(FUZZED_FRAMES);
 
-    const expected = { badFrames: 0, badMessages: 0, handshakesRejected: 0 };
+    const expected = { badFrames: 0, badMessages: 0, handshakesRejected: 0, badSnapshotChunks: 0 };
     const expectedTags: string[] = [];
     const mismatches: string[] = [];
     for (const [k, fuzzCase] of cases.entries()) {
@@ -220,21 +277,24 @@ describe("fuzzed frames against a live listener", () => {
     const port = Number(listener.listenAddress.split(":")[1]);
     const signal = AbortSignal.timeout(90_000);
     setMaxListeners(CONCURRENT_CONNECTIONS + 8, signal); // one abort listener per open connection
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < cases.length) {
-        const fuzzCase = cases[next++]!;
+    const worker = async (queue: FuzzCase[]): Promise<void> => {
+      for (let fuzzCase = queue.shift(); fuzzCase !== undefined; fuzzCase = queue.shift()) {
         await throwAt(port, fuzzCase.stream, signal);
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENT_CONNECTIONS }, worker));
+    const chunkCases = cases.filter((c) => CHUNK_KINDS.has(c.kind));
+    const otherCases = cases.filter((c) => !CHUNK_KINDS.has(c.kind));
+    expect(chunkCases.length).toBeGreaterThan(FUZZED_FRAMES / KINDS.length / 2);
+    await Promise.all([worker(chunkCases), ...Array.from({ length: CONCURRENT_CONNECTIONS - 1 }, () => worker(otherCases))]);
     await waitUntil(() => listener.stats().inboundConnections === 0, signal, "the listener to close every connection");
 
     const stats = listener.stats();
-    expect({ badFrames: stats.badFrames, badMessages: stats.badMessages, handshakesRejected: stats.handshakesRejected }).toEqual(expected);
+    expect({ badFrames: stats.badFrames, badMessages: stats.badMessages, handshakesRejected: stats.handshakesRejected, badSnapshotChunks: stats.badSnapshotChunks }).toEqual(expected);
     expect(stats.messagesIn).toBe(expectedTags.length);
     expect(received.map((m) => Buffer.from(m.context).toString("hex")).sort()).toEqual([...expectedTags].sort());
-    expect(expected.badFrames + expected.badMessages + expected.handshakesRejected).toBeGreaterThan(FUZZED_FRAMES * 0.95);
+    const fuzzedChunkCases = cases.filter((c) => c.kind === "chunkedSnapshot").length;
+    expect(expected.badFrames + expected.badMessages + expected.handshakesRejected + expected.badSnapshotChunks).toBeGreaterThan((FUZZED_FRAMES - fuzzedChunkCases) * 0.95);
+    expect(expected.badSnapshotChunks).toBeGreaterThan(0);
 
     const checksumWarning = logger.find("warn", /closing a bad inbound connection/).find((r) => String(r.fields["reason"]).startsWith("BAD_CHECKSUM"));
     expect(String(checksumWarning?.fields["reason"])).toMatch(/^BAD_CHECKSUM: frame \d+ at stream byte offset \d+: /);
