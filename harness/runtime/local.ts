@@ -1,7 +1,7 @@
 // The local runtime: every node is a child process on this host, listening on loopback, and every
 // byte between two nodes crosses a FaultProxy for that ordered pair. Node a is told (--peers) that
-// node b lives at the a->b proxy's port, so blocking, loss and delay need no root and no iptables,
-// and latency works even where netem does not.
+// node b lives at the a->b proxy's port, so blocking, loss, delay and rate limits need no root and
+// no iptables, and latency works even where netem does not.
 //
 // Differences from Docker worth knowing: exec runs on the HOST (there is no container), and loss
 // acts per chunk read from a socket rather than per packet: a lost chunk arrives after TCP's
