@@ -1,6 +1,6 @@
-// The bytes of a confChange entry. Byte-for-byte the encoding of node/server/message-codec.ts
-// (u8 type, u32 BE node id, u32 BE context length, context) so the server decodes what we propose;
-// node/sim/conf-change-codec.test.ts pins the two together.
+// The bytes of a confChange entry: u8 type, u32 BE node id, u32 BE context length, context. The only
+// codec for them: the server decodes entries with it too (node/server/conf-change-data.ts), and
+// node/sim/conf-change-codec.test.ts pins the layout.
 import type { ConfChange, ConfChangeType } from "./messages.js";
 import { assert } from "./errors.js";
 

@@ -3,8 +3,6 @@
 // integers; node ids are u32; byte strings are u32-length-prefixed. Decoding validates every field
 // and throws CodecError naming the field, so garbage from the network never reaches the core.
 import type {
-  ConfChange,
-  ConfChangeType,
   Entry,
   EntryType,
   HardState,
@@ -28,11 +26,9 @@ const MESSAGE_TYPES: readonly MessageType[] = [
   "snap", "timeoutNow",
 ];
 const ENTRY_TYPES: readonly EntryType[] = ["normal", "confChange"];
-const CONF_CHANGE_TYPES: readonly ConfChangeType[] = ["addNode", "removeNode"];
 
 const MESSAGE_TYPE_CODES = new Map(MESSAGE_TYPES.map((type, code) => [type, code]));
 const ENTRY_TYPE_CODES = new Map(ENTRY_TYPES.map((type, code) => [type, code]));
-const CONF_CHANGE_TYPE_CODES = new Map(CONF_CHANGE_TYPES.map((type, code) => [type, code]));
 
 const UINT_BYTES = 8;
 const U32_BYTES = 4;
@@ -128,25 +124,8 @@ export function decodeHardState(bytes: Uint8Array, label: string): HardState {
   return hardState;
 }
 
-// ---- ConfChange ----
-
-export function encodeConfChange(change: ConfChange): Buffer {
-  assertNodeId(change.nodeId);
-  const w = ByteWriter.allocate(1 + U32_BYTES + U32_BYTES + change.context.length);
-  w.u8(code(CONF_CHANGE_TYPE_CODES, change.type, "conf change type"));
-  w.u32(change.nodeId);
-  w.lengthPrefixed(change.context);
-  return w.finish();
-}
-
-export function decodeConfChange(bytes: Uint8Array, label: string): ConfChange {
-  const r = new ByteReader(bytes, label);
-  const type = enumValue(CONF_CHANGE_TYPES, r.u8("confChange.type"), r, "confChange.type", 0);
-  const nodeId = r.u32("confChange.nodeId");
-  const context = r.lengthPrefixed("confChange.context");
-  r.end();
-  return { type, nodeId, context };
-}
+// A confChange entry's data is opaque here: the core encodes it (node/raft/conf-change-codec.ts)
+// and the server decodes it with the same code (conf-change-data.ts).
 
 // ---- Snapshot metadata (also used by the snapshot store) ----
 
