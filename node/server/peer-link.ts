@@ -123,8 +123,10 @@ export class PeerLink {
     this.#scheduleFlush();
   }
 
-  get streaming(): boolean {
-    return this.#stream !== undefined;
+  /** Drops the stream in progress without a report (a newer snapshot went by the queue). */
+  cancelStream(): void {
+    this.#stream?.cancel();
+    this.#stream = undefined;
   }
 
   close(): void {

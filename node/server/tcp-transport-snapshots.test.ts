@@ -136,6 +136,16 @@ describe("snapshots larger than a frame", () => {
     expect(a.logger.find("info", /replaced by a newer one/)[0]?.fields).toMatchObject({ peer: 2, index: 100 });
   });
 
+  test("a newer snapshot small enough for one frame also replaces a stream in progress", async () => {
+    const [a, b] = await startPair();
+    a.transport.send([snap(1, 2, 100, pattern(4 * FRAME_BYTES_MAX, 3))]);
+    a.transport.send([snap(1, 2, 200, pattern(100, 4)), heartbeat(1, 2, 1)]);
+    await waitUntil(() => b.received.length === 2, AbortSignal.timeout(10_000), "the small snapshot and the heartbeat");
+    expect(b.received.map((m) => m.snapshot?.metadata.index)).toEqual([200, undefined]);
+    expect(a.snapshotStatus).toEqual([[2, true]]);
+    expect(a.transport.stats().framesOut).toBe(2);
+  });
+
   test("a connection lost mid-stream reports the snapshot failed", async () => {
     // A peer that accepts, reads a little, then drops the connection.
     const server = net.createServer((socket) => {

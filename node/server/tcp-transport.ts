@@ -139,6 +139,9 @@ export class TcpTransport {
         this.#reportSnapshot(message, false);
         continue;
       }
+      if (message.type === "snap") {
+        link.cancelStream(); // this snapshot supersedes one still streaming
+      }
       link.enqueue(frame);
       this.#reportSnapshot(message, true);
     }
