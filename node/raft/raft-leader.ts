@@ -261,6 +261,12 @@ function handleAppendResponse(r: Raft, m: Message, progress: Progress): void {
     }
     return;
   }
+  // A follower acknowledges at most what this leader sent it, or its own commit index; in a safe
+  // Raft the leader holds every committed entry, so both are within this log. Crash loudly if not.
+  assert(
+    m.index <= r.log.lastIndex(),
+    "leader: a follower acknowledged an index beyond this leader's log (Leader Completeness violated: this leader lacks committed entries)",
+  );
   const wasPaused = progress.isPaused();
   if (!progress.maybeUpdate(m.index)) {
     return;
