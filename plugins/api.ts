@@ -44,6 +44,67 @@ export interface Model<S> {
   partitionKey(input: Operation): string | null;
   describeOperation(input: Operation, outcome: Outcome): string;
   describeState(state: S): string;
+  /**
+   * Optional: simplifies one history (one partition) before the linearizability search, using
+   * what the specification implies about it. Every part must keep the verdict exact; see
+   * HistoryPreparation. Models without it are searched as they are.
+   */
+  prepareHistory?(operations: readonly TimedOperation[]): HistoryPreparation;
+}
+
+/** One operation of a history, as Model.prepareHistory sees it. */
+export interface TimedOperation {
+  input: Operation;
+  outcome: Outcome;
+  /**
+   * Real-time positions of the call and the completion (Infinity when the outcome is unknown):
+   * `a` precedes `b` in real time when a.ret < b.call.
+   */
+  call: number;
+  ret: number;
+}
+
+/** What a model may tell the checker about one history. Indexes refer to the operations given. */
+export interface HistoryPreparation {
+  /** A specification for this history only, replacing the model's init, step, stateKey and describeState. */
+  model?: PreparedModel<unknown>;
+  /**
+   * Unknown-outcome operations that can be left out: whenever the history has a linearization,
+   * it has one in which none of them took effect.
+   */
+  omit?: readonly number[];
+  /**
+   * Pairs [a, b]: every linearization of the history that contains b has a before b. An
+   * unknown-outcome `a` before a `b` that must take effect must then take effect too.
+   */
+  precedences?: readonly (readonly [number, number])[];
+  /**
+   * Search order only (never the verdict): among candidates of the same kind, operations with a
+   * lower priority are tried first, and operations without one after them.
+   */
+  priorities?: ReadonlyMap<number, number>;
+  /**
+   * A violation found without searching: the history certainly has no linearization. The
+   * checker reports it as illegal, with `operation` as the one that cannot be linearized.
+   */
+  violation?: { operation: number; reason: string };
+}
+
+/**
+ * A sequential specification for one history, stepping by operation index. It must accept a
+ * sequence of the history's operations (in an order that respects real time) only when the model
+ * accepts a real-time-respecting order of the same operations, and accept every sequence that the
+ * model accepts and that can be completed into a linearization. Its state may stand for several
+ * model states (e.g. values whose order is not decided yet), and its stateKey may be equal for
+ * states that no operation of the history can tell apart; a search that reached the same set of
+ * operations with the same key must have the same futures.
+ */
+export interface PreparedModel<T> {
+  init(): T;
+  /** Applies operations[operation] with its outcome: the next state, or undefined when not allowed. */
+  step(state: T, operation: number): T | undefined;
+  stateKey(state: T): string;
+  describeState(state: T): string;
 }
 
 /** How a workload generator makes arguments for one operation. */

@@ -66,6 +66,11 @@ export function validatePlugin(candidate: unknown, source: string): Plugin {
       fail(`model.${name}`, "a function", member);
     }
   }
+  // Optional hooks: absent is fine, present must be callable.
+  const prepareHistory = (model as Record<string, unknown>)["prepareHistory"];
+  if (prepareHistory !== undefined && typeof prepareHistory !== "function") {
+    fail("model.prepareHistory", "a function when present", prepareHistory);
+  }
   const plugin = candidate as unknown as Plugin;
   smokeTest(plugin, source);
   return plugin;

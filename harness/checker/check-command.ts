@@ -163,7 +163,11 @@ function humanReport({ options, plugin, history, operations, failedCount, result
     const key = partition.key === null ? "the whole history" : `key ${JSON.stringify(partition.key)}`;
     lines.push(`  ${partition.verdict === "illegal" ? "not linearizable" : "undecided"}: ${key} (${partition.operations.length} operations)`);
     const prefix = partition.linearization;
-    lines.push(`    longest linearizable prefix: ${prefix.length} operations${prefix.length > prefixShown ? `, last ${prefixShown}:` : ":"}`);
+    if (partition.violation !== undefined) {
+      lines.push(`    found without a search: ${partition.violation}`);
+    } else {
+      lines.push(`    longest linearizable prefix: ${prefix.length} operations${prefix.length > prefixShown ? `, last ${prefixShown}:` : ":"}`);
+    }
     for (const step of prefix.slice(-prefixShown)) {
       const operation = step.operation;
       lines.push(
@@ -173,7 +177,9 @@ function humanReport({ options, plugin, history, operations, failedCount, result
     const bad = partition.firstBadOperation;
     if (bad !== null) {
       lines.push(`    cannot be linearized next: ${model.describeOperation(bad.input, bad.outcome)}  (process ${bad.process}, ${lineOf(bad)})`);
-      lines.push(`    model state at that point: ${partition.stateBefore ?? "?"}`);
+      if (partition.stateBefore !== null) {
+        lines.push(`    model state at that point: ${partition.stateBefore}`);
+      }
     }
   }
   if (options.html !== null) {
@@ -225,6 +231,7 @@ function jsonReport({ options, plugin, history, operations, failedCount, result 
         })),
         firstBadOperation: partition.firstBadOperation === null ? null : describe(partition.firstBadOperation),
         stateBefore: partition.stateBefore,
+        ...(partition.violation === undefined ? {} : { violation: partition.violation }),
       })),
   };
 }

@@ -1,5 +1,7 @@
 // The checker against a brute-force checker on small random concurrent histories, some
 // linearizable by construction, some with a mutated result, with info and fail operations.
+// The brute force steps only the plain model, so this also checks every model's prepareHistory
+// hook (the queue's: omissions, precedences and its lazy model).
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Json, Plugin } from "../../plugins/api.js";
@@ -94,5 +96,85 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
     // Both verdicts must be exercised, or the comparison proves little.
     expect(verdicts.ok).toBeGreaterThan(50);
     expect(verdicts.illegal).toBeGreaterThan(20);
+  });
+});
+
+// The queue's prepareHistory is the riskiest pruning, so the queue gets its own, larger histories
+// and mutations aimed at the violations users look for: a value dequeued twice or from nowhere,
+// an acknowledged value lost, FIFO order broken.
+const queueScenarios = fc.record({
+  seed: fc.integer(),
+  clientCount: fc.integer({ min: 1, max: 5 }),
+  operationCount: fc.integer({ min: 1, max: 12 }),
+  infoProbability: fc.constantFrom(0, 0.1, 0.3),
+  mutation: fc.option(fc.nat(), { nil: null }),
+});
+
+function mutateQueueHistory(events: ClientEvent[], choice: number, random: () => number): void {
+  const dequeued = events.filter((event) => event.type === "ok" && event.f === "dequeue");
+  const values = dequeued.map((event) => event.value).filter((value) => value !== null);
+  const target = dequeued[choice % Math.max(1, dequeued.length)];
+  const size = events.filter((event) => event.type === "ok" && event.f === "size")[choice % 7];
+  switch (choice % 5) {
+    case 0: // a value dequeued twice (or a made-up one on an empty queue)
+      if (target !== undefined) {
+        target.value = values[Math.floor(random() * values.length)] ?? 0;
+      }
+      break;
+    case 1: // a value never enqueued
+      if (target !== undefined) {
+        target.value = 1_000_000;
+      }
+      break;
+    case 2: // an acknowledged value lost: its dequeue says empty
+      if (target !== undefined) {
+        target.value = null;
+      }
+      break;
+    case 3: {
+      // FIFO broken: two dequeues swap their results
+      const other = dequeued[(choice >> 3) % Math.max(1, dequeued.length)];
+      if (target !== undefined && other !== undefined) {
+        [target.value, other.value] = [other.value, target.value];
+      }
+      break;
+    }
+    default:
+      if (size !== undefined && typeof size.value === "number") {
+        size.value += random() < 0.5 ? 1 : -1;
+      }
+  }
+}
+
+describe("checker agrees with brute force: queue with its prepareHistory", () => {
+  test("on random small queue histories with info, fail, size and empty dequeues", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    const plugin = queuePlugin as Plugin<unknown>;
+    const readOnly = readOnlyOperations(plugin);
+    fc.assert(
+      fc.property(queueScenarios, (scenario) => {
+        const random = seededRandom(scenario.seed);
+        const events = simulateHistory(plugin, {
+          clientCount: scenario.clientCount,
+          operationCount: scenario.operationCount,
+          keys: [],
+          infoProbability: scenario.infoProbability,
+          failProbability: 0.1,
+          random,
+        });
+        if (scenario.mutation !== null) {
+          mutateQueueHistory(events, scenario.mutation, random);
+        }
+        const { operations } = pairOperations(events);
+        const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        for (const strategy of allInfoStrategies) {
+          expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    expect(verdicts.ok).toBeGreaterThan(300);
+    expect(verdicts.illegal).toBeGreaterThan(150);
   });
 });

@@ -10,6 +10,7 @@ import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
 import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
 import { PortfolioSearch } from "./portfolio-search.js";
+import { preparePartition, type PreparedPartition } from "./prepare-history.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
 
@@ -50,6 +51,8 @@ export interface PartitionResult {
   stateBefore: string | null;
   /** Search iterations spent on this partition. */
   iterations: number;
+  /** illegal: why, when the model found the violation without a search (no prefix then). */
+  violation?: string;
 }
 
 export interface CheckResult {
@@ -77,12 +80,23 @@ export function checkOperations<S>(
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
   const memoUsage: MemoUsage = { entries: 0 };
-  const searches = groups.map((group) => new PortfolioSearch(model, group.operations, memoUsage, options.readOnly, options.strategies));
+  // A model's prepareHistory hook may specialise it per partition; reports use the original
+  // model and operations (a prepared copy may carry a deadline instead of its completion).
+  const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
+  const searches = preparedGroups.map(
+    (prepared) =>
+      new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
+        precedences: prepared.precedences,
+        priorities: prepared.priorities,
+        readOnlyKeepsKey: !prepared.specialised,
+      }),
+  );
   let reason: string | undefined;
-  let illegalIndex = -1;
+  // A violation the model found without searching decides the check at once.
+  let illegalIndex = preparedGroups.findIndex((prepared) => prepared.violation !== null);
   let quantum = firstQuantumIterations;
   let pending = searches.map((_, index) => index);
-  rounds: while (pending.length > 0) {
+  rounds: while (pending.length > 0 && illegalIndex === -1) {
     const stillRunning: number[] = [];
     for (const index of pending) {
       const search = searches[index] as PortfolioSearch<S>;
@@ -118,10 +132,24 @@ export function checkOperations<S>(
     pending = stillRunning;
     quantum *= 2;
   }
-  const partitions = searches.map((search, index) =>
-    describePartition(model, (groups[index] as PartitionGroup).key, search),
-  );
-  const partitionsDone = searches.filter((search) => search.status !== "running").length;
+  const partitions = searches.map((search, index) => {
+    const prepared = preparedGroups[index] as PreparedPartition;
+    const group = groups[index] as PartitionGroup;
+    if (prepared.violation !== null && index === illegalIndex) {
+      return {
+        key: group.key,
+        verdict: "illegal" as const,
+        operations: group.operations,
+        linearization: [],
+        firstBadOperation: prepared.violation.operation,
+        stateBefore: null,
+        iterations: 0,
+        violation: prepared.violation.reason,
+      };
+    }
+    return describePartition(prepared.model, group, search);
+  });
+  const partitionsDone = partitions.filter((partition) => partition.verdict !== "unknown").length;
   const verdict: Verdict = illegalIndex !== -1 ? "illegal" : reason !== undefined ? "unknown" : "ok";
   const result: CheckResult = {
     verdict,
@@ -167,21 +195,26 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
   return [...groups].map(([key, group]) => ({ key, operations: group }));
 }
 
-function describePartition<S>(model: Model<S>, key: string | null, search: PortfolioSearch<S>): PartitionResult {
-  const operations = [...search.operations];
+function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {
+  const operations = group.operations;
+  const originalById = new Map(operations.map((operation) => [operation.id, operation]));
+  const original = (local: number): HistoryOperation => {
+    const searched = search.operationAt(local);
+    return originalById.get(searched.id) ?? searched;
+  };
   const verdict: Verdict = search.status === "running" ? "unknown" : search.status;
   const started = search.iterations > 0;
   const attempt = search.longestAttempt();
   const linearization = started
     ? attempt.order.map((local, position) => ({
-        operation: search.operationAt(local),
+        operation: original(local),
         stateAfter: model.describeState(attempt.statesAfter[position] as S),
       }))
     : [];
   const blocked = attempt.blockedOperation;
-  const firstBadOperation = started && blocked !== null ? search.operationAt(blocked) : null;
+  const firstBadOperation = started && blocked !== null ? original(blocked) : null;
   return {
-    key,
+    key: group.key,
     verdict,
     operations,
     linearization,

@@ -12,6 +12,10 @@
 //   succeeds once every `ok` operation is placed; info candidates are tried last, and one that
 //   would not change the state is never tried.
 //
+// Besides real time, the search honours precedences that the model derived from the history
+// (see prepare-history.ts): an operation is a candidate only once its predecessors are placed.
+// Both prunings above still hold, since a read-only op moved to the front keeps every pair.
+//
 // Order within a level: read-only, other state-preserving, then the operation whose return
 // blocks the list (it must come before anything called after its return), then the other ok
 // operations latest call first, then info operations in call order, stepped only once the others
@@ -58,6 +62,19 @@ const rankInfoLast = 4;
  */
 export type InfoStrategy = "info-first" | "info-last";
 
+export interface SearchConstraints {
+  /** Pairs of positions in the operations: the first must be linearized before the second. */
+  precedences?: readonly (readonly [number, number])[];
+  /** Order hints by position in the operations: within a rank, lower first, then the others. */
+  priorities?: ReadonlyMap<number, number>;
+  /**
+   * Whether a read-only operation must leave the state key as it is (default true: anything
+   * else is a model bug). A model prepared for one history may record more than the model state
+   * in its key; the read-only pruning holds as long as its steps are legal.
+   */
+  readOnlyKeepsKey?: boolean;
+}
+
 export class PartitionSearch<S> {
   status: SearchStatus = "running";
   /** Iterations run so far (candidates stepped, tried or abandoned). */
@@ -67,6 +84,14 @@ export class PartitionSearch<S> {
   private readonly memo: ExploredMemo;
   private readonly isInfo: Uint8Array;
   private readonly isReadOnly: Uint8Array;
+  private readonly readOnlyKeepsKey: boolean;
+  /** Per local op, its order within a rank, in [0, 0.5): lower is tried first. */
+  private readonly orderInRank: Float64Array;
+  /** Per local op: predecessors (by precedence) not linearized yet; a candidate only at 0. */
+  private readonly predecessorsLeft: Int32Array;
+  /** Successors of local op i by precedence: successorList[successorStart[i] .. successorStart[i+1]). */
+  private readonly successorStart: Int32Array;
+  private readonly successorList: Int32Array;
   /** The partition's operations renumbered: ok operations first, then info ones (local ids). */
   private readonly localOperations: readonly HistoryOperation[];
 
@@ -111,11 +136,36 @@ export class PartitionSearch<S> {
     memoUsage: MemoUsage,
     readOnly: ReadOnlyPredicate = () => false,
     private readonly strategy: InfoStrategy = "info-last",
+    constraints: SearchConstraints = {},
   ) {
+    const precedences = constraints.precedences ?? [];
+    this.readOnlyKeepsKey = constraints.readOnlyKeepsKey ?? true;
     const count = operations.length;
     const okOperations = operations.filter((operation) => operation.type === "ok");
     const localOperations = [...okOperations, ...operations.filter((operation) => operation.type !== "ok")];
     this.localOperations = localOperations;
+    const localOf = new Map(localOperations.map((operation, local) => [operation, local]));
+    const localPairs = precedences.map(([before, after]) => [
+      localOf.get(operations[before] as HistoryOperation) as number,
+      localOf.get(operations[after] as HistoryOperation) as number,
+    ]);
+    this.predecessorsLeft = new Int32Array(count);
+    this.successorStart = new Int32Array(count + 1);
+    for (const [before, after] of localPairs) {
+      assert(before !== undefined && after !== undefined, "invariant: a precedence names two operations of the partition");
+      this.predecessorsLeft[after] = (this.predecessorsLeft[after] as number) + 1;
+      this.successorStart[before + 1] = (this.successorStart[before + 1] as number) + 1;
+    }
+    for (let local = 0; local < count; local += 1) {
+      this.successorStart[local + 1] = (this.successorStart[local + 1] as number) + (this.successorStart[local] as number);
+    }
+    this.successorList = new Int32Array(localPairs.length);
+    const filled = this.successorStart.slice(0, count);
+    for (const [before, after] of localPairs) {
+      const slot = filled[before as number] as number;
+      this.successorList[slot] = after as number;
+      filled[before as number] = slot + 1;
+    }
     this.list = new EntryList(localOperations);
     this.linearized = new LinearizedSet(okOperations.length, count - okOperations.length);
     this.memo = new ExploredMemo(memoUsage);
@@ -128,7 +178,12 @@ export class PartitionSearch<S> {
       if (operation.type !== "info") {
         return -1;
       }
-      const signature = JSON.stringify([operation.input.f, operation.input.key ?? null, operation.input.value]);
+      // An info op with precedences is not interchangeable with one that has other precedences.
+      const local = localOf.get(operation) as number;
+      const constrained = this.predecessorsLeft[local] !== 0 || this.successorStart[local] !== this.successorStart[local + 1];
+      const signature = constrained
+        ? `#${local}`
+        : JSON.stringify([operation.input.f, operation.input.key ?? null, operation.input.value]);
       let group = groups.get(signature);
       if (group === undefined) {
         group = groups.size;
@@ -137,6 +192,7 @@ export class PartitionSearch<S> {
       return group;
     });
     this.infoGroupStamp = new Int32Array(groups.size);
+    this.orderInRank = orderWithinRank(operations, localOf, constraints.priorities);
     this.levelStart = new Int32Array(count + 1);
     this.levelEnd = new Int32Array(count + 1);
     this.levelNext = new Int32Array(count + 1);
@@ -205,6 +261,7 @@ export class PartitionSearch<S> {
         this.okRemaining -= 1;
       }
       list.lift(callNode);
+      this.adjustSuccessors(local, -1);
       this.depth = depth + 1;
       if (this.okRemaining > 0) {
         this.enterLevel(this.levelEnd[depth] as number);
@@ -235,6 +292,9 @@ export class PartitionSearch<S> {
     for (; cursor !== blockingNode; cursor = next[cursor] as number) {
       this.iterations += 1;
       const local = operationOfNode(cursor);
+      if (this.predecessorsLeft[local] !== 0) {
+        continue;
+      }
       if (isInfo[local] === 1 && (!infoFirst || this.isDuplicateInfo(local))) {
         infoPending = infoFirst ? infoPending : 1;
         continue;
@@ -253,7 +313,7 @@ export class PartitionSearch<S> {
         }
         rank = rankInfoFirst;
       } else if (isReadOnly[local] === 1) {
-        if (!preserving) {
+        if (!preserving && this.readOnlyKeepsKey) {
           throw new Error(
             `model bug: read-only operation ${model.describeOperation(operation.input, operation.outcome)} changed the state from ${model.describeState(this.state)} to ${model.describeState(nextState)}`,
           );
@@ -267,7 +327,7 @@ export class PartitionSearch<S> {
       this.ensurePoolCapacity(poolEnd + 1);
       this.poolNode[poolEnd] = cursor;
       // Rank first, then latest call first; both fit exactly in a double.
-      this.poolRank[poolEnd] = rank + (2 ** 40 - operation.invokeIndex) / 2 ** 41;
+      this.poolRank[poolEnd] = rank + (this.orderInRank[local] as number);
       // A preserving step keeps the current state and key objects: the key's hash is cached on
       // the string by the memo's Map, and equal keys then compare by identity.
       this.poolState[poolEnd] = preserving ? this.state : nextState;
@@ -294,13 +354,16 @@ export class PartitionSearch<S> {
     this.infoGroupStampNow += 1;
     for (let cursor = next[0] as number; isCallNode(cursor); cursor = next[cursor] as number) {
       const local = operationOfNode(cursor);
-      if (isInfo[local] === 0 || this.isDuplicateInfo(local)) {
+      if (isInfo[local] === 0 || this.predecessorsLeft[local] !== 0 || this.isDuplicateInfo(local)) {
         continue;
       }
       this.iterations += 1;
       const operation = localOperations[local] as HistoryOperation;
       const nextState = model.step(this.state, operation.input, operation.outcome);
-      assert(nextState !== undefined, "invariant: a step with an unknown outcome is always legal");
+      // A model prepared for this history may reject an unknown outcome that leads nowhere.
+      if (nextState === undefined) {
+        continue;
+      }
       const nextStateKey = model.stateKey(nextState);
       if (nextStateKey === this.stateKey) {
         continue;
@@ -314,6 +377,16 @@ export class PartitionSearch<S> {
     }
     this.levelEnd[depth] = poolEnd;
     this.levelInfoPending[depth] = 0;
+  }
+
+  /** Counts `local`'s linearization (delta -1) or its undoing (+1) for its successors. */
+  private adjustSuccessors(local: number, delta: number): void {
+    const { predecessorsLeft, successorList } = this;
+    const end = this.successorStart[local + 1] as number;
+    for (let slot = this.successorStart[local] as number; slot < end; slot += 1) {
+      const successor = successorList[slot] as number;
+      predecessorsLeft[successor] = (predecessorsLeft[successor] as number) + delta;
+    }
   }
 
   /** True when an info op with the same input was already a candidate of the level being built. */
@@ -390,6 +463,7 @@ export class PartitionSearch<S> {
       this.okRemaining += 1;
     }
     this.list.unlift(callNode);
+    this.adjustSuccessors(local, 1);
     if (this.levelForced[depth] === 1) {
       this.levelNext[depth] = this.levelEnd[depth] as number;
     }
@@ -430,6 +504,28 @@ export class PartitionSearch<S> {
     this.longest = { order, statesAfter, blockedOperation, stateBefore: this.state };
     this.longestOkCount = this.okCount - this.okRemaining;
   }
+}
+
+/**
+ * Hinted operations first, by priority, in [0, 0.25); then the others latest call first, in
+ * [0.25, 0.5). Both fit exactly in a double added to a small integer rank.
+ */
+function orderWithinRank(
+  operations: readonly HistoryOperation[],
+  localOf: ReadonlyMap<HistoryOperation, number>,
+  priorities: ReadonlyMap<number, number> = new Map(),
+): Float64Array {
+  const order = new Float64Array(operations.length);
+  const hinted = [...priorities].sort((a, b) => a[1] - b[1]);
+  hinted.forEach(([position], rankIndex) => {
+    order[localOf.get(operations[position] as HistoryOperation) as number] = (rankIndex / (hinted.length + 1)) * 0.25;
+  });
+  operations.forEach((operation, position) => {
+    if (!priorities.has(position)) {
+      order[localOf.get(operation) as number] = 0.25 + (2 ** 40 - operation.invokeIndex) / 2 ** 43;
+    }
+  });
+  return order;
 }
 
 function assert(condition: boolean, message: string): asserts condition {

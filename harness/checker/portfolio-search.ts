@@ -11,6 +11,7 @@ import {
   type InfoStrategy,
   type LongestAttempt,
   type ReadOnlyPredicate,
+  type SearchConstraints,
   type SearchStatus,
 } from "./partition-search.js";
 
@@ -26,12 +27,13 @@ export class PortfolioSearch<S> {
     memoUsage: MemoUsage,
     readOnly?: ReadOnlyPredicate,
     strategies: readonly InfoStrategy[] = allInfoStrategies,
+    constraints: SearchConstraints = {},
   ) {
     assert(strategies.length > 0, "a portfolio needs at least one strategy");
     const hasInfo = operations.some((operation) => operation.type === "info");
     // Without info operations the strategies are identical.
     const used = hasInfo ? strategies : strategies.slice(0, 1);
-    this.searches = used.map((strategy) => new PartitionSearch(model, operations, memoUsage, readOnly, strategy));
+    this.searches = used.map((strategy) => new PartitionSearch(model, operations, memoUsage, readOnly, strategy, constraints));
     this.winner = this.searches.find((search) => search.status !== "running") ?? null;
   }
 

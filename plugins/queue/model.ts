@@ -1,8 +1,11 @@
 // The queue sequential model. A state is immutable: the items, plus its memo key kept up to date
 // incrementally (the items' JSON tokens joined by ","), so stateKey is O(1) and a step costs one
 // array copy. JSON tokens cannot contain a bare "," outside a string, so the key is unambiguous.
+// prepareHistory (prepare-queue-history.ts) makes the checker's search of a history of unique
+// values tractable.
 import type { Model, Operation, Outcome } from "../api.js";
 import { describeOperationLine } from "../describe.js";
+import { prepareQueueHistory } from "./prepare-queue-history.js";
 import { isQueueItem, type QueueItem } from "./queue-command.js";
 
 export interface QueueModelState {
@@ -55,4 +58,6 @@ export const queueModel: Model<QueueModelState> = {
   describeOperation: describeOperationLine,
 
   describeState: (state: QueueModelState): string => `[${state.key}]`,
+
+  prepareHistory: prepareQueueHistory,
 };
