@@ -22,6 +22,7 @@ afterAll(async () => {
 describe.skipIf(skipDocker)("shipped workloads on Docker", () => {
   it.each([
     ["counter-partitions", "8s"],
+    ["queue-kill", "8s"],
     ["kv-mixed-faults", "12s"],
   ])("%s is valid", async (name, duration) => {
     const out = join(directory ?? tmpdir(), name);
