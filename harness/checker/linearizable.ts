@@ -19,6 +19,8 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
   memoEntriesMax?: number;
+  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 768 MiB). */
+  memoBytesMax?: number;
   /**
    * Operations that never change the state whatever their outcome (a plugin's `readOnly`
    * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
@@ -68,6 +70,7 @@ export interface CheckResult {
 
 const defaultTimeoutMs = 60_000;
 const defaultMemoEntriesMax = 20_000_000;
+const defaultMemoBytesMax = 768 * 1024 * 1024;
 const firstQuantumIterations = 20_000;
 
 export function checkOperations<S>(
@@ -79,7 +82,7 @@ export function checkOperations<S>(
   const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
-  const memoUsage: MemoUsage = { entries: 0 };
+  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? defaultMemoBytesMax };
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
   const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
@@ -112,6 +115,10 @@ export function checkOperations<S>(
         budget -= slice;
         if (memoUsage.entries >= memoEntriesMax && search.status === "running") {
           reason = `the search memo reached its bound of ${memoEntriesMax} entries`;
+          break rounds;
+        }
+        if (memoUsage.bytes >= memoUsage.bytesMax && search.status === "running") {
+          reason = `the search memo reached its memory bound of ${Math.round(memoUsage.bytesMax / 2 ** 20)} MiB`;
           break rounds;
         }
         if (performance.now() > deadline) {

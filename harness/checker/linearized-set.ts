@@ -114,7 +114,20 @@ const entryFieldCount = 7;
 /** Entries stored by every partition's memo; the check gives up (verdict unknown) past a bound. */
 export interface MemoUsage {
   entries: number;
+  /**
+   * Estimated bytes held by the memos: entry records, stored set words and distinct state keys
+   * (queue or append-built states can be long strings, so counting entries alone does not bound
+   * memory). An estimate, not a measurement, so that the bound is deterministic.
+   */
+  bytes: number;
+  /** The bound on `bytes`; the search stops when it is reached. */
+  bytesMax: number;
 }
+
+/** Per memo entry: its Int32 fields, its pool start (Float64) and about two hash slots (Int32). */
+const entryBytes = entryFieldCount * 4 + 8 + 2 * 4;
+/** Per distinct state key: the Map entry and the string header (the characters are added). */
+const stateKeyOverheadBytes = 64;
 
 /**
  * One partition's explored (linearized set, state) pairs: an open-addressing hash table whose
@@ -144,6 +157,7 @@ export class ExploredMemo {
     if (stateId === undefined) {
       stateId = this.stateIds.size;
       this.stateIds.set(stateKey, stateId);
+      this.usage.bytes += stateKeyOverheadBytes + 2 * stateKey.length;
     }
     const stateHash = Math.imul(stateId + 1, 0x9e3779b1);
     const hashLow = set.hashLow ^ stateHash;
@@ -192,6 +206,7 @@ export class ExploredMemo {
     this.count += 1;
     this.slots[slot] = this.count;
     this.usage.entries += 1;
+    this.usage.bytes += entryBytes + 4 * (okLength + infoLength);
     if (this.count * 2 > this.slots.length) {
       this.rehash();
     }

@@ -219,7 +219,7 @@ export class PartitionSearch<S> {
     const { list, linearized, memo } = this;
     const budgetEnd = this.iterations + iterationsMax;
     while (this.okRemaining > 0) {
-      if (this.iterations >= budgetEnd || memo.usage.entries >= memoEntriesMax) {
+      if (this.iterations >= budgetEnd || memo.usage.entries >= memoEntriesMax || memo.usage.bytes >= memo.usage.bytesMax) {
         return this.status;
       }
       this.iterations += 1;
