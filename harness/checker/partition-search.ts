@@ -26,41 +26,31 @@
 // Resumable: `advance` runs a bounded number of iterations so the driver can share time fairly
 // between partitions and honour a deadline.
 import type { Model } from "../../plugins/api.js";
+import { CandidatePool } from "./candidate-pool.js";
+import {
+  InfoGroups,
+  orderWithinRank,
+  rankBlocking,
+  rankChanging,
+  rankInfoFirst,
+  rankInfoLast,
+  rankPreserving,
+  rankReadOnly,
+  type InfoStrategy,
+} from "./candidate-order.js";
 import { EntryList, isCallNode, operationOfNode } from "./entry-list.js";
 import { ExploredMemo, LinearizedSet, type MemoUsage } from "./linearized-set.js";
+import { LongestAttemptTracker, type LongestAttempt, type SearchPath } from "./longest-attempt.js";
 import type { HistoryOperation } from "./operations.js";
+import { PrecedenceGraph } from "./precedence-graph.js";
+
+export type { InfoStrategy } from "./candidate-order.js";
+export type { LongestAttempt } from "./longest-attempt.js";
 
 export type SearchStatus = "running" | "ok" | "illegal";
 
 /** Which operations never change the state, whatever their outcome. */
 export type ReadOnlyPredicate = (input: HistoryOperation["input"]) => boolean;
-
-/** The deepest point the search reached: a linearizable prefix and the op that could not follow. */
-export interface LongestAttempt {
-  /** Local ids of the linearized operations, in linearization order. */
-  order: number[];
-  /** Model state after each operation of `order`. */
-  statesAfter: unknown[];
-  /** Local id of the op whose return was reached unlinearized (null when none was). */
-  blockedOperation: number | null;
-  /** Model state when `blockedOperation` had to be placed. */
-  stateBefore: unknown;
-}
-
-const rankReadOnly = 0;
-const rankPreserving = 1;
-const rankInfoFirst = 1.5;
-const rankBlocking = 2;
-const rankChanging = 3;
-const rankInfoLast = 4;
-
-/**
- * Where info candidates go in a level's order. Neither is good everywhere: "info-last" is fast
- * when most info ops never took effect (Porcupine's etcd histories: info cas on a small value
- * set), and exponential when an info write's value is read later (it is tried only after every
- * ok alternative below fails); "info-first" is the reverse. See PortfolioSearch.
- */
-export type InfoStrategy = "info-first" | "info-last";
 
 export interface SearchConstraints {
   /** Pairs of positions in the operations: the first must be linearized before the second. */
@@ -75,7 +65,7 @@ export interface SearchConstraints {
   readOnlyKeepsKey?: boolean;
 }
 
-export class PartitionSearch<S> {
+export class PartitionSearch<S> implements SearchPath {
   status: SearchStatus = "running";
   /** Iterations run so far (candidates stepped, tried or abandoned). */
   iterations = 0;
@@ -87,19 +77,13 @@ export class PartitionSearch<S> {
   private readonly readOnlyKeepsKey: boolean;
   /** Per local op, its order within a rank, in [0, 0.5): lower is tried first. */
   private readonly orderInRank: Float64Array;
-  /** Per local op: predecessors (by precedence) not linearized yet; a candidate only at 0. */
-  private readonly predecessorsLeft: Int32Array;
-  /** Successors of local op i by precedence: successorList[successorStart[i] .. successorStart[i+1]). */
-  private readonly successorStart: Int32Array;
-  private readonly successorList: Int32Array;
+  private readonly precedences: PrecedenceGraph;
+  private readonly infoGroups: InfoGroups;
   /** The partition's operations renumbered: ok operations first, then info ones (local ids). */
   private readonly localOperations: readonly HistoryOperation[];
 
-  // Candidate pool, used as a stack: level d owns [levelStart[d], levelEnd[d]).
-  private poolNode = new Int32Array(256);
-  private poolRank = new Float64Array(256);
-  private readonly poolState: S[] = [];
-  private readonly poolStateKey: string[] = [];
+  /** Candidates of all levels: level d owns [levelStart[d], levelEnd[d]). */
+  private readonly pool = new CandidatePool<S>();
 
   // Per level d (0..depth): its candidates, the next one to try, the op blocking it, and, for
   // d < depth, the candidate taken and the state before it.
@@ -109,25 +93,16 @@ export class PartitionSearch<S> {
   private readonly levelBlocked: Int32Array;
   /** 1 while the level's info candidates have not been stepped and appended yet. */
   private readonly levelInfoPending: Uint8Array;
-  /**
-   * Info operations with identical inputs are interchangeable (both may take effect at any time
-   * after their calls, which are both past), so a level tries only the first of each group.
-   */
-  private readonly infoGroup: Int32Array;
-  private readonly infoGroupStamp: Int32Array;
-  private infoGroupStampNow = 0;
   private readonly levelTaken: Int32Array;
   private readonly levelForced: Uint8Array;
   private readonly levelState: S[] = [];
   private readonly levelStateKey: string[] = [];
-  private depth = 0;
+  depth = 0;
   private state: S;
   private stateKey: string;
   /** ok operations not linearized yet; the search succeeds at 0. */
   private okRemaining: number;
-  private longest: LongestAttempt;
-  /** ok operations in `longest`: attempts are compared by it, since info ops prove nothing. */
-  private longestOkCount = -1;
+  private readonly longest: LongestAttemptTracker;
   private readonly okCount: number;
 
   constructor(
@@ -138,34 +113,18 @@ export class PartitionSearch<S> {
     private readonly strategy: InfoStrategy = "info-last",
     constraints: SearchConstraints = {},
   ) {
-    const precedences = constraints.precedences ?? [];
     this.readOnlyKeepsKey = constraints.readOnlyKeepsKey ?? true;
     const count = operations.length;
     const okOperations = operations.filter((operation) => operation.type === "ok");
     const localOperations = [...okOperations, ...operations.filter((operation) => operation.type !== "ok")];
     this.localOperations = localOperations;
     const localOf = new Map(localOperations.map((operation, local) => [operation, local]));
-    const localPairs = precedences.map(([before, after]) => [
-      localOf.get(operations[before] as HistoryOperation) as number,
-      localOf.get(operations[after] as HistoryOperation) as number,
-    ]);
-    this.predecessorsLeft = new Int32Array(count);
-    this.successorStart = new Int32Array(count + 1);
-    for (const [before, after] of localPairs) {
-      assert(before !== undefined && after !== undefined, "invariant: a precedence names two operations of the partition");
-      this.predecessorsLeft[after] = (this.predecessorsLeft[after] as number) + 1;
-      this.successorStart[before + 1] = (this.successorStart[before + 1] as number) + 1;
-    }
-    for (let local = 0; local < count; local += 1) {
-      this.successorStart[local + 1] = (this.successorStart[local + 1] as number) + (this.successorStart[local] as number);
-    }
-    this.successorList = new Int32Array(localPairs.length);
-    const filled = this.successorStart.slice(0, count);
-    for (const [before, after] of localPairs) {
-      const slot = filled[before as number] as number;
-      this.successorList[slot] = after as number;
-      filled[before as number] = slot + 1;
-    }
+    const localPairs = (constraints.precedences ?? []).map(([before, after]): [number, number] => {
+      const pair = [localOf.get(operations[before] as HistoryOperation), localOf.get(operations[after] as HistoryOperation)];
+      assert(pair[0] !== undefined && pair[1] !== undefined, "invariant: a precedence names two operations of the partition");
+      return [pair[0], pair[1]];
+    });
+    this.precedences = new PrecedenceGraph(count, localPairs);
     this.list = new EntryList(localOperations);
     this.linearized = new LinearizedSet(okOperations.length, count - okOperations.length);
     this.memo = new ExploredMemo(memoUsage);
@@ -173,25 +132,7 @@ export class PartitionSearch<S> {
     this.isReadOnly = Uint8Array.from(localOperations, (operation) => (readOnly(operation.input) ? 1 : 0));
     this.okRemaining = okOperations.length;
     this.okCount = okOperations.length;
-    const groups = new Map<string, number>();
-    this.infoGroup = Int32Array.from(localOperations, (operation) => {
-      if (operation.type !== "info") {
-        return -1;
-      }
-      // An info op with precedences is not interchangeable with one that has other precedences.
-      const local = localOf.get(operation) as number;
-      const constrained = this.predecessorsLeft[local] !== 0 || this.successorStart[local] !== this.successorStart[local + 1];
-      const signature = constrained
-        ? `#${local}`
-        : JSON.stringify([operation.input.f, operation.input.key ?? null, operation.input.value]);
-      let group = groups.get(signature);
-      if (group === undefined) {
-        group = groups.size;
-        groups.set(signature, group);
-      }
-      return group;
-    });
-    this.infoGroupStamp = new Int32Array(groups.size);
+    this.infoGroups = new InfoGroups(localOperations, (local) => this.precedences.isConstrained(local));
     this.orderInRank = orderWithinRank(operations, localOf, constraints.priorities);
     this.levelStart = new Int32Array(count + 1);
     this.levelEnd = new Int32Array(count + 1);
@@ -202,7 +143,7 @@ export class PartitionSearch<S> {
     this.levelForced = new Uint8Array(count + 1);
     this.state = model.init();
     this.stateKey = model.stateKey(this.state);
-    this.longest = { order: [], statesAfter: [], blockedOperation: null, stateBefore: this.state };
+    this.longest = new LongestAttemptTracker(this.state);
     if (this.okRemaining > 0) {
       this.enterLevel(0);
     }
@@ -216,7 +157,7 @@ export class PartitionSearch<S> {
     if (this.status !== "running") {
       return this.status;
     }
-    const { list, linearized, memo } = this;
+    const { list, linearized, memo, pool } = this;
     const budgetEnd = this.iterations + iterationsMax;
     while (this.okRemaining > 0) {
       if (this.iterations >= budgetEnd || memo.usage.entries >= memoEntriesMax || memo.usage.bytes >= memo.usage.bytesMax) {
@@ -230,7 +171,7 @@ export class PartitionSearch<S> {
           this.appendInfoCandidates();
           continue;
         }
-        this.maybeRecordLongest(this.levelBlocked[depth] as number);
+        this.longest.offerDeadEnd(this, this.okCount - this.okRemaining, this.levelBlocked[depth] as number);
         if (!this.backtrack()) {
           this.status = "illegal";
           return this.status;
@@ -238,10 +179,10 @@ export class PartitionSearch<S> {
         continue;
       }
       this.levelNext[depth] = candidate + 1;
-      const callNode = this.poolNode[candidate] as number;
+      const callNode = pool.node[candidate] as number;
       const local = operationOfNode(callNode);
-      const forced = (this.poolRank[candidate] as number) < rankPreserving;
-      const nextStateKey = this.poolStateKey[candidate] as string;
+      const forced = (pool.rank[candidate] as number) < rankPreserving;
+      const nextStateKey = pool.stateKey[candidate] as string;
       linearized.add(local);
       if (!memo.addIfNew(linearized, nextStateKey)) {
         linearized.remove(local);
@@ -255,20 +196,20 @@ export class PartitionSearch<S> {
       this.levelForced[depth] = forced ? 1 : 0;
       this.levelState[depth] = this.state;
       this.levelStateKey[depth] = this.stateKey;
-      this.state = this.poolState[candidate] as S;
+      this.state = pool.state[candidate] as S;
       this.stateKey = nextStateKey;
       if (this.isInfo[local] === 0) {
         this.okRemaining -= 1;
       }
       list.lift(callNode);
-      this.adjustSuccessors(local, -1);
+      this.precedences.adjustSuccessors(local, -1);
       this.depth = depth + 1;
       if (this.okRemaining > 0) {
         this.enterLevel(this.levelEnd[depth] as number);
       }
     }
     this.status = "ok";
-    this.recordLongest(null);
+    this.longest.record(this, this.okCount, null);
     return this.status;
   }
 
@@ -288,14 +229,14 @@ export class PartitionSearch<S> {
     let poolEnd = poolStart;
     let infoPending = 0;
     const infoFirst = this.strategy === "info-first";
-    this.infoGroupStampNow += 1;
+    this.infoGroups.startLevel();
     for (; cursor !== blockingNode; cursor = next[cursor] as number) {
       this.iterations += 1;
       const local = operationOfNode(cursor);
-      if (this.predecessorsLeft[local] !== 0) {
+      if (this.precedences.predecessorsLeft[local] !== 0) {
         continue;
       }
-      if (isInfo[local] === 1 && (!infoFirst || this.isDuplicateInfo(local))) {
+      if (isInfo[local] === 1 && (!infoFirst || this.infoGroups.isDuplicate(local))) {
         infoPending = infoFirst ? infoPending : 1;
         continue;
       }
@@ -324,17 +265,19 @@ export class PartitionSearch<S> {
       } else {
         rank = cursor === blockingCall ? rankBlocking : rankChanging;
       }
-      this.ensurePoolCapacity(poolEnd + 1);
-      this.poolNode[poolEnd] = cursor;
-      // Rank first, then latest call first; both fit exactly in a double.
-      this.poolRank[poolEnd] = rank + (this.orderInRank[local] as number);
-      // A preserving step keeps the current state and key objects: the key's hash is cached on
-      // the string by the memo's Map, and equal keys then compare by identity.
-      this.poolState[poolEnd] = preserving ? this.state : nextState;
-      this.poolStateKey[poolEnd] = preserving ? this.stateKey : nextStateKey;
+      // Rank first, then latest call first; both fit exactly in a double. A preserving step keeps
+      // the current state and key objects: the key's hash is cached on the string by the memo's
+      // Map, and equal keys then compare by identity.
+      this.pool.set(
+        poolEnd,
+        cursor,
+        rank + (this.orderInRank[local] as number),
+        preserving ? this.state : nextState,
+        preserving ? this.stateKey : nextStateKey,
+      );
       poolEnd += 1;
     }
-    this.sortPool(poolStart, poolEnd);
+    this.pool.sort(poolStart, poolEnd);
     this.levelStart[depth] = poolStart;
     this.levelEnd[depth] = poolEnd;
     this.levelNext[depth] = poolStart;
@@ -351,10 +294,10 @@ export class PartitionSearch<S> {
     const next = list.next;
     const depth = this.depth;
     let poolEnd = this.levelEnd[depth] as number;
-    this.infoGroupStampNow += 1;
+    this.infoGroups.startLevel();
     for (let cursor = next[0] as number; isCallNode(cursor); cursor = next[cursor] as number) {
       const local = operationOfNode(cursor);
-      if (isInfo[local] === 0 || this.predecessorsLeft[local] !== 0 || this.isDuplicateInfo(local)) {
+      if (isInfo[local] === 0 || this.precedences.predecessorsLeft[local] !== 0 || this.infoGroups.isDuplicate(local)) {
         continue;
       }
       this.iterations += 1;
@@ -368,79 +311,16 @@ export class PartitionSearch<S> {
       if (nextStateKey === this.stateKey) {
         continue;
       }
-      this.ensurePoolCapacity(poolEnd + 1);
-      this.poolNode[poolEnd] = cursor;
-      this.poolRank[poolEnd] = rankInfoLast;
-      this.poolState[poolEnd] = nextState;
-      this.poolStateKey[poolEnd] = nextStateKey;
+      this.pool.set(poolEnd, cursor, rankInfoLast, nextState, nextStateKey);
       poolEnd += 1;
     }
     this.levelEnd[depth] = poolEnd;
     this.levelInfoPending[depth] = 0;
   }
 
-  /** Counts `local`'s linearization (delta -1) or its undoing (+1) for its successors. */
-  private adjustSuccessors(local: number, delta: number): void {
-    const { predecessorsLeft, successorList } = this;
-    const end = this.successorStart[local + 1] as number;
-    for (let slot = this.successorStart[local] as number; slot < end; slot += 1) {
-      const successor = successorList[slot] as number;
-      predecessorsLeft[successor] = (predecessorsLeft[successor] as number) + delta;
-    }
-  }
-
-  /** True when an info op with the same input was already a candidate of the level being built. */
-  private isDuplicateInfo(local: number): boolean {
-    const group = this.infoGroup[local] as number;
-    if (this.infoGroupStamp[group] === this.infoGroupStampNow) {
-      return true;
-    }
-    this.infoGroupStamp[group] = this.infoGroupStampNow;
-    return false;
-  }
-
   /** The operation with local id `local` (ok operations first, then info ones). */
   operationAt(local: number): HistoryOperation {
     return this.localOperations[local] as HistoryOperation;
-  }
-
-  /** Insertion sort of the level's candidates by rank: levels hold a few dozen at most. */
-  private sortPool(start: number, end: number): void {
-    const { poolNode, poolRank, poolState, poolStateKey } = this;
-    for (let index = start + 1; index < end; index += 1) {
-      const rank = poolRank[index] as number;
-      if (rank >= (poolRank[index - 1] as number)) {
-        continue;
-      }
-      const node = poolNode[index] as number;
-      const state = poolState[index] as S;
-      const stateKey = poolStateKey[index] as string;
-      let hole = index;
-      while (hole > start && (poolRank[hole - 1] as number) > rank) {
-        poolNode[hole] = poolNode[hole - 1] as number;
-        poolRank[hole] = poolRank[hole - 1] as number;
-        poolState[hole] = poolState[hole - 1] as S;
-        poolStateKey[hole] = poolStateKey[hole - 1] as string;
-        hole -= 1;
-      }
-      poolNode[hole] = node;
-      poolRank[hole] = rank;
-      poolState[hole] = state;
-      poolStateKey[hole] = stateKey;
-    }
-  }
-
-  private ensurePoolCapacity(size: number): void {
-    if (size <= this.poolNode.length) {
-      return;
-    }
-    const capacity = Math.max(size, this.poolNode.length * 2);
-    const node = new Int32Array(capacity);
-    node.set(this.poolNode);
-    this.poolNode = node;
-    const rank = new Float64Array(capacity);
-    rank.set(this.poolRank);
-    this.poolRank = rank;
   }
 
   /**
@@ -463,7 +343,7 @@ export class PartitionSearch<S> {
       this.okRemaining += 1;
     }
     this.list.unlift(callNode);
-    this.adjustSuccessors(local, 1);
+    this.precedences.adjustSuccessors(local, 1);
     if (this.levelForced[depth] === 1) {
       this.levelNext[depth] = this.levelEnd[depth] as number;
     }
@@ -475,57 +355,20 @@ export class PartitionSearch<S> {
    * running, the current prefix counts too when it is deeper than any dead end met so far.
    */
   longestAttempt(): LongestAttempt {
-    if (this.status === "running" && this.okCount - this.okRemaining > this.longestOkCount) {
-      this.recordLongest(null);
-    }
-    return this.longest;
-  }
-
-  /** Keeps the dead end with the most ok operations placed (then the fewest info ones). */
-  private maybeRecordLongest(blockedOperation: number): void {
     const okPlaced = this.okCount - this.okRemaining;
-    if (
-      okPlaced > this.longestOkCount ||
-      (okPlaced === this.longestOkCount &&
-        (this.longest.blockedOperation === null || this.depth < this.longest.order.length))
-    ) {
-      this.recordLongest(blockedOperation);
+    if (this.status === "running" && okPlaced > this.longest.okCount) {
+      this.longest.record(this, okPlaced, null);
     }
+    return this.longest.attempt;
   }
 
-  private recordLongest(blockedOperation: number | null): void {
-    const depth = this.depth;
-    const order: number[] = new Array<number>(depth);
-    const statesAfter: unknown[] = new Array<unknown>(depth);
-    for (let index = 0; index < depth; index += 1) {
-      order[index] = operationOfNode(this.levelTaken[index] as number);
-      statesAfter[index] = index + 1 < depth ? this.levelState[index + 1] : this.state;
-    }
-    this.longest = { order, statesAfter, blockedOperation, stateBefore: this.state };
-    this.longestOkCount = this.okCount - this.okRemaining;
+  takenAt(level: number): number {
+    return operationOfNode(this.levelTaken[level] as number);
   }
-}
 
-/**
- * Hinted operations first, by priority, in [0, 0.25); then the others latest call first, in
- * [0.25, 0.5). Both fit exactly in a double added to a small integer rank.
- */
-function orderWithinRank(
-  operations: readonly HistoryOperation[],
-  localOf: ReadonlyMap<HistoryOperation, number>,
-  priorities: ReadonlyMap<number, number> = new Map(),
-): Float64Array {
-  const order = new Float64Array(operations.length);
-  const hinted = [...priorities].sort((a, b) => a[1] - b[1]);
-  hinted.forEach(([position], rankIndex) => {
-    order[localOf.get(operations[position] as HistoryOperation) as number] = (rankIndex / (hinted.length + 1)) * 0.25;
-  });
-  operations.forEach((operation, position) => {
-    if (!priorities.has(position)) {
-      order[localOf.get(operation) as number] = 0.25 + (2 ** 40 - operation.invokeIndex) / 2 ** 43;
-    }
-  });
-  return order;
+  stateAt(level: number): unknown {
+    return level < this.depth ? this.levelState[level] : this.state;
+  }
 }
 
 function assert(condition: boolean, message: string): asserts condition {
