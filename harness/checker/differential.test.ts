@@ -106,9 +106,23 @@ const queueScenarios = fc.record({
   seed: fc.integer(),
   clientCount: fc.integer({ min: 1, max: 5 }),
   operationCount: fc.integer({ min: 1, max: 12 }),
-  infoProbability: fc.constantFrom(0, 0.1, 0.3),
+  infoProbability: fc.constantFrom(0, 0.1, 0.3, 0.5),
+  // Uniform, or sizes among many unknown-outcome enqueues and dequeues: what the size bounds
+  // of prepare-queue-history.ts (size-bounds.ts) decide.
+  operationNames: fc.constantFrom(undefined, ["enqueue", "enqueue", "dequeue", "size", "size"]),
   mutation: fc.option(fc.nat(), { nil: null }),
 });
+
+/** A history with an ok size and an unknown-outcome enqueue or dequeue called before it returned. */
+function hasSizeAfterUnknownUpdate(events: readonly ClientEvent[]): boolean {
+  const { operations } = pairOperations([...events]);
+  return operations.some(
+    (size) =>
+      size.type === "ok" &&
+      size.input.f === "size" &&
+      operations.some((other) => other.type === "info" && other.input.f !== "size" && other.invokeIndex < size.completionIndex),
+  );
+}
 
 function mutateQueueHistory(events: ClientEvent[], choice: number, random: () => number): void {
   const dequeued = events.filter((event) => event.type === "ok" && event.f === "dequeue");
@@ -149,6 +163,7 @@ function mutateQueueHistory(events: ClientEvent[], choice: number, random: () =>
 describe("checker agrees with brute force: queue with its prepareHistory", () => {
   test("on random small queue histories with info, fail, size and empty dequeues", () => {
     const verdicts = { ok: 0, illegal: 0 };
+    let sizesAfterUnknownUpdates = 0;
     const plugin = queuePlugin as Plugin<unknown>;
     const readOnly = readOnlyOperations(plugin);
     fc.assert(
@@ -161,10 +176,12 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
           infoProbability: scenario.infoProbability,
           failProbability: 0.1,
           random,
+          ...(scenario.operationNames === undefined ? {} : { operationNames: scenario.operationNames }),
         });
         if (scenario.mutation !== null) {
           mutateQueueHistory(events, scenario.mutation, random);
         }
+        sizesAfterUnknownUpdates += hasSizeAfterUnknownUpdate(events) ? 1 : 0;
         const { operations } = pairOperations(events);
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
@@ -172,9 +189,10 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
           expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 2000 },
     );
     expect(verdicts.ok).toBeGreaterThan(300);
     expect(verdicts.illegal).toBeGreaterThan(150);
+    expect(sizesAfterUnknownUpdates).toBeGreaterThan(300);
   });
 });

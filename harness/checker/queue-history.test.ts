@@ -75,6 +75,31 @@ describe("queue histories, hand-written", () => {
     expect(verdictOf(history(withUnknownDequeue))).toBe("ok");
   });
 
+  test("counting at a size: unknown-outcome dequeues that must have removed values, or a size nothing explains", () => {
+    const steps = (size: number): Step[] => [
+      [1, "invoke", "enqueue", 1],
+      [1, "ok", "enqueue", null],
+      [2, "invoke", "dequeue", null],
+      [2, "info", "dequeue", null],
+      [1, "invoke", "enqueue", 2],
+      [1, "ok", "enqueue", null],
+      [3, "invoke", "size", null],
+      [3, "ok", "size", size],
+    ];
+    for (const [size, expected] of [
+      [1, "ok"],
+      [2, "ok"],
+      [0, "illegal"],
+      [3, "illegal"],
+    ] as const) {
+      const events = history(steps(size));
+      expect(isLinearizableBruteForce(plugin.model, pairOperations(events).operations) ? "ok" : "illegal").toBe(expected);
+      expect(verdictOf(events)).toBe(expected);
+    }
+    const result = checkOperations(plugin.model, pairOperations(history(steps(3))).operations, { readOnly });
+    expect(result.partitions[0]?.violation).toBe("size 3 needs 1 enqueues of unknown outcome to have taken effect, but only 0 were called in time");
+  });
+
   test("a violation found without a search names the operation and the reason", () => {
     const events = history([
       [1, "invoke", "enqueue", 1],

@@ -41,6 +41,7 @@ import type { HistoryPreparation, TimedOperation } from "../api.js";
 import { createLazyQueueModel, type QueueOperationKind as Kind } from "./lazy-queue-model.js";
 import { isQueueItem, type QueueItem } from "./queue-command.js";
 import { findQueueViolation } from "./queue-violations.js";
+import { sizeBounds } from "./size-bounds.js";
 
 export function prepareQueueHistory(operations: readonly TimedOperation[]): HistoryPreparation {
   const kinds: Kind[] = [];
@@ -89,6 +90,14 @@ export function prepareQueueHistory(operations: readonly TimedOperation[]): Hist
   if (violation !== undefined) {
     return { violation };
   }
+  const dequeueReturnOf = new Map<QueueItem, number>();
+  for (const [item, dequeues] of dequeuesOf) {
+    dequeueReturnOf.set(item, Math.min(...dequeues.map((index) => (operations[index] as TimedOperation).ret)));
+  }
+  const bounds = sizeBounds({ operations, kinds, dequeueReturnOf });
+  if (bounds.violation !== undefined) {
+    return { violation: bounds.violation };
+  }
 
   const omit: number[] = [];
   const omitted = new Uint8Array(operations.length);
@@ -114,7 +123,9 @@ export function prepareQueueHistory(operations: readonly TimedOperation[]): Hist
     });
   }
 
-  const precedences: [number, number][] = [];
+  // Counting forces these whenever a linearization exists; an omitted one has no linearization
+  // that needs it, so its precedence is dropped (the search then finds none).
+  const precedences: [number, number][] = bounds.precedences.filter(([before]) => omitted[before] === 0);
   for (const [item, dequeues] of dequeuesOf) {
     const enqueue = enqueueOf.get(item);
     if (enqueue !== undefined) {
