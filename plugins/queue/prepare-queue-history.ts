@@ -35,6 +35,9 @@
 //     return it, the value being enqueued once), so it took effect on an empty queue or not at
 //     all; either way it changed nothing.
 //
+// Counting at ok sizes (size-bounds.ts) adds precedences from unknown-outcome enqueues or
+// dequeues that every linearization needs before a size, and finds sizes that no count explains.
+//
 // The model for the history is lazy-queue-model.ts. Violations that need no search at all are
 // found by queue-violations.ts.
 import type { HistoryPreparation, TimedOperation } from "../api.js";
