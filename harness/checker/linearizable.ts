@@ -19,7 +19,7 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
   memoEntriesMax?: number;
-  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 768 MiB). */
+  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 512 MiB). */
   memoBytesMax?: number;
   /**
    * Operations that never change the state whatever their outcome (a plugin's `readOnly`
@@ -70,7 +70,7 @@ export interface CheckResult {
 
 const defaultTimeoutMs = 60_000;
 const defaultMemoEntriesMax = 20_000_000;
-const defaultMemoBytesMax = 768 * 1024 * 1024;
+const defaultMemoBytesMax = 512 * 1024 * 1024;
 const firstQuantumIterations = 20_000;
 
 export function checkOperations<S>(
