@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireBuiltCli, runCli, summaryOf } from "../support/run-cli.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { requireBuiltCli, interruptRuns, runCli, summaryOf } from "../support/run-cli.js";
 import { requireDocker, skipDocker } from "./docker-test-support.js";
 
 let directory: string | undefined;
@@ -15,6 +15,7 @@ beforeAll(async () => {
   requireBuiltCli();
   directory = await mkdtemp(join(tmpdir(), "raftlab-shipped-docker-"));
 });
+afterEach(interruptRuns);
 afterAll(async () => {
   if (directory !== undefined) await rm(directory, { recursive: true, force: true });
 });

@@ -5,8 +5,8 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireBuiltCli, runCli, summaryOf } from "../support/run-cli.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { requireBuiltCli, interruptRuns, runCli, summaryOf } from "../support/run-cli.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -15,6 +15,7 @@ beforeAll(async () => {
   requireBuiltCli();
   directory = await mkdtemp(join(tmpdir(), "raftlab-run-local-"));
 });
+afterEach(interruptRuns);
 afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });

@@ -1,5 +1,5 @@
 // Runs the built `raftlab` CLI (dist/harness/cli.js) as users do, for end-to-end tests.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -21,10 +21,33 @@ export function requireBuiltCli(): void {
   }
 }
 
+/** Runs still going: a test that times out leaves its run behind, with its cluster. */
+const liveRuns = new Set<ChildProcess>();
+
+/**
+ * Interrupts every run still going (SIGINT: `raftlab run` then tears its cluster down, as after
+ * Ctrl-C) and waits for them to exit. Call it in afterEach, so that a test that timed out does not
+ * leave containers or node processes competing with the next tests for the CPU.
+ */
+export async function interruptRuns(): Promise<void> {
+  await Promise.all(
+    [...liveRuns].map(
+      (child) =>
+        new Promise<void>((resolveExit) => {
+          child.once("close", () => resolveExit());
+          child.kill("SIGINT");
+          // A run that does not stop within a minute is killed; `raftlab clean` removes what it left.
+          setTimeout(() => child.kill("SIGKILL"), 60_000).unref();
+        }),
+    ),
+  );
+}
+
 /** Runs the CLI to completion (or until `onStderr` says to send it a signal). */
 export function runCli(args: string[], options: { onStderr?: (text: string, send: (signal: NodeJS.Signals) => void) => void } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    liveRuns.add(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -35,7 +58,10 @@ export function runCli(args: string[], options: { onStderr?: (text: string, send
       options.onStderr?.(stderr, (signal) => child.kill(signal));
     });
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => {
+      liveRuns.delete(child);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
 }
 
