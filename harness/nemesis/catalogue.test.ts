@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SeededRng } from "../generator/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
 import { netemMissingMessage } from "../runtime/docker-network.js";
-import { createNemesis, faultsUnsupportedBy, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
+import { createNemesis, faultsUnsupportedBy, injectedFaultNames, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
 import { PARTITION_NAMES } from "./partition.js";
 import { createNemesisContext, NemesisError, type NemesisContext } from "./nemesis.js";
 
@@ -92,6 +92,12 @@ describe("degraded links", () => {
     expect(faultsUnsupportedBy("docker", faults, { netem: false })).toEqual(["latency"]);
     expect(faultsUnsupportedBy("docker", faults, { netem: true })).toEqual([]);
     expect(faultsUnsupportedBy("local", faults, { netem: false })).toEqual([]);
+  });
+
+  test("a compound fault is refused for the members it contains", () => {
+    const names = injectedFaultNames([{ name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }] }, { name: "kill" }]);
+    expect(names).toEqual(["kill-leader", "latency", "kill"]);
+    expect(faultsUnsupportedBy("docker", names, { netem: false })).toEqual(["latency"]);
   });
 });
 

@@ -3,7 +3,8 @@
 import { netemMissingMessage } from "../runtime/docker-network.js";
 import { durationMs } from "../workload/duration.js";
 import { rateBitsPerSecond } from "../workload/rate.js";
-import { faultNames, type FaultName, type ResolvedFault } from "../workload/schema.js";
+import { faultNames, singleFaultsOf, type FaultName, type ResolvedFault, type ResolvedSingleFault } from "../workload/schema.js";
+import { CompositeNemesis } from "./composite.js";
 import { BandwidthNemesis } from "./bandwidth.js";
 import { MembershipNemesis } from "./membership.js";
 import { LatencyNemesis, LossNemesis } from "./packet-loss.js";
@@ -45,8 +46,15 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
   }
 }
 
-/** The nemesis for a fault from a workload file (durations like "100ms" become numbers). */
+/**
+ * The nemesis for a fault from a workload file (durations like "100ms" become numbers); a compound
+ * fault becomes a CompositeNemesis of its members.
+ */
 export function nemesisFromFault(fault: ResolvedFault): Nemesis {
+  return "members" in fault ? new CompositeNemesis(fault.members.map(nemesisFromSingleFault)) : nemesisFromSingleFault(fault);
+}
+
+function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
   switch (fault.name) {
     case "loss":
       return createNemesis({ name: "loss", probability: fault.probability });
@@ -57,6 +65,11 @@ export function nemesisFromFault(fault: ResolvedFault): Nemesis {
     default:
       return createNemesis({ name: fault.name });
   }
+}
+
+/** The single fault names a list of faults injects, a compound's members included. */
+export function injectedFaultNames(faults: readonly ResolvedFault[]): string[] {
+  return faults.flatMap((fault) => singleFaultsOf(fault).map((single) => single.name));
 }
 
 /**

@@ -112,6 +112,26 @@ describe("workload schema", () => {
     );
   });
 
+  it("resolves compound faults and names the member at fault", () => {
+    const loaded = parseWorkload("name: x\nnemesis:\n  faults: [{ all: [kill-leader, { loss: { probability: 0.5 } }] }, kill]\n", "x.yaml");
+    expect(planRun(loaded, loaded.spec, kvPlugin).nemesis.faults).toEqual([
+      { name: "all", members: [{ name: "kill-leader" }, { name: "loss", probability: 0.5 }] },
+      { name: "kill" },
+    ]);
+    expect(problemsOf("name: x\nnemesis:\n  faults:\n    - all: [kill, partiton]\n    - all: [kill]\n    - all: [kill, { all: [pause, kill] }]\n")).toBe(
+      [
+        'workloads/x.yaml:4: nemesis.faults[0].all[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
+          "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
+          "kill, kill-leader, pause, pause-leader, transfer-leader, membership",
+        "workloads/x.yaml:5: nemesis.faults[1].all: expected a list of at least 2 faults like { all: [partition-one, kill-leader] }",
+        "workloads/x.yaml:6: nemesis.faults[2].all[1]: compound faults do not nest: list the faults directly",
+      ].join("\n"),
+    );
+    expect(problemsOf("name: x\nnemesis:\n  faults: [{ all: [kill, { loss: { prob: 0.1 } }] }]\n")).toBe(
+      'workloads/x.yaml:3: nemesis.faults[0].all[1].loss.prob: unknown field "prob"; known: probability',
+    );
+  });
+
   it("lists the known values of enums", () => {
     expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, auto');
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(

@@ -24,7 +24,7 @@ import type { HistoryEvent } from "../history/event.js";
 import type { ParsedHistory } from "../history/parse.js";
 import { HistoryWriter } from "../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/combined.js";
-import { faultsUnsupportedBy, nemesisFromFault, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
+import { faultsUnsupportedBy, injectedFaultNames, nemesisFromFault, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
@@ -204,7 +204,7 @@ async function writeLinearizabilityReport(
  * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
  */
 export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
-  const names = plan.nemesis.faults.map((fault) => fault.name);
+  const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
     return undefined; // nothing here depends on netem: no need to probe
   }
@@ -221,7 +221,7 @@ export async function refusalBeforeCluster(runtime: "docker" | "local", plan: Ru
  * refusalBeforeCluster could not probe, asking the runtime inside a node.
  */
 async function refuseUnsupportedFaults(cluster: Cluster, plan: RunPlan, signal: AbortSignal): Promise<void> {
-  const names = plan.nemesis.faults.map((fault) => fault.name);
+  const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(cluster.runtime, names, { netem: false }).length === 0) {
     return;
   }

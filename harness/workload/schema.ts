@@ -86,27 +86,50 @@ const faultParameters: Partial<Record<FaultName, z.ZodType>> = {
 /** The faults that take parameters. */
 type ParameterisedFault = "loss" | "latency" | "bandwidth";
 
-/** A fault as written: a name, or a one-key map from the name to its parameters. */
-export type FaultEntry =
+/** A single fault as written: a name, or a one-key map from the name to its parameters. */
+export type SingleFaultEntry =
   | FaultName
   | { loss: z.output<typeof lossParameters> }
   | { latency: z.output<typeof latencyParameters> }
   | { bandwidth: z.output<typeof bandwidthParameters> }
   | { [name: string]: Record<string, never> };
 
+/** The key of a compound fault, Jepsen's nemesis composition: `{ all: [partition-one, kill-leader] }`. */
+export const compoundFaultKey = "all";
+export const compoundMembersMin = 2;
+
+/** A fault as written: a single fault, or a compound of single faults injected together. */
+export type FaultEntry = SingleFaultEntry | { all: SingleFaultEntry[] };
+
 function unknownFault(name: string): string {
   return `unknown fault "${name}"; known: ${faultNames.join(", ")}`;
 }
 
-/** A fault with its parameters resolved (defaults filled in). */
-export type ResolvedFault =
+/** A single fault with its parameters resolved (defaults filled in). */
+export type ResolvedSingleFault =
   | { name: "loss"; probability: number }
   | { name: "latency"; delay: string; jitter: string }
   | { name: "bandwidth"; rate: string }
   | { name: Exclude<FaultName, ParameterisedFault> };
 
+/** A fault with its parameters resolved; a compound's members are injected in order, healed in reverse. */
+export type ResolvedFault = ResolvedSingleFault | { name: typeof compoundFaultKey; members: ResolvedSingleFault[] };
+
+/** The single faults a resolved fault injects: itself, or a compound's members. */
+export function singleFaultsOf(fault: ResolvedFault): ResolvedSingleFault[] {
+  return "members" in fault ? fault.members : [fault];
+}
+
 /** Resolves a validated fault entry: "loss" becomes { name: "loss", probability: 0.2 }. */
 export function resolveFault(entry: FaultEntry): ResolvedFault {
+  if (typeof entry === "object" && compoundFaultKey in entry) {
+    const members = (entry as { all: SingleFaultEntry[] }).all;
+    return { name: compoundFaultKey, members: members.map(resolveSingleFault) };
+  }
+  return resolveSingleFault(entry as SingleFaultEntry);
+}
+
+function resolveSingleFault(entry: SingleFaultEntry): ResolvedSingleFault {
   const [name, parameters] = typeof entry === "string" ? [entry, {}] : (Object.entries(entry)[0] ?? []);
   if (name === "loss") {
     return { name, ...lossParameters.parse(parameters) };
@@ -123,36 +146,60 @@ export function resolveFault(entry: FaultEntry): ResolvedFault {
   return { name: name as Exclude<FaultName, ParameterisedFault> };
 }
 
-const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
+type FaultIssue = { message: string; input: unknown; path: (string | number)[] };
+
+/** The problems of one single fault entry; paths are relative to the entry. */
+function singleFaultIssues(value: unknown): FaultIssue[] {
   if (typeof value === "string") {
-    if (!(faultNames as readonly string[]).includes(value)) {
-      context.addIssue({ code: "custom", message: unknownFault(value), input: value });
-    }
-    return;
+    return (faultNames as readonly string[]).includes(value) ? [] : [{ message: unknownFault(value), input: value, path: [] }];
   }
   const names = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.keys(value) : [];
   const [name] = names;
   if (name === undefined || names.length !== 1) {
-    context.addIssue({
-      code: "custom",
-      message: `expected a fault name, or a map with one fault name and its parameters like { loss: { probability: 0.2 } }`,
-      input: value,
-    });
-    return;
+    return [
+      {
+        message: `expected a fault name, or a map with one fault name and its parameters like { loss: { probability: 0.2 } }`,
+        input: value,
+        path: [],
+      },
+    ];
   }
   if (!(faultNames as readonly string[]).includes(name)) {
-    context.addIssue({ code: "custom", message: unknownFault(name), input: value, path: [name] });
-    return;
+    return [{ message: unknownFault(name), input: value, path: [name] }];
   }
   const parameters = faultParameters[name as FaultName] ?? z.strictObject({});
   const result = parameters.safeParse((value as Record<string, unknown>)[name] ?? {}, { reportInput: true });
   const parameterNames = parameters instanceof z.ZodObject ? Object.keys(parameters.shape) : [];
-  for (const issue of result.error?.issues ?? []) {
-    for (const explained of explainIssue(issue, () => parameterNames)) {
-      const message =
-        issue.code === "unrecognized_keys" && parameterNames.length === 0 ? `fault "${name}" takes no parameters` : explained.message;
-      context.addIssue({ code: "custom", message, input: value, path: [name, ...explained.path] });
+  return (result.error?.issues ?? []).flatMap((issue) =>
+    explainIssue(issue, () => parameterNames).map((explained) => ({
+      message:
+        issue.code === "unrecognized_keys" && parameterNames.length === 0 ? `fault "${name}" takes no parameters` : explained.message,
+      input: value,
+      path: [name, ...explained.path],
+    })),
+  );
+}
+
+/** The problems of a compound's member list (compounds do not nest). */
+function compoundIssues(members: unknown): FaultIssue[] {
+  const example = `like { ${compoundFaultKey}: [partition-one, kill-leader] }`;
+  if (!Array.isArray(members) || members.length < compoundMembersMin) {
+    return [{ message: `expected a list of at least ${compoundMembersMin} faults ${example}`, input: members, path: [compoundFaultKey] }];
+  }
+  return members.flatMap((member, index) => {
+    const at = [compoundFaultKey, index];
+    if (typeof member === "object" && member !== null && compoundFaultKey in member) {
+      return [{ message: `compound faults do not nest: list the faults directly`, input: member, path: at }];
     }
+    return singleFaultIssues(member).map((issue) => ({ ...issue, path: [...at, ...issue.path] }));
+  });
+}
+
+const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
+  const isCompound = typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && compoundFaultKey in value;
+  const issues = isCompound ? compoundIssues((value as Record<string, unknown>)[compoundFaultKey]) : singleFaultIssues(value);
+  for (const issue of issues) {
+    context.addIssue({ code: "custom", ...issue });
   }
 });
 
