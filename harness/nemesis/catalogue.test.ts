@@ -95,7 +95,7 @@ describe("degraded links", () => {
   });
 
   test("a compound fault is refused for the members it contains", () => {
-    const names = injectedFaultNames([{ name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }] }, { name: "kill" }]);
+    const names = injectedFaultNames([{ name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }], spacing: "0ms" }, { name: "kill" }]);
     expect(names).toEqual(["kill-leader", "latency", "kill"]);
     expect(faultsUnsupportedBy("docker", names, { netem: false })).toEqual(["latency"]);
   });

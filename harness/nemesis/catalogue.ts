@@ -51,7 +51,9 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
  * fault becomes a CompositeNemesis of its members.
  */
 export function nemesisFromFault(fault: ResolvedFault): Nemesis {
-  return "members" in fault ? new CompositeNemesis(fault.members.map(nemesisFromSingleFault)) : nemesisFromSingleFault(fault);
+  return "members" in fault
+    ? new CompositeNemesis(fault.members.map(nemesisFromSingleFault), durationMs(fault.spacing))
+    : nemesisFromSingleFault(fault);
 }
 
 function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {

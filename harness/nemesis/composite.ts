@@ -3,6 +3,7 @@
 // The history gets one record for the whole step, listing the members' records.
 import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
+import { sleep } from "../../node/client/abortable.js";
 import type { FaultRecord, Nemesis, NemesisContext } from "./nemesis.js";
 
 /** A member failed: carries its error code, so the history says why, and what was injected before it. */
@@ -20,7 +21,11 @@ export class CompositeNemesis implements Nemesis {
   readonly name: string;
   readonly needsHeal: boolean;
 
-  constructor(readonly members: readonly Nemesis[]) {
+  constructor(
+    readonly members: readonly Nemesis[],
+    /** Wait between one member's injection and the next (lets a fault take effect, e.g. a cut-off node fall behind). */
+    readonly spacingMs = 0,
+  ) {
     if (members.length === 0) {
       throw new RangeError("a compound fault needs at least one member");
     }
@@ -31,7 +36,10 @@ export class CompositeNemesis implements Nemesis {
   /** Invokes the members in order; a member that fails stops the rest (the scheduler then heals). */
   async invoke(cluster: Cluster, context: NemesisContext, signal?: AbortSignal): Promise<FaultRecord> {
     const records: Json[] = [];
-    for (const member of this.members) {
+    for (const [index, member] of this.members.entries()) {
+      if (index > 0 && this.spacingMs > 0) {
+        await sleep(this.spacingMs, signal);
+      }
       try {
         const record = await member.invoke(cluster, context, signal);
         records.push({ f: record.f, value: record.value });

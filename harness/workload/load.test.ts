@@ -115,7 +115,7 @@ describe("workload schema", () => {
   it("resolves compound faults and names the member at fault", () => {
     const loaded = parseWorkload("name: x\nnemesis:\n  faults: [{ all: [kill-leader, { loss: { probability: 0.5 } }] }, kill]\n", "x.yaml");
     expect(planRun(loaded, loaded.spec, kvPlugin).nemesis.faults).toEqual([
-      { name: "all", members: [{ name: "kill-leader" }, { name: "loss", probability: 0.5 }] },
+      { name: "all", members: [{ name: "kill-leader" }, { name: "loss", probability: 0.5 }], spacing: "0ms" },
       { name: "kill" },
     ]);
     expect(problemsOf("name: x\nnemesis:\n  faults:\n    - all: [kill, partiton]\n    - all: [kill]\n    - all: [kill, { all: [pause, kill] }]\n")).toBe(

@@ -98,8 +98,11 @@ export type SingleFaultEntry =
 export const compoundFaultKey = "all";
 export const compoundMembersMin = 2;
 
+/** The optional key of a compound: how long to wait between injecting one member and the next. */
+export const compoundSpacingKey = "spacing";
+
 /** A fault as written: a single fault, or a compound of single faults injected together. */
-export type FaultEntry = SingleFaultEntry | { all: SingleFaultEntry[] };
+export type FaultEntry = SingleFaultEntry | { all: SingleFaultEntry[]; spacing?: string };
 
 function unknownFault(name: string): string {
   return `unknown fault "${name}"; known: ${faultNames.join(", ")}`;
@@ -113,7 +116,7 @@ export type ResolvedSingleFault =
   | { name: Exclude<FaultName, ParameterisedFault> };
 
 /** A fault with its parameters resolved; a compound's members are injected in order, healed in reverse. */
-export type ResolvedFault = ResolvedSingleFault | { name: typeof compoundFaultKey; members: ResolvedSingleFault[] };
+export type ResolvedFault = ResolvedSingleFault | { name: typeof compoundFaultKey; members: ResolvedSingleFault[]; spacing: string };
 
 /** The single faults a resolved fault injects: itself, or a compound's members. */
 export function singleFaultsOf(fault: ResolvedFault): ResolvedSingleFault[] {
@@ -123,8 +126,8 @@ export function singleFaultsOf(fault: ResolvedFault): ResolvedSingleFault[] {
 /** Resolves a validated fault entry: "loss" becomes { name: "loss", probability: 0.2 }. */
 export function resolveFault(entry: FaultEntry): ResolvedFault {
   if (typeof entry === "object" && compoundFaultKey in entry) {
-    const members = (entry as { all: SingleFaultEntry[] }).all;
-    return { name: compoundFaultKey, members: members.map(resolveSingleFault) };
+    const compound = entry as { all: SingleFaultEntry[]; spacing?: string };
+    return { name: compoundFaultKey, members: compound.all.map(resolveSingleFault), spacing: compound.spacing ?? "0ms" };
   }
   return resolveSingleFault(entry as SingleFaultEntry);
 }
@@ -195,9 +198,26 @@ function compoundIssues(members: unknown): FaultIssue[] {
   });
 }
 
+/** The problems of a compound's other keys: only `spacing`, a duration. */
+function compoundOptionIssues(value: Record<string, unknown>): FaultIssue[] {
+  return Object.entries(value).flatMap(([key, option]): FaultIssue[] => {
+    if (key === compoundFaultKey) {
+      return [];
+    }
+    if (key !== compoundSpacingKey) {
+      return [{ message: `unknown field "${key}"; known: ${compoundFaultKey}, ${compoundSpacingKey}`, input: value, path: [key] }];
+    }
+    return typeof option === "string" && parseDurationMs(option) !== undefined
+      ? []
+      : [{ message: `expected a duration like "500ms", got ${JSON.stringify(option)}`, input: value, path: [key] }];
+  });
+}
+
 const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
-  const isCompound = typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && compoundFaultKey in value;
-  const issues = isCompound ? compoundIssues((value as Record<string, unknown>)[compoundFaultKey]) : singleFaultIssues(value);
+  const isCompound = typeof value === "object" && value !== null && !Array.isArray(value) && compoundFaultKey in value;
+  const issues = isCompound
+    ? [...compoundIssues((value as Record<string, unknown>)[compoundFaultKey]), ...compoundOptionIssues(value as Record<string, unknown>)]
+    : singleFaultIssues(value);
   for (const issue of issues) {
     context.addIssue({ code: "custom", ...issue });
   }

@@ -121,5 +121,6 @@ describe.skipIf(skipDocker)("raftlab run (docker runtime)", () => {
       }
     }
     expect(verdicts.at(-1), verdicts.join("; ")).toMatch(/: false /);
-  });
+    // Three runs of about 25 s each, plus container start and teardown.
+  }, 240_000);
 });

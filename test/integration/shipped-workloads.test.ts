@@ -14,9 +14,7 @@ const workloadFiles = readdirSync(join(projectRoot, "workloads"))
   .filter((name) => name.endsWith(".yaml"))
   .sort();
 const safeWorkloads = workloadFiles.filter((name) => !name.startsWith("unsafe-"));
-// vote-without-log-check is asserted on Docker (test/docker/run-workloads.test.ts) only, for now:
-// on the local runtime its faults have not elected a stale leader in our runs.
-const unsafeWorkloads = workloadFiles.filter((name) => name.startsWith("unsafe-") && name !== "unsafe-vote-without-log-check.yaml");
+const unsafeWorkloads = workloadFiles.filter((name) => name.startsWith("unsafe-"));
 
 let directory: string;
 beforeAll(async () => {
