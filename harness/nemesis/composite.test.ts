@@ -74,3 +74,22 @@ test("a failing heal does not stop the other members' heals", async () => {
   await expect(compound.heal(cluster)).rejects.toThrow("iptables failed");
   expect(calls).toContain("heal pause");
 });
+
+test("waits `spacing` between injecting one member and the next, so the first fault lasts alone a while", async () => {
+  const calls: string[] = [];
+  const stamps: number[] = [];
+  const stamped = (name: string): Nemesis => {
+    const inner = recordingNemesis(name, calls);
+    return { ...inner, invoke: async (c, x, s) => (stamps.push(performance.now()), inner.invoke(c, x, s)) };
+  };
+  const compound = new CompositeNemesis([stamped("partition-random-halves"), stamped("kill-leader")], 150);
+  await compound.invoke(cluster, context);
+  expect(calls).toEqual(["invoke partition-random-halves", "invoke kill-leader"]);
+  expect((stamps[1] as number) - (stamps[0] as number)).toBeGreaterThanOrEqual(145);
+  const aborted = new AbortController();
+  aborted.abort();
+  const interrupted = new CompositeNemesis([stamped("partition-one"), stamped("kill")], 60_000);
+  // An aborted schedule does not sit out the spacing: the second member is never injected.
+  await expect(interrupted.invoke(cluster, context, aborted.signal)).rejects.toThrow();
+  expect(calls).not.toContain("invoke kill");
+});
