@@ -441,7 +441,7 @@ export class NodeServer {
       return;
     }
     this.#failed = true;
-    this.logger.error("fatal error while handling a Ready; stopping", { error, stack: (error as Error).stack });
+    this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
     this.#fail(1);
   }
 
