@@ -3,7 +3,7 @@
 // follower through a thin pipe falls behind, heartbeats queue behind bulk appends, and elections
 // time out: the slow path of a protocol rather than its failure path.
 import type { Cluster } from "../runtime/runtime.js";
-import { nodeIdsOf, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { nodeIdsOf, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
 
 export class BandwidthNemesis implements Nemesis {
   readonly name = "bandwidth";
@@ -25,11 +25,8 @@ export class BandwidthNemesis implements Nemesis {
   }
 
   async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
-    if (!this.#active) {
-      return undefined;
-    }
-    await cluster.network.heal(signal);
+    const record = await healNetwork(cluster, this.name, this.#active, signal);
     this.#active = false;
-    return { f: "heal", value: { fault: this.name, network: "healed" } };
+    return record;
   }
 }

@@ -120,3 +120,15 @@ export function createNemesisContext(options: { client: RaftClient; rng: Nemesis
 export function nodeIdsOf(cluster: Cluster): number[] {
   return cluster.nodes.map((node) => node.id);
 }
+
+/**
+ * The heal shared by network faults (partitions, loss, latency, bandwidth): every rule goes at once.
+ * Returns undefined when the fault was never put in place.
+ */
+export async function healNetwork(cluster: Cluster, fault: string, active: boolean, signal?: AbortSignal): Promise<FaultRecord | undefined> {
+  if (!active) {
+    return undefined;
+  }
+  await cluster.network.heal(signal);
+  return { f: "heal", value: { fault, network: "healed" } };
+}

@@ -3,7 +3,7 @@
 // runtime throws FaultUnsupportedError, and the run command refuses such workloads before starting
 // (see faultsUnsupportedBy in catalogue.ts).
 import type { Cluster } from "../runtime/runtime.js";
-import { nodeIdsOf, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { nodeIdsOf, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
 
 export class LossNemesis implements Nemesis {
   readonly name = "loss";
@@ -25,12 +25,9 @@ export class LossNemesis implements Nemesis {
   }
 
   async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
-    if (!this.#active) {
-      return undefined;
-    }
-    await cluster.network.heal(signal);
+    const record = await healNetwork(cluster, this.name, this.#active, signal);
     this.#active = false;
-    return { f: "heal", value: { fault: this.name, network: "healed" } };
+    return record;
   }
 }
 
@@ -57,11 +54,8 @@ export class LatencyNemesis implements Nemesis {
   }
 
   async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
-    if (!this.#active) {
-      return undefined;
-    }
-    await cluster.network.heal(signal);
+    const record = await healNetwork(cluster, this.name, this.#active, signal);
     this.#active = false;
-    return { f: "heal", value: { fault: this.name, network: "healed" } };
+    return record;
   }
 }

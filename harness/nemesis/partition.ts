@@ -4,7 +4,7 @@ import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
 import { partitionFaultNames } from "../workload/schema.js";
 import { applyGrudge, bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, silenceOutbound, type Grudge } from "./grudge.js";
-import { nodeIdsOf, pickOne, requireLeader, shuffled, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { nodeIdsOf, pickOne, requireLeader, shuffled, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
 
 /** The workload schema's partition fault names: one list, so a new variant cannot be half added. */
 export const PARTITION_NAMES = partitionFaultNames;
@@ -64,11 +64,8 @@ export class PartitionNemesis implements Nemesis {
   }
 
   async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
-    if (!this.#active) {
-      return undefined;
-    }
-    await cluster.network.heal(signal);
+    const record = await healNetwork(cluster, this.name, this.#active, signal);
     this.#active = false;
-    return { f: "heal", value: { fault: this.name, network: "healed" } };
+    return record;
   }
 }

@@ -7,23 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeHandshake } from "../../node/server/peer-handshake.js";
 import { encodeFrame, FRAME_HEADER_BYTES } from "../../node/server/frame-codec.js";
 import { TestCluster } from "../integration/cluster-helpers.js";
+import { seededRandom } from "../../harness/history/simulate-history.js";
 
 const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_261_129);
 const FRAMES = 10_000;
 const FRAMES_PER_CONNECTION = 4;
 const CONCURRENT_CONNECTIONS = 16;
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Port = "peer" | "client";
 
