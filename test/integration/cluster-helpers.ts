@@ -334,3 +334,12 @@ export function logRecords(output: string): Record<string, unknown>[] {
     }
   });
 }
+
+/** For afterEach: prints the nodes' logs when the test failed, destroys the cluster, returns undefined. */
+export async function tearDownCluster(cluster: TestCluster | undefined, failed: boolean): Promise<undefined> {
+  if (failed && cluster !== undefined) {
+    console.error(cluster.dumpLogs());
+  }
+  await cluster?.destroy();
+  return undefined;
+}

@@ -1,16 +1,12 @@
 // Crashes with real processes: kill -9 of the leader, a follower that restarts and catches up from
 // the log, and one that catches up by snapshot after the leader compacted its log.
 import { afterEach, expect, it } from "vitest";
-import { logRecords, TestCluster, waitFor } from "./cluster-helpers.js";
+import { logRecords, tearDownCluster, TestCluster, waitFor } from "./cluster-helpers.js";
 
 let cluster: TestCluster | undefined;
 
 afterEach(async (context) => {
-  if (context.task.result?.state === "fail" && cluster !== undefined) {
-    console.error(cluster.dumpLogs());
-  }
-  await cluster?.destroy();
-  cluster = undefined;
+  cluster = await tearDownCluster(cluster, context.task.result?.state === "fail");
 });
 
 async function appliedEverywhere(c: TestCluster, ids: number[]): Promise<void> {

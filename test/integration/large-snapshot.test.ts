@@ -2,7 +2,7 @@
 // the peer frame limit (16 MiB): the leader streams it in chunks, the follower reassembles it.
 import { afterEach, expect, it } from "vitest";
 import { DEFAULT_FRAME_BYTES_MAX } from "../../node/server/frame-codec.js";
-import { logRecords, TestCluster, waitFor } from "./cluster-helpers.js";
+import { logRecords, tearDownCluster, TestCluster, waitFor } from "./cluster-helpers.js";
 
 const KEYS = 200;
 const VALUE_BYTES = 128 * 1024;
@@ -12,11 +12,7 @@ const PUTS_IN_FLIGHT = 8;
 let cluster: TestCluster | undefined;
 
 afterEach(async (context) => {
-  if (context.task.result?.state === "fail" && cluster !== undefined) {
-    console.error(cluster.dumpLogs());
-  }
-  await cluster?.destroy();
-  cluster = undefined;
+  cluster = await tearDownCluster(cluster, context.task.result?.state === "fail");
 });
 
 function valueOf(key: number): string {

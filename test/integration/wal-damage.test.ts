@@ -4,16 +4,12 @@
 import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { logRecords, TestCluster, waitFor } from "./cluster-helpers.js";
+import { logRecords, tearDownCluster, TestCluster, waitFor } from "./cluster-helpers.js";
 
 let cluster: TestCluster | undefined;
 
 afterEach(async (context) => {
-  if (context.task.result?.state === "fail" && cluster !== undefined) {
-    console.error(cluster.dumpLogs());
-  }
-  await cluster?.destroy();
-  cluster = undefined;
+  cluster = await tearDownCluster(cluster, context.task.result?.state === "fail");
 });
 
 async function segments(dataDir: string): Promise<string[]> {
