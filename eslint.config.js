@@ -1,5 +1,6 @@
 // Lint rules that guard correctness (floating promises) and the one-way import graph:
-// plugins <- node <- harness, and the checker sees only histories and models.
+// lib <- plugins <- node <- harness <- cli, history <- checker; the checker sees only histories and
+// models, the node only plugins and lib (so its image carries nothing else).
 import tseslint from "typescript-eslint";
 
 const restrict = (files, patterns, extra = {}) => ({
@@ -25,16 +26,32 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // lib/: pure helpers, allowed everywhere, importing no other part of the project.
+  restrict(["lib/**/*.ts"], [
+    { group: ["**/history/**", "**/checker/**", "**/node/**", "**/plugins/**", "**/harness/**", "**/docker/**", "**/cli/**"], message: "lib/ is pure helpers: it imports no other part of raftlab" },
+  ]),
   restrict(["plugins/**/*.ts"], [
-    { group: ["**/node/**", "**/harness/**"], message: "plugins know nothing of nodes or the harness" },
+    { group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"], message: "plugins know nothing of nodes, the checker or the harness" },
+  ]),
+  restrict(["history/**/*.ts"], [
+    { group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"], message: "the history format depends only on lib/ and plugin types" },
+  ]),
+  restrict(["checker/**/*.ts"], [
+    { group: ["**/node/**", "**/harness/**", "**/docker/**", "**/cli/**"], message: "the checker knows only histories and models" },
   ]),
   restrict(["node/**/*.ts"], [
-    { group: ["**/harness/**"], message: "node/ must not import the harness" },
+    { group: ["**/harness/**", "**/checker/**", "**/history/**", "**/docker/**", "**/cli/**"], message: "node/ knows only plugins and lib/" },
+  ]),
+  restrict(["docker/**/*.ts"], [
+    { group: ["**/harness/**", "**/checker/**", "**/cli/**"], message: "the image builder knows nothing of runs" },
+  ]),
+  restrict(["harness/**/*.ts"], [
+    { group: ["**/cli/**"], message: "commands call the harness, not the other way round" },
   ]),
   restrict(
     ["node/raft/**/*.ts"],
     [
-      { group: ["**/server/**", "**/sim/**", "**/plugins/**", "**/harness/**"], message: "the Raft core is pure" },
+      { group: ["**/server/**", "**/sim/**", "**/plugins/**", "**/harness/**", "**/checker/**", "**/history/**"], message: "the Raft core is pure" },
       { group: ["node:*", "fs", "net", "timers", "crypto"], message: "the Raft core does no I/O" },
     ],
     {
@@ -44,7 +61,4 @@ export default tseslint.config(
       "no-restricted-globals": ["error", "setTimeout", "setInterval", "setImmediate", "Date", "performance"],
     },
   ),
-  restrict(["harness/checker/**/*.ts"], [
-    { group: ["**/node/**", "**/runtime/**", "**/nemesis/**", "**/generator/**", "**/client/**"], message: "the checker knows only histories and models" },
-  ]),
 );

@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["node/**/*.test.ts", "plugins/**/*.test.ts", "harness/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["{lib,history,checker,node,plugins,harness,docker,cli,test}/**/*.test.ts"],
     exclude: ["node_modules", "dist", "results"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

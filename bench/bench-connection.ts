@@ -2,7 +2,7 @@
 // one callback per request, so the load generator costs little of the CPU the nodes share.
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../node/protocol/client-protocol.js";
-import { encodeFrame, FrameDecoder } from "../node/server/frame-codec.js";
+import { encodeFrame, FrameDecoder } from "../node/server/transport/frame-codec.js";
 
 export type ResponseCallback = (response: ClientResponse | undefined) => void;
 

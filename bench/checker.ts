@@ -4,7 +4,7 @@
 //
 // Sets: etcd (every jepsen__etcd_* reference history), kv (every kv__*), cas-register (every
 // cas-register__*), then a "total" line over those three, which is every history in
-// ../shared/checker-data; c50-ok (kv__c50-ok*); gen-10k and gen-100k (generated: simulated
+// checker/testdata/reference; c50-ok (kv__c50-ok*); gen-10k and gen-100k (generated: simulated
 // concurrent clients on a linearizable kv, 100 keys, 5% info, fixed seed); queue-5k (generated:
 // 5,000 operations of 8 clients on a queue, 5% info, fixed seed). Each set names its slowest file.
 import { spawnSync } from "node:child_process";
@@ -13,16 +13,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "../plugins/api.js";
 import { loadPlugin } from "../plugins/registry.js";
-import { checkOperations, readOnlyOperations, type Verdict } from "../harness/checker/linearizable.js";
-import { pairOperations } from "../harness/checker/operations.js";
-import { parseHistory } from "../harness/history/parse.js";
+import { checkOperations, readOnlyOperations, type Verdict } from "../checker/linearizable.js";
+import { pairOperations } from "../checker/operations.js";
+import { parseHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
-import { seededRandom, simulateHistory } from "../harness/history/simulate-history.js";
+import { seededRandom, simulateHistory } from "../history/simulate-history.js";
 
-const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../../shared/checker-data");
+const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../checker/testdata/reference");
 const setNames = ["etcd", "kv", "cas-register", "c50-ok", "gen-10k", "gen-100k", "queue-5k"] as const;
 type SetName = (typeof setNames)[number];
-/** The sets that together hold every history of ../shared/checker-data (all of them kv). */
+/** The sets that together hold every history of checker/testdata/reference (all of them kv). */
 const sharedDataSets: readonly SetName[] = ["etcd", "kv", "cas-register"];
 const filePrefixes: Partial<Record<SetName, string>> = {
   etcd: "jepsen__etcd_",
@@ -132,7 +132,7 @@ async function runSet(set: SetName): Promise<SetResult> {
   };
 }
 
-/** Sums the shared-data sets: every history of ../shared/checker-data. */
+/** Sums the shared-data sets: every history of checker/testdata/reference. */
 function totalOf(results: readonly SetResult[]): SetResult {
   const verdicts: Partial<Record<Verdict, number>> = {};
   for (const result of results) {

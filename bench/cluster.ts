@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ClientResponse } from "../node/protocol/client-protocol.js";
-import { freePorts } from "../harness/runtime/free-port.js";
+import { freePorts } from "../harness/runtime/local/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
 
 const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../harness/cli.js");

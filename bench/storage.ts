@@ -5,10 +5,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Entry } from "../node/raft/messages.js";
-import { crc32c } from "../node/server/crc32c.js";
-import { FileLog } from "../node/server/file-log.js";
-import { FRAME_HEADER_BYTES, FrameDecoder, sealFrame } from "../node/server/frame-codec.js";
-import { decodeMessage, encodeMessage } from "../node/server/message-codec.js";
+import { crc32c } from "../lib/crc32c.js";
+import { FileLog } from "../node/server/storage/file-log.js";
+import { FRAME_HEADER_BYTES, FrameDecoder, sealFrame } from "../node/server/transport/frame-codec.js";
+import { decodeMessage, encodeMessage } from "../node/server/transport/message-codec.js";
 
 const BATCH_ENTRIES = 64;
 const batches = Number(process.argv[2] ?? 500);

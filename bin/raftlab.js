@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const compiled = join(root, "dist", "harness", "cli.js");
+const compiled = join(root, "dist", "cli", "raftlab.js");
 if (!existsSync(compiled)) {
   process.stderr.write(`raftlab: ${compiled} is missing; run \`npm run build\` first\n`);
   process.exit(254);

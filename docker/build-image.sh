@@ -4,9 +4,9 @@
 # time or checking the host has what the image needs. See docker/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/harness/cli.js ] || npm run build
+[ -f dist/docker/image/image.js ] || npm run build
 node --input-type=module -e '
-const { ensureNodeImage } = await import("./dist/harness/runtime/docker-image.js");
+const { ensureNodeImage } = await import("./dist/docker/image/image.js");
 const tag = await ensureNodeImage({ build: "if-stale", log: (line) => process.stderr.write(line + "\n") });
 process.stdout.write(tag + "\n");
 '

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { Json, Model, Operation, Plugin, StateMachine } from "./api.js";
 import { pluginComplianceChecks } from "./compliance.js";
 import { counterPlugin } from "./counter/index.js";
-import { kvPlugin } from "./hash-table/index.js";
-import type { KvModelState } from "./hash-table/model.js";
+import { kvPlugin } from "./kv/index.js";
+import type { KvModelState } from "./kv/model.js";
 
 const RUNS = 60;
 

@@ -8,7 +8,7 @@ import { pluginFromModule } from "./plugin-validation.js";
 
 /** Built-in plugins, each imported only when asked for. */
 const builtinLoaders: Readonly<Record<string, () => Promise<Plugin>>> = {
-  kv: async () => (await import("./hash-table/index.js")).kvPlugin as Plugin,
+  kv: async () => (await import("./kv/index.js")).kvPlugin as Plugin,
   counter: async () => (await import("./counter/index.js")).counterPlugin as Plugin,
   queue: async () => (await import("./queue/index.js")).queuePlugin as Plugin,
 };

@@ -1,11 +1,11 @@
 // Runs every check that applies to a run and merges the verdicts: false if any check is false,
 // else "unknown" if any is unknown, else true. A crashing check gives "unknown", never a lost run.
 import type { Plugin } from "../../plugins/api.js";
-import type { CheckResult } from "../checker/linearizable.js";
-import type { HistoryEvent } from "../history/event.js";
+import type { CheckResult } from "../../checker/linearizable.js";
+import type { HistoryEvent } from "../../history/event.js";
 import { checkSafely, mergeValidity, type CheckReport, type Validity } from "./check-report.js";
 import { checkCounterBounds } from "./counter-bounds.js";
-import { checkLinearizable } from "./linearizable.js";
+import { checkLinearizable } from "./linearizability-check.js";
 import { checkNodeLogs } from "./node-logs.js";
 import { pairOperations, type OperationPair } from "./operation-pairs.js";
 import { checkPerf } from "./perf.js";

@@ -4,7 +4,7 @@
 //   possibly (P ⊇ D): ok or info adds invoked before the read completed.
 // The read must equal sum(D) + sum(S) for some S ⊆ P \ D, so it lies in
 //   [sumPositive(D) + sumNegative(P), sumNegative(D) + sumPositive(P)].
-import type { HistoryEvent } from "../history/event.js";
+import type { HistoryEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
 import { outcomeOf, type OperationPair } from "./operation-pairs.js";
 

@@ -1,6 +1,6 @@
 // Pairs each client invoke with its completion, keeping every outcome (the linearizability
 // checker drops `fail`s; stats and perf need them).
-import type { ClientEvent, HistoryEvent } from "../history/event.js";
+import type { ClientEvent, HistoryEvent } from "../../history/event.js";
 
 export interface OperationPair {
   invoke: ClientEvent;

@@ -1,6 +1,6 @@
 // Latency percentiles per operation, throughput per second and fault intervals: the figures of a
 // run, and the data behind the report's charts. Informational: always valid.
-import type { HistoryEvent, NemesisEvent } from "../history/event.js";
+import type { HistoryEvent, NemesisEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
 import { outcomeOf, type OperationPair } from "./operation-pairs.js";
 

@@ -6,8 +6,8 @@ import type { ClientOutcome } from "../../node/client/raft-client.js";
 import type { Json, Operation, OperationSpec } from "../../plugins/api.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { planFinalPhase } from "../generator/final-reads.js";
-import { parseHistory } from "../history/parse.js";
-import { HistoryWriter } from "../history/writer.js";
+import { parseHistory } from "../../history/parse.js";
+import { HistoryWriter } from "../../history/writer.js";
 import { ClientPool } from "./client-pool.js";
 import { ProcessIds, Worker, type OperationInvoker } from "./worker.js";
 

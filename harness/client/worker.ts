@@ -5,7 +5,7 @@
 import type { InvokeOptions, ClientOutcome } from "../../node/client/raft-client.js";
 import type { Json, Operation } from "../../plugins/api.js";
 import type { GeneratedOperation } from "../generator/generator.js";
-import type { HistoryWriter } from "../history/writer.js";
+import type { HistoryWriter } from "../../history/writer.js";
 import { deadlineAfter } from "./deadline.js";
 
 /** What a worker calls: the RaftClient, structurally. */

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SeededRng } from "../generator/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
-import { netemMissingMessage } from "../runtime/docker-network.js";
+import { netemMissingMessage } from "../runtime/docker/network.js";
 import { createNemesis, faultsUnsupportedBy, injectedFaultNames, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
 import { PARTITION_NAMES } from "./partition.js";
 import { createNemesisContext, NemesisError, type NemesisContext } from "./nemesis.js";

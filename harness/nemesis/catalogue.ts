@@ -1,10 +1,10 @@
 // The nemesis catalogue: fault names as workloads spell them (harness/workload/schema.ts
 // faultNames) mapped to fresh nemesis objects, and which runtime cannot inject which fault.
-import { netemMissingMessage } from "../runtime/docker-network.js";
+import { netemMissingMessage } from "../runtime/docker/network.js";
 import { durationMs } from "../workload/duration.js";
 import { rateBitsPerSecond } from "../workload/rate.js";
 import { faultNames, singleFaultsOf, type FaultName, type ResolvedFault, type ResolvedSingleFault } from "../workload/schema.js";
-import { CompositeNemesis } from "./composite.js";
+import { CompositeNemesis } from "./compound.js";
 import { BandwidthNemesis } from "./bandwidth.js";
 import { MembershipNemesis } from "./membership.js";
 import { LatencyNemesis, LossNemesis } from "./packet-loss.js";

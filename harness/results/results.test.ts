@@ -2,11 +2,11 @@ import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { kvPlugin } from "../../plugins/hash-table/index.js";
+import { kvPlugin } from "../../plugins/kv/index.js";
 import { runChecks } from "../checks/compose.js";
 import { pairOperations } from "../checks/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
-import type { HistoryEvent } from "../history/event.js";
+import type { HistoryEvent } from "../../history/event.js";
 import { createResultsFolder, runTimestamp, updateLatestLink } from "./results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "./summary.js";
 import { writeRunResults } from "./write-results.js";

@@ -3,7 +3,7 @@
 import { readdir, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import type { OperationPair } from "../checks/operation-pairs.js";
-import { renderRunReport } from "./report-html.js";
+import { renderRunReport } from "./run-report-html.js";
 import type { ResultsFolder } from "./results-folder.js";
 import type { RunSummary } from "./summary.js";
 

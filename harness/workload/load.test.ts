@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { kvPlugin } from "../../plugins/hash-table/index.js";
+import { kvPlugin } from "../../plugins/kv/index.js";
 import { loadDefaultWorkload } from "./defaults.js";
 import { WorkloadFileError } from "./errors.js";
 import { parseWorkload, readWorkloadFile } from "./load.js";

@@ -3,7 +3,7 @@
 // whether the request's bytes may have reached the node (ClientError.sent).
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
-import { encodeFrame, FrameDecoder } from "../server/frame-codec.js";
+import { encodeFrame, FrameDecoder } from "../server/transport/frame-codec.js";
 import { parseHostPort } from "./abortable.js";
 import { AbortedError, ClientError } from "./errors.js";
 import { silentLogger, type ClientLogger } from "./logger.js";

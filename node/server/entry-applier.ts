@@ -2,10 +2,10 @@
 // to the plugin through the session table, confChange entries to the core (applyConfChange), the
 // member address book and the transport's peer list. Answers the proposing node's waiting client.
 import type { ConfState, Entry, Snapshot } from "../raft/messages.js";
-import { decodeCommand, decodeMemberContext, EnvelopeError } from "./command-envelope.js";
+import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
 import { decodeConfChangeEntryData } from "./conf-change-data.js";
 import type { NodeServer } from "./node-server.js";
-import type { TcpTransport } from "./tcp-transport.js";
+import type { TcpTransport } from "./transport/tcp-transport.js";
 
 export class EntryApplier {
   readonly #server: NodeServer;

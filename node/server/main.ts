@@ -3,7 +3,7 @@
 // while running (e.g. CORRUPT_WAL, naming the file and offset), 0 after a graceful stop.
 import { PluginError } from "../../plugins/api.js";
 import { loadPlugin } from "../../plugins/registry.js";
-import { ConfigError, NODE_USAGE, parseNodeArgs, type NodeConfig } from "./config.js";
+import { ConfigError, NODE_USAGE, parseNodeArgs, type NodeConfig } from "./config/config.js";
 import { createJsonLogger } from "./logger.js";
 import { NodeServer } from "./node-server.js";
 

@@ -11,17 +11,17 @@ import { RaftInvariantError } from "../raft/errors.js";
 import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
 import { createRng } from "../raft/rng.js";
 import type { ConfState, HardState, Message, Snapshot } from "../raft/messages.js";
-import { ClientApi } from "./client-api.js";
-import type { NodeConfig } from "./config.js";
-import type { FileLog } from "./file-log.js";
+import { ClientApi } from "./client-port/client-api.js";
+import type { NodeConfig } from "./config/config.js";
+import type { FileLog } from "./storage/file-log.js";
 import type { Logger } from "./logger.js";
-import { ReplicatedState } from "./apply.js";
-import { recoverStorage } from "./storage-recovery.js";
-import type { SnapshotStore } from "./snapshot-store.js";
-import { TcpTransport } from "./tcp-transport.js";
+import { ReplicatedState } from "./replicated-state.js";
+import { recoverStorage } from "./storage/storage-recovery.js";
+import type { SnapshotStore } from "./storage/snapshot-store.js";
+import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
-import { RequestRouter } from "./request-router.js";
+import { RequestRouter } from "./client-port/request-router.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { removeLeftovers } from "../../harness/runtime/docker-leftovers.js";
+import { removeLeftovers } from "../../harness/runtime/docker/leftovers.js";
 import { labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -37,7 +37,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 function runCli(argv: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "harness/cli.ts", ...argv], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/raftlab.ts", ...argv], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     child.on("error", reject);

@@ -7,8 +7,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker.js";
-import { netemMissingMessage } from "../../harness/runtime/docker-network.js";
+import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker/docker-runtime.js";
+import { netemMissingMessage } from "../../harness/runtime/docker/network.js";
 import { FaultUnsupportedError } from "../../harness/runtime/runtime.js";
 import { connectProbe, echoedBytesProbe, echoNodeCommand, labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
 

@@ -1,7 +1,7 @@
 // Shared by the Docker tests. These tests run for real against a Docker daemon: CI has one (see
 // .ci/run). Without a daemon they fail loudly, unless RAFTLAB_SKIP_DOCKER=1 says to skip them.
 import Docker from "dockerode";
-import { runLabel } from "../../harness/runtime/docker-labels.js";
+import { runLabel } from "../../harness/runtime/docker/labels.js";
 
 export const skipDocker = process.env.RAFTLAB_SKIP_DOCKER === "1";
 

@@ -2,7 +2,7 @@
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
 import { beforeAll, describe, expect, test } from "vitest";
-import { ensureNodeImage, nodeImageRepository } from "../../harness/runtime/docker-image.js";
+import { ensureNodeImage, nodeImageRepository } from "../../docker/image/image.js";
 import { requireDocker, skipDocker } from "./docker-test-support.js";
 
 /** Runs a command in a throwaway container of `image`; returns its exit code and output. */
@@ -59,9 +59,9 @@ describe.skipIf(skipDocker)("the raftlab-node image", () => {
     expect(result.output).toMatch(/-A PROBE -s 10\.0\.0\.1\/32 -m statistic --mode random --probability 0\.5\d* -j DROP\ntc-ok\n$/);
   });
 
-  test("holds the compiled CLI, runnable as an ES module", async () => {
-    const result = await runInImage(docker, image, ["node", "/app/dist/harness/cli.js", "help"]);
+  test("holds the compiled node server, runnable as an ES module", async () => {
+    const result = await runInImage(docker, image, ["node", "/app/bin/raftlab-node.js", "--help"]);
     expect(result.exitCode).toBe(0);
-    expect(result.output.split("\n")[0]).toBe("usage: raftlab <command> [options]");
+    expect(result.output.split("\n")[0]).toMatch(/^usage: raftlab node --id N/);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker.js";
+import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker/docker-runtime.js";
 import { RaftClient } from "../../node/client/index.js";
 import { fileURLToPath } from "node:url";
 import { requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLabel } from "../../harness/runtime/docker-labels.js";
-import { probeHostNetem } from "../../harness/runtime/docker-host-netem.js";
-import { netemMissingMessage } from "../../harness/runtime/docker-network.js";
+import { runLabel } from "../../harness/runtime/docker/labels.js";
+import { probeHostNetem } from "../../harness/runtime/docker/host-netem.js";
+import { netemMissingMessage } from "../../harness/runtime/docker/network.js";
 import { requireBuiltCli, runCli } from "../support/run-cli.js";
 import { requireDocker, skipDocker } from "./docker-test-support.js";
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireDocker, skipDocker } from "./docker-test-support.js";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const cliPath = join(projectRoot, "dist", "harness", "cli.js");
+const cliPath = join(projectRoot, "dist", "cli", "raftlab.js");
 
 interface CliRun {
   code: number | null;

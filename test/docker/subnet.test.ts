@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cidrsOverlap, freeSubnets, parseCidr, subnetAddresses } from "../../harness/runtime/docker-subnet.js";
+import { cidrsOverlap, freeSubnets, parseCidr, subnetAddresses } from "../../harness/runtime/docker/subnet.js";
 
 describe("picking a subnet for a run's network", () => {
   test("skips every /24 that an existing network or interface overlaps, including wider ranges", () => {

@@ -4,10 +4,10 @@
 // counter exactly; this one asserts what users rely on: bad input never takes a node down.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeHandshake } from "../../node/server/peer-handshake.js";
-import { encodeFrame, FRAME_HEADER_BYTES } from "../../node/server/frame-codec.js";
+import { encodeHandshake } from "../../node/server/transport/peer-handshake.js";
+import { encodeFrame, FRAME_HEADER_BYTES } from "../../node/server/transport/frame-codec.js";
 import { TestCluster } from "../integration/cluster-helpers.js";
-import { seededRandom } from "../../harness/history/simulate-history.js";
+import { seededRandom } from "../../history/simulate-history.js";
 
 const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_261_129);
 const FRAMES = 10_000;

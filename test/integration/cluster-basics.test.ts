@@ -2,7 +2,7 @@
 // at-most-once sessions and leadership transfer.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeFrame, FrameDecoder } from "../../node/server/frame-codec.js";
+import { encodeFrame, FrameDecoder } from "../../node/server/transport/frame-codec.js";
 import { TestCluster, waitFor } from "./cluster-helpers.js";
 
 let cluster: TestCluster;

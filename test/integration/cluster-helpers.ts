@@ -1,4 +1,4 @@
-// Real node processes on 127.0.0.1 for integration tests: `node dist/harness/cli.js node ...` per
+// Real node processes on 127.0.0.1 for integration tests: `node bin/raftlab-node.js ...` per
 // node, ports from port-0 probes, a temp data dir per node, stderr kept for assertions and dumped
 // when a test fails. Requests go through the client library's NodeConnection (real frames).
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,12 +11,12 @@ import { fileURLToPath } from "node:url";
 import type { Json, Operation } from "../../plugins/api.js";
 import { NodeConnection, type RequestBody } from "../../node/client/node-connection.js";
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
-import { freePorts } from "../../harness/runtime/free-port.js";
+import { freePorts } from "../../harness/runtime/local/free-port.js";
 
 export { freePorts };
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI_PATH = path.join(REPO_ROOT, "dist/harness/cli.js");
+export const CLI_PATH = path.join(REPO_ROOT, "bin/raftlab-node.js");
 
 export function requireBuild(): void {
   if (!existsSync(CLI_PATH)) {
@@ -111,7 +111,7 @@ export class TestCluster {
     const peers = peerIds.map((peer) => `${peer}=${this.node(peer).peerAddress}`).join(",");
     const clients = [...this.nodes.values()].map((peer) => `${peer.id}=${peer.clientAddress}`).join(",");
     return [
-      CLI_PATH, "node", "--id", String(id), "--listen", node.peerAddress, "--client-listen", node.clientAddress,
+      CLI_PATH, "--id", String(id), "--listen", node.peerAddress, "--client-listen", node.clientAddress,
       "--peers", peers, "--peer-clients", clients, "--plugin", this.plugin, "--data", node.dataDir,
       ...(node.join ? ["--join"] : []), ...this.flags,
     ];

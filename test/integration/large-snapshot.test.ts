@@ -1,7 +1,7 @@
 // A follower that fell behind the leader's compaction point catches up by a snapshot larger than
 // the peer frame limit (16 MiB): the leader streams it in chunks, the follower reassembles it.
 import { afterEach, expect, it } from "vitest";
-import { DEFAULT_FRAME_BYTES_MAX } from "../../node/server/frame-codec.js";
+import { DEFAULT_FRAME_BYTES_MAX } from "../../node/server/transport/frame-codec.js";
 import { logRecords, tearDownCluster, TestCluster, waitFor } from "./cluster-helpers.js";
 
 const KEYS = 200;

@@ -1,4 +1,4 @@
-// End to end through the local runtime: a real 3-node kv cluster (dist/harness/cli.js node) behind
+// End to end through the local runtime: a real 3-node kv cluster (bin/raftlab-node.js) behind
 // the per-pair fault proxies, driven by RaftClient and the nemesis catalogue. `npm test` builds
 // dist/ first; run `npm run build` before running this file alone.
 import { existsSync, rmSync } from "node:fs";
@@ -10,11 +10,11 @@ import { RaftClient, type ClientOutcome } from "../../node/client/raft-client.js
 import { SeededRng } from "../../harness/generator/rng.js";
 import { createNemesis } from "../../harness/nemesis/catalogue.js";
 import { createNemesisContext, type NemesisContext } from "../../harness/nemesis/nemesis.js";
-import { LocalRuntime } from "../../harness/runtime/local.js";
+import { LocalRuntime } from "../../harness/runtime/local/local-runtime.js";
 import type { Cluster } from "../../harness/runtime/runtime.js";
 import { eventually } from "../../harness/runtime/testing/stub-cluster.js";
 
-const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "harness", "cli.js");
+const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "cli", "raftlab.js");
 const runId = `local-runtime-it-${process.pid}-${Date.now()}`;
 const nodeIds = [1, 2, 3];
 const logDir = path.join(os.tmpdir(), `${runId}-logs`);

@@ -6,7 +6,7 @@ import { CLI_PATH, requireBuild } from "./cluster-helpers.js";
 beforeAll(() => requireBuild());
 
 function run(args: string[]): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI_PATH, "node", ...args], { encoding: "utf8", timeout: 10_000 });
+  const result = spawnSync(process.execPath, [CLI_PATH, ...args], { encoding: "utf8", timeout: 10_000 });
   return { status: result.status, stderr: result.stderr };
 }
 

@@ -1,4 +1,4 @@
-// Runs the built `raftlab` CLI (dist/harness/cli.js) as users do, for end-to-end tests.
+// Runs the built `raftlab` CLI (dist/cli/raftlab.js) as users do, for end-to-end tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const cliPath = join(projectRoot, "dist", "harness", "cli.js");
+export const cliPath = join(projectRoot, "dist", "cli", "raftlab.js");
 
 export interface CliRun {
   code: number | null;

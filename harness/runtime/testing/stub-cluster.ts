@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { RaftClient } from "../../../node/client/raft-client.js";
-import { LocalRuntime } from "../local.js";
+import { LocalRuntime } from "../local/local-runtime.js";
 import type { Cluster } from "../runtime.js";
 
 export interface StubCluster {

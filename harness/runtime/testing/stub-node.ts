@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { encodeFrame, FrameDecoder } from "../../../node/server/frame-codec.js";
+import { encodeFrame, FrameDecoder } from "../../../node/server/transport/frame-codec.js";
 
 const HEARD_WINDOW_MS = 400;
 const GREETING_INTERVAL_MS = 50;
@@ -115,4 +115,4 @@ function main(argv: string[]): void {
   log(id, `stub node started (boot ${boots})`);
 }
 
-main(process.argv.slice(3));
+main(process.argv.slice(2));

@@ -3,7 +3,7 @@
 // the end-to-end tests use real node processes.
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../../protocol/client-protocol.js";
-import { encodeFrame, FrameDecoder } from "../../server/frame-codec.js";
+import { encodeFrame, FrameDecoder } from "../../server/transport/frame-codec.js";
 
 export interface FakeConnection {
   reply(response: ClientResponse): void;

@@ -1,0 +1,198 @@
+// The checker against a brute-force checker on small random concurrent histories, some
+// linearizable by construction, some with a mutated result, with info and fail operations.
+// The brute force steps only the plain model, so this also checks every model's prepareHistory
+// hook (the queue's: omissions, precedences and its lazy model).
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import type { Json, Plugin } from "../plugins/api.js";
+import type { ClientEvent } from "../history/event.js";
+import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { isLinearizableBruteForce } from "./brute-force.js";
+import { checkOperations, readOnlyOperations } from "./linearizable.js";
+import { pairOperations } from "./operations.js";
+import { allInfoStrategies } from "./portfolio-search.js";
+import { counterPlugin } from "../plugins/counter/index.js";
+import { kvPlugin } from "../plugins/kv/index.js";
+import { queuePlugin } from "../plugins/queue/index.js";
+import { testKvPlugin } from "./test-plugins.js";
+
+interface Scenario {
+  seed: number;
+  clientCount: number;
+  operationCount: number;
+  infoProbability: number;
+  keys: readonly string[];
+  /** When set, one ok result is replaced by another result seen in the history (or a flip). */
+  mutation: number | null;
+}
+
+const scenarios = fc.record({
+  seed: fc.integer(),
+  clientCount: fc.integer({ min: 1, max: 5 }),
+  operationCount: fc.integer({ min: 1, max: 10 }),
+  infoProbability: fc.constantFrom(0, 0.1, 0.3),
+  keys: fc.constantFrom(["a"], ["a", "b"]),
+  mutation: fc.option(fc.nat(), { nil: null }),
+});
+
+function buildHistory(plugin: Plugin<unknown>, scenario: Scenario): ClientEvent[] {
+  const random = seededRandom(scenario.seed);
+  const events = simulateHistory(plugin, {
+    clientCount: scenario.clientCount,
+    operationCount: scenario.operationCount,
+    keys: scenario.keys,
+    infoProbability: scenario.infoProbability,
+    failProbability: 0.1,
+    random,
+  });
+  if (scenario.mutation !== null) {
+    mutateOneResult(events, scenario.mutation, random);
+  }
+  return events;
+}
+
+function mutateOneResult(events: ClientEvent[], choice: number, random: () => number): void {
+  const completions = events.filter((event) => event.type === "ok");
+  if (completions.length === 0) {
+    return;
+  }
+  const target = completions[choice % completions.length] as ClientEvent;
+  const others: Json[] = completions.map((event) => event.value);
+  if (typeof target.value === "boolean") {
+    target.value = !target.value;
+  } else if (typeof target.value === "number") {
+    target.value += random() < 0.5 ? 1 : -1;
+  } else {
+    target.value = others[Math.floor(random() * others.length)] ?? "0";
+  }
+}
+
+// The built-in plugins, plus a kv that writes only "0".."2": repeated values make ambiguous
+// histories (a write that is a no-op here may be needed later), which unique values never do.
+const plugins: [string, Plugin<unknown>][] = [
+  ["kv", kvPlugin as Plugin<unknown>],
+  ["counter", counterPlugin as Plugin<unknown>],
+  ["queue", queuePlugin as Plugin<unknown>],
+  ["kv with repeated values", testKvPlugin as Plugin<unknown>],
+];
+
+describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) => {
+  test("on random small histories", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    fc.assert(
+      fc.property(scenarios, (scenario) => {
+        const { operations } = pairOperations(buildHistory(plugin, scenario));
+        const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        // Every strategy, with and without the read-only hint, must agree on its own.
+        const readOnly = readOnlyOperations(plugin);
+        for (const strategy of allInfoStrategies) {
+          expect(checkOperations(plugin.model, operations, { strategies: [strategy] }).verdict).toBe(expected);
+          expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    // Both verdicts must be exercised, or the comparison proves little.
+    expect(verdicts.ok).toBeGreaterThan(50);
+    expect(verdicts.illegal).toBeGreaterThan(20);
+  });
+});
+
+// The queue's prepareHistory is the riskiest pruning, so the queue gets its own, larger histories
+// and mutations aimed at the violations users look for: a value dequeued twice or from nowhere,
+// an acknowledged value lost, FIFO order broken.
+const queueScenarios = fc.record({
+  seed: fc.integer(),
+  clientCount: fc.integer({ min: 1, max: 5 }),
+  operationCount: fc.integer({ min: 1, max: 12 }),
+  infoProbability: fc.constantFrom(0, 0.1, 0.3, 0.5),
+  // Uniform, or sizes among many unknown-outcome enqueues and dequeues: what the size bounds
+  // of prepare-queue-history.ts (size-bounds.ts) decide.
+  operationNames: fc.constantFrom(undefined, ["enqueue", "enqueue", "dequeue", "size", "size"]),
+  mutation: fc.option(fc.nat(), { nil: null }),
+});
+
+/** A history with an ok size and an unknown-outcome enqueue or dequeue called before it returned. */
+function hasSizeAfterUnknownUpdate(events: readonly ClientEvent[]): boolean {
+  const { operations } = pairOperations([...events]);
+  return operations.some(
+    (size) =>
+      size.type === "ok" &&
+      size.input.f === "size" &&
+      operations.some((other) => other.type === "info" && other.input.f !== "size" && other.invokeIndex < size.completionIndex),
+  );
+}
+
+function mutateQueueHistory(events: ClientEvent[], choice: number, random: () => number): void {
+  const dequeued = events.filter((event) => event.type === "ok" && event.f === "dequeue");
+  const values = dequeued.map((event) => event.value).filter((value) => value !== null);
+  const target = dequeued[choice % Math.max(1, dequeued.length)];
+  const size = events.filter((event) => event.type === "ok" && event.f === "size")[choice % 7];
+  switch (choice % 5) {
+    case 0: // a value dequeued twice (or a made-up one on an empty queue)
+      if (target !== undefined) {
+        target.value = values[Math.floor(random() * values.length)] ?? 0;
+      }
+      break;
+    case 1: // a value never enqueued
+      if (target !== undefined) {
+        target.value = 1_000_000;
+      }
+      break;
+    case 2: // an acknowledged value lost: its dequeue says empty
+      if (target !== undefined) {
+        target.value = null;
+      }
+      break;
+    case 3: {
+      // FIFO broken: two dequeues swap their results
+      const other = dequeued[(choice >> 3) % Math.max(1, dequeued.length)];
+      if (target !== undefined && other !== undefined) {
+        [target.value, other.value] = [other.value, target.value];
+      }
+      break;
+    }
+    default:
+      if (size !== undefined && typeof size.value === "number") {
+        size.value += random() < 0.5 ? 1 : -1;
+      }
+  }
+}
+
+describe("checker agrees with brute force: queue with its prepareHistory", () => {
+  test("on random small queue histories with info, fail, size and empty dequeues", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    let sizesAfterUnknownUpdates = 0;
+    const plugin = queuePlugin as Plugin<unknown>;
+    const readOnly = readOnlyOperations(plugin);
+    fc.assert(
+      fc.property(queueScenarios, (scenario) => {
+        const random = seededRandom(scenario.seed);
+        const events = simulateHistory(plugin, {
+          clientCount: scenario.clientCount,
+          operationCount: scenario.operationCount,
+          keys: [],
+          infoProbability: scenario.infoProbability,
+          failProbability: 0.1,
+          random,
+          ...(scenario.operationNames === undefined ? {} : { operationNames: scenario.operationNames }),
+        });
+        if (scenario.mutation !== null) {
+          mutateQueueHistory(events, scenario.mutation, random);
+        }
+        sizesAfterUnknownUpdates += hasSizeAfterUnknownUpdate(events) ? 1 : 0;
+        const { operations } = pairOperations(events);
+        const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        for (const strategy of allInfoStrategies) {
+          expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(verdicts.ok).toBeGreaterThan(300);
+    expect(verdicts.illegal).toBeGreaterThan(150);
+    expect(sizesAfterUnknownUpdates).toBeGreaterThan(300);
+  });
+});

@@ -1,0 +1,232 @@
+// Linearizability checking of a whole history: split it into independent partitions with the
+// model's partitionKey (P-compositionality: a history is linearizable iff every partition is),
+// search each with PortfolioSearch, and explain the verdict.
+//
+// Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
+// cannot starve the others: an illegal partition is found early even when another one would
+// exhaust the deadline. The first illegal partition ends the check.
+import type { Model, Plugin } from "../plugins/api.js";
+import type { MemoUsage } from "./linearized-set.js";
+import type { HistoryOperation } from "./operations.js";
+import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
+import { PortfolioSearch } from "./portfolio-search.js";
+import { preparePartition, type PreparedPartition } from "./prepare-history.js";
+
+export type Verdict = "ok" | "illegal" | "unknown";
+
+export interface CheckOptions {
+  /** Give up with verdict "unknown" after this long. Default 60 s. */
+  timeoutMs?: number;
+  /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
+  memoEntriesMax?: number;
+  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 512 MiB). */
+  memoBytesMax?: number;
+  /**
+   * Operations that never change the state whatever their outcome (a plugin's `readOnly`
+   * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
+   */
+  readOnly?: ReadOnlyPredicate;
+  /** Search strategies run side by side per partition (tests pin one); default all. */
+  strategies?: readonly InfoStrategy[];
+}
+
+export interface LinearizedStep {
+  operation: HistoryOperation;
+  /** model.describeState after the operation. */
+  stateAfter: string;
+}
+
+export interface PartitionResult {
+  /** The partition key (null when the model does not partition this history). */
+  key: string | null;
+  verdict: Verdict;
+  /** The partition's operations, in invoke order. */
+  operations: HistoryOperation[];
+  /**
+   * ok: a complete linearization. illegal or unknown: the longest linearizable prefix found.
+   * Empty for a partition never searched.
+   */
+  linearization: LinearizedStep[];
+  /** illegal/unknown: the op that could not be placed after the longest prefix. */
+  firstBadOperation: HistoryOperation | null;
+  /** model.describeState when firstBadOperation had to be placed. */
+  stateBefore: string | null;
+  /** Search iterations spent on this partition. */
+  iterations: number;
+  /** illegal: why, when the model found the violation without a search (no prefix then). */
+  violation?: string;
+}
+
+export interface CheckResult {
+  verdict: Verdict;
+  partitions: PartitionResult[];
+  /** Partitions with a final verdict (ok or illegal). */
+  partitionsDone: number;
+  operationCount: number;
+  elapsedMs: number;
+  /** Why the verdict is unknown. */
+  reason?: string;
+}
+
+const defaultTimeoutMs = 60_000;
+const defaultMemoEntriesMax = 20_000_000;
+const defaultMemoBytesMax = 512 * 1024 * 1024;
+const firstQuantumIterations = 20_000;
+
+export function checkOperations<S>(
+  model: Model<S>,
+  operations: readonly HistoryOperation[],
+  options: CheckOptions = {},
+): CheckResult {
+  const started = performance.now();
+  const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
+  const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
+  const groups = partitionOperations(model, operations);
+  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? defaultMemoBytesMax };
+  // A model's prepareHistory hook may specialise it per partition; reports use the original
+  // model and operations (a prepared copy may carry a deadline instead of its completion).
+  const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
+  const searches = preparedGroups.map(
+    (prepared) =>
+      new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
+        precedences: prepared.precedences,
+        priorities: prepared.priorities,
+        readOnlyKeepsKey: !prepared.specialised,
+      }),
+  );
+  let reason: string | undefined;
+  // A violation the model found without searching decides the check at once.
+  let illegalIndex = preparedGroups.findIndex((prepared) => prepared.violation !== null);
+  let quantum = firstQuantumIterations;
+  let pending = searches.map((_, index) => index);
+  rounds: while (pending.length > 0 && illegalIndex === -1) {
+    const stillRunning: number[] = [];
+    for (const index of pending) {
+      const search = searches[index] as PortfolioSearch<S>;
+      // Small slices so the deadline is honoured even inside one long partition.
+      let budget = quantum;
+      if (performance.now() > deadline) {
+        reason = `timed out after ${Math.round(performance.now() - started)} ms`;
+        break rounds;
+      }
+      while (budget > 0 && search.status === "running") {
+        const slice = Math.min(budget, firstQuantumIterations);
+        search.advance(slice, memoEntriesMax);
+        budget -= slice;
+        if (memoUsage.entries >= memoEntriesMax && search.status === "running") {
+          reason = `the search memo reached its bound of ${memoEntriesMax} entries`;
+          break rounds;
+        }
+        if (memoUsage.bytes >= memoUsage.bytesMax && search.status === "running") {
+          reason = `the search memo reached its memory bound of ${Math.round(memoUsage.bytesMax / 2 ** 20)} MiB`;
+          break rounds;
+        }
+        if (performance.now() > deadline) {
+          if (search.status === "running") {
+            reason = `timed out after ${Math.round(performance.now() - started)} ms`;
+            break rounds;
+          }
+        }
+      }
+      if (search.status === "illegal") {
+        illegalIndex = index;
+        break rounds;
+      }
+      if (search.status === "running") {
+        stillRunning.push(index);
+      }
+    }
+    pending = stillRunning;
+    quantum *= 2;
+  }
+  const partitions = searches.map((search, index) => {
+    const prepared = preparedGroups[index] as PreparedPartition;
+    const group = groups[index] as PartitionGroup;
+    if (prepared.violation !== null && index === illegalIndex) {
+      return {
+        key: group.key,
+        verdict: "illegal" as const,
+        operations: group.operations,
+        linearization: [],
+        firstBadOperation: prepared.violation.operation,
+        stateBefore: null,
+        iterations: 0,
+        violation: prepared.violation.reason,
+      };
+    }
+    return describePartition(prepared.model, group, search);
+  });
+  const partitionsDone = partitions.filter((partition) => partition.verdict !== "unknown").length;
+  const verdict: Verdict = illegalIndex !== -1 ? "illegal" : reason !== undefined ? "unknown" : "ok";
+  const result: CheckResult = {
+    verdict,
+    partitions,
+    partitionsDone,
+    operationCount: operations.length,
+    elapsedMs: performance.now() - started,
+  };
+  if (verdict === "unknown" && reason !== undefined) {
+    result.reason = reason;
+  }
+  return result;
+}
+
+/** The read-only predicate a plugin declares through its operation specs. */
+export function readOnlyOperations(plugin: Pick<Plugin, "operations">): ReadOnlyPredicate {
+  return (input) => plugin.operations[input.f]?.readOnly === true;
+}
+
+interface PartitionGroup {
+  key: string | null;
+  operations: HistoryOperation[];
+}
+
+/**
+ * Groups operations by partition key, in order of first appearance. An operation without a key
+ * could interact with every key, so then the history stays one partition.
+ */
+export function partitionOperations<S>(model: Model<S>, operations: readonly HistoryOperation[]): PartitionGroup[] {
+  const groups = new Map<string, HistoryOperation[]>();
+  for (const operation of operations) {
+    const key = model.partitionKey(operation.input);
+    if (key === null) {
+      return operations.length === 0 ? [] : [{ key: null, operations: [...operations] }];
+    }
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = [];
+      groups.set(key, group);
+    }
+    group.push(operation);
+  }
+  return [...groups].map(([key, group]) => ({ key, operations: group }));
+}
+
+function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {
+  const operations = group.operations;
+  const originalById = new Map(operations.map((operation) => [operation.id, operation]));
+  const original = (local: number): HistoryOperation => {
+    const searched = search.operationAt(local);
+    return originalById.get(searched.id) ?? searched;
+  };
+  const verdict: Verdict = search.status === "running" ? "unknown" : search.status;
+  const started = search.iterations > 0;
+  const attempt = search.longestAttempt();
+  const linearization = started
+    ? attempt.order.map((local, position) => ({
+        operation: original(local),
+        stateAfter: model.describeState(attempt.statesAfter[position] as S),
+      }))
+    : [];
+  const blocked = attempt.blockedOperation;
+  const firstBadOperation = started && blocked !== null ? original(blocked) : null;
+  return {
+    key: group.key,
+    verdict,
+    operations,
+    linearization,
+    firstBadOperation,
+    stateBefore: firstBadOperation === null ? null : model.describeState(attempt.stateBefore as S),
+    iterations: search.iterations,
+  };
+}

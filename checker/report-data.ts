@@ -1,0 +1,128 @@
+// The data behind the HTML view, built from the raw history (so `fail` operations show too) and
+// the check result. Kept compact (parallel arrays) because a 100k-operation history embeds it all.
+import type { Plugin } from "../plugins/api.js";
+import type { ParsedHistory } from "../history/parse.js";
+import type { CheckResult } from "./linearizable.js";
+
+/** Operation kinds, as drawn. */
+export const viewKinds = { ok: 0, fail: 1, info: 2, open: 3 } as const;
+
+export interface ReportData {
+  file: string;
+  plugin: string;
+  verdict: CheckResult["verdict"];
+  reason: string | null;
+  elapsedMs: number;
+  eventCount: number;
+  /** Process id of each lane, in order of first appearance. */
+  lanes: number[];
+  /** Per operation (every invoke, in file order): lane, start and end event index, kind. */
+  operationLane: number[];
+  operationStart: number[];
+  /** Completion event index; eventCount when the file never completes the call. */
+  operationEnd: number[];
+  operationKind: number[];
+  /** Partition index of each operation, -1 for fail ops (the checker drops them). */
+  operationPartition: number[];
+  operationText: string[];
+  /** 1-based file lines of the invoke and the completion (0 when none). */
+  operationInvokeLine: number[];
+  operationCompletionLine: number[];
+  partitions: ReportPartition[];
+}
+
+export interface ReportPartition {
+  key: string | null;
+  verdict: CheckResult["verdict"];
+  operationCount: number;
+  /** Operations (indices into the operation arrays) of the linearization or longest prefix. */
+  order: number[];
+  /** model.describeState after each operation of `order`. */
+  statesAfter: string[];
+  /** The operation that could not be placed next, or -1. */
+  badOperation: number;
+  stateBefore: string | null;
+}
+
+export function buildReportData(input: { file: string; plugin: Plugin; history: ParsedHistory; result: CheckResult }): ReportData {
+  const { history, result, plugin } = input;
+  const model = plugin.model;
+  const events = history.events;
+  const laneOfProcess = new Map<number, number>();
+  const lanes: number[] = [];
+  const data: ReportData = {
+    file: input.file,
+    plugin: plugin.name,
+    verdict: result.verdict,
+    reason: result.reason ?? null,
+    elapsedMs: Math.round(result.elapsedMs),
+    eventCount: events.length,
+    lanes,
+    operationLane: [],
+    operationStart: [],
+    operationEnd: [],
+    operationKind: [],
+    operationPartition: [],
+    operationText: [],
+    operationInvokeLine: [],
+    operationCompletionLine: [],
+    partitions: [],
+  };
+  const operationOfInvoke = new Map<number, number>();
+  const openByProcess = new Map<number, number>();
+  events.forEach((event, eventIndex) => {
+    if (event.process === "nemesis") {
+      return;
+    }
+    if (event.type === "invoke") {
+      let lane = laneOfProcess.get(event.process);
+      if (lane === undefined) {
+        lane = lanes.length;
+        lanes.push(event.process);
+        laneOfProcess.set(event.process, lane);
+      }
+      const operation = data.operationLane.length;
+      operationOfInvoke.set(eventIndex, operation);
+      openByProcess.set(event.process, operation);
+      data.operationLane.push(lane);
+      data.operationStart.push(eventIndex);
+      data.operationEnd.push(events.length);
+      data.operationKind.push(viewKinds.open);
+      data.operationPartition.push(-1);
+      const input = event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
+      data.operationText.push(model.describeOperation(input, { known: false }));
+      data.operationInvokeLine.push(history.lines[eventIndex] ?? 0);
+      data.operationCompletionLine.push(0);
+      return;
+    }
+    const operation = openByProcess.get(event.process);
+    if (operation === undefined) {
+      return;
+    }
+    openByProcess.delete(event.process);
+    data.operationEnd[operation] = eventIndex;
+    data.operationKind[operation] = viewKinds[event.type];
+    data.operationCompletionLine[operation] = history.lines[eventIndex] ?? 0;
+    if (event.type === "fail") {
+      data.operationText[operation] = `${data.operationText[operation] ?? ""} (failed)`;
+    }
+  });
+  result.partitions.forEach((partition, partitionIndex) => {
+    const viewOperation = (invokeIndex: number): number => operationOfInvoke.get(invokeIndex) ?? -1;
+    for (const operation of partition.operations) {
+      const index = viewOperation(operation.invokeIndex);
+      data.operationPartition[index] = partitionIndex;
+      data.operationText[index] = model.describeOperation(operation.input, operation.outcome);
+    }
+    data.partitions.push({
+      key: partition.key,
+      verdict: partition.verdict,
+      operationCount: partition.operations.length,
+      order: partition.linearization.map((step) => viewOperation(step.operation.invokeIndex)),
+      statesAfter: partition.linearization.map((step) => step.stateAfter),
+      badOperation: partition.firstBadOperation === null ? -1 : viewOperation(partition.firstBadOperation.invokeIndex),
+      stateBefore: partition.stateBefore,
+    });
+  });
+  return data;
+}

@@ -1,0 +1,104 @@
+// `raftlab check` end to end: the real CLI in a child process, on reference histories.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dataDirectory = join(root, "checker/testdata/reference");
+const cli = join(root, "cli/raftlab.ts");
+
+interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runCheck(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", cli, "check", ...args], { cwd: root }, (error, stdout, stderr) => {
+      const exitCode = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+      resolve({ exitCode, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent("raftlab check", () => {
+  test("a linearizable history exits 0 with a summary", async () => {
+    const result = await runCheck(join(dataDirectory, "kv__c10-ok.jsonl"));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/kv__c10-ok\.jsonl: linearizable\n/);
+    expect(result.stdout).toMatch(/337 operations \(337 ok, 0 info; 0 failed, dropped\), plugin kv, 10 partitions \(10 decided\)/);
+  });
+
+  test("an illegal history exits 1 and names the key, the op that cannot follow and the state", async () => {
+    const result = await runCheck(join(dataDirectory, "jepsen__etcd_000.jsonl"), "--plugin", "kv");
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/NOT linearizable/);
+    expect(result.stdout).toMatch(/not linearizable: key "x" \(85 operations\)/);
+    expect(result.stdout).toMatch(/longest linearizable prefix: \d+ operations/);
+    expect(result.stdout).toMatch(/cannot be linearized next: get "x" -> "2" +\(process 11, lines 85-86\)/);
+    expect(result.stdout).toMatch(/model state at that point: "\d"/);
+  });
+
+  test("--json prints one object with the explanation", async () => {
+    const result = await runCheck(join(dataDirectory, "jepsen__etcd_000.jsonl"), "--json");
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      verdict: string;
+      operations: number;
+      problems: { key: string; prefixLength: number; firstBadOperation: { description: string; invokeLine: number }; stateBefore: string }[];
+    };
+    expect(report.verdict).toBe("illegal");
+    expect(report.operations).toBe(85);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]?.key).toBe("x");
+    expect(report.problems[0]?.firstBadOperation).toMatchObject({ description: 'get "x" -> "2"', invokeLine: 85 });
+    expect(report.problems[0]?.prefixLength).toBeGreaterThan(30);
+  });
+
+  test("a timeout gives verdict unknown and exit 2", async () => {
+    const result = await runCheck(join(dataDirectory, "kv__c50-ok.jsonl"), "--timeout", "1ms", "--json");
+    expect(result.exitCode).toBe(2);
+    const report = JSON.parse(result.stdout) as { verdict: string; reason: string };
+    expect(report.verdict).toBe("unknown");
+    expect(report.reason).toMatch(/^timed out after \d+ ms$/);
+  });
+
+  test("bad input exits 254 naming the file, line and field", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "raftlab-check-"));
+    const file = join(directory, "bad.jsonl");
+    await writeFile(
+      file,
+      '{"index":0,"time":5,"process":1,"type":"invoke","f":"get","key":"a","value":null}\n' +
+        '{"index":1,"time":3,"process":1,"type":"ok","f":"get","key":"a","value":null}\n',
+    );
+    const result = await runCheck(file);
+    expect(result.exitCode).toBe(254);
+    expect(result.stderr).toBe(`raftlab check: ${file}:2: field "time": 3 is before the previous event's 5; times must not decrease\n`);
+  });
+
+  test("bad usage exits 254 with the usage text", async () => {
+    const missing = await runCheck();
+    expect(missing.exitCode).toBe(254);
+    expect(missing.stderr).toMatch(/^raftlab check: missing the history FILE\nusage: raftlab check FILE/);
+    const badTimeout = await runCheck(join(dataDirectory, "kv__c01-ok.jsonl"), "--timeout", "soon");
+    expect(badTimeout.exitCode).toBe(254);
+    expect(badTimeout.stderr).toMatch(/--timeout: "soon" is not a duration/);
+    const badPlugin = await runCheck(join(dataDirectory, "kv__c01-ok.jsonl"), "--plugin", "nope");
+    expect(badPlugin.exitCode).toBe(254);
+    expect(badPlugin.stderr).toMatch(/unknown plugin "nope"/);
+  });
+
+  test("--html writes a self-contained report", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "raftlab-check-"));
+    const html = join(directory, "report.html");
+    const result = await runCheck(join(dataDirectory, "kv__c01-bad.jsonl"), "--html", html);
+    expect(result.exitCode).toBe(1);
+    const text = await readFile(html, "utf8");
+    expect(text.startsWith("<!doctype html>")).toBe(true);
+    expect(text).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+});

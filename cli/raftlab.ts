@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// raftlab's command-line entry: dispatches to one module per subcommand, loaded lazily so that
+// `raftlab node` does not load the harness and `raftlab check` does not load Docker.
+const usage = `usage: raftlab <command> [options]
+
+commands:
+  run [FILE]      run a YAML workload (default: the embedded default workload)
+  check FILE      check a history file for linearizability
+  node            run one Raft node server
+  clean           remove leftover raftlab containers, networks and volumes
+  help            show this help
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./run.js")).runCommand,
+  check: async () => (await import("./check.js")).checkCommand,
+  node: async () => (await import("../node/server/main.js")).nodeCommand,
+  clean: async () => (await import("./clean.js")).cleanCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    process.stdout.write(usage);
+    return name === undefined ? 254 : 0;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    process.stderr.write(`raftlab: unknown command "${name}"; known: ${Object.keys(commands).join(", ")}\n`);
+    return 254;
+  }
+  return (await load())(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`raftlab: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 255;
+  },
+);

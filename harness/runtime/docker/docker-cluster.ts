@@ -1,0 +1,225 @@
+// One run's cluster in Docker: a container per node on an internal network, each with a named
+// volume at /data that outlives kill/start. Created by DockerRuntime (docker.ts).
+import type Docker from "dockerode";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
+import { execInContainer } from "./exec.js";
+import { isNotFound } from "../../../docker/image/image.js";
+import { DockerNetworkControl } from "./network.js";
+import { waitForTcp } from "./tcp-wait.js";
+import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+
+export interface DockerNode {
+  id: number;
+  address: string;
+  clientAddress: string;
+  containerName: string;
+  volumeName: string;
+  container: Docker.Container;
+}
+
+export interface DockerClusterParts {
+  docker: Docker;
+  runId: string;
+  networkName: string;
+  subnet: string;
+  nodes: readonly DockerNode[];
+  logDir: string;
+  readyTimeoutMs: number;
+  /** Grace between SIGTERM and SIGKILL in stop(), in whole seconds (Docker's unit). */
+  stopGraceSeconds: number;
+}
+
+/** How long kill() waits for the container to be reported stopped. */
+const exitWaitMs = 30_000;
+
+export class DockerCluster implements Cluster {
+  readonly runtime = "docker" as const;
+  readonly nodes: readonly NodeEndpoint[];
+  readonly network: DockerNetworkControl;
+  readonly networkName: string;
+  readonly subnet: string;
+  private readonly byId: ReadonlyMap<number, DockerNode>;
+  private readonly logs = new Map<number, WriteStream>();
+  /** Attach streams feeding the logs; a new one per start, since attach ends when the node stops. */
+  private readonly attachments = new Map<number, NodeJS.ReadableStream>();
+  private destroying: Promise<void> | undefined;
+  private unregisterCleanup: () => void = () => {};
+
+  constructor(private readonly parts: DockerClusterParts) {
+    this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
+    this.nodes = parts.nodes.map((node) => ({ id: node.id, clientAddress: node.clientAddress }));
+    this.network = new DockerNetworkControl(this.byId);
+    this.networkName = parts.networkName;
+    this.subnet = parts.subnet;
+  }
+
+  /** Called once by the runtime; destroy() undoes the registration. */
+  setCleanupRegistration(unregister: () => void): void {
+    this.unregisterCleanup = unregister;
+  }
+
+  /** Host-side facts about a node, for tests and reports. */
+  describeNode(id: number): Readonly<DockerNode> {
+    return this.node(id);
+  }
+
+  /** Starts every node (first start) and waits until each client port accepts. */
+  async launch(signal?: AbortSignal): Promise<void> {
+    await Promise.all(this.parts.nodes.map((node) => this.startContainer(node, signal)));
+    await Promise.all(this.parts.nodes.map((node) => this.waitUntilReady(node, signal)));
+  }
+
+  async start(id: number, signal?: AbortSignal): Promise<void> {
+    const node = this.node(id);
+    await this.startContainer(node, signal);
+    await this.network.reconcile(id, signal);
+    await this.waitUntilReady(node, signal);
+  }
+
+  async stop(id: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await tolerate(this.node(id).container.stop({ t: this.parts.stopGraceSeconds }), [304]);
+  }
+
+  async kill(id: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const { container } = this.node(id);
+    // 409: not running (already dead), which is what kill() is for.
+    await tolerate(container.kill({ signal: "SIGKILL" }), [409]);
+    // The kill request returns when the signal is sent; start() needs the container fully stopped.
+    const deadline = Date.now() + exitWaitMs;
+    while ((await container.inspect()).State.Running) {
+      if (Date.now() > deadline) {
+        throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
+      }
+      signal?.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async pause(id: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await this.node(id).container.pause();
+  }
+
+  async resume(id: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await this.node(id).container.unpause();
+    // Faults changed while it was paused could not be written then (docker exec refuses paused containers).
+    await this.network.reconcile(id, signal);
+  }
+
+  async exec(id: number, argv: string[], signal?: AbortSignal): Promise<ExecResult> {
+    return execInContainer(this.node(id).container, argv, { signal });
+  }
+
+  logPath(id: number): string {
+    this.node(id);
+    return join(this.parts.logDir, `node-${id}.log`);
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= this.removeEverything().finally(() => {
+      // A later call tries again (finding most things gone), e.g. after the daemon came back.
+      this.destroying = undefined;
+    });
+    return this.destroying;
+  }
+
+  private async removeEverything(): Promise<void> {
+    const { docker } = this.parts;
+    const failures: string[] = [];
+    const attempt = async (what: string, work: Promise<unknown>): Promise<void> => {
+      try {
+        await tolerate(work, [404]);
+      } catch (error) {
+        failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    await Promise.all(this.parts.nodes.map((node) => attempt(`container ${node.containerName}`, node.container.remove({ force: true, v: true }))));
+    for (const stream of this.attachments.values()) {
+      destroyStream(stream);
+    }
+    this.attachments.clear();
+    await Promise.all([...this.logs.values()].map((log) => new Promise<void>((resolve) => log.end(resolve))));
+    this.logs.clear();
+    await attempt(`network ${this.parts.networkName}`, docker.getNetwork(this.parts.networkName).remove());
+    await Promise.all(this.parts.nodes.map((node) => attempt(`volume ${node.volumeName}`, docker.getVolume(node.volumeName).remove())));
+    if (failures.length > 0) {
+      throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `destroying run ${this.parts.runId} left: ${failures.join("; ")}`);
+    }
+    this.unregisterCleanup();
+  }
+
+  /** Attaches the log file before starting, as `docker start -a` does, so no early line is lost. */
+  private async startContainer(node: DockerNode, signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    const stream = await node.container.attach({ stream: true, stdout: true, stderr: true, logs: false });
+    // The previous attachment ended when the node stopped; close it in case the daemon kept it open.
+    destroyStream(this.attachments.get(node.id));
+    this.attachments.set(node.id, stream);
+    const log = this.logFile(node.id);
+    // Both of the container's streams go to one file; the node writes JSON lines to stderr.
+    node.container.modem.demuxStream(stream, log, log);
+    stream.on("error", () => {}); // The attach connection closing with the container is expected.
+    await tolerate(node.container.start(), [304]);
+  }
+
+  private logFile(id: number): WriteStream {
+    let log = this.logs.get(id);
+    if (log === undefined) {
+      log = createWriteStream(this.logPath(id), { flags: "a" });
+      this.logs.set(id, log);
+    }
+    return log;
+  }
+
+  private async waitUntilReady(node: DockerNode, signal: AbortSignal | undefined): Promise<void> {
+    const started = Date.now();
+    const ready = await waitForTcp(node.clientAddress, started + this.parts.readyTimeoutMs, signal, async () => {
+      return (await node.container.inspect()).State.Running;
+    });
+    if (ready) {
+      return;
+    }
+    const state = (await node.container.inspect()).State;
+    const tail = await readFile(this.logPath(node.id), "utf8")
+      .then((text) => text.split("\n").slice(-20).join("\n"))
+      .catch(() => "(no log)");
+    const why = state.Running
+      ? `its client port ${node.clientAddress} did not accept within ${this.parts.readyTimeoutMs} ms`
+      : `it exited with code ${state.ExitCode}`;
+    throw new DockerRuntimeError("RAFTLAB_DOCKER_NODE_NOT_READY", `node ${node.id} (${node.containerName}): ${why}; last log lines (${this.logPath(node.id)}):\n${tail}`);
+  }
+
+  private node(id: number): DockerNode {
+    const node = this.byId.get(id);
+    if (node === undefined) {
+      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
+    }
+    return node;
+  }
+}
+
+function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
+  (stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
+}
+
+/** Awaits a Docker API call, treating the given HTTP status codes as success (idempotent calls). */
+export async function tolerate(work: Promise<unknown>, statusCodes: readonly number[]): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === "number" && statusCodes.includes(status)) {
+      return;
+    }
+    if (statusCodes.includes(404) && isNotFound(error)) {
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+// Validates one client-port frame (UTF-8 JSON) into a ClientRequest. Never throws: a bad request
+// becomes a BAD_REQUEST answer naming the field at fault, echoing the id when it could be read.
+import type { Operation } from "../../../plugins/api.js";
+import type { ClientRequest } from "../../protocol/client-protocol.js";
+
+export type ParsedRequest = { ok: true; request: ClientRequest } | { ok: false; id: number; message: string };
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function parseClientRequest(payload: Uint8Array): ParsedRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(payload));
+  } catch (error) {
+    return { ok: false, id: -1, message: `request is not UTF-8 JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, id: -1, message: "request is not a JSON object" };
+  }
+  const raw = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(raw.id)) {
+    return { ok: false, id: -1, message: "field id: expected an integer" };
+  }
+  const id = raw.id as number;
+  const fail = (message: string): ParsedRequest => ({ ok: false, id, message });
+  switch (raw.type) {
+    case "command": {
+      const op = parseOperation(raw.op);
+      if (typeof op === "string") {
+        return fail(op);
+      }
+      if (raw.session === undefined) {
+        return { ok: true, request: { id, type: "command", op } };
+      }
+      const session = raw.session as Record<string, unknown> | null;
+      if (typeof session !== "object" || session === null) {
+        return fail("field session: expected {clientId, seq}");
+      }
+      if (typeof session.clientId !== "string" || session.clientId.length === 0 || session.clientId.length > 256) {
+        return fail("field session.clientId: expected a non-empty string of at most 256 characters");
+      }
+      if (!Number.isSafeInteger(session.seq) || (session.seq as number) < 0) {
+        return fail("field session.seq: expected a non-negative integer");
+      }
+      return {
+        ok: true,
+        request: { id, type: "command", op, session: { clientId: session.clientId, seq: session.seq as number } },
+      };
+    }
+    case "read": {
+      const op = parseOperation(raw.op);
+      return typeof op === "string" ? fail(op) : { ok: true, request: { id, type: "read", op } };
+    }
+    case "status":
+      return { ok: true, request: { id, type: "status" } };
+    case "addMember":
+      if (!isNodeId(raw.nodeId)) {
+        return fail("field nodeId: expected a positive integer");
+      }
+      if (typeof raw.peerAddress !== "string" || !isHostPort(raw.peerAddress)) {
+        return fail("field peerAddress: expected HOST:PORT");
+      }
+      if (typeof raw.clientAddress !== "string" || !isHostPort(raw.clientAddress)) {
+        return fail("field clientAddress: expected HOST:PORT");
+      }
+      return {
+        ok: true,
+        request: { id, type: "addMember", nodeId: raw.nodeId, peerAddress: raw.peerAddress, clientAddress: raw.clientAddress },
+      };
+    case "removeMember":
+      return isNodeId(raw.nodeId)
+        ? { ok: true, request: { id, type: "removeMember", nodeId: raw.nodeId } }
+        : fail("field nodeId: expected a positive integer");
+    case "transferLeader":
+      return isNodeId(raw.to)
+        ? { ok: true, request: { id, type: "transferLeader", to: raw.to } }
+        : fail("field to: expected a positive integer");
+    default:
+      return fail(
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, status, addMember, removeMember, transferLeader`,
+      );
+  }
+}
+
+/** The operation, or a message naming the bad field. The plugin checks f and the argument itself. */
+function parseOperation(value: unknown): Operation | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "field op: expected {f, key?, value}";
+  }
+  const op = value as Record<string, unknown>;
+  if (typeof op.f !== "string" || op.f.length === 0) {
+    return "field op.f: expected a non-empty string";
+  }
+  if (op.key !== undefined && op.key !== null && typeof op.key !== "string") {
+    return "field op.key: expected a string or null";
+  }
+  if (!("value" in op)) {
+    return "field op.value: missing (use null for none)";
+  }
+  const operation: Operation = { f: op.f, value: op.value as Operation["value"] };
+  if (op.key !== undefined) {
+    operation.key = op.key as string | null;
+  }
+  return operation;
+}
+
+function isNodeId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 0xffff_ffff;
+}
+
+function isHostPort(value: string): boolean {
+  return /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(value);
+}

@@ -1,0 +1,274 @@
+// The outbound half of a peer connection: one TCP connection we dial to one peer, a bounded queue
+// of encoded frames, at most one frame stream (a large snapshot's chunks), and reconnection with
+// backoff. Inbound connections (tcp-transport.ts) only receive, so each direction has exactly one
+// writer.
+import net from "node:net";
+import type { NodeId } from "../../raft/messages.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import { parseHostPort } from "./peer-handshake.js";
+import type { StructuredLogger } from "../structured-logger.js";
+
+/** Counters a link updates; owned by the transport, which sums them over all links. */
+export interface LinkCounters {
+  framesOut: number;
+  droppedQueueFull: number;
+  reconnects: number;
+  connectFailures: number;
+}
+
+/**
+ * Frames written straight to the socket with backpressure, one at a time between queued frames, so
+ * none is ever dropped by the queue and small messages (heartbeats) are not held up behind it.
+ */
+export interface FrameStream {
+  /** The next frame; undefined once every frame was handed out. */
+  nextFrame(): Buffer | undefined;
+  /** Every frame was handed out. */
+  readonly exhausted: boolean;
+  /** Called when the last frame was written to the socket (true) or the stream was abandoned (false). */
+  finish(ok: boolean): void;
+  /** The stream was replaced by a newer one: it ends without a report. */
+  cancel(): void;
+}
+
+export interface PeerLinkOptions {
+  peerId: NodeId;
+  address: string;
+  /** The handshake frame, written first on every new connection. */
+  handshakeFrame: Buffer;
+  queuedMessagesMax: number;
+  queuedBytesMax: number;
+  connectTimeoutMs: number;
+  backoff: BackoffOptions;
+  logger: StructuredLogger;
+  counters: LinkCounters;
+  onUnreachable: (peerId: NodeId) => void;
+}
+
+type LinkState = "connecting" | "open" | "waiting" | "closed";
+
+export class PeerLink {
+  readonly peerId: NodeId;
+  readonly address: string;
+  readonly #options: PeerLinkOptions;
+  readonly #backoff: Backoff;
+  #state: LinkState = "waiting";
+  #socket: net.Socket | undefined;
+  #openedAtMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushScheduled = false;
+  /** Frames waiting to be written, oldest first from #queueHead. Invariant: #queuedBytes is their total size. */
+  #queue: Buffer[] = [];
+  #queueHead = 0;
+  #queuedBytes = 0;
+  /** Written after the queued frames; kept until its last frame's write completes. */
+  #stream: FrameStream | undefined;
+
+  constructor(options: PeerLinkOptions) {
+    this.peerId = options.peerId;
+    this.address = options.address;
+    this.#options = options;
+    this.#backoff = new Backoff(options.backoff);
+    parseHostPort(options.address); // fail now, not on the first dial
+    this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#state === "open";
+  }
+
+  get queuedMessages(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /**
+   * Queues one frame. When the queue is full the OLDEST frames are dropped: Raft tolerates loss,
+   * and the newest messages carry the current term, commit index and log position, while old
+   * ones are the most likely to be stale by the time the peer is reachable again.
+   */
+  enqueue(frame: Buffer): void {
+    if (this.#state === "closed") {
+      return;
+    }
+    const { queuedMessagesMax, queuedBytesMax, counters } = this.#options;
+    if (frame.length > queuedBytesMax) {
+      counters.droppedQueueFull += 1;
+      return;
+    }
+    while (this.queuedMessages > 0 && (this.queuedMessages + 1 > queuedMessagesMax || this.#queuedBytes + frame.length > queuedBytesMax)) {
+      this.#dequeue();
+      counters.droppedQueueFull += 1;
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Starts streaming `stream` on the open connection, replacing (cancelling) any stream in
+   * progress. Without an open connection the stream fails at once: a snapshot is only worth
+   * sending to a peer we are talking to, and the sender retries after the failure.
+   */
+  startStream(stream: FrameStream): void {
+    if (this.#state !== "open") {
+      stream.finish(false);
+      return;
+    }
+    this.#stream?.cancel();
+    this.#stream = stream;
+    this.#scheduleFlush();
+  }
+
+  /** Drops the stream in progress without a report (a newer snapshot went by the queue). */
+  cancelStream(): void {
+    this.#stream?.cancel();
+    this.#stream = undefined;
+  }
+
+  close(): void {
+    if (this.#state === "closed") {
+      return;
+    }
+    this.#state = "closed";
+    this.#abandonStream();
+    clearTimeout(this.#timer);
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#queuedBytes = 0;
+  }
+
+  #connect(): void {
+    const { host, port } = parseHostPort(this.address);
+    // Keepalive: the acceptor never writes, so a silently dead peer shows only as probe failures.
+    const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 });
+    this.#socket = socket;
+    this.#state = "connecting";
+    let failure: Error | undefined;
+    this.#timer = setTimeout(() => socket.destroy(new Error(`no connection within ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(this.#timer);
+      if (this.#state !== "connecting" || this.#socket !== socket) {
+        return;
+      }
+      this.#state = "open";
+      this.#openedAtMs = performance.now();
+      socket.write(this.#options.handshakeFrame);
+      this.#options.logger.info("transport: connected to peer", { peer: this.peerId, address: this.address });
+      this.#scheduleFlush();
+    });
+    // The acceptor never writes; reading keeps the socket flowing so its close is noticed.
+    socket.on("data", () => undefined);
+    socket.on("end", () => socket.destroy());
+    socket.on("drain", () => this.#flush());
+    socket.on("error", (error) => {
+      failure = error;
+    });
+    socket.on("close", () => this.#onClose(socket, failure));
+  }
+
+  #onClose(socket: net.Socket, failure: Error | undefined): void {
+    clearTimeout(this.#timer);
+    if (this.#socket !== socket || this.#state === "closed") {
+      return;
+    }
+    this.#socket = undefined;
+    const wasOpen = this.#state === "open";
+    const { logger, counters } = this.#options;
+    if (wasOpen) {
+      // A connection that held for a while was healthy: start the backoff ladder over.
+      if (performance.now() - this.#openedAtMs >= this.#backoff.maxDelayMs) {
+        this.#backoff.reset();
+      }
+      logger.warn("transport: lost connection to peer", { peer: this.peerId, address: this.address, error: failure?.message });
+    } else {
+      counters.connectFailures += 1;
+      logger.debug("transport: could not connect to peer", { peer: this.peerId, address: this.address, error: failure?.message });
+    }
+    this.#state = "waiting";
+    this.#abandonStream();
+    const delayMs = this.#backoff.nextDelayMs();
+    this.#timer = setTimeout(() => {
+      if (this.#state === "waiting") {
+        counters.reconnects += 1;
+        this.#connect();
+      }
+    }, delayMs);
+    this.#options.onUnreachable(this.peerId);
+  }
+
+  /** Coalesces every send of one event-loop turn into one corked write. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#state !== "open") {
+      return;
+    }
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    if (this.#state !== "open" || socket === undefined || socket.writableNeedDrain) {
+      return; // frames stay in our bounded queue until 'drain' or the next connection
+    }
+    socket.cork();
+    let writable = true;
+    while (writable && this.queuedMessages > 0) {
+      const frame = this.#dequeue();
+      this.#options.counters.framesOut += 1;
+      writable = socket.write(frame);
+    }
+    while (writable && this.#stream !== undefined && !this.#stream.exhausted) {
+      writable = this.#writeStreamFrame(socket, this.#stream);
+    }
+    socket.uncork();
+  }
+
+  /** Writes the stream's next frame; its last frame's write completion finishes the stream. */
+  #writeStreamFrame(socket: net.Socket, stream: FrameStream): boolean {
+    const frame = stream.nextFrame();
+    if (frame === undefined) {
+      this.#stream = undefined;
+      stream.finish(true);
+      return true;
+    }
+    this.#options.counters.framesOut += 1;
+    if (!stream.exhausted) {
+      return socket.write(frame);
+    }
+    return socket.write(frame, (error) => {
+      if (this.#stream === stream) {
+        this.#stream = undefined;
+      }
+      stream.finish(error === undefined || error === null);
+    });
+  }
+
+  #abandonStream(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    stream?.finish(false);
+  }
+
+  #dequeue(): Buffer {
+    const frame = this.#queue[this.#queueHead]!;
+    this.#queueHead += 1;
+    this.#queuedBytes -= frame.length;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    return frame;
+  }
+}

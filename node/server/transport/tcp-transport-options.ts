@@ -1,0 +1,66 @@
+// The peer transport's options and counters (tcp-transport.ts).
+import type { Message, NodeId } from "../../raft/messages.js";
+import type { BackoffOptions } from "./backoff.js";
+import type { LinkCounters } from "./peer-link.js";
+import type { StructuredLogger } from "../structured-logger.js";
+
+export interface TcpTransportOptions {
+  nodeId: NodeId;
+  clusterId: string;
+  /** host:port to listen on; port 0 picks a free port (see listenAddress after start()). */
+  listen: string;
+  /** Every other voter's peer address. */
+  peers: ReadonlyMap<NodeId, string>;
+  /** Called synchronously for each valid message, in arrival order per connection. */
+  onMessage: (message: Message) => void;
+  /** A peer could not be reached or its connection broke (the server tells the core). */
+  onUnreachable?: (peerId: NodeId) => void;
+  /**
+   * Every snap message sent ends in one report: true once it was written out whole, false if it
+   * could not be (no connection, lost connection). The server passes it on to the core.
+   */
+  onSnapshotStatus?: (peerId: NodeId, ok: boolean) => void;
+  /** Snapshot data beyond this many bytes is streamed in chunks of this size. */
+  snapshotChunkBytes?: number;
+  /** Largest chunked snapshot accepted from a peer. */
+  snapshotBytesMax?: number;
+  logger: StructuredLogger;
+  frameBytesMax?: number;
+  /** Per peer bound on frames waiting to be written; the oldest are dropped beyond it. */
+  queuedMessagesMax?: number;
+  queuedBytesMax?: number;
+  connectTimeoutMs?: number;
+  /** An accepted connection must complete its handshake within this time. */
+  handshakeTimeoutMs?: number;
+  inboundConnectionsMax?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface TransportStats extends LinkCounters {
+  /** Message frames received on accepted connections (handshakes not included). */
+  framesIn: number;
+  /** Messages handed to onMessage. */
+  messagesIn: number;
+  /** Connections closed for a bad frame: checksum, oversized length, or a stream cut mid-frame. */
+  badFrames: number;
+  /** Connections closed for a frame that does not decode, or whose from/to disagree with the handshake. */
+  badMessages: number;
+  /** Accepted connections closed before or at the handshake (garbage, wrong cluster, unknown peer, timeout). */
+  handshakesRejected: number;
+  /** Accepted connections refused because inboundConnectionsMax were open. */
+  inboundRefused: number;
+  /** Messages to a node that is not a peer (or to ourselves). */
+  droppedUnknownPeer: number;
+  /** Messages larger than frameBytesMax (a peer would reject them). */
+  droppedTooLarge: number;
+  /** Snap messages sent as chunk streams. */
+  snapshotsStreamed: number;
+  /** Snapshots reassembled from chunks and handed to onMessage. */
+  snapshotsReassembled: number;
+  /** Connections closed for a chunk that does not continue the snapshot being assembled. */
+  badSnapshotChunks: number;
+  /** Currently open accepted connections. */
+  inboundConnections: number;
+  /** Peers with an open outbound connection. */
+  connectedPeers: number;
+}

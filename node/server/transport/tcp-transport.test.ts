@@ -1,0 +1,178 @@
+import net from "node:net";
+import { afterEach, describe, expect, test } from "vitest";
+import { waitUntil } from "../../../test/fuzz/wait-until.js";
+import type { Message, NodeId } from "../../raft/messages.js";
+import { encodeFrame } from "./frame-codec.js";
+import { encodeMessage } from "./message-codec.js";
+import { encodeHandshake } from "./peer-handshake.js";
+import { RecordingLogger } from "../structured-logger.js";
+import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
+
+const open: TcpTransport[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((transport) => transport.close()));
+});
+
+interface Node {
+  transport: TcpTransport;
+  received: Message[];
+  unreachable: NodeId[];
+  logger: RecordingLogger;
+}
+
+async function startNode(nodeId: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Node> {
+  const received: Message[] = [];
+  const unreachable: NodeId[] = [];
+  const logger = new RecordingLogger();
+  const transport = new TcpTransport({
+    nodeId,
+    clusterId: "test-cluster",
+    listen: "127.0.0.1:0",
+    peers: new Map(),
+    onMessage: (message) => received.push(message),
+    onUnreachable: (peerId) => unreachable.push(peerId),
+    logger,
+    backoff: { initialDelayMs: 5, maxDelayMs: 50 },
+    ...options,
+  });
+  open.push(transport);
+  await transport.start(AbortSignal.timeout(5000));
+  return { transport, received, unreachable, logger };
+}
+
+/** Starts nodes 1..count and introduces every pair. */
+async function startCluster(count: number, options: Partial<TcpTransportOptions> = {}): Promise<Node[]> {
+  const nodes: Node[] = [];
+  for (let id = 1; id <= count; id++) {
+    nodes.push(await startNode(id, options));
+  }
+  for (const node of nodes) {
+    for (const peer of nodes) {
+      node.transport.addPeer(peer.transport.nodeId, peer.transport.listenAddress);
+    }
+  }
+  return nodes;
+}
+
+function message(from: NodeId, to: NodeId, index: number, extra: Partial<Message> = {}): Message {
+  return {
+    type: "app", from, to, term: 3, logTerm: 2, index, commit: index, reject: false, rejectHint: 0, hintTerm: 0,
+    context: new Uint8Array(),
+    entries: [{ term: 3, index: index + 1, type: "normal", data: Buffer.from(`payload ${from}->${to} #${index}`) }],
+    ...extra,
+  };
+}
+
+const indexes = (messages: readonly Message[], from: NodeId): number[] => messages.filter((m) => m.from === from).map((m) => m.index);
+
+describe("TcpTransport", () => {
+  test("three nodes exchange messages, in order per sender", async () => {
+    const nodes = await startCluster(3);
+    for (const sender of nodes) {
+      for (const target of nodes) {
+        if (sender !== target) {
+          const from = sender.transport.nodeId;
+          const to = target.transport.nodeId;
+          sender.transport.send(Array.from({ length: 200 }, (_, k) => message(from, to, k)));
+        }
+      }
+    }
+    const signal = AbortSignal.timeout(10_000);
+    for (const node of nodes) {
+      await waitUntil(() => node.received.length === 400, signal, `node ${node.transport.nodeId} to receive 400 messages`);
+    }
+    const expected = Array.from({ length: 200 }, (_, k) => k);
+    for (const node of nodes) {
+      for (const other of nodes.filter((n) => n !== node)) {
+        expect(indexes(node.received, other.transport.nodeId)).toEqual(expected);
+      }
+      const stats = node.transport.stats();
+      expect(stats).toMatchObject({ messagesIn: 400, framesIn: 400, framesOut: 400, badFrames: 0, badMessages: 0, handshakesRejected: 0, droppedQueueFull: 0 });
+    }
+    const sample = nodes[1]!.received.find((m) => m.from === 1 && m.index === 7)!;
+    expect(Buffer.from(sample.entries[0]!.data).toString()).toBe("payload 1->2 #7");
+  });
+
+  test("reconnects after the peer restarts on the same address, and reports it unreachable meanwhile", async () => {
+    const [a, b] = await startCluster(2);
+    const signal = AbortSignal.timeout(10_000);
+    a!.transport.send([message(1, 2, 1)]);
+    await waitUntil(() => b!.received.length === 1, signal, "first message");
+    const address = b!.transport.listenAddress;
+    await b!.transport.close();
+    await waitUntil(() => a!.unreachable.includes(2), signal, "node 2 reported unreachable");
+
+    a!.transport.send([message(1, 2, 2), message(1, 2, 3)]); // queued while node 2 is down
+    const restarted = await startNode(2, { listen: address, peers: new Map([[1, a!.transport.listenAddress]]) });
+    await waitUntil(() => restarted.received.length === 2, signal, "queued messages after the restart");
+    expect(indexes(restarted.received, 1)).toEqual([2, 3]);
+    expect(a!.transport.stats().reconnects).toBeGreaterThanOrEqual(1);
+    restarted.transport.send([message(2, 1, 9)]);
+    await waitUntil(() => a!.received.length === 1, signal, "reply from the restarted node");
+  });
+
+  test("a dialer with the wrong cluster id is rejected and its messages never delivered", async () => {
+    const a = await startNode(1);
+    const intruder = await startNode(2, { clusterId: "other-cluster", peers: new Map([[1, a.transport.listenAddress]]) });
+    a.transport.addPeer(2, intruder.transport.listenAddress);
+    intruder.transport.send([message(2, 1, 1)]);
+    await waitUntil(() => a.transport.stats().handshakesRejected >= 2, AbortSignal.timeout(10_000), "repeated rejections");
+    expect(a.received).toEqual([]);
+    expect(a.logger.find("warn", /closing a bad inbound connection/)[0]?.fields).toMatchObject({
+      counter: "handshakesRejected",
+      reason: 'cluster id "other-cluster" is not ours ("test-cluster")',
+    });
+  });
+
+  test("a dialer that is not a known peer is rejected", async () => {
+    const a = await startNode(1);
+    const stranger = await startNode(5, { peers: new Map([[1, a.transport.listenAddress]]) });
+    stranger.transport.send([message(5, 1, 1)]);
+    await waitUntil(() => a.transport.stats().handshakesRejected >= 1, AbortSignal.timeout(10_000), "rejection");
+    expect(a.received).toEqual([]);
+    expect(a.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toBe("node 5 is not a known peer");
+  });
+
+  test("a full queue drops the oldest messages and keeps the newest", async () => {
+    const parked = await startNode(2);
+    const address = parked.transport.listenAddress;
+    await parked.transport.close(); // nothing listens there now
+    const a = await startNode(1, { queuedMessagesMax: 10, peers: new Map([[2, address]]) });
+    a.transport.send(Array.from({ length: 100 }, (_, k) => message(1, 2, k)));
+    expect(a.transport.stats().droppedQueueFull).toBe(90);
+    const b = await startNode(2, { listen: address, peers: new Map([[1, a.transport.listenAddress]]) });
+    await waitUntil(() => b.received.length === 10, AbortSignal.timeout(10_000), "the queued messages");
+    expect(indexes(b.received, 1)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
+  });
+
+  test("a message whose sender disagrees with the handshake closes the connection", async () => {
+    const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"], [3, "127.0.0.1:1"]]) });
+    const socket = net.connect(Number(a.transport.listenAddress.split(":")[1]), "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.write(encodeFrame(encodeHandshake({ clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1 })));
+    socket.write(encodeFrame(encodeMessage(message(2, 1, 1))));
+    socket.write(encodeFrame(encodeMessage(message(3, 1, 2))));
+    socket.write(encodeFrame(encodeMessage(message(2, 1, 3))));
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(indexes(a.received, 2)).toEqual([1]);
+    expect(a.transport.stats()).toMatchObject({ badMessages: 1, messagesIn: 1 });
+    expect(a.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toMatch(
+      /^frame 2 from node 2 \(127\.0\.0\.1:\d+\): message from node 3 to node 1 on a connection from node 2 to node 1$/,
+    );
+  });
+
+  test("sends to unknown peers are counted; removePeer stops delivery both ways", async () => {
+    // A slow redial, so node 2's (rejected) reconnection attempts do not race the assertions.
+    const [a, b] = await startCluster(2, { backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    a!.transport.send([message(1, 9, 1), message(1, 1, 1)]);
+    expect(a!.transport.stats().droppedUnknownPeer).toBe(2);
+    const signal = AbortSignal.timeout(10_000);
+    b!.transport.send([message(2, 1, 1)]);
+    await waitUntil(() => a!.received.length === 1 && a!.transport.stats().inboundConnections === 1, signal, "a connection from node 2");
+    a!.transport.removePeer(2);
+    await waitUntil(() => a!.transport.stats().inboundConnections === 0, signal, "node 2's connection to close");
+    expect([...a!.transport.peers().keys()]).toEqual([]);
+    a!.transport.send([message(1, 2, 2)]);
+    expect(a!.transport.stats().droppedUnknownPeer).toBe(3);
+  });
+});
