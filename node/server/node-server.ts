@@ -22,6 +22,7 @@ import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
+import { ConnectionBudget } from "./connection-budget.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -97,7 +98,10 @@ export class NodeServer {
     this.#term = init.rawNode.status().term;
     this.#takenTerm = this.#term;
     this.#durableLastIndex = init.fileLog.lastIndex;
+    const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
+      secret: this.config.secret,
+      connectionBudget,
       nodeId: this.config.id,
       clusterId: this.config.clusterId,
       listen: this.config.listen,
@@ -116,7 +120,13 @@ export class NodeServer {
       this.#applier.installSnapshot(init.snapshot);
     }
     this.router = new RequestRouter(this);
-    this.#clientApi = new ClientApi({ listen: this.config.clientListen, handler: this.router, logger: this.logger.child({ component: "client-api" }) });
+    this.#clientApi = new ClientApi({
+      listen: this.config.clientListen,
+      handler: this.router,
+      logger: this.logger.child({ component: "client-api" }),
+      secret: this.config.secret,
+      connectionBudget,
+    });
     this.#ticker = new Ticker({ intervalMs: this.config.tickMs, onTick: () => this.#onTick() });
   }
 
@@ -176,6 +186,11 @@ export class NodeServer {
 
   get isLeader(): boolean {
     return this.softState.role === "leader";
+  }
+
+  /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
+  peerLastHeardMs(peerId: number): number | undefined {
+    return this.#transport.lastHeardMs(peerId);
   }
 
   get fileLog(): FileLog {

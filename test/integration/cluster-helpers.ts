@@ -1,6 +1,7 @@
 // Real node processes on 127.0.0.1 for integration tests: `node bin/raftlab-node.js ...` per
 // node, ports from port-0 probes, a temp data dir per node, stderr kept for assertions and dumped
-// when a test fails. Requests go through the client library's NodeConnection (real frames).
+// when a test fails. Requests go through the client library's NodeConnection (real frames),
+// authenticated with the cluster's secret, which every node reads from <root>/cluster-secret.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
@@ -12,6 +13,7 @@ import type { Json, Operation } from "../../plugins/api.js";
 import { NodeConnection, type RequestBody } from "../../node/client/node-connection.js";
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
 import { freePorts } from "../../harness/runtime/local/free-port.js";
+import { newSecret, writeSecretFile } from "../../node/server/config/secret-file.js";
 
 export { freePorts };
 
@@ -48,12 +50,20 @@ export class TestCluster {
   readonly nodes = new Map<number, TestNode>();
   readonly #connections = new Map<number, NodeConnection>();
   #initialVoters: number[] = [];
+  /** The cluster secret every node and this helper's connections use. */
+  readonly secret: Uint8Array;
+  readonly secretFile: string;
 
   private constructor(
     readonly root: string,
     readonly plugin: string,
     readonly flags: string[],
-  ) {}
+  ) {
+    const secret = newSecret();
+    this.secretFile = path.join(root, "cluster-secret");
+    writeSecretFile(this.secretFile, secret);
+    this.secret = Buffer.from(secret, "utf8");
+  }
 
   static async create(options: ClusterOptions): Promise<TestCluster> {
     requireBuild();
@@ -113,6 +123,7 @@ export class TestCluster {
     return [
       CLI_PATH, "--id", String(id), "--listen", node.peerAddress, "--client-listen", node.clientAddress,
       "--peers", peers, "--peer-clients", clients, "--plugin", this.plugin, "--data", node.dataDir,
+      "--secret-file", this.secretFile,
       ...(node.join ? ["--join"] : []), ...this.flags,
     ];
   }
@@ -186,7 +197,7 @@ export class TestCluster {
   connection(id: number): NodeConnection {
     let connection = this.#connections.get(id);
     if (connection === undefined) {
-      connection = new NodeConnection({ nodeId: id, address: this.node(id).clientAddress, connectTimeoutMs: 2000 });
+      connection = new NodeConnection({ nodeId: id, address: this.node(id).clientAddress, connectTimeoutMs: 2000, secret: this.secret });
       this.#connections.set(id, connection);
     }
     return connection;

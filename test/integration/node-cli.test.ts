@@ -10,7 +10,7 @@ function run(args: string[]): { status: number | null; stderr: string } {
   return { status: result.status, stderr: result.stderr };
 }
 
-const valid = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0.0.1:2", "--peers", "1=127.0.0.1:1", "--data", "/tmp/x"];
+const valid = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0.0.1:2", "--peers", "1=127.0.0.1:1", "--data", "/tmp/x", "--insecure"];
 
 it("exits 254 naming a bad flag", () => {
   const result = run([...valid, "--plugin", "kv", "--unsafe", "fast"]);

@@ -12,6 +12,8 @@ import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { ensureNodeImage, nodeImageCliPath, type BuildPolicy } from "../../../docker/image/image.js";
 import { nodeLabel, runLabel } from "./labels.js";
 import { registerCleanup } from "./signal-cleanup.js";
+import { singleFileTar } from "./secret-archive.js";
+import { newSecret } from "../../../node/server/config/secret-file.js";
 import { freeSubnets, nodeIdMax, subnetAddresses } from "./subnet.js";
 import type { Cluster, ClusterSpec, Runtime } from "../runtime.js";
 
@@ -24,6 +26,9 @@ export const clientPort = 7001;
 /** Where a third-party plugin's directory is mounted (read-only) in each container. */
 const pluginMountPoint = "/plugin";
 const pingTimeoutMs = 5_000;
+/** Where each container holds the run's cluster secret (written before the container starts). */
+const secretDirectory = "/etc";
+const secretFileName = "raftlab-cluster-secret";
 
 export interface DockerRuntimeOptions {
   docker?: Docker;
@@ -93,8 +98,10 @@ export class DockerRuntime implements Runtime {
       const address = addresses.nodeAddress(id);
       return { id, address, clientAddress: `${address}:${clientPort}`, containerName, volumeName: containerName, container: docker.getContainer(containerName) };
     });
+    const secretText = newSecret();
     const cluster = new DockerCluster({
       docker,
+      secret: Buffer.from(secretText, "utf8"),
       runId: spec.runId,
       networkName,
       subnet,
@@ -128,6 +135,8 @@ export class DockerRuntime implements Runtime {
           },
           NetworkingConfig: { EndpointsConfig: { [networkName]: { IPAMConfig: { IPv4Address: node.address } } } },
         });
+        // Into the container's own filesystem (it survives kill and start), root-only.
+        await node.container.putArchive(singleFileTar(secretFileName, Buffer.from(`${secretText}\n`, "utf8")), { path: secretDirectory });
       }
       await cluster.launch(signal);
     } catch (error) {
@@ -152,6 +161,7 @@ export class DockerRuntime implements Runtime {
       "--plugin", plugin,
       "--data", "/data",
       "--cluster-id", spec.runId,
+      "--secret-file", `${secretDirectory}/${secretFileName}`,
       ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
       ...(this.options.extraNodeArgs ?? []),
     ];
