@@ -29,3 +29,10 @@ it("exits 254 naming an unknown plugin", () => {
   expect(result.status).toBe(254);
   expect(result.stderr).toMatch(/--plugin: .*no-such-plugin/);
 });
+
+it("exits 254 when started without credentials, unless --insecure says so", () => {
+  const withoutCredentials = valid.filter((flag) => flag !== "--insecure");
+  const result = run([...withoutCredentials, "--plugin", "kv"]);
+  expect(result.status).toBe(254);
+  expect(result.stderr.split("\n")[0]).toMatch(/^raftlab node: --secret-file: is required: .*\(pass --insecure to run without authentication/);
+});
