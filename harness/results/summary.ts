@@ -70,6 +70,12 @@ export function checkHeadline(name: string, report: CheckReport): string {
       const latency = (details["latency"] as Record<string, { p50Ms: number; p99Ms: number }> | undefined)?.["all"];
       return latency === undefined ? "no completed operations" : `${String(details["throughputOpsPerS"])} ops/s, p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`;
     }
+    case "nemesis": {
+      const byFault = details["byFault"] as Record<string, { attempted: number; failed: number }> | undefined;
+      const tallies = Object.entries(byFault ?? {}).map(([fault, tally]) => `${fault} ${tally.attempted - tally.failed}/${tally.attempted}`);
+      const base = tallies.length === 0 ? "no fault attempted" : `injected ${tallies.join(", ")}`;
+      return reason === undefined ? base : `${base}; ${reason}`;
+    }
     case "counter-bounds":
       return `${String(details["reads"])} reads, ${String(details["violationCount"])} out of bounds`;
     case "queue": {

@@ -155,6 +155,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin,
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
+    configuredFaults: plan.nemesis.faults.length,
   });
   const summary: RunSummary = {
     name: plan.name,
