@@ -18,6 +18,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./run.js")).runCommand,
   compare: async () => (await import("./compare.js")).compareCommand,
+  serve: async () => (await import("./serve.js")).serveCommand,
   check: async () => (await import("./check.js")).checkCommand,
   node: async () => (await import("../node/server/main.js")).nodeCommand,
   clean: async () => (await import("./clean.js")).cleanCommand,
