@@ -13,6 +13,8 @@ export interface RunSummary {
   nodes: number;
   /** ISO time the run started. */
   started: string;
+  /** ISO time of history time 0 (the cluster up): maps node-log times onto the history's. */
+  history_started?: string;
   /** Wall time from start to the end of the final phase, in seconds. */
   duration_s: number;
   valid: Validity;
