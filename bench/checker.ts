@@ -17,7 +17,8 @@ import { checkOperations, readOnlyOperations, type Verdict } from "../checker/li
 import { pairOperations } from "../checker/operations.js";
 import { parseHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../checker/testdata/reference");
 const setNames = ["etcd", "kv", "cas-register", "c50-ok", "gen-10k", "gen-100k", "queue-5k"] as const;

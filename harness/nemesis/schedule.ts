@@ -8,7 +8,7 @@
 import type { Json } from "../../plugins/api.js";
 import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
+import type { Nemesis, NemesisContext } from "./nemesis.js";
 import { sleep } from "../../node/client/abortable.js";
 
 /** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
@@ -69,7 +69,7 @@ export class NemesisSchedule {
         if (signal.aborted || nemeses.length === 0) {
           continue;
         }
-        const nemesis = pickOne(this.#context.rng, nemeses);
+        const nemesis = this.#context.rng.pick(nemeses);
         summary.faults += 1;
         if (!(await this.#invoke(nemesis, signal))) {
           summary.errors += 1;

@@ -19,7 +19,7 @@ import { deadlineAfter } from "../client/deadline.js";
 import { planFinalPhase } from "../generator/final-reads.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { RateLimiter } from "../generator/rate-limiter.js";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
