@@ -6,10 +6,9 @@
 //   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
 // The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
 import type { Json } from "../../plugins/api.js";
-import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
 import type { Nemesis, NemesisContext } from "./nemesis.js";
-import { sleep } from "../../node/client/abortable.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 
 /** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
 export interface NemesisScheduleEvent {

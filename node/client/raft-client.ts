@@ -12,7 +12,7 @@
 import { nanoid } from "nanoid";
 import type { Json, Operation } from "../../plugins/api.js";
 import type { ClientResponse, ClientSession, ErrorCode, NodeStatus } from "../protocol/client-protocol.js";
-import { deadlineSignal, sleep } from "./abortable.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
 import { silentLogger, type ClientLogger } from "./logger.js";
 import { NodeConnection, type RequestBody } from "./node-connection.js";
@@ -337,7 +337,7 @@ export class RaftClient {
     // The next command waits for both, so giving up the wait here never lets two run at once.
     this.#sessionTail = Promise.all([previous, mine]);
     try {
-      const wait = deadlineSignal(Math.max(1, deadline - Date.now()), signal);
+      const wait = deadlineAfter(Math.max(1, deadline - Date.now()), signal);
       try {
         await abortableWait(previous, wait.signal);
       } catch {
