@@ -5,6 +5,7 @@ import type { Json } from "../../plugins/api.js";
 import type { RaftClient } from "../../node/client/raft-client.js";
 import type { Cluster } from "../runtime/runtime.js";
 import type { SeededRng } from "../../lib/rng.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 
 /** What a nemesis did, for the history: `f` names the action, `value` gives its targets and details. */
 export interface FaultRecord {
@@ -12,16 +13,11 @@ export interface FaultRecord {
   value: Json;
 }
 
-export interface NemesisLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface NemesisContext {
   rng: SeededRng;
   /** The current leader, by asking every node for its status (undefined when none answers as leader). */
   leader(signal?: AbortSignal): Promise<number | undefined>;
-  log: NemesisLogger;
+  log: Logger;
   /** For faults that go through the cluster's own API (transfer-leader, membership). */
   client: RaftClient;
 }
@@ -84,12 +80,12 @@ export async function requireLeader(context: NemesisContext, nemesis: string, si
 }
 
 /** The usual context: leader() asks every node for its status through the client. */
-export function createNemesisContext(options: { client: RaftClient; rng: SeededRng; log?: NemesisLogger }): NemesisContext {
+export function createNemesisContext(options: { client: RaftClient; rng: SeededRng; log?: Logger }): NemesisContext {
   const { client, rng } = options;
   return {
     rng,
     client,
-    log: options.log ?? { info: () => undefined, warn: () => undefined },
+    log: options.log ?? silentLogger,
     leader: (signal) => client.findLeader(signal === undefined ? {} : { signal }),
   };
 }

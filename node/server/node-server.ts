@@ -14,7 +14,7 @@ import type { ConfState, HardState, Message, Snapshot } from "../raft/messages.j
 import { ClientApi } from "./client-port/client-api.js";
 import type { NodeConfig } from "./config/config.js";
 import type { FileLog } from "./storage/file-log.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../lib/logger.js";
 import { ReplicatedState } from "./replicated-state.js";
 import { recoverStorage } from "./storage/storage-recovery.js";
 import type { SnapshotStore } from "./storage/snapshot-store.js";
