@@ -1,7 +1,7 @@
 // Aggregates over seeds: per plugin and fault set, the median, range and a bootstrap interval of
 // each metric; between plugins, whether a difference of medians exceeds the run-to-run spread
 // (its 95% bootstrap interval over seeds excludes 0), stated in a plain sentence.
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { median, round, type RunMetrics } from "./run-metrics.js";
 
 export interface MetricDefinition {

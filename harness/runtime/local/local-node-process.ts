@@ -6,8 +6,8 @@
 // (execa 10, installed when this was written, also failed to load on Node 20; the project now pins 9).
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
-import { deadlineAfter, DeadlineError } from "../../client/deadline.js";
 import { waitForListener } from "./free-port.js";
+import { DeadlineError, deadlineAfter } from "../../../lib/deadline.js";
 
 export type LocalRuntimeErrorCode =
   /** the built node server is missing: the local runtime runs bin/raftlab-node.js. */

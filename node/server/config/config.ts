@@ -3,7 +3,7 @@
 //   [--peer-clients 1=HOST:PORT,...] --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID]
 //   [--unsafe stale-reads,ack-before-commit,vote-without-log-check] [--join]
 // plus tuning flags with defaults chosen for sub-second failover on loopback.
-import { isLogLevel, type LogLevel } from "../logger.js";
+import { isLogLevel, type LogLevel } from "../../../lib/logger.js";
 
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../protocol/unsafe-flags.js";
 import { configFileArgs } from "./config-file.js";
