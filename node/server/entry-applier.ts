@@ -66,6 +66,13 @@ export class EntryApplier {
       this.#server.logger.error("skipped a committed entry with a bad envelope", { index: entry.index, error });
       return;
     }
+    if ("openSession" in envelope) {
+      const clientId = this.#server.state.openSession(entry.index);
+      if (envelope.requestId !== undefined) {
+        this.#server.router.onCommandApplied(envelope.requestId, { ok: true, result: clientId });
+      }
+      return;
+    }
     const outcome = this.#server.state.applyCommand(envelope);
     if (envelope.requestId !== undefined) {
       this.#server.router.onCommandApplied(envelope.requestId, outcome);

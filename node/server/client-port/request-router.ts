@@ -8,7 +8,7 @@ import type { ClientRequest, ClientResponse, ErrorCode, LeaderHint, NodeStatus }
 import type { ConfState } from "../../raft/messages.js";
 import type { SoftState } from "../../raft/raw-node.js";
 import type { ClientRequestHandler, Reply } from "./client-api.js";
-import { encodeCommand, encodeMemberContext } from "./command-envelope.js";
+import { encodeCommand, encodeMemberContext, encodeOpenSession } from "./command-envelope.js";
 import type { NodeServer } from "../node-server.js";
 import { PendingRequests } from "./pending-requests.js";
 import { ReadBatcher } from "./read-batcher.js";
@@ -60,6 +60,9 @@ export class RequestRouter implements ClientRequestHandler {
       case "read":
         this.#read(request, reply);
         return;
+      case "openSession":
+        this.#openSession(request, reply);
+        return;
       case "addMember":
       case "removeMember":
         this.#membership(request, reply);
@@ -106,6 +109,28 @@ export class RequestRouter implements ClientRequestHandler {
     }
     if (this.#speculative !== undefined) {
       reply(outcomeResponse(id, applyTo(this.#speculative, request.op))); // UNSAFE: not yet committed
+      return;
+    }
+    this.#commands.add(requestId, {
+      deadlineMs: performance.now() + this.#server.config.requestTimeoutMs,
+      settle: (result) => reply(result.ok ? outcomeResponse(id, result.outcome) : error(id, result.code, result.message)),
+    });
+  }
+
+  /** Opens a session through the log: its id is the index of the entry, known once applied. */
+  #openSession(request: Extract<ClientRequest, { type: "openSession" }>, reply: Reply): void {
+    const { id } = request;
+    const refusal = this.#checkLeader(id);
+    if (refusal !== undefined) {
+      reply(refusal);
+      return;
+    }
+    if (this.#commands.full) {
+      reply(error(id, "UNAVAILABLE", `more than ${PENDING_COMMANDS_MAX} commands pending on this node`));
+      return;
+    }
+    const requestId = this.#nextRequestId++;
+    if (!this.#propose(id, reply, () => this.#server.rawNode.propose(encodeOpenSession({ openSession: true, requestId })))) {
       return;
     }
     this.#commands.add(requestId, {
