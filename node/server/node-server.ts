@@ -125,6 +125,7 @@ export class NodeServer {
     const recovered = await recoverStorage({
       dataDir: config.dataDir,
       bootstrapVoters: config.join ? undefined : [...config.peers.keys()],
+      initialClusterState: config.initialClusterState,
       logger,
     });
     const rawNode = new RawNode(
