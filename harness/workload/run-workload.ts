@@ -24,6 +24,7 @@ import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
+import { planFaultSteps } from "../nemesis/fault-plan.js";
 import { faultsUnsupportedBy, injectedFaultNames, nemesisFromFault, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
@@ -89,6 +90,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   run.onCluster(cluster);
   // History time 0 is when the cluster is up, so charts show the workload, not the start-up.
   const history = await HistoryWriter.open(folder.historyPath);
+  const historyStarted = new Date();
   const rootRng = new SeededRng(plan.seed);
   const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
   const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
@@ -113,6 +115,13 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nemeses: plan.nemesis.faults.map(nemesisFromFault),
       intervalMs: plan.nemesis.intervalMs,
       healTimeoutMs,
+      // Same seed, same faults at the same times on the same nodes, whatever the plugin.
+      plan: planFaultSteps({
+        seed: plan.seed,
+        faultCount: plan.nemesis.faults.length,
+        intervalMs: plan.nemesis.intervalMs,
+        durationMs: plan.durationMs,
+      }),
       onEvent: (event: NemesisScheduleEvent) => {
         history.append({ process: "nemesis", ...event });
         progress.onNemesisEvent(event);
@@ -155,6 +164,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin,
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
+    configuredFaults: plan.nemesis.faults.length,
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -163,6 +173,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin: plan.plugin,
     nodes: plan.nodes,
     started: started.toISOString(),
+    history_started: historyStarted.toISOString(),
     duration_s: durationS,
     valid: composed.valid,
     checks: composed.checks,

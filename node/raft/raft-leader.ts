@@ -3,7 +3,8 @@
 // leadership transfer.
 import type { Entry, Message, NodeId } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert, ProposalDroppedError } from "./errors.js";
+import { ProposalDroppedError } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { committedIndex, majority } from "./quorum.js";
 import type { Progress } from "./progress.js";
 import { newMessage, type Raft } from "./raft.js";
