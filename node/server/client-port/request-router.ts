@@ -9,7 +9,9 @@ import type { ConfState } from "../../raft/messages.js";
 import type { SoftState } from "../../raft/raw-node.js";
 import type { ClientRequestHandler, Reply } from "./client-api.js";
 import { encodeCommand, encodeMemberContext, encodeOpenSession } from "./command-envelope.js";
-import type { NodeServer } from "../node-server.js";
+import type { RawNode } from "../../raft/raw-node.js";
+import type { NodeConfig } from "../config/config.js";
+import type { ReplicatedState } from "../replicated-state.js";
 import { PendingRequests } from "./pending-requests.js";
 import { ReadBatcher } from "./read-batcher.js";
 import type { CommandOutcome } from "./sessions.js";
@@ -20,6 +22,20 @@ const PENDING_READS_MAX = 65_536;
 /** Read index requests (heartbeat rounds) in flight at once; one is issued per Ready cycle at most. */
 const READ_BATCHES_INFLIGHT_MAX = 16;
 
+/** What the router needs of its node: the core's inputs, the replicated state and the pipeline's view. */
+export interface RouterNode {
+  readonly config: Pick<NodeConfig, "id" | "tickMs" | "electionTicks" | "requestTimeoutMs" | "unsafe" | "peerClients">;
+  readonly rawNode: Pick<RawNode, "propose" | "proposeConfChange" | "readIndex" | "transferLeader" | "status">;
+  readonly state: ReplicatedState;
+  /** Role and leader as the node acts on them (as of the last finished Ready). */
+  readonly softState: SoftState;
+  readonly isLeader: boolean;
+  readonly applied: number;
+  readonly confState: ConfState;
+  /** Asks for a Ready soon (the router just gave the core an input). */
+  kick(): void;
+}
+
 interface PendingTransfer {
   id: number;
   to: number;
@@ -28,7 +44,7 @@ interface PendingTransfer {
 }
 
 export class RequestRouter implements ClientRequestHandler {
-  readonly #server: NodeServer;
+  readonly #server: RouterNode;
   readonly #commands = new PendingRequests<CommandOutcome>(PENDING_COMMANDS_MAX);
   readonly #confChanges = new PendingRequests<ConfState>(64);
   readonly #reads: ReadBatcher;
@@ -38,7 +54,7 @@ export class RequestRouter implements ClientRequestHandler {
   /** ack-before-commit only: a copy of the state machine that applies commands as they are proposed. */
   #speculative: StateMachine | undefined;
 
-  constructor(server: NodeServer) {
+  constructor(server: RouterNode) {
     this.#server = server;
     this.#reads = new ReadBatcher({
       requestReadIndex: (context) => server.rawNode.readIndex(context),
