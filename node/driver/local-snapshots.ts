@@ -1,6 +1,10 @@
 // The node's own periodic snapshots: every snapshotEvery applied entries, serialise the replicated
 // state, save it, write the log's marker, sync, then compact the core's log and the WAL. Runs in the
 // Ready pipeline's ordered chain: while it is busy no later Ready finishes.
+//
+// A snapshot from the leader wins over a local one (issue 11, defect 1): none is started while a
+// leader's snapshot is pending, and one that a leader's snapshot overtakes while its file is being
+// saved is abandoned before its marker, which would otherwise land below the leader's.
 import type { ConfState, Entry, Snapshot } from "../raft/messages.js";
 import type { RawNode } from "../raft/raw-node.js";
 import type { Clock, LogStorage, PipelineLogger, SnapshotStorage } from "./ports.js";
@@ -36,6 +40,10 @@ export class LocalSnapshots {
   snapshotIndex: number;
   /** A local snapshot is being written. */
   busy = false;
+  /** Leader snapshots taken so far: a local snapshot started before a newer one is obsolete. */
+  #leaderSnapshotsTaken = 0;
+  /** Local snapshots abandoned because a leader's overtook them (for tests and logs). */
+  abandoned = 0;
 
   constructor(options: LocalSnapshotsOptions) {
     this.#options = options;
@@ -43,7 +51,9 @@ export class LocalSnapshots {
   }
 
   /** A Ready carrying a leader's snapshot was taken. */
-  onLeaderSnapshotTaken(): void {}
+  onLeaderSnapshotTaken(): void {
+    this.#leaderSnapshotsTaken += 1;
+  }
 
   /** A leader's snapshot was installed. */
   onInstalled(index: number): void {
@@ -57,7 +67,11 @@ export class LocalSnapshots {
     if (this.busy || applied - this.snapshotIndex < this.#options.snapshotEvery) {
       return;
     }
+    if (this.#options.leaderSnapshotPending() || applied <= log.snapshotIndex) {
+      return; // the leader's snapshot covers at least as much; the next Ready reconsiders
+    }
     this.busy = true;
+    const leaderSnapshotsBefore = this.#leaderSnapshotsTaken;
     const started = clock.nowMs();
     const data = state.snapshotData();
     const snapshot: Snapshot = {
@@ -78,6 +92,14 @@ export class LocalSnapshots {
         fail(saveError);
         return;
       }
+      if (this.#leaderSnapshotsTaken !== leaderSnapshotsBefore || log.snapshotIndex >= applied) {
+        // A leader's snapshot was taken meanwhile: its marker is (or will be) above ours.
+        this.busy = false;
+        this.abandoned += 1;
+        logger.info("abandoned a local snapshot that a snapshot from the leader overtook", { index: applied, leaderSnapshotIndex: log.snapshotIndex });
+        onDone();
+        return;
+      }
       log.markSnapshot({ index: applied, term: snapshot.metadata.term }, (markError) => {
         if (markError !== undefined) {
           fail(markError);
@@ -89,7 +111,10 @@ export class LocalSnapshots {
           return;
         }
         try {
-          rawNode.compact(applied, data);
+          // A leader's snapshot taken after our marker already replaces the core's log: leave it.
+          if (!rawNode.hasPendingSnapshot() && rawNode.raft.log.snapshotIndex < applied) {
+            rawNode.compact(applied, data);
+          }
         } catch (error) {
           fail(error);
           return;
