@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readHistoryFile } from "../../history/parse.js";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const cliPath = join(projectRoot, "dist", "cli", "raftlab.js");
@@ -65,7 +66,15 @@ export function runCli(args: string[], options: { onStderr?: (text: string, send
   });
 }
 
-/** A run folder's summary.json. */
+/**
+ * A run folder's summary.json. On the way it re-reads the run's history.jsonl with the parser that
+ * `raftlab check` uses: every test that looks at a run also asserts that the run never wrote a
+ * history its own check would reject (it throws a HistoryError naming the line otherwise).
+ */
 export async function summaryOf(out: string): Promise<Record<string, unknown>> {
+  const historyPath = join(out, "history.jsonl");
+  if (existsSync(historyPath)) {
+    await readHistoryFile(historyPath);
+  }
   return JSON.parse(await readFile(join(out, "summary.json"), "utf8")) as Record<string, unknown>;
 }
