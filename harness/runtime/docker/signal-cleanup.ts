@@ -1,18 +1,20 @@
 // Removes a run's containers, network and volumes when the harness is interrupted (Ctrl-C,
-// SIGTERM from CI), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
+// SIGTERM from CI, SIGHUP from a closed terminal), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
 // (SIGKILL, power loss).
 
 type Cleanup = () => Promise<void>;
 
 const cleanups = new Set<Cleanup>();
-const handledSignals = ["SIGINT", "SIGTERM"] as const;
+/** Every signal that ends the process by default: Ctrl-C, kill, and a closed terminal. */
+const handledSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const signalNumbers: Record<(typeof handledSignals)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 /** Cleaning up after a signal may take this long before the process exits anyway. */
 const cleanupTimeLimitMs = 30_000;
 let installed = false;
 let cleaning = false;
 
 /**
- * Runs `cleanup` if the process receives SIGINT or SIGTERM before the returned function is called.
+ * Runs `cleanup` if the process receives SIGINT, SIGTERM or SIGHUP before the returned function is called.
  * When no other listener handles the signal, the process then exits with 128 + the signal number;
  * when another listener exists (say, a run command saving partial results), that listener decides.
  */
@@ -45,7 +47,7 @@ export async function runRegisteredCleanups(): Promise<void> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const exitCode = 128 + (signal === "SIGINT" ? 2 : 15);
+  const exitCode = 128 + (signalNumbers[signal as (typeof handledSignals)[number]] ?? 15);
   if (cleaning) {
     // A second Ctrl-C: stop waiting.
     process.exit(exitCode);
