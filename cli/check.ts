@@ -10,7 +10,7 @@ import { PluginError, type Model, type Operation, type Outcome, type Plugin } fr
 import { isPluginPath, loadPlugin } from "../plugins/registry.js";
 import { HistoryError } from "../history/history-error.js";
 import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
-import { checkOperations, readOnlyOperations, type CheckResult } from "../checker/linearizable.js";
+import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
 import { pairOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
 import { timerLimitMs } from "../harness/workload/duration.js";
@@ -90,6 +90,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
       readOnly: readOnlyOperations(plugin),
     });
   } catch (error) {
+    if (error instanceof UnpartitionableOperationError) {
+      const line = history.lines[error.operation.invokeIndex];
+      process.stderr.write(`raftlab check: ${options.file}:${line}: ${error.message} (plugin ${plugin.name})\n`);
+      return 254;
+    }
     if (!isPluginPath(options.plugin)) {
       throw error; // a built-in model or the checker itself failed: a bug, with its stack
     }

@@ -4,15 +4,18 @@ import type { CheckReport, Validity } from "../checks/check-report.js";
 import type { FaultInterval } from "../checks/perf.js";
 import type { OutcomeTally, StatsReport } from "../checks/stats.js";
 import type { FinalPhaseReport } from "../client/client-pool.js";
+import type { RuntimeName } from "../runtime/runtime.js";
 
 export interface RunSummary {
   name: string;
   seed: number;
-  runtime: "docker" | "local";
+  runtime: RuntimeName;
   plugin: string;
   nodes: number;
   /** ISO time the run started. */
   started: string;
+  /** ISO time of history time 0 (the cluster up): maps node-log times onto the history's. */
+  history_started?: string;
   /** Wall time from start to the end of the final phase, in seconds. */
   duration_s: number;
   valid: Validity;

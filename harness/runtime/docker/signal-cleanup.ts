@@ -1,13 +1,13 @@
-// Removes a run's containers, network and volumes when the harness is interrupted (Ctrl-C,
-// SIGTERM from CI, SIGHUP from a closed terminal), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
+// Removes a run's containers, services, networks and volumes when the harness is interrupted
+// (Ctrl-C, SIGTERM from CI, SIGHUP when its terminal closes), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
 // (SIGKILL, power loss).
 
 type Cleanup = () => Promise<void>;
 
 const cleanups = new Set<Cleanup>();
-/** Every signal that ends the process by default: Ctrl-C, kill, and a closed terminal. */
+import { constants } from "node:os";
+
 const handledSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const signalNumbers: Record<(typeof handledSignals)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 /** Cleaning up after a signal may take this long before the process exits anyway. */
 const cleanupTimeLimitMs = 30_000;
 let installed = false;
@@ -47,13 +47,13 @@ export async function runRegisteredCleanups(): Promise<void> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const exitCode = 128 + (signalNumbers[signal as (typeof handledSignals)[number]] ?? 15);
+  const exitCode = 128 + constants.signals[signal];
   if (cleaning) {
     // A second Ctrl-C: stop waiting.
     process.exit(exitCode);
   }
   cleaning = true;
-  process.stderr.write(`raftlab: ${signal}: removing this run's containers, network and volumes\n`);
+  process.stderr.write(`raftlab: ${signal}: removing this run's containers, services, networks and volumes\n`);
   const othersHandle = process.listenerCount(signal) > 1;
   const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
   const limit = new Promise<void>((resolve) => setTimeout(resolve, cleanupTimeLimitMs).unref());
