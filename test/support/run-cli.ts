@@ -44,22 +44,43 @@ export async function interruptRuns(): Promise<void> {
   );
 }
 
+export interface RunCliOptions {
+  /** Called with all stderr so far; `send` signals the process (e.g. SIGINT once it has started). */
+  onStderr?: (text: string, send: (signal: NodeJS.Signals) => void) => void;
+  /** Extra environment (e.g. TMPDIR, so a test sees exactly the temp files a run makes). */
+  env?: NodeJS.ProcessEnv;
+  /** Close the reading end of stdout at once, as `raftlab ... | head` does once it has its lines. */
+  closeStdout?: boolean;
+  /** Kill the process (SIGKILL) after this long: a hang then fails the test instead of stalling it. */
+  timeoutMs?: number;
+}
+
 /** Runs the CLI to completion (or until `onStderr` says to send it a signal). */
-export function runCli(args: string[], options: { onStderr?: (text: string, send: (signal: NodeJS.Signals) => void) => void } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: RunCliOptions = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: projectRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+    });
     liveRuns.add(child);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
+    if (options.closeStdout === true) {
+      child.stdout.destroy();
+    } else {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+    }
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
       options.onStderr?.(stderr, (signal) => child.kill(signal));
     });
     child.on("error", reject);
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       liveRuns.delete(child);
       resolvePromise({ code, signal, stdout, stderr });
     });
