@@ -1,11 +1,11 @@
 // `raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 import { setMaxListeners } from "node:events";
-import { rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import type { Cluster } from "../harness/runtime/runtime.js";
-import { createResultsFolder, updateLatestLink } from "../harness/results/results-folder.js";
+import { createResultsFolder, outDirectoryProblem, updateLatestLink, type ResultsFolder } from "../harness/results/results-folder.js";
 import { describeChecks, type RunSummary } from "../harness/results/summary.js";
 import { loadDefaultWorkload } from "../harness/workload/defaults.js";
 import { WorkloadFileError } from "../harness/workload/errors.js";
@@ -51,6 +51,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const { loaded, spec, plan, plugin } = prepared;
+  const out = parsed.values.out;
+  if (out !== undefined) {
+    const problem = await outDirectoryProblem(out);
+    if (problem !== undefined) {
+      process.stderr.write(`raftlab run: --out: ${problem}\n`);
+      return 254;
+    }
+  }
   log(`workload ${plan.name} (${loaded.file}), seed ${plan.seed}: re-run with --seed ${plan.seed}`);
 
   const interrupt = new AbortController();
@@ -64,19 +72,38 @@ export async function runCommand(argv: string[]): Promise<number> {
     interrupt.abort(new Error(`interrupted by ${signal}`));
     void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Every signal that ends a run tears its cluster down: Ctrl-C, kill, and a closed terminal.
+  for (const signal of endingSignals) {
+    process.once(signal, onSignal);
+  }
+  let folder: ResultsFolder | undefined;
+  /** Removes what this run created when it is refused before anything ran: no empty run is kept. */
+  const discardFolder = async (): Promise<void> => {
+    if (folder === undefined) {
+      return;
+    }
+    // An --out directory that existed was empty: empty it again rather than remove it.
+    const paths = outExisted ? (await readdir(folder.directory)).map((entry) => join(folder!.directory, entry)) : [folder.directory];
+    await Promise.all(paths.map((path) => rm(path, { recursive: true, force: true })));
+  };
+  const outExisted = out !== undefined && (await stat(out).then(() => true, () => false));
   try {
+    try {
+      folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
+    } catch (error) {
+      const where = out === undefined ? `cannot create the results folder under ${resultsRoot}/` : `--out: cannot create ${out}`;
+      process.stderr.write(`raftlab run: ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 254;
+    }
     const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
     const runtime = chosen.runtime;
     destroyAllClusters = chosen.destroyAll;
     const refusal = await refusalBeforeCluster(runtime.name, plan, interrupt.signal);
     if (refusal !== undefined) {
       process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${refusal}\n`);
+      await discardFolder();
       return 254;
     }
-    const out = parsed.values.out;
-    const folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
     log(`results in ${folder.directory}`);
     let summary: RunSummary;
     try {
@@ -96,9 +123,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     } catch (error) {
       if (error instanceof FaultRefusedError) {
         process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${error.message}\n`);
-        if (out === undefined) {
-          await rm(folder.directory, { recursive: true, force: true }); // nothing ran: keep no empty run
-        }
+        await discardFolder(); // nothing ran: keep no empty run
         return 254;
       }
       throw error;
@@ -116,10 +141,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     await cluster?.destroy();
     return 255;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of endingSignals) {
+      process.off(signal, onSignal);
+    }
   }
 }
+
+/** The signals that end a run: each destroys the cluster first. */
+const endingSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function parseArguments(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>> {
   const result = parseArgs({ args: argv, options, allowPositionals: true, strict: true });

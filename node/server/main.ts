@@ -55,6 +55,13 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  if (config.exitWithParent) {
+    // EOF (or an error) on stdin means the process holding the pipe is gone.
+    const parentGone = (): void => void server.shutdown("stdin closed: the parent process exited");
+    process.stdin.once("end", parentGone);
+    process.stdin.once("error", parentGone);
+    process.stdin.resume();
+  }
   const code = await server.done;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
