@@ -11,6 +11,7 @@ import type { HistoryOperation } from "./operations.js";
 import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
 import { PortfolioSearch } from "./portfolio-search.js";
 import { preparePartition, type PreparedPartition } from "./prepare-history.js";
+import type { ViolationWitness } from "./violation-witness.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
 
@@ -55,6 +56,11 @@ export interface PartitionResult {
   iterations: number;
   /** illegal: why, when the model found the violation without a search (no prefix then). */
   violation?: string;
+  /**
+   * illegal without a search, when the model can tell: the cycle of orders that no
+   * linearization meets (firstBadOperation is one of its operations).
+   */
+  violationWitness?: ViolationWitness;
 }
 
 export interface CheckResult {
@@ -86,23 +92,26 @@ export function checkOperations<S>(
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
   const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
-  const searches = preparedGroups.map(
-    (prepared) =>
-      new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
-        precedences: prepared.precedences,
-        priorities: prepared.priorities,
-        readOnlyKeepsKey: !prepared.specialised,
-      }),
+  // Partitions the model decided without a search get none.
+  const searches = preparedGroups.map((prepared) =>
+    prepared.violation !== null || prepared.linearization !== null
+      ? null
+      : new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
+          precedences: prepared.precedences,
+          priorities: prepared.priorities,
+          readOnlyKeepsKey: !prepared.specialised,
+        }),
   );
   let reason: string | undefined;
   // A violation the model found without searching decides the check at once.
   let illegalIndex = preparedGroups.findIndex((prepared) => prepared.violation !== null);
   let quantum = firstQuantumIterations;
-  let pending = searches.map((_, index) => index);
+  let pending = searches.flatMap((search, index) => (search === null ? [] : [index]));
   rounds: while (pending.length > 0 && illegalIndex === -1) {
     const stillRunning: number[] = [];
     for (const index of pending) {
-      const search = searches[index] as PortfolioSearch<S>;
+      // Pending holds searched partitions only.
+    const search = searches[index] as PortfolioSearch<S>;
       // Small slices so the deadline is honoured even inside one long partition.
       let budget = quantum;
       if (performance.now() > deadline) {
@@ -142,10 +151,10 @@ export function checkOperations<S>(
   const partitions = searches.map((search, index) => {
     const prepared = preparedGroups[index] as PreparedPartition;
     const group = groups[index] as PartitionGroup;
-    if (prepared.violation !== null && index === illegalIndex) {
-      return {
+    if (prepared.violation !== null) {
+      const result: PartitionResult = {
         key: group.key,
-        verdict: "illegal" as const,
+        verdict: index === illegalIndex ? "illegal" : "unknown",
         operations: group.operations,
         linearization: [],
         firstBadOperation: prepared.violation.operation,
@@ -153,6 +162,13 @@ export function checkOperations<S>(
         iterations: 0,
         violation: prepared.violation.reason,
       };
+      if (prepared.violation.witness !== null) {
+        result.violationWitness = prepared.violation.witness;
+      }
+      return result;
+    }
+    if (prepared.linearization !== null || search === null) {
+      return decidedPartition(model, group, prepared.linearization ?? []);
     }
     return describePartition(prepared.model, group, search);
   });
@@ -228,6 +244,33 @@ function partitionKeyOf<S>(model: Model<S>, operation: HistoryOperation): string
     }
     throw error;
   }
+}
+
+/**
+ * A partition the model linearized without a search. Its steps are described only when a report
+ * reads them: a million operations' state descriptions would dwarf the check itself.
+ */
+function decidedPartition<S>(model: Model<S>, group: PartitionGroup, order: readonly HistoryOperation[]): PartitionResult {
+  let steps: LinearizedStep[] | null = null;
+  const describeSteps = (): LinearizedStep[] => {
+    let state = model.init();
+    return order.map((operation) => {
+      state = model.step(state, operation.input, operation.outcome) as S;
+      return { operation, stateAfter: model.describeState(state) };
+    });
+  };
+  const result = {
+    key: group.key,
+    verdict: "ok" as const,
+    operations: group.operations,
+    firstBadOperation: null,
+    stateBefore: null,
+    iterations: 0,
+  };
+  return Object.defineProperty(result, "linearization", {
+    enumerable: true,
+    get: (): LinearizedStep[] => (steps ??= describeSteps()),
+  }) as PartitionResult;
 }
 
 function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {

@@ -5,6 +5,7 @@
 // its memo key, so a read allocates nothing and a write allocates one cell per key before its own.
 import { PluginError, type Json, type Model, type Operation, type Outcome } from "../api.js";
 import { describeOperationLine } from "../describe.js";
+import { prepareKvHistory } from "./prepare-kv-history.js";
 
 /** One present key and its value, then the present keys after it in key order. */
 export interface KvCell {
@@ -81,6 +82,7 @@ export const kvModel: Model<KvModelState> = {
     return cells.join(", ");
   },
 
+  prepareHistory: prepareKvHistory,
 };
 
 /** A state holding exactly `entries` (tests and reports). */
