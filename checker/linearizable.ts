@@ -5,6 +5,8 @@
 // Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
 // cannot starve the others: an illegal partition is found early even when another one would
 // exhaust the deadline. The first illegal partition ends the check.
+import { totalmem } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { PluginError, type Model, type Plugin } from "../plugins/api.js";
 import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
@@ -20,8 +22,14 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
   memoEntriesMax?: number;
-  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 512 MiB). */
+  /** Give up with verdict "unknown" once the memos hold about this many bytes (an estimate; default no bound). */
   memoBytesMax?: number;
+  /**
+   * Give up with verdict "unknown" once the process's resident memory (RSS, measured) exceeds
+   * this. Default: half the machine's memory, at most 4 GiB. The search also stops before the
+   * JavaScript heap reaches 90% of V8's limit, where the process would otherwise crash.
+   */
+  memoryBytesMax?: number;
   /**
    * Operations that never change the state whatever their outcome (a plugin's `readOnly`
    * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
@@ -76,7 +84,12 @@ export interface CheckResult {
 
 const defaultTimeoutMs = 60_000;
 const defaultMemoEntriesMax = 20_000_000;
-const defaultMemoBytesMax = 512 * 1024 * 1024;
+const heapLimitFraction = 0.9;
+
+/** Half the machine's memory, at most 4 GiB: a checker that leaves room for everything else. */
+export function defaultMemoryBytesMax(): number {
+  return Math.min(4 * 2 ** 30, totalmem() / 2);
+}
 const firstQuantumIterations = 20_000;
 
 export function checkOperations<S>(
@@ -88,7 +101,8 @@ export function checkOperations<S>(
   const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
-  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? defaultMemoBytesMax };
+  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? Infinity };
+  const memory = new MemoryGauge(options.memoryBytesMax ?? defaultMemoryBytesMax());
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
   const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
@@ -128,6 +142,11 @@ export function checkOperations<S>(
         }
         if (memoUsage.bytes >= memoUsage.bytesMax && search.status === "running") {
           reason = `the search memo reached its memory bound of ${Math.round(memoUsage.bytesMax / 2 ** 20)} MiB`;
+          break rounds;
+        }
+        const overMemory = search.status === "running" ? memory.overBound() : null;
+        if (overMemory !== null) {
+          reason = overMemory;
           break rounds;
         }
         if (performance.now() > deadline) {
@@ -185,6 +204,26 @@ export function checkOperations<S>(
     result.reason = reason;
   }
   return result;
+}
+
+/** Real memory, measured: the process's RSS against a bound, and the JavaScript heap against V8's limit. */
+class MemoryGauge {
+  private readonly heapBytesMax = getHeapStatistics().heap_size_limit * heapLimitFraction;
+
+  constructor(private readonly rssBytesMax: number) {}
+
+  /** Why the search must stop, or null while memory is within bounds. */
+  overBound(): string | null {
+    const rssBytes = process.memoryUsage.rss();
+    if (rssBytes > this.rssBytesMax) {
+      return `the process reached its memory bound: ${Math.round(rssBytes / 2 ** 20)} MiB resident, bound ${Math.round(this.rssBytesMax / 2 ** 20)} MiB`;
+    }
+    const heapBytes = getHeapStatistics().used_heap_size;
+    if (heapBytes > this.heapBytesMax) {
+      return `the JavaScript heap reached ${Math.round(heapBytes / 2 ** 20)} MiB, ${heapLimitFraction * 100}% of its limit`;
+    }
+    return null;
+  }
 }
 
 /** The read-only predicate a plugin declares through its operation specs. */
