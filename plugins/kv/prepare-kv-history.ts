@@ -238,11 +238,19 @@ function describeConflict(
   const step = (before: number | null, after: number | null, earlier: number, later: number): PrecedenceStep =>
     earlier === -1 ? { before, after, because: "write-order" } : { before, after, because: "write-order", evidence: [earlier, later] };
   const valueOf = (write: number | null): string =>
-    write === null ? "the initial state (absent)" : JSON.stringify((operations[write] as TimedOperation).input.value);
+    write === null ? "absent" : JSON.stringify((operations[write] as TimedOperation).input.value);
+  const nameOf = (index: number): string => {
+    const { input, outcome } = operations[index] as TimedOperation;
+    return input.f === "put" ? `put ${JSON.stringify(input.value)}` : `get -> ${outcome.known ? JSON.stringify(outcome.value) : "?"}`;
+  };
+  const orderOf = (before: number | null, after: number | null, earlier: number, later: number): string =>
+    earlier === -1
+      ? `${valueOf(before)} came first (the initial state)`
+      : `${valueOf(before)} came before ${valueOf(after)} (${nameOf(earlier)} returned before ${nameOf(later)} was called)`;
   return {
     // The later-called of the two operations that saw their value too late.
     operation: (operations[y] as TimedOperation).call > (operations[v] as TimedOperation).call ? y : v,
-    reason: `${valueOf(firstWrite)} was current both before and after ${valueOf(secondWrite)}, and each value is written once`,
+    reason: `${orderOf(firstWrite, secondWrite, x, y)}, but ${orderOf(secondWrite, firstWrite, u, v)}; each value is written once`,
     cycle: [step(firstWrite, secondWrite, x, y), step(secondWrite, firstWrite, u, v)],
   };
 }
