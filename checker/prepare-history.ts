@@ -6,6 +6,7 @@
 // just-in-time search force it in time instead of trying it last).
 import type { HistoryPreparation, Model, Operation, PreparedModel, TimedOperation } from "../plugins/api.js";
 import type { HistoryOperation } from "./operations.js";
+import { assert } from "../lib/assert.js";
 import type { ViolationWitness } from "./violation-witness.js";
 
 export interface PreparedPartition {
@@ -153,24 +154,33 @@ function verifiedLinearization<S>(model: Model<S>, operations: readonly HistoryO
   const order = preparation.linearization ?? [];
   const placed = new Uint8Array(operations.length);
   const linearization: HistoryOperation[] = [];
+  // Messages are built only on failure: this loop runs once per operation of the history.
   let state = model.init();
   for (const index of order) {
     const operation = operations[index];
-    assertValid(operation !== undefined && placed[index] === 0, `linearization: ${index} is not an operation or appears twice`);
+    if (operation === undefined || placed[index] === 1) {
+      assertValid(false, `linearization: ${index} is not an operation or appears twice`);
+    }
     placed[index] = 1;
     const next = model.step(state, operation.input, operation.outcome);
-    assertValid(next !== undefined, `linearization: the model refuses operation ${index} at position ${linearization.length}`);
+    if (next === undefined) {
+      assertValid(false, `linearization: the model refuses operation ${index} at position ${linearization.length}`);
+    }
     state = next;
     linearization.push(operation);
   }
-  operations.forEach((operation, index) => {
-    assertValid(operation.type !== "ok" || placed[index] === 1, `linearization: ok operation ${index} is missing`);
-  });
+  for (let index = 0; index < operations.length; index += 1) {
+    if ((operations[index] as HistoryOperation).type === "ok" && placed[index] === 0) {
+      assertValid(false, `linearization: ok operation ${index} is missing`);
+    }
+  }
   // Real time: no operation may come after one that was called after it returned.
   let earliestLaterReturn = Infinity;
   for (let position = linearization.length - 1; position >= 0; position -= 1) {
     const operation = linearization[position] as HistoryOperation;
-    assertValid(operation.invokeIndex < earliestLaterReturn, `linearization: operation ${operation.id} comes after one that returned before it was called`);
+    if (operation.invokeIndex > earliestLaterReturn) {
+      assertValid(false, `linearization: operation ${operation.id} comes after one that returned before it was called`);
+    }
     earliestLaterReturn = Math.min(earliestLaterReturn, operation.completionIndex);
   }
   return linearization;
@@ -232,8 +242,7 @@ function requireUnknownPredecessors(operations: HistoryOperation[], precedences:
   });
 }
 
+/** The plugin's prepareHistory broke its contract: a bug in the plugin, reported as one. */
 function assertValid(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`model.prepareHistory: ${message}`);
-  }
+  assert(condition, `model.prepareHistory: ${message}`);
 }

@@ -12,6 +12,7 @@ import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
 import { pairOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
+import { timerLimitMs } from "../harness/workload/duration.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
                     [--allow-invoke-after-info]
@@ -137,6 +138,9 @@ export function parseDurationMs(text: string): number {
   const durationMs = amount * unitMs;
   if (!(durationMs > 0)) {
     throw new UsageError(`--timeout: must be positive, got "${text}"`);
+  }
+  if (durationMs > timerLimitMs) {
+    throw new UsageError(`--timeout: must be at most ${timerLimitMs} ms (the timer limit), got "${text}"`);
   }
   return durationMs;
 }
