@@ -4,6 +4,7 @@
 // benchmark; deterministic for a given random source.
 import type { Json, Plugin } from "../plugins/api.js";
 import type { ClientEvent } from "./event.js";
+import { assert } from "../lib/assert.js";
 
 export interface SimulationOptions {
   clientCount: number;
@@ -116,10 +117,4 @@ export function seededRandom(seed: number): () => number {
     mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
-  }
 }

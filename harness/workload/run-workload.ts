@@ -31,7 +31,7 @@ import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
 import { probeHostNetem } from "../runtime/docker/host-netem.js";
-import type { Cluster, Runtime } from "../runtime/runtime.js";
+import type { Cluster, Runtime, RuntimeName } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
@@ -164,6 +164,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin,
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
+    configuredFaults: plan.nemesis.faults.length,
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -213,10 +214,13 @@ async function writeLinearizabilityReport(
  * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
  * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
  */
-export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+export async function refusalBeforeCluster(runtime: RuntimeName, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
   const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
     return undefined; // nothing here depends on netem: no need to probe
+  }
+  if (runtime === "swarm") {
+    return undefined; // this host's kernel does not answer for the swarm's other hosts: ask a node
   }
   const netem = await probeHostNetem(signal);
   if (netem === undefined) {

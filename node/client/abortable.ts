@@ -20,23 +20,6 @@ export function sleep(delayMs: number, signal: AbortSignal | undefined): Promise
   });
 }
 
-/** Parses "host:port" or "[v6]:port"; throws RangeError naming the address at fault. */
-export function parseHostPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  if (colon <= 0) {
-    throw new RangeError(`address "${address}" is not host:port`);
-  }
-  let host = address.slice(0, colon);
-  if (host.startsWith("[") && host.endsWith("]")) {
-    host = host.slice(1, -1);
-  }
-  const port = Number(address.slice(colon + 1));
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new RangeError(`address "${address}" has no valid port`);
-  }
-  return { host, port };
-}
-
 /**
  * A signal that aborts after `delayMs` or when `parent` aborts; call dispose when done. Not
  * AbortSignal.any([AbortSignal.timeout(ms), parent]): on Node 20 the combined signal holds its

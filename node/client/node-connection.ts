@@ -4,7 +4,7 @@
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
 import { encodeFrame, FrameDecoder } from "../server/transport/frame-codec.js";
-import { parseHostPort } from "./abortable.js";
+import { parseHostPort } from "../../lib/host-port.js";
 import { AbortedError, ClientError } from "./errors.js";
 import { silentLogger, type ClientLogger } from "./logger.js";
 

@@ -3,7 +3,7 @@
 // leader's and the other roles' handlers live in raft-leader.ts and raft-follower.ts.
 import type { Entry, Message, MessageType, NodeId } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { RaftLog } from "./log.js";
 import { Progress } from "./progress.js";
 import { ReadOnly } from "./read-only.js";

@@ -4,7 +4,8 @@
 // advance(). No I/O, no clock, no global randomness.
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Snapshot } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert, ProposalDroppedError, StepLocalMessageError } from "./errors.js";
+import { ProposalDroppedError, StepLocalMessageError } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { RaftLog } from "./log.js";
 import { EMPTY_BYTES, newMessage, Raft, type RaftConfig, type ReadState, type Role } from "./raft.js";
 import { broadcastAppend, leaderApplyConfChange } from "./raft-leader.js";

@@ -1,6 +1,6 @@
 // Seeded pseudo-random numbers (mulberry32): the core never touches Math.random, so a seed
 // fixes every election timeout and a simulation replays exactly.
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 
 export interface Rng {
   /** Uniform in [0, 1). */

@@ -7,7 +7,7 @@
 // flight (etcd's asynchronous storage writes), so a leader replicates a new batch while the
 // previous batch's fsync is still running.
 import type { Plugin } from "../../plugins/api.js";
-import { RaftInvariantError } from "../raft/errors.js";
+import { InvariantError } from "../../lib/assert.js";
 import { RawNode, type Ready, type SoftState } from "../raft/raw-node.js";
 import { createRng } from "../raft/rng.js";
 import type { ConfState, HardState, Message, Snapshot } from "../raft/messages.js";
@@ -203,7 +203,7 @@ export class NodeServer {
     try {
       this.rawNode.step(message);
     } catch (error) {
-      if (error instanceof RaftInvariantError) {
+      if (error instanceof InvariantError) {
         // A broken core invariant is a bug, not a bad message: stop, as etcd panics.
         this.#fatal(error);
         return;

@@ -4,6 +4,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame, FrameDecoder } from "../../node/server/transport/frame-codec.js";
 import { TestCluster, waitFor } from "./cluster-helpers.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 let cluster: TestCluster;
 
@@ -64,8 +65,7 @@ describe("a 3-node kv cluster", () => {
 
   it("closes only the connection that sends a bad frame, and answers bad JSON with BAD_REQUEST", async () => {
     const leader = await cluster.waitForLeader();
-    const [host, port] = cluster.node(leader).clientAddress.split(":") as [string, string];
-    const socket = net.connect({ host, port: Number(port) });
+    const socket = net.connect(parseHostPort(cluster.node(leader).clientAddress));
     const decoder = new FrameDecoder();
     const answers: unknown[] = [];
     socket.on("data", (chunk) => answers.push(...decoder.push(chunk).map((f) => JSON.parse(Buffer.from(f).toString()))));

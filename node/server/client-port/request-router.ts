@@ -45,6 +45,7 @@ export class RequestRouter implements ClientRequestHandler {
       reissueAfterMs: server.config.tickMs * server.config.electionTicks * 2,
       waitingMax: PENDING_READS_MAX,
       inflightMax: READ_BATCHES_INFLIGHT_MAX,
+      origin: { nodeId: server.config.id, boot: Math.floor(Math.random() * 2 ** 32) },
     });
   }
 

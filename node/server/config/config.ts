@@ -8,6 +8,7 @@ import { isLogLevel, type LogLevel } from "../logger.js";
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../protocol/unsafe-flags.js";
 import { configFileArgs } from "./config-file.js";
 import { ConfigError } from "./config-error.js";
+import { HostPortError, parseHostPort, type ParseHostPortOptions } from "../../../lib/host-port.js";
 
 export { ConfigError, UNSAFE_FLAGS, type UnsafeFlag };
 
@@ -98,7 +99,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   const id = parseNodeId("--id", required("--id"));
   const join = booleans.has("--join");
   const peers = parseAddressMap("--peers", required("--peers"));
-  const listen = parseAddress("--listen", required("--listen"));
+  const listen = parseAddress("--listen", required("--listen"), { listen: true });
   if (!join && !peers.has(id)) {
     throw new ConfigError("--peers", `must list this node's own id ${id} (or start it with --join)`);
   }
@@ -114,7 +115,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   return {
     id,
     listen,
-    clientListen: parseAddress("--client-listen", required("--client-listen")),
+    clientListen: parseAddress("--client-listen", required("--client-listen"), { listen: true }),
     peers,
     peerClients: values.has("--peer-clients") ? parseAddressMap("--peer-clients", values.get("--peer-clients")!) : new Map(),
     plugin: required("--plugin"),
@@ -173,24 +174,17 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return value;
 }
 
-/** HOST:PORT with a numeric port; IPv6 hosts in brackets ([::1]:7000). */
-export function parseAddress(flag: string, text: string): string {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(text);
-  if (match === null) {
-    throw new ConfigError(flag, `"${text}" is not HOST:PORT`);
-  }
-  const port = Number(match[2]);
-  if (port > 65535) {
-    throw new ConfigError(flag, `port ${port} in "${text}" is above 65535`);
+/** HOST:PORT (lib/host-port.ts rules); `listen` addresses may give port 0 (the OS picks one). */
+function parseAddress(flag: string, text: string, options: ParseHostPortOptions = {}): string {
+  try {
+    parseHostPort(text, options);
+  } catch (error) {
+    if (error instanceof HostPortError) {
+      throw new ConfigError(flag, error.message);
+    }
+    throw error;
   }
   return text;
-}
-
-/** Splits "host:port" (or "[v6]:port") into its parts; the address must have passed parseAddress. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(address.slice(colon + 1)) };
 }
 
 function parseAddressMap(flag: string, text: string): Map<number, string> {

@@ -9,7 +9,7 @@
 // Snapshot protocol for the server: save the snapshot file (snapshot-store.ts) first, then
 // markSnapshot() + sync(), then compact(). A marker therefore never names a snapshot that is not
 // on disk; a snapshot newer than the WAL's marker is harmless (the log still covers it).
-import assert from "node:assert/strict";
+import { assert } from "../../../lib/assert.js";
 import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import path from "node:path";

@@ -5,7 +5,7 @@
 import net from "node:net";
 import type { NodeId } from "../../raft/messages.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
-import { parseHostPort } from "./peer-handshake.js";
+import { parseHostPort } from "../../../lib/host-port.js";
 import type { StructuredLogger } from "../structured-logger.js";
 
 /** Counters a link updates; owned by the transport, which sums them over all links. */
