@@ -33,6 +33,7 @@ export const comparedMetrics: readonly MetricDefinition[] = [
   { key: "fail_rate", label: "fail rate", unit: "share", better: "lower", of: (m) => m.fail_rate },
   { key: "checker_ms", label: "checker time", unit: "ms", better: "lower", of: (m) => m.checker.elapsed_ms },
   { key: "snapshot_max_bytes", label: "largest snapshot", unit: "bytes", better: "lower", of: (m) => m.snapshots.max_bytes },
+  { key: "node_memory_max_mb", label: "node memory (max RSS)", unit: "MB", better: "lower", of: (m) => (m.node_memory_bytes === null ? null : Math.round(m.node_memory_bytes / 1e5) / 10) },
 ];
 
 export interface MetricStats {
