@@ -65,6 +65,8 @@ export interface Difference {
 }
 
 const resamples = 2_000;
+/** Seeds per plugin below which no difference is judged: a bootstrap over 2 values is overconfident. */
+export const seedsToJudgeMin = 3;
 
 export function statsOf(values: readonly (number | null)[]): MetricStats {
   const present = values.filter((value): value is number => value !== null && Number.isFinite(value));
@@ -92,8 +94,16 @@ export function differenceOf(faultSet: string, metric: MetricDefinition, a: { la
   }
   const difference = medianB - medianA;
   const what = `${b.label}'s ${metric.label} (median ${format(medianB)} ${metric.unit}) is ${describeGap(medianA, medianB)} ${a.label}'s (${format(medianA)})`;
-  if (left.length < 2 || right.length < 2) {
-    return { ...base, difference: roundOrNull(difference), ci_low: null, ci_high: null, exceeds_spread: null, statement: `${what}; one seed per plugin gives no run-to-run spread: run more seeds before reading this as a result.` };
+  if (left.length < seedsToJudgeMin || right.length < seedsToJudgeMin) {
+    const seeds = Math.min(left.length, right.length);
+    return {
+      ...base,
+      difference: roundOrNull(difference),
+      ci_low: null,
+      ci_high: null,
+      exceeds_spread: null,
+      statement: `${what}; ${seeds === 1 ? "one seed per plugin gives no run-to-run spread" : `${seeds} seeds are too few to tell it from run-to-run spread`}: run at least ${seedsToJudgeMin} before reading this as a result.`,
+    };
   }
   const [low, high] = bootstrapInterval((rng) => median(resample(rng, right))! - median(resample(rng, left))!);
   const exceeds = low > 0 || high < 0;

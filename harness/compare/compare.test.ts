@@ -125,12 +125,15 @@ describe("spread", () => {
     const clear = differenceOf("f", throughput, { label: "kv", values: [1000, 1020, 990, 1010, 1005] }, { label: "counter", values: [700, 720, 690, 710, 705] });
     expect(clear.exceeds_spread).toBe(true);
     expect(clear.statement).toMatch(/^counter's throughput \(median 705 ops\/s\) is 30% lower than kv's \(1005\); the 95% bootstrap interval of the difference over 5 seeds, \[-\d+, -\d+\], excludes 0: larger than the run-to-run spread\.$/);
-    const noisy = differenceOf("f", throughput, { label: "kv", values: [1000, 600, 1400] }, { label: "counter", values: [900, 1300, 700] });
+    const noisy = differenceOf("f", throughput, { label: "kv", values: [1000, 600, 1400, 800] }, { label: "counter", values: [900, 1300, 700, 1100] });
     expect(noisy.exceeds_spread).toBe(false);
     expect(noisy.statement).toMatch(/includes 0: within run-to-run spread, not a result\.$/);
     const single = differenceOf("f", throughput, { label: "kv", values: [1000] }, { label: "counter", values: [700] });
     expect(single.exceeds_spread).toBeNull();
-    expect(single.statement).toMatch(/one seed per plugin gives no run-to-run spread/);
+    expect(single.statement).toMatch(/one seed per plugin gives no run-to-run spread: run at least 3 before reading this as a result\.$/);
+    const two = differenceOf("f", throughput, { label: "kv", values: [1000, 1010] }, { label: "counter", values: [700, 710] });
+    expect([two.exceeds_spread, two.ci_low]).toEqual([null, null]);
+    expect(two.statement).toMatch(/2 seeds are too few to tell it from run-to-run spread/);
   });
   test("median and range ignore missing values; the interval is reproducible", () => {
     const stats = statsOf([3, null, 1, 2]);
