@@ -132,6 +132,9 @@ function describeGap(from: number, to: number): string {
   if (from === 0) {
     return to > from ? "higher than" : "lower than";
   }
+  if (from > 0 && to / from >= 3) {
+    return `${format(to / from)} times`;
+  }
   const percent = Math.abs((to - from) / from) * 100;
   return `${percent < 1 ? percent.toFixed(1) : Math.round(percent)}% ${to > from ? "higher" : "lower"} than`;
 }

@@ -131,6 +131,9 @@ describe("spread", () => {
     const single = differenceOf("f", throughput, { label: "kv", values: [1000] }, { label: "counter", values: [700] });
     expect(single.exceeds_spread).toBeNull();
     expect(single.statement).toMatch(/one seed per plugin gives no run-to-run spread: run at least 3 before reading this as a result\.$/);
+    const checker = comparedMetrics.find((metric) => metric.key === "checker_ms")!;
+    const large = differenceOf("f", checker, { label: "kv", values: [90, 95, 100] }, { label: "queue", values: [6000, 6684, 7000] });
+    expect(large.statement).toMatch(/^queue's checker time \(median 6684 ms\) is 70\.4 times kv's \(95\);/);
     const two = differenceOf("f", throughput, { label: "kv", values: [1000, 1010] }, { label: "counter", values: [700, 710] });
     expect([two.exceeds_spread, two.ci_low]).toEqual([null, null]);
     expect(two.statement).toMatch(/2 seeds are too few to tell it from run-to-run spread/);

@@ -169,3 +169,50 @@ describe("pages in a browser", () => {
     await page.close();
   });
 });
+
+describe("a crashed cell, bad input, and run --seeds", () => {
+  test("a plugin whose nodes cannot start: its cell is crashed, the next cell still runs, exit 255", async () => {
+    const workload = join(directory, "crash.yaml");
+    await writeFile(workload, ["name: crash", "duration: 2s", "clients: { concurrency: 2, timeout: 1s }", "final: { recovery: 1s }"].join("\n"));
+    const out = join(directory, "crash-out");
+    const fixture = join(projectRoot, "test", "integration", "fixtures", "node-refusing-plugin.ts");
+    const crashed = await runCli(["compare", workload, "--plugins", `${fixture},kv`, "--seeds", "3", "--runtime", "local", "--out", out]);
+    const result = JSON.parse(await readFile(join(out, "comparison.json"), "utf8")) as Comparison;
+    expect(result.cells.map((cell) => [cell.id, cell.status])).toEqual([
+      ["node-refusing-plugin--workload--s1", "crashed"],
+      ["kv--workload--s1", "valid"],
+      ["node-refusing-plugin--workload--s2", "crashed"],
+      ["kv--workload--s2", "valid"],
+      ["node-refusing-plugin--workload--s3", "crashed"],
+      ["kv--workload--s3", "valid"],
+    ]);
+    expect(result.cells[0]?.error).toBeTruthy();
+    expect([crashed.code, result.worst, result.exit_code]).toEqual([255, "crashed", 255]);
+  });
+
+  test("bad input exits 254 naming the flag, before any cluster", async () => {
+    const workload = join(directory, "cmp-test.yaml");
+    const bad = await runCli(["compare", workload, "--plugins", "kv,nope", "--runtime", "local"]);
+    expect(bad.code).toBe(254);
+    expect(bad.stderr).toMatch(/^command line: --plugins: unknown plugin "nope"/m);
+    const seeds = await runCli(["run", workload, "--seeds", "0", "--runtime", "local"]);
+    expect(seeds.code).toBe(254);
+    expect(seeds.stderr).toMatch(/^command line: --seeds: expected 1 to 1000 seeds, got 0$/m);
+  });
+
+  test("run --seeds repeats the workload with overrides and prints a verdict table with the spread", async () => {
+    const workload = join(directory, "cmp-test.yaml");
+    const out = join(directory, "repeats");
+    const repeated = await runCli(["run", workload, "--seeds", "4..5", "--plugin", "counter", "--concurrency", "2", "--duration", "2s", "--runtime", "local", "--out", out]);
+    expect(repeated.code).toBe(0);
+    expect(repeated.stderr).toMatch(/the workload's mix names operations counter lacks|\[seed 4, run 1 of 2\]/);
+    expect(repeated.stdout).toMatch(/^\s+4 {2}VALID /m);
+    expect(repeated.stdout).toMatch(/^\s+5 {2}VALID /m);
+    expect(repeated.stdout).toMatch(/^2 of 2 run\(s\): 2 valid, 0 invalid, 0 unknown, 0 crashed$/m);
+    expect(repeated.stdout).toMatch(/^throughput: median \S+ ops\/s, min \S+, max \S+ \(spread \S+% of the median\)$/m);
+    for (const seed of [4, 5]) {
+      const summary = JSON.parse(await readFile(join(out, `seed-${seed}`, "summary.json"), "utf8")) as RunSummary;
+      expect([summary.seed, summary.plugin, Object.keys(summary.ops.byF).sort()]).toEqual([seed, "counter", ["add", "read"]]);
+    }
+  });
+});
