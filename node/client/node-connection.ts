@@ -6,10 +6,10 @@
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
 import { encodeFrame, FrameDecoder } from "../server/transport/frame-codec.js";
-import { parseHostPort } from "./abortable.js";
+import { parseHostPort } from "../../lib/host-port.js";
 import { authProofMatches, clientAuthProof, newAuthNonce } from "../protocol/client-auth.js";
 import { AbortedError, ClientError } from "./errors.js";
-import { silentLogger, type ClientLogger } from "./logger.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 
 /** A request without its id: the connection numbers requests itself. */
 export type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, "id"> : never) : never;
@@ -21,7 +21,7 @@ export interface NodeConnectionOptions {
   connectTimeoutMs: number;
   /** The cluster secret: authenticate every new connection with it (needed for administrative requests). */
   secret?: Uint8Array | undefined;
-  logger?: ClientLogger;
+  logger?: Logger;
 }
 
 interface PendingRequest {
@@ -37,7 +37,7 @@ export class NodeConnection {
   readonly address: string;
   readonly #connectTimeoutMs: number;
   readonly #secret: Uint8Array | undefined;
-  readonly #logger: ClientLogger;
+  readonly #logger: Logger;
   #socket: net.Socket | undefined;
   #connecting: Promise<net.Socket> | undefined;
   readonly #pending = new Map<number, PendingRequest>();

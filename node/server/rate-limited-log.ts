@@ -1,13 +1,13 @@
 // Log lines for events an outsider can repeat at will (refused connections, bad frames, failed
 // handshakes): at most `linesPerWindow` lines per kind in each window, then one line saying how
 // many were left out, so a flood costs a few lines a second instead of megabytes of log.
-import type { LogFields, StructuredLogger } from "./structured-logger.js";
+import type { LogFields, Logger } from "../../lib/logger.js";
 
 /** Distinct kinds tracked; further ones share one entry. */
 const KINDS_MAX = 64;
 
 export interface RateLimitedLogOptions {
-  logger: StructuredLogger;
+  logger: Logger;
   /** Lines per kind per window before suppression (default 5). */
   linesPerWindow?: number;
   /** Window length (default 10 s). */
@@ -23,7 +23,7 @@ interface KindState {
 }
 
 export class RateLimitedLog {
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
   readonly #linesPerWindow: number;
   readonly #windowMs: number;
   readonly #nowMs: () => number;

@@ -177,14 +177,3 @@ function lengthPrefixedUtf8(text: string): Buffer {
   bytes.copy(prefixed, 4);
   return prefixed;
 }
-
-/** "host:port" or "[v6]:port" → parts; throws RangeError naming the address otherwise. */
-export function parseHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (host === undefined || !(port >= 0 && port <= 65535)) {
-    throw new RangeError(`not a host:port address: ${JSON.stringify(address)}`);
-  }
-  return { host, port };
-}

@@ -5,10 +5,11 @@
 import net from "node:net";
 import type { NodeId } from "../../raft/messages.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
-import { HANDSHAKE_FRAME_BYTES_MAX, parseHostPort, type DialerHandshake } from "./peer-handshake.js";
+import { HANDSHAKE_FRAME_BYTES_MAX, type DialerHandshake } from "./peer-handshake.js";
 import { encodeFrame, FrameDecoder, FrameError } from "./frame-codec.js";
 import { CodecError } from "../../../lib/binary-cursor.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import { parseHostPort } from "../../../lib/host-port.js";
+import type { Logger } from "../../../lib/logger.js";
 
 /** Counters a link updates; owned by the transport, which sums them over all links. */
 export interface LinkCounters {
@@ -44,7 +45,7 @@ export interface PeerLinkOptions {
   queuedBytesMax: number;
   connectTimeoutMs: number;
   backoff: BackoffOptions;
-  logger: StructuredLogger;
+  logger: Logger;
   counters: LinkCounters;
   onUnreachable: (peerId: NodeId) => void;
 }

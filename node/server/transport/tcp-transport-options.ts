@@ -2,7 +2,7 @@
 import type { Message, NodeId } from "../../raft/messages.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { LinkCounters } from "./peer-link.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import type { Logger } from "../../../lib/logger.js";
 import type { ConnectionBudget } from "../connection-budget.js";
 
 export interface TcpTransportOptions {
@@ -25,7 +25,7 @@ export interface TcpTransportOptions {
   snapshotChunkBytes?: number;
   /** Largest chunked snapshot accepted from a peer. */
   snapshotBytesMax?: number;
-  logger: StructuredLogger;
+  logger: Logger;
   /** The cluster secret both sides prove in the handshake; undefined (insecure) proves with an empty key. */
   secret?: Uint8Array | undefined;
   /** Descriptors shared with the client port; inbound connections beyond it are refused. */

@@ -10,7 +10,7 @@ import { decodeHello, encodeChallenge, handshakeProof, newNonce } from "./peer-h
 import { connectPeerSocket } from "./testing/peer-socket.js";
 import { encodeSnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotChunker } from "./snapshot-chunks.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
 
 const FRAME_BYTES_MAX = 1024 * 1024;

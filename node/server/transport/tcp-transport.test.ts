@@ -6,8 +6,9 @@ import { encodeFrame } from "./frame-codec.js";
 import { encodeMessage } from "./message-codec.js";
 import { DialerHandshake, encodeProof } from "./peer-handshake.js";
 import { connectPeerSocket } from "./testing/peer-socket.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
+import { parseHostPort } from "../../../lib/host-port.js";
 
 const SECRET = Buffer.from("test-secret-0123456789abcdef0123456789", "utf8");
 const open: TcpTransport[] = [];
@@ -200,7 +201,7 @@ describe("TcpTransport", () => {
     const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]) });
     const recorded = await connectPeerSocket({ address: a.transport.listenAddress, clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1, secret: SECRET });
     recorded.socket.destroy();
-    const socket = net.connect(Number(a.transport.listenAddress.split(":")[1]), "127.0.0.1");
+    const socket = net.connect(parseHostPort(a.transport.listenAddress));
     socket.on("error", () => undefined);
     socket.resume(); // read the challenge, so the node's close is seen
     socket.write(Buffer.concat([...recorded.sent, encodeFrame(encodeMessage(message(2, 1, 1)))]));
@@ -213,7 +214,7 @@ describe("TcpTransport", () => {
     const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]) });
     const handshake = new DialerHandshake(undefined, "test-cluster", 2, 1);
     for (const afterHello of [encodeFrame(encodeMessage(message(2, 1, 1))), encodeFrame(encodeProof(Buffer.alloc(32)))]) {
-      const socket = net.connect(Number(a.transport.listenAddress.split(":")[1]), "127.0.0.1");
+      const socket = net.connect(parseHostPort(a.transport.listenAddress));
       socket.on("error", () => undefined);
       socket.resume(); // read the challenge, so the node's close is seen
       socket.write(Buffer.concat([encodeFrame(handshake.helloFrame()), afterHello]));

@@ -2,7 +2,8 @@
 // has completed the dialer's half of the handshake (peer-handshake.ts), ready for message frames.
 import net from "node:net";
 import { encodeFrame, FrameDecoder } from "../frame-codec.js";
-import { DialerHandshake, HANDSHAKE_FRAME_BYTES_MAX, parseHostPort } from "../peer-handshake.js";
+import { DialerHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../peer-handshake.js";
+import { parseHostPort } from "../../../../lib/host-port.js";
 
 export interface PeerSocketOptions {
   address: string;
