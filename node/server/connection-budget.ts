@@ -11,15 +11,18 @@ const FD_LIMIT_FALLBACK = 1024;
 export class ConnectionBudget {
   /** Connections that may be open at once over both ports. */
   readonly capacity: number;
+  /** Of the capacity, what only peers may take, so idle clients cannot lock the cluster's own nodes out. */
+  readonly reservedForPeers: number;
   #open = 0;
   /** Refusals since start, for stats. */
   refused = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, reservedForPeers = 0) {
     if (!(Number.isSafeInteger(capacity) && capacity >= 0)) {
       throw new RangeError(`ConnectionBudget: capacity must be a non-negative integer, got ${capacity}`);
     }
     this.capacity = capacity;
+    this.reservedForPeers = Math.min(capacity, reservedForPeers);
   }
 
   /**
@@ -29,16 +32,17 @@ export class ConnectionBudget {
   static forProcess(peerCount: number): ConnectionBudget {
     const limit = openFilesLimit() ?? FD_LIMIT_FALLBACK;
     const openNow = openDescriptors() ?? 32;
-    return new ConnectionBudget(Math.max(0, limit - openNow - STORAGE_FDS_RESERVED - 2 * peerCount));
+    // Peers hold one inbound connection each normally; twice that covers reconnections overlapping.
+    return new ConnectionBudget(Math.max(0, limit - openNow - STORAGE_FDS_RESERVED - 2 * peerCount), 2 * peerCount + 8);
   }
 
   get open(): number {
     return this.#open;
   }
 
-  /** Takes one descriptor's worth; false (count it as refused) when none is left. */
-  tryAcquire(): boolean {
-    if (this.#open >= this.capacity) {
+  /** Takes one descriptor's worth; false (count it as refused) when none is left for this kind. */
+  tryAcquire(kind: "peer" | "client"): boolean {
+    if (this.#open >= (kind === "peer" ? this.capacity : this.capacity - this.reservedForPeers)) {
       this.refused += 1;
       return false;
     }

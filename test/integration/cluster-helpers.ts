@@ -45,6 +45,8 @@ export interface ClusterOptions {
   plugin?: string;
   /** Extra flags for every node, e.g. ["--snapshot-every", "100"]. */
   flags?: string[];
+  /** Open-files limit (`ulimit -n`) for every node process. */
+  fdLimit?: number;
 }
 
 export class TestCluster {
@@ -59,6 +61,7 @@ export class TestCluster {
     readonly root: string,
     readonly plugin: string,
     readonly flags: string[],
+    readonly fdLimit: number | undefined,
   ) {
     const secret = newSecret();
     this.secretFile = path.join(root, "cluster-secret");
@@ -69,7 +72,7 @@ export class TestCluster {
   static async create(options: ClusterOptions): Promise<TestCluster> {
     requireBuild();
     const root = await mkdtemp(path.join(os.tmpdir(), "raftlab-it-"));
-    const cluster = new TestCluster(root, options.plugin ?? "kv", options.flags ?? []);
+    const cluster = new TestCluster(root, options.plugin ?? "kv", options.flags ?? [], options.fdLimit);
     const ids = Array.from({ length: options.size }, (_, k) => k + 1);
     cluster.#initialVoters = ids;
     const ports = await freePorts(ids.length * 2);
@@ -135,7 +138,11 @@ export class TestCluster {
     if (node.process !== undefined) {
       throw new Error(`node ${id} is already running`);
     }
-    const child = spawn(process.execPath, [...this.args(id), ...extraFlags], { stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [process.execPath, ...this.args(id), ...extraFlags];
+    const child =
+      this.fdLimit === undefined
+        ? spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] })
+        : spawn("/bin/sh", ["-c", `ulimit -n ${this.fdLimit} && exec "$@"`, "sh", ...argv], { stdio: ["ignore", "pipe", "pipe"] });
     node.process = child;
     const logPath = path.join(this.root, `node-${id}.log`);
     const collect = (chunk: Buffer): void => {

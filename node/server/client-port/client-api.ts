@@ -162,7 +162,7 @@ export class ClientApi {
       socket.destroy();
       return;
     }
-    if (this.#connections.size >= this.#options.connectionsMax || !(this.#options.connectionBudget?.tryAcquire() ?? true)) {
+    if (this.#connections.size >= this.#options.connectionsMax || !(this.#options.connectionBudget?.tryAcquire("client") ?? true)) {
       this.#refused += 1;
       const reason = this.#connections.size >= this.#options.connectionsMax
         ? `${this.#options.connectionsMax} client connections are open`

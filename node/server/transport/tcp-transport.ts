@@ -257,7 +257,7 @@ export class TcpTransport {
   #accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const refusal = this.#refuseInbound();
-    const budgeted = refusal === undefined && (this.#options.connectionBudget?.tryAcquire() ?? true);
+    const budgeted = refusal === undefined && (this.#options.connectionBudget?.tryAcquire("peer") ?? true);
     if (refusal !== undefined || !budgeted) {
       this.#counters.inboundRefused += 1;
       const reason = refusal ?? "no file descriptors left for connections (the rest are kept for storage)";
