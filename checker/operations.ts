@@ -23,6 +23,9 @@ export interface HistoryOperation {
   type: "ok" | "info";
 }
 
+/** Shared by every operation of unknown outcome; never mutated. */
+const unknownOutcome: Outcome = Object.freeze({ known: false });
+
 export interface PairedOperations {
   operations: HistoryOperation[];
   /** How many `fail` operations were dropped. */
@@ -64,7 +67,7 @@ export function pairOperations(events: readonly HistoryEvent[]): PairedOperation
       id: -1,
       process: event.process,
       input: inputOf(open.event),
-      outcome: known ? { known: true, value: event.value } : { known: false },
+      outcome: known ? { known: true, value: event.value } : unknownOutcome,
       call: open.event.time,
       ret: known ? event.time : Infinity,
       invokeIndex: open.eventIndex,
@@ -79,7 +82,7 @@ export function pairOperations(events: readonly HistoryEvent[]): PairedOperation
       id: -1,
       process,
       input: inputOf(open.event),
-      outcome: { known: false },
+      outcome: unknownOutcome,
       call: open.event.time,
       ret: Infinity,
       invokeIndex: open.eventIndex,
@@ -97,6 +100,8 @@ export function pairOperations(events: readonly HistoryEvent[]): PairedOperation
   return { operations, failedCount };
 }
 
+// The invoke event is the operation's input as it is (its extra fields, time, process and the
+// like, are not the model's business): a million-operation history keeps no second copy.
 function inputOf(event: ClientEvent): Operation {
-  return event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
+  return event;
 }
