@@ -1,4 +1,4 @@
-// `raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]`
+// `raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N] [--out DIR] [--duration 10s]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 import { setMaxListeners } from "node:events";
 import { rm } from "node:fs/promises";
@@ -14,8 +14,14 @@ import { applyOverrides } from "../harness/workload/overrides.js";
 import { loadWorkloadPlugin, planRun } from "../harness/workload/plan.js";
 import { FaultRefusedError, refusalBeforeCluster, runWorkload } from "../harness/workload/run-workload.js";
 import type { RuntimeChoice } from "../harness/workload/schema.js";
+import type { RunPlan } from "../harness/workload/plan.js";
 
-const usage = `usage: raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]
+/** A runtime's refusal before it created anything (the swarm runtime's preflight): exit 254. */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof Error && (error as { refusal?: unknown }).refusal === true;
+}
+
+const usage = `usage: raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N] [--out DIR] [--duration 10s]
 
 Runs a YAML workload (without FILE, the embedded default: 3-node kv, partitions and kill -9, 20 s).
 Results go to results/<name>/<timestamp>/ (or --out DIR); results/latest points at the newest.
@@ -65,8 +71,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  process.once("SIGHUP", onSignal);
   try {
-    const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
+    const chosen = await chooseRuntime(plan, log, interrupt.signal);
     const runtime = chosen.runtime;
     destroyAllClusters = chosen.destroyAll;
     const refusal = await refusalBeforeCluster(runtime.name, plan, interrupt.signal);
@@ -100,6 +107,14 @@ export async function runCommand(argv: string[]): Promise<number> {
         }
         return 254;
       }
+      if (isRefusal(error) || error instanceof WorkloadFileError) {
+        // The swarm, a host or the hosts file is not fit for the run; nothing was created.
+        process.stderr.write(`raftlab run: ${error.message}\n`);
+        if (out === undefined) {
+          await rm(folder.directory, { recursive: true, force: true });
+        }
+        return 254;
+      }
       throw error;
     }
     if (out === undefined) {
@@ -117,6 +132,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
   }
 }
 
@@ -160,14 +176,30 @@ interface ChosenRuntime {
   destroyAll: () => Promise<void>;
 }
 
-/** docker, local, or auto: Docker when a daemon answers, else local processes. */
-async function chooseRuntime(choice: RuntimeChoice, log: (line: string) => void, signal: AbortSignal): Promise<ChosenRuntime> {
+/** docker, local, swarm, or auto: Docker when a daemon answers, else local processes. */
+async function chooseRuntime(plan: RunPlan, log: (line: string) => void, signal: AbortSignal): Promise<ChosenRuntime> {
+  const choice: RuntimeChoice = plan.runtime;
   const local = async (): Promise<ChosenRuntime> => {
     const { LocalRuntime, destroyAllLocalClusters } = await import("../harness/runtime/local/local-runtime.js");
     return { runtime: new LocalRuntime(), destroyAll: destroyAllLocalClusters };
   };
   if (choice === "local") {
     return local();
+  }
+  if (choice === "swarm") {
+    const { SwarmRuntime } = await import("../harness/runtime/swarm/swarm-runtime.js");
+    const { runRegisteredCleanups } = await import("../harness/runtime/docker/signal-cleanup.js");
+    const swarm = new SwarmRuntime({
+      log,
+      hostsFile: plan.swarm.hostsFile,
+      hosts: plan.swarm.hosts,
+      nodesPerHost: plan.swarm.nodesPerHost,
+      image: plan.swarm.image,
+    });
+    if (!(await swarm.available(signal))) {
+      throw new Error("the swarm runtime was asked for, but no Docker daemon answers (start dockerd and `docker swarm init`, or set DOCKER_HOST to a manager)");
+    }
+    return { runtime: swarm, destroyAll: runRegisteredCleanups };
   }
   const { DockerRuntime } = await import("../harness/runtime/docker/docker-runtime.js");
   const docker = new DockerRuntime({ log });
