@@ -3,6 +3,7 @@
 // any time after their call, so they return at +infinity with an unknown outcome.
 import type { Operation, Outcome } from "../plugins/api.js";
 import type { ClientEvent, HistoryEvent } from "../history/event.js";
+import { assert } from "../lib/assert.js";
 
 export interface HistoryOperation {
   /** Position in the operation list (0-based), stable across partitions. */
@@ -98,10 +99,4 @@ export function pairOperations(events: readonly HistoryEvent[]): PairedOperation
 
 function inputOf(event: ClientEvent): Operation {
   return event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
-  }
 }

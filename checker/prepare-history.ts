@@ -6,6 +6,7 @@
 // just-in-time search force it in time instead of trying it last).
 import type { Model, Operation, PreparedModel, TimedOperation } from "../plugins/api.js";
 import type { HistoryOperation } from "./operations.js";
+import { assert } from "../lib/assert.js";
 
 export interface PreparedPartition {
   /** The model to search with; describeState describes its states. */
@@ -157,8 +158,7 @@ function requireUnknownPredecessors(operations: HistoryOperation[], precedences:
   });
 }
 
+/** The plugin's prepareHistory broke its contract: a bug in the plugin, reported as one. */
 function assertValid(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`model.prepareHistory: ${message}`);
-  }
+  assert(condition, `model.prepareHistory: ${message}`);
 }

@@ -16,6 +16,9 @@ export interface LoadedWorkload {
   lineOf(path: FieldPath): number | undefined;
 }
 
+/** How many times YAML aliases may be expanded (yaml's default): a workload needs few, if any. */
+const maxAliasCount = 100;
+
 /** Reads and validates a workload file; throws WorkloadFileError naming the file, line and field. */
 export async function readWorkloadFile(path: string): Promise<LoadedWorkload> {
   let text: string;
@@ -55,7 +58,13 @@ export function parseValidatedYaml<Schema extends z.ZodType>(
     );
   }
   const lineOf = (path: FieldPath): number | undefined => lineOfPath(document, path, lineAt);
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    // yaml stops an alias that expands without bound ("billion laughs") with a ReferenceError.
+    data = document.toJS({ maxAliasCount: maxAliasCount });
+  } catch (error) {
+    throw new WorkloadFileError(file, [{ line: 1, field: "", message: `YAML aliases: ${firstLine(error instanceof Error ? error.message : String(error))}` }]);
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new WorkloadFileError(file, [{ line: 1, field: "", message: notAMap }]);
   }

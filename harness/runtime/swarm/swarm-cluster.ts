@@ -15,7 +15,9 @@
 import type Docker from "dockerode";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { assert } from "../../../lib/assert.js";
+import { sleep } from "../../../lib/deadline.js";
+import { formatHostPort } from "../../../lib/host-port.js";
 import { tolerate, readLogTail } from "../docker/docker-cluster.js";
 import { execInContainer } from "../docker/exec.js";
 import { DockerNetworkControl } from "../docker/network.js";
@@ -93,10 +95,8 @@ export class SwarmCluster implements Cluster {
 
   get nodes(): readonly NodeEndpoint[] {
     return this.parts.nodes.map((node) => {
-      if (node.publishedPort === undefined) {
-        throw new Error(`invariant: node ${node.id}'s client port is published once the cluster is launched`);
-      }
-      return { id: node.id, clientAddress: `${node.host.clientHost}:${node.publishedPort}`, peerAddress: `${node.serviceName}:${peerPort}` };
+      assert(node.publishedPort !== undefined, `invariant: node ${node.id}'s client port is published once the cluster is launched`);
+      return { id: node.id, clientAddress: formatHostPort(node.host.clientHost, node.publishedPort), peerAddress: formatHostPort(node.serviceName, peerPort) };
     });
   }
 
@@ -153,7 +153,7 @@ export class SwarmCluster implements Cluster {
       if (Date.now() > deadline) {
         throw new SwarmRuntimeError("RAFTLAB_SWARM_TASK_FAILED", `node ${id}'s container on ${node.host.name} still runs ${exitWaitMs} ms after SIGKILL`);
       }
-      await sleep(20, undefined, { signal });
+      await sleep(20, signal);
     }
   }
 
@@ -242,7 +242,7 @@ export class SwarmCluster implements Cluster {
             `(last state "${task?.Status?.State ?? "none"}"${task?.Status?.Err === undefined ? "" : `: ${task.Status.Err}`}; see \`docker service ps ${node.serviceName} --no-trunc\`)`,
         );
       }
-      await sleep(taskPollIntervalMs, undefined, { signal });
+      await sleep(taskPollIntervalMs, signal);
     }
   }
 

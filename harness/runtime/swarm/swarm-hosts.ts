@@ -3,7 +3,7 @@
 // that will run a node must answer on its Docker API as that very swarm node. Each failure is a
 // refusal (exit 254) found before anything is created.
 import type Docker from "dockerode";
-import { deadlineAfter } from "../../client/deadline.js";
+import { deadlineAfter } from "../../../lib/deadline.js";
 import { connectHost, hostsFileDirectory, type HostsFile } from "./hosts-file.js";
 import { placeNodes } from "./placement.js";
 import { SwarmRuntimeError } from "./swarm-error.js";
@@ -158,7 +158,7 @@ export function compareApiVersions(a: string, b: string): number {
 
 /** A Docker call that must answer within answerTimeoutMs; a silent or refusing daemon is a refusal. */
 async function ask<T>(where: string, signal: AbortSignal | undefined, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-  const deadline = deadlineAfter(answerTimeoutMs, ...(signal === undefined ? [] : [signal]));
+  const deadline = deadlineAfter(answerTimeoutMs, signal);
   try {
     return await work(deadline.signal);
   } catch (error) {
