@@ -22,7 +22,8 @@ import { checkOperations, readOnlyOperations, type Verdict } from "../checker/li
 import { pairOperations } from "../checker/operations.js";
 import { parseHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 import { generatedHistoryFile, type KvHistoryOptions } from "./generate-kv-history.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "../checker/testdata/reference");

@@ -3,7 +3,8 @@
 import { describe, expect, test } from "vitest";
 import type { Plugin } from "../plugins/api.js";
 import { queuePlugin } from "../plugins/queue/index.js";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
 import { pairOperations } from "./operations.js";
 
