@@ -284,9 +284,11 @@ function describeConflict(
     earlier === -1
       ? `${valueOf(operations, null)} came first (the initial state)`
       : `${valueOf(operations, writeOfOperation(earlier))} came before ${valueOf(operations, writeOfOperation(later))} (${nameOf(operations, earlier)} returned before ${nameOf(operations, later)} was called)`;
+  // Reported: the one of y and v that saw the older value (of the write called first), the stale
+  // read in the usual story; either cannot be linearized with the other.
+  const callOf = (write: number | null): number => (write === null ? -Infinity : (operations[write] as TimedOperation).call);
   const violation: Violation = {
-    // The later-called of the two operations that saw their value too late.
-    operation: (operations[y] as TimedOperation).call > (operations[v] as TimedOperation).call ? y : v,
+    operation: callOf(firstWrite) < callOf(writeOfOperation(y)) ? v : y,
     reason: `${orderOf(x, y)}, but ${orderOf(u, v)}; each value is written once`,
   };
   // A cycle of two write-order steps when each chain is one cluster; longer chains would need
