@@ -10,7 +10,7 @@ import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { historyOperations } from "./operations.js";
 import { allInfoStrategies } from "./portfolio-search.js";
 import { counterPlugin } from "../plugins/counter/index.js";
 import { kvPlugin } from "../plugins/kv/index.js";
@@ -82,7 +82,7 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
     const verdicts = { ok: 0, illegal: 0 };
     fc.assert(
       fc.property(scenarios, (scenario) => {
-        const { operations } = pairOperations(buildHistory(plugin, scenario));
+        const { operations } = historyOperations(buildHistory(plugin, scenario));
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         // Every strategy, with and without the read-only hint, must agree on its own.
@@ -116,7 +116,7 @@ const queueScenarios = fc.record({
 
 /** A history with an ok size and an unknown-outcome enqueue or dequeue called before it returned. */
 function hasSizeAfterUnknownUpdate(events: readonly ClientEvent[]): boolean {
-  const { operations } = pairOperations([...events]);
+  const { operations } = historyOperations([...events]);
   return operations.some(
     (size) =>
       size.type === "ok" &&
@@ -183,7 +183,7 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
           mutateQueueHistory(events, scenario.mutation, random);
         }
         sizesAfterUnknownUpdates += hasSizeAfterUnknownUpdate(events) ? 1 : 0;
-        const { operations } = pairOperations(events);
+        const { operations } = historyOperations(events);
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         for (const strategy of allInfoStrategies) {

@@ -10,7 +10,7 @@ import { loadPlugin } from "../plugins/registry.js";
 import { HistoryError } from "../history/history-error.js";
 import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { checkOperations, readOnlyOperations, type CheckResult } from "../checker/linearizable.js";
-import { pairOperations, type HistoryOperation } from "../checker/operations.js";
+import { historyOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
@@ -72,7 +72,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const { operations, failedCount } = pairOperations(history.events);
+  const { operations, failedCount } = historyOperations(history.events);
   const result = checkOperations(plugin.model, operations, {
     timeoutMs: options.timeoutMs,
     readOnly: readOnlyOperations(plugin),

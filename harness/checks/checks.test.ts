@@ -11,7 +11,7 @@ import { mergeValidity } from "./check-report.js";
 import { runChecks } from "./compose.js";
 import { checkCounterBounds } from "./counter-bounds.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations } from "./operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";

@@ -7,7 +7,7 @@ import { checkSafely, mergeValidity, type CheckReport, type Validity } from "./c
 import { checkCounterBounds } from "./counter-bounds.js";
 import { checkLinearizable } from "./linearizability-check.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations, type OperationPair } from "./operation-pairs.js";
+import { pairOperations, type OperationPair } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";

@@ -1,6 +1,6 @@
 // Outcome counts per operation. A run in which nothing succeeded tested nothing: it is invalid.
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface OutcomeTally {
   invoked: number;
