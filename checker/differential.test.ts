@@ -9,7 +9,7 @@ import type { ClientEvent } from "../history/event.js";
 import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
-import { checkOperations, readOnlyOperations } from "./linearizable.js";
+import { checkOperations, readOnlyOperations, UnpartitionableOperationError } from "./linearizable.js";
 import { historyOperations } from "./operations.js";
 import { allInfoStrategies } from "./portfolio-search.js";
 import { counterPlugin } from "../plugins/counter/index.js";
@@ -99,6 +99,100 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
     expect(verdicts.illegal).toBeGreaterThan(20);
   });
 });
+
+// Partitioning must never change a verdict: the kv model keeps keys apart within one state, so
+// checking a history as one partition agrees with brute force too; and an operation the model
+// places in no partition (a kv operation without a key) is bad input, never a verdict.
+describe("kv keys stay apart whatever the partitioning", () => {
+  const onePartition: Plugin<unknown> = { ...kvPlugin, model: { ...kvPlugin.model, partitionKey: () => null } } as Plugin<unknown>;
+  const event = (index: number, process: number, type: ClientEvent["type"], f: string, key: string | undefined, value: Json): ClientEvent =>
+    key === undefined ? { index, time: index * 1000, process, type, f, value } : { index, time: index * 1000, process, type, f, key, value };
+
+  test("the issue's cases: a read of another key's value is illegal, a keyless get is bad input", () => {
+    const staleAcrossKeys = [
+      event(0, 0, "invoke", "put", "a", "1"),
+      event(1, 0, "ok", "put", "a", null),
+      event(2, 1, "invoke", "get", "b", null),
+      event(3, 1, "ok", "get", "b", "1"),
+    ];
+    const keyless = event(4, 2, "invoke", "get", undefined, null);
+    const mirror = [
+      event(0, 0, "invoke", "put", "a", "1"),
+      event(1, 0, "ok", "put", "a", null),
+      event(2, 1, "invoke", "put", "b", "2"),
+      event(3, 1, "ok", "put", "b", null),
+      event(4, 2, "invoke", "get", "a", null),
+      event(5, 2, "ok", "get", "a", "1"),
+    ];
+    const mirrorKeyless = event(6, 3, "invoke", "get", undefined, null);
+    for (const [events, expected] of [
+      [staleAcrossKeys, "illegal"],
+      [mirror, "ok"],
+    ] as const) {
+      const { operations } = historyOperations(events);
+      expect(isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal").toBe(expected);
+      expect(checkOperations(kvPlugin.model, operations).verdict).toBe(expected);
+      expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
+    }
+    for (const events of [[...staleAcrossKeys, keyless], [...mirror, mirrorKeyless]]) {
+      const { operations } = historyOperations(events);
+      const thrown = thrownBy(() => checkOperations(kvPlugin.model, operations));
+      expect(thrown).toBeInstanceOf(UnpartitionableOperationError);
+      expect((thrown as UnpartitionableOperationError).operation.invokeIndex).toBe(events.length - 1);
+      expect((thrown as UnpartitionableOperationError).message).toBe('kv operation "get" has no key (field "key" must be a string)');
+    }
+  });
+
+  test("on random small histories over two keys checked as one partition", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    fc.assert(
+      fc.property(scenarios, (scenario) => {
+        const { operations } = historyOperations(buildHistory(kvPlugin as Plugin<unknown>, { ...scenario, keys: ["a", "b"] }));
+        const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect(verdicts.ok).toBeGreaterThan(50);
+    expect(verdicts.illegal).toBeGreaterThan(20);
+  });
+
+  test("random histories with one operation stripped of its key are bad input naming it", () => {
+    fc.assert(
+      fc.property(scenarios, fc.nat(), (scenario, choice) => {
+        for (const plugin of [kvPlugin as Plugin<unknown>, testKvPlugin as Plugin<unknown>]) {
+          const events = buildHistory(plugin, scenario);
+          const invokes = events.filter((candidate) => candidate.type === "invoke");
+          const stripped = invokes[choice % invokes.length] as ClientEvent;
+          delete stripped.key;
+          const { operations } = historyOperations(events);
+          const keyless = operations.find((operation) => operation.input.key === undefined);
+          const thrown = thrownBy(() => checkOperations(plugin.model, operations));
+          if (keyless === undefined) {
+            // The stripped call failed: it is not an operation of the history.
+            expect(thrown).toBeUndefined();
+            continue;
+          }
+          expect(thrown).toBeInstanceOf(UnpartitionableOperationError);
+          expect((thrown as UnpartitionableOperationError).operation).toBe(keyless);
+          // The model refuses it, not the checker's partitioning.
+          expect(() => plugin.model.partitionKey(keyless.input)).toThrow(/has no key/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 // The queue's prepareHistory is the riskiest pruning, so the queue gets its own, larger histories
 // and mutations aimed at the violations users look for: a value dequeued twice or from nowhere,

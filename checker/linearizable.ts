@@ -5,7 +5,7 @@
 // Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
 // cannot starve the others: an illegal partition is found early even when another one would
 // exhaust the deadline. The first illegal partition ends the check.
-import type { Model, Plugin } from "../plugins/api.js";
+import { PluginError, type Model, type Plugin } from "../plugins/api.js";
 import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
 import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
@@ -182,13 +182,14 @@ interface PartitionGroup {
 }
 
 /**
- * Groups operations by partition key, in order of first appearance. An operation without a key
- * could interact with every key, so then the history stays one partition.
+ * Groups operations by partition key, in order of first appearance. An operation with a null key
+ * may interact with every key, so then the history stays one partition. Throws
+ * UnpartitionableOperationError for an operation the model places nowhere.
  */
 export function partitionOperations<S>(model: Model<S>, operations: readonly HistoryOperation[]): PartitionGroup[] {
   const groups = new Map<string, HistoryOperation[]>();
   for (const operation of operations) {
-    const key = model.partitionKey(operation.input);
+    const key = partitionKeyOf(model, operation);
     if (key === null) {
       return operations.length === 0 ? [] : [{ key: null, operations: [...operations] }];
     }
@@ -200,6 +201,33 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
     group.push(operation);
   }
   return [...groups].map(([key, group]) => ({ key, operations: group }));
+}
+
+/**
+ * An operation the model cannot place in any partition (a kv operation without a key): the
+ * history is bad input. `operation` locates it in the history (invokeIndex is its event).
+ */
+export class UnpartitionableOperationError extends Error {
+  readonly code = "RAFTLAB_CHECK_UNPARTITIONABLE";
+  override readonly name = "UnpartitionableOperationError";
+
+  constructor(
+    readonly operation: HistoryOperation,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function partitionKeyOf<S>(model: Model<S>, operation: HistoryOperation): string | null {
+  try {
+    return model.partitionKey(operation.input);
+  } catch (error) {
+    if (error instanceof PluginError) {
+      throw new UnpartitionableOperationError(operation, error.message);
+    }
+    throw error;
+  }
 }
 
 function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {

@@ -9,9 +9,10 @@ import { PluginError, type Plugin } from "../plugins/api.js";
 import { loadPlugin } from "../plugins/registry.js";
 import { HistoryError } from "../history/history-error.js";
 import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
-import { checkOperations, readOnlyOperations, type CheckResult } from "../checker/linearizable.js";
+import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
 import { historyOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
+import { timerLimitMs } from "../harness/workload/duration.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
                     [--allow-invoke-after-info]
@@ -73,10 +74,20 @@ export async function checkCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const { operations, failedCount } = historyOperations(history.events);
-  const result = checkOperations(plugin.model, operations, {
-    timeoutMs: options.timeoutMs,
-    readOnly: readOnlyOperations(plugin),
-  });
+  let result: CheckResult;
+  try {
+    result = checkOperations(plugin.model, operations, {
+      timeoutMs: options.timeoutMs,
+      readOnly: readOnlyOperations(plugin),
+    });
+  } catch (error) {
+    if (error instanceof UnpartitionableOperationError) {
+      const line = history.lines[error.operation.invokeIndex];
+      process.stderr.write(`raftlab check: ${options.file}:${line}: ${error.message} (plugin ${plugin.name})\n`);
+      return 254;
+    }
+    throw error;
+  }
   if (options.html !== null) {
     await writeFile(options.html, renderReportHtml({ file: options.file, plugin, history, result }));
   }
@@ -127,6 +138,9 @@ export function parseDurationMs(text: string): number {
   const durationMs = amount * unitMs;
   if (!(durationMs > 0)) {
     throw new UsageError(`--timeout: must be positive, got "${text}"`);
+  }
+  if (durationMs > timerLimitMs) {
+    throw new UsageError(`--timeout: must be at most ${timerLimitMs} ms (the timer limit), got "${text}"`);
   }
   return durationMs;
 }

@@ -3,8 +3,8 @@
 import { setMaxListeners } from "node:events";
 import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import type { Runtime, Cluster } from "../harness/runtime/runtime.js";
+import { join } from "node:path";
+import type { Cluster } from "../harness/runtime/runtime.js";
 import { createResultsFolder, updateLatestLink } from "../harness/results/results-folder.js";
 import { describeChecks, type RunSummary } from "../harness/results/summary.js";
 import { loadDefaultWorkload } from "../harness/workload/defaults.js";
@@ -13,7 +13,8 @@ import { readWorkloadFile, type LoadedWorkload } from "../harness/workload/load.
 import { applyOverrides } from "../harness/workload/overrides.js";
 import { loadWorkloadPlugin, planRun } from "../harness/workload/plan.js";
 import { FaultRefusedError, refusalBeforeCluster, runWorkload } from "../harness/workload/run-workload.js";
-import type { RuntimeChoice } from "../harness/workload/schema.js";
+import { chooseRuntime } from "./runtime-choice.js";
+import { shortPath } from "./short-path.js";
 
 const usage = `usage: raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]
 
@@ -154,34 +155,6 @@ async function prepare(parsed: ReturnType<typeof parseArguments>): Promise<{
   return { loaded, spec, plan: planRun(loaded, spec, plugin), plugin };
 }
 
-interface ChosenRuntime {
-  runtime: Runtime;
-  /** Destroys every cluster this process made with the runtime, for the signal handler. */
-  destroyAll: () => Promise<void>;
-}
-
-/** docker, local, or auto: Docker when a daemon answers, else local processes. */
-async function chooseRuntime(choice: RuntimeChoice, log: (line: string) => void, signal: AbortSignal): Promise<ChosenRuntime> {
-  const local = async (): Promise<ChosenRuntime> => {
-    const { LocalRuntime, destroyAllLocalClusters } = await import("../harness/runtime/local/local-runtime.js");
-    return { runtime: new LocalRuntime(), destroyAll: destroyAllLocalClusters };
-  };
-  if (choice === "local") {
-    return local();
-  }
-  const { DockerRuntime } = await import("../harness/runtime/docker/docker-runtime.js");
-  const docker = new DockerRuntime({ log });
-  if (await docker.available(signal)) {
-    const { runRegisteredCleanups } = await import("../harness/runtime/docker/signal-cleanup.js");
-    return { runtime: docker, destroyAll: runRegisteredCleanups };
-  }
-  if (choice === "docker") {
-    throw new Error("the docker runtime was asked for, but no Docker daemon answers (start dockerd, or use --runtime local)");
-  }
-  log("no Docker daemon answers: using the local runtime");
-  return local();
-}
-
 function printSummary(summary: RunSummary, directory: string): void {
   const verdict = summary.valid === true ? "VALID" : summary.valid === false ? "INVALID" : "UNKNOWN";
   const lines = [
@@ -191,10 +164,4 @@ function printSummary(summary: RunSummary, directory: string): void {
     `report:  ${shortPath(join(directory, "report.html"))}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-/** Relative to the working directory when below it, else absolute. */
-function shortPath(path: string): string {
-  const fromHere = relative(process.cwd(), path);
-  return fromHere.startsWith("..") || isAbsolute(fromHere) ? resolve(path) : fromHere;
 }

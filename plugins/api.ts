@@ -40,7 +40,13 @@ export interface Model<S> {
   step(state: S, input: Operation, outcome: Outcome): S | undefined;
   /** A string equal for equal states (the memo key for the search). */
   stateKey(state: S): string;
-  /** Splits a history into independent parts (P-compositionality), e.g. by key. */
+  /**
+   * Splits a history into independent parts (P-compositionality), e.g. by key: the part's key, or
+   * null for an operation that may touch every part (the history then stays one partition, so
+   * `step` must keep parts apart within one state). Throws PluginError("BAD_ARGUMENT") for an
+   * operation that belongs to no part (a kv operation without a key): the checker reports the
+   * history as bad input, naming the operation.
+   */
   partitionKey(input: Operation): string | null;
   describeOperation(input: Operation, outcome: Outcome): string;
   describeState(state: S): string;

@@ -1,7 +1,7 @@
 // Command-line overrides of workload fields (--runtime, --seed, --duration), validated with the
 // same rules as the file and reported against the flag.
 import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
-import { parseDurationMs } from "./duration.js";
+import { durationProblem } from "./duration.js";
 import { runtimeChoices, type RuntimeChoice, type WorkloadSpec } from "./schema.js";
 
 export interface WorkloadOverrides {
@@ -30,8 +30,9 @@ export function applyOverrides(spec: WorkloadSpec, overrides: WorkloadOverrides)
     }
   }
   if (overrides.duration !== undefined) {
-    if (parseDurationMs(overrides.duration) === undefined) {
-      problems.push({ field: "--duration", message: `expected a duration like "500ms", "10s" or "2m", got "${overrides.duration}"` });
+    const problem = durationProblem(overrides.duration, { zero: false });
+    if (problem !== undefined) {
+      problems.push({ field: "--duration", message: problem });
     } else {
       result.duration = overrides.duration;
     }

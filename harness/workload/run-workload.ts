@@ -22,13 +22,14 @@ import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
+import { planFaultSteps } from "../nemesis/fault-plan.js";
 import { faultsUnsupportedBy, injectedFaultNames, nemesisFromFault, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
 import { probeHostNetem } from "../runtime/docker/host-netem.js";
-import type { Cluster, Runtime } from "../runtime/runtime.js";
+import type { Cluster, Runtime, RuntimeName } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
@@ -88,6 +89,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   run.onCluster(cluster);
   // History time 0 is when the cluster is up, so charts show the workload, not the start-up.
   const history = await HistoryWriter.open(folder.historyPath);
+  const historyStarted = new Date();
   const rootRng = new SeededRng(plan.seed);
   const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
   const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
@@ -112,6 +114,13 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nemeses: plan.nemesis.faults.map(nemesisFromFault),
       intervalMs: plan.nemesis.intervalMs,
       healTimeoutMs,
+      // Same seed, same faults at the same times on the same nodes, whatever the plugin.
+      plan: planFaultSteps({
+        seed: plan.seed,
+        faultCount: plan.nemesis.faults.length,
+        intervalMs: plan.nemesis.intervalMs,
+        durationMs: plan.durationMs,
+      }),
       onEvent: (event: NemesisScheduleEvent) => {
         history.append({ process: "nemesis", ...event });
         progress.onNemesisEvent(event);
@@ -154,6 +163,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin,
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
+    configuredFaults: plan.nemesis.faults.length,
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -162,6 +172,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin: plan.plugin,
     nodes: plan.nodes,
     started: started.toISOString(),
+    history_started: historyStarted.toISOString(),
     duration_s: durationS,
     valid: composed.valid,
     checks: composed.checks,
@@ -202,10 +213,13 @@ async function writeLinearizabilityReport(
  * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
  * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
  */
-export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+export async function refusalBeforeCluster(runtime: RuntimeName, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
   const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
     return undefined; // nothing here depends on netem: no need to probe
+  }
+  if (runtime === "swarm") {
+    return undefined; // this host's kernel does not answer for the swarm's other hosts: ask a node
   }
   const netem = await probeHostNetem(signal);
   if (netem === undefined) {

@@ -270,7 +270,10 @@ function handleAppendResponse(r: Raft, m: Message, progress: Progress): void {
     "leader: a follower acknowledged an index beyond this leader's log (Leader Completeness violated: this leader lacks committed entries)",
   );
   const wasPaused = progress.isPaused();
-  if (!progress.maybeUpdate(m.index)) {
+  // A probing follower that acknowledges exactly its match has proven where its log ends, so it
+  // can replicate at once instead of waiting for another round trip (etcd stepLeader MsgAppResp).
+  const probeConfirmed = progress.state === "probe" && progress.match === m.index;
+  if (!progress.maybeUpdate(m.index) && !probeConfirmed) {
     return;
   }
   if (progress.state === "probe") {

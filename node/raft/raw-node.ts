@@ -173,6 +173,11 @@ export class RawNode {
     progress.probeSent = true;
   }
 
+  /** A snapshot from the leader is waiting to be handed out in a Ready, or handed out and not yet advanced. */
+  hasPendingSnapshot(): boolean {
+    return this.raft.log.unstable.snapshot !== undefined;
+  }
+
   /** The app holds a snapshot of its state at index (<= applied): keep it to send, drop older entries. */
   compact(index: number, data: Uint8Array): void {
     let voters: NodeId[] | undefined;

@@ -14,7 +14,7 @@ import { LocalRuntime } from "../../harness/runtime/local/local-runtime.js";
 import type { Cluster } from "../../harness/runtime/runtime.js";
 import { eventually } from "../../harness/runtime/testing/stub-cluster.js";
 
-const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "cli", "raftlab.js");
+const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "raftlab-node.js");
 const runId = `local-runtime-it-${process.pid}-${Date.now()}`;
 const nodeIds = [1, 2, 3];
 const logDir = path.join(os.tmpdir(), `${runId}-logs`);
