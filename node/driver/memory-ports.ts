@@ -68,6 +68,9 @@ export class MemoryLog implements LogStorage {
   /** Counts, for reports and tests. */
   readonly stats = { appends: 0, syncs: 0, markers: 0 };
 
+  /** Called before durable entries are dropped (truncated, or replaced by a snapshot marker): a simulator checks none was committed. */
+  onDurableDiscard: ((discarded: readonly Entry[], coveredUpTo: number) => void) | undefined;
+
   constructor(
     readonly scheduler: DiskScheduler,
     initial: LogImage = { hardState: undefined, snapshot: { index: 0, term: 0 }, entries: [] },
@@ -140,6 +143,7 @@ export class MemoryLog implements LogStorage {
       assert(completed === op, "memory-log: operations completed out of call order");
       if (op.kind === "sync") {
         for (const written of this.#unsynced) {
+          this.#reportDiscard(written);
           applyOp(this.#durable, written);
         }
         this.#unsynced = [];
@@ -148,6 +152,21 @@ export class MemoryLog implements LogStorage {
       }
       done();
     });
+  }
+
+  #reportDiscard(op: LogOp): void {
+    const image = this.#durable;
+    if (this.onDurableDiscard === undefined) {
+      return;
+    }
+    if (op.kind === "append" && op.entries[0] !== undefined) {
+      const position = Math.max(0, op.entries[0].index - image.snapshot.index - 1);
+      if (position < image.entries.length) {
+        this.onDurableDiscard(image.entries.slice(position), 0);
+      }
+    } else if (op.kind === "marker" && termIn(image, op.point.index) !== op.point.term) {
+      this.onDurableDiscard(image.entries, op.point.index);
+    }
   }
 
   /**
