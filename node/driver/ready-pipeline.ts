@@ -296,7 +296,11 @@ export class ReadyPipeline {
       this.#options.listener.onReadState(readState.context, readState.index);
     }
     this.#rawNode.advance(ready);
-    this.#snapshotInFlight = false;
+    if (ready.snapshot !== undefined) {
+      // Only the snapshot's own Ready ends the wait: an earlier Ready finishing must not let a
+      // later one append after the snapshot before its marker is written (found by the simulator).
+      this.#snapshotInFlight = false;
+    }
     this.#options.listener.onApplied(this.#options.state.applied);
   }
 

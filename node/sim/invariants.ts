@@ -46,6 +46,8 @@ export class Invariants {
   readonly #entries = new Map<number, EntryRecord>();
   /** committedTerms[i]: the term of the entry committed at index i, as first seen committed. */
   readonly #committedTerms: number[] = [0];
+  /** committedSeenInTerm[i]: the observing node's term when index i was first seen committed (>= the committing leader's term). */
+  readonly #committedSeenInTerm: number[] = [0];
   /** appliedContent[i]: the content hash applied at index i. */
   readonly #appliedContent: number[] = [0];
   /** Per node life: its commit index, and how far its entries were recorded as committed. */
@@ -106,10 +108,12 @@ export class Invariants {
           }
         }
         this.#committedTerms[index] = term;
+        this.#committedSeenInTerm[index] = r.term;
       } else if (known !== -1 && known !== term) {
         throw new InvariantViolation("state-machine-safety", `index ${index} committed with term ${known} elsewhere but term ${term} on node ${node.id}`);
       } else if (known === -1) {
         this.#committedTerms[index] = term;
+        this.#committedSeenInTerm[index] = r.term;
       }
     }
     this.#commitSeen.set(node.id, { incarnation: node.incarnation, commit, recorded });
@@ -119,7 +123,10 @@ export class Invariants {
     const log = raw.raft.log;
     for (let index = log.snapshotIndex + 1; index < this.#committedTerms.length; index++) {
       const committed = this.#committedTerms[index] as number;
-      if (committed !== -1 && log.term(index) !== committed) {
+      // Leader Completeness binds leaders of later terms: a leader of a stale term elected late
+      // (its votes held in the network) need not hold what a newer term committed.
+      const seenInTerm = this.#committedSeenInTerm[index] ?? 0;
+      if (committed !== -1 && seenInTerm < raw.raft.term && log.term(index) !== committed) {
         throw new InvariantViolation(
           "leader-completeness",
           `node ${id} became leader of term ${raw.raft.term} without committed entry ${index} (term ${committed}); it has term ${log.term(index) ?? "none"}`,
