@@ -6,6 +6,7 @@ import { comparedMetrics, differenceOf, statsOf, type Difference, type MetricSta
 import type { CompareMatrix } from "./compare-spec.js";
 import type { DifferentialReport } from "./differential.js";
 import type { RunMetrics } from "./run-metrics.js";
+import type { RuntimeName } from "../runtime/runtime.js";
 
 export type CellStatus = "valid" | "invalid" | "unknown" | "crashed" | "not-run";
 
@@ -41,7 +42,7 @@ export interface Comparison {
   name: string;
   workload_file: string;
   started: string;
-  runtime: "docker" | "local";
+  runtime: RuntimeName;
   plugins: { label: string; name: string; mix: Record<string, number> }[];
   fault_sets: { name: string; faults: unknown[] }[];
   seeds: number[];
@@ -72,7 +73,7 @@ export function buildComparison(options: {
   matrix: CompareMatrix;
   workloadFile: string;
   started: Date;
-  runtime: "docker" | "local";
+  runtime: RuntimeName;
   differential: DifferentialReport[];
   cells: CellResult[];
 }): Comparison {

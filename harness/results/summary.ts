@@ -4,11 +4,12 @@ import type { CheckReport, Validity } from "../checks/check-report.js";
 import type { FaultInterval } from "../checks/perf.js";
 import type { OutcomeTally, StatsReport } from "../checks/stats.js";
 import type { FinalPhaseReport } from "../client/client-pool.js";
+import type { RuntimeName } from "../runtime/runtime.js";
 
 export interface RunSummary {
   name: string;
   seed: number;
-  runtime: "docker" | "local";
+  runtime: RuntimeName;
   plugin: string;
   nodes: number;
   /** ISO time the run started. */

@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { kvPlugin } from "../../plugins/kv/index.js";
@@ -62,8 +62,9 @@ describe("workload schema", () => {
         "final: { recovery: 4s }",
         "checker: { timeout: 30s }",
         "node: { unsafe: [stale-reads] }",
+        "swarm: { hosts_file: hosts.yaml, hosts: [a, b], nodes_per_host: 3, image: registry.example:5000/raftlab-node:1 }",
       ].join("\n"),
-      "full.yaml",
+      "workloads/full.yaml",
     );
     const plan = planRun(loaded, loaded.spec, kvPlugin);
     expect(plan).toEqual({
@@ -86,6 +87,8 @@ describe("workload schema", () => {
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
       unsafe: ["stale-reads"],
+      // A relative hosts file is found beside the workload file.
+      swarm: { hostsFile: resolve("workloads/hosts.yaml"), hosts: ["a", "b"], nodesPerHost: 3, image: "registry.example:5000/raftlab-node:1" },
     });
   });
 
@@ -133,7 +136,7 @@ describe("workload schema", () => {
   });
 
   it("lists the known values of enums", () => {
-    expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, auto');
+    expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, swarm, auto');
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
       'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
     );
@@ -249,7 +252,7 @@ describe("workload schema", () => {
     const { spec } = parseWorkload("name: x\n", "x.yaml");
     expect(applyOverrides(spec, { runtime: "local", seed: "42", duration: "5s" })).toMatchObject({ runtime: "local", seed: 42, duration: "5s" });
     expect(() => applyOverrides(spec, { seed: "-1", runtime: "vm" })).toThrow(
-      'command line: --runtime: unknown runtime "vm"; known: docker, local, auto\ncommand line: --seed: expected a non-negative integer, got "-1"',
+      'command line: --runtime: unknown runtime "vm"; known: docker, local, swarm, auto\ncommand line: --seed: expected a non-negative integer, got "-1"',
     );
   });
 

@@ -17,6 +17,7 @@ import {
   type UnsafeBehaviour,
   type WorkloadSpec,
 } from "./schema.js";
+import { dirname, resolve } from "node:path";
 
 export interface RunPlan {
   name: string;
@@ -39,6 +40,15 @@ export interface RunPlan {
   recoveryMs: number;
   checkerTimeoutMs: number;
   unsafe: UnsafeBehaviour[];
+  /** The swarm runtime's settings, hosts_file made absolute (relative to the workload file). */
+  swarm: SwarmPlan;
+}
+
+export interface SwarmPlan {
+  hostsFile: string | undefined;
+  hosts: string[] | undefined;
+  nodesPerHost: number | undefined;
+  image: string | undefined;
 }
 
 /** Seeds are kept below 2^31 so they print short and fit every PRNG's seeding. */
@@ -116,6 +126,19 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
     recoveryMs: durationMs(spec.final.recovery),
     checkerTimeoutMs: durationMs(spec.checker.timeout),
     unsafe: [...spec.node.unsafe],
+    swarm: swarmPlan(loaded, spec),
+  };
+}
+
+/** A relative hosts_file is found beside the workload file (the embedded default has none). */
+function swarmPlan(loaded: LoadedWorkload, spec: WorkloadSpec): SwarmPlan {
+  const settings = spec.swarm ?? {};
+  const base = loaded.file.startsWith("<") ? process.cwd() : dirname(resolve(loaded.file));
+  return {
+    hostsFile: settings.hosts_file === undefined ? undefined : resolve(base, settings.hosts_file),
+    hosts: settings.hosts === undefined ? undefined : [...settings.hosts],
+    nodesPerHost: settings.nodes_per_host,
+    image: settings.image,
   };
 }
 

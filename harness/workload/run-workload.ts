@@ -1,7 +1,6 @@
 // One run of a workload, Jepsen's `run!` in order: start the cluster, wait for a leader, drive the
 // clients while the nemesis injects faults for `duration`, heal everything, let the clients run on
 // for `final.recovery`, do the final reads, tear the cluster down, check, write the results.
-import { setTimeout as sleep } from "node:timers/promises";
 import { basename, resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { customAlphabet } from "nanoid";
@@ -15,11 +14,10 @@ import { runChecks } from "../checks/compose.js";
 import { pairOperations } from "../checks/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
-import { deadlineAfter } from "../client/deadline.js";
 import { planFinalPhase } from "../generator/final-reads.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { RateLimiter } from "../generator/rate-limiter.js";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
@@ -31,11 +29,12 @@ import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
 import { probeHostNetem } from "../runtime/docker/host-netem.js";
-import type { Cluster, Runtime } from "../runtime/runtime.js";
+import type { Cluster, Runtime, RuntimeName } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
 import type { WorkloadSpec } from "./schema.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 
 export interface WorkloadRun {
   loaded: LoadedWorkload;
@@ -139,7 +138,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       progress.phase = "healing";
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
-      await sleep(plan.recoveryMs, undefined, { signal: hardStop });
+      await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
       healDeadline.dispose();
@@ -214,10 +213,13 @@ async function writeLinearizabilityReport(
  * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
  * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
  */
-export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+export async function refusalBeforeCluster(runtime: RuntimeName, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
   const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
     return undefined; // nothing here depends on netem: no need to probe
+  }
+  if (runtime === "swarm") {
+    return undefined; // this host's kernel does not answer for the swarm's other hosts: ask a node
   }
   const netem = await probeHostNetem(signal);
   if (netem === undefined) {
@@ -252,7 +254,7 @@ async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<n
       if (leader !== undefined) {
         return leader;
       }
-      await sleep(100, undefined, { signal: deadline.signal }).catch(() => undefined);
+      await sleep(100, deadline.signal).catch(() => undefined);
     }
   } finally {
     deadline.dispose();

@@ -61,7 +61,7 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
 export const unsafeBehaviours = UNSAFE_FLAGS;
 export type UnsafeBehaviour = UnsafeFlag;
 
-export const runtimeChoices = ["docker", "local", "auto"] as const;
+export const runtimeChoices = ["docker", "local", "swarm", "auto"] as const;
 export type RuntimeChoice = (typeof runtimeChoices)[number];
 
 export const keyDistributions = ["uniform", "zipf"] as const;
@@ -287,6 +287,18 @@ const compare = z.strictObject({
   mix: z.record(z.string(), z.record(z.string(), z.number().min(0))).optional(),
 });
 export type CompareSection = z.output<typeof compare>;
+/** Where the swarm runtime puts nodes and which image it runs (ignored by the other runtimes). */
+const swarm = z.strictObject({
+  /** YAML mapping swarm node names to their Docker API endpoints; relative to the workload file. */
+  hosts_file: z.string().min(1).optional(),
+  /** The swarm nodes to use, in order (a name may repeat); default: every ready node, by name. */
+  hosts: z.array(z.string().min(1)).min(1).max(nodesMax).optional(),
+  /** Fill each host with this many nodes before the next; default: spread, one host after another. */
+  nodes_per_host: z.int().min(1).max(nodesMax).optional(),
+  /** A registry image every host pulls, instead of building raftlab-node and loading it on each host. */
+  image: z.string().min(1).optional(),
+});
+export type SwarmSettings = z.output<typeof swarm>;
 
 export const workloadSchema = z.strictObject({
   name: checkedString((text) =>
@@ -307,6 +319,7 @@ export const workloadSchema = z.strictObject({
   checker: z.strictObject({ timeout: duration.default("60s") }).prefault({}),
   node: z.strictObject({ unsafe: z.array(z.enum(unsafeBehaviours)).default([]) }).prefault({}),
   compare: compare.optional(),
+  swarm: swarm.optional(),
 });
 
 /** A validated workload in its YAML form, with defaults filled in. */

@@ -13,9 +13,9 @@
 //   NOT_LEADER does not prove the earlier attempt did nothing.
 import type { Json, Operation } from "../../plugins/api.js";
 import type { ClientResponse, ClientSession, ErrorCode, NodeStatus } from "../protocol/client-protocol.js";
-import { deadlineSignal, sleep } from "./abortable.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
-import { silentLogger, type ClientLogger } from "./logger.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 import { NodeConnection, type RequestBody } from "./node-connection.js";
 
 /** Where the client reaches a node: structurally the harness's NodeEndpoint. */
@@ -38,7 +38,7 @@ export interface RaftClientOptions {
    * With sessions, commands of one client go out one at a time (the node remembers one seq per session).
    */
   sessions?: boolean;
-  logger?: ClientLogger;
+  logger?: Logger;
 }
 
 export interface OutcomeError {
@@ -78,7 +78,7 @@ export class RaftClient {
   /** No retry starts with less time than this before the deadline. */
   readonly #attemptWindowMinMs: number;
   readonly #sessions: boolean;
-  readonly #logger: ClientLogger;
+  readonly #logger: Logger;
   /** Known nodes in a stable order (rotation order); grows when a hint names a new node. */
   readonly #nodeIds: number[] = [];
   readonly #connections = new Map<number, NodeConnection>();
@@ -369,7 +369,7 @@ export class RaftClient {
     // The next command waits for both, so giving up the wait here never lets two run at once.
     this.#sessionTail = Promise.all([previous, mine]);
     try {
-      const wait = deadlineSignal(Math.max(1, deadline - Date.now()), signal);
+      const wait = deadlineAfter(Math.max(1, deadline - Date.now()), signal);
       try {
         await abortableWait(previous, wait.signal);
       } catch {

@@ -3,7 +3,7 @@
 // when the test completes them (ManualDisk), and sent messages collect in `sent`.
 import type { ConfState, Entry, Message, NodeId, Snapshot } from "../raft/messages.js";
 import { RawNode, type SoftState } from "../raft/raw-node.js";
-import { createRng } from "../raft/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
 import type { Clock } from "./ports.js";
 import { ReadyPipeline, type AppliedState, type PipelineListener } from "./ready-pipeline.js";
@@ -67,7 +67,7 @@ export class MemoryNode {
         maxEntriesPerMsg: 64,
         maxInflightMsgs: 8,
         maxUncommittedEntriesSize: 1 << 30,
-        rng: createRng(options.id),
+        rng: new SeededRng(options.id),
       },
       { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: [...options.voters] }, applied: 0 },
     );

@@ -6,7 +6,7 @@
 // and a simulator can stall a disk for several election timeouts.
 import { assert } from "../../lib/assert.js";
 import type { Entry, HardState, Snapshot } from "../raft/messages.js";
-import type { Rng } from "../raft/rng.js";
+import type { SeededRng as Rng } from "../../lib/rng.js";
 import type { Done, LogStorage, SnapshotPoint, SnapshotStorage } from "./ports.js";
 
 /** Decides when each storage operation completes. Operations of one queue complete in call order. */

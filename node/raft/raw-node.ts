@@ -12,7 +12,6 @@ import { broadcastAppend, leaderApplyConfChange } from "./raft-leader.js";
 import { encodeConfChange } from "./conf-change-codec.js";
 import type { ProgressState } from "./progress.js";
 
-export type { Rng } from "./rng.js";
 export type { RaftConfig, ReadState, Role } from "./raft.js";
 export { ProposalDroppedError } from "./errors.js";
 

@@ -7,7 +7,7 @@ import type { ConfChange, ConfState, Entry, Snapshot } from "../raft/messages.js
 import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
 import type { CommandOutcome } from "./client-port/sessions.js";
 import { decodeConfChangeEntryData } from "./conf-change-data.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../lib/logger.js";
 import type { ReplicatedState } from "./replicated-state.js";
 
 /** Where applied outcomes go: the RequestRouter answers the clients waiting for them. */

@@ -7,13 +7,13 @@ import type { Plugin } from "../../plugins/api.js";
 import { InvariantError } from "../../lib/assert.js";
 import { ReadyPipeline } from "../driver/ready-pipeline.js";
 import { RawNode, type SoftState } from "../raft/raw-node.js";
-import { createRng } from "../raft/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { ConfState, Message, Snapshot } from "../raft/messages.js";
 import { ClientApi } from "./client-port/client-api.js";
 import type { NodeConfig } from "./config/config.js";
 import { eventLoopClock, FileLogStorage, FileSnapshotStorage, TransportPort } from "./driver-ports.js";
 import type { FileLog } from "./storage/file-log.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../lib/logger.js";
 import { ReplicatedState } from "./replicated-state.js";
 import { recoverStorage } from "./storage/storage-recovery.js";
 import type { SnapshotStore } from "./storage/snapshot-store.js";
@@ -135,7 +135,7 @@ export class NodeServer {
         maxEntriesPerMsg: 4096,
         maxInflightMsgs: 256,
         maxUncommittedEntriesSize: 64 * 1024 * 1024,
-        rng: createRng((config.id * 2654435761 + Date.now()) >>> 0),
+        rng: new SeededRng((config.id * 2654435761 + Date.now()) >>> 0),
         unsafeVoteWithoutLogCheck: config.unsafe.has("vote-without-log-check"),
       },
       recovered.initial,

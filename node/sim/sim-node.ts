@@ -3,7 +3,7 @@
 // runs, its RawNode driven by the node's real Ready pipeline (node/driver) over those ports.
 import type { Entry, NodeId, Snapshot } from "../raft/messages.js";
 import type { InitialState, RawNode } from "../raft/raw-node.js";
-import type { Rng } from "../raft/rng.js";
+import type { SeededRng as Rng } from "../../lib/rng.js";
 import { MemoryLog, MemorySnapshots, type DiskScheduler, type LogImage } from "../driver/memory-ports.js";
 import type { ReadyPipeline } from "../driver/ready-pipeline.js";
 

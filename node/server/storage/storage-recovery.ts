@@ -10,7 +10,7 @@ import type { ConfState, Entry, HardState, Snapshot } from "../../raft/messages.
 import { FileLog } from "./file-log.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import { encodeConfChangeEntryData } from "../conf-change-data.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../../lib/logger.js";
 
 export interface RecoveredStorage {
   fileLog: FileLog;
