@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { seededRandom } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 
 export type KvFault = "none" | "stale-read" | "lost-write";
 

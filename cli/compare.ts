@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { format } from "../harness/compare/aggregate.js";
+import { format, seedsToJudgeMin } from "../harness/compare/aggregate.js";
 import { resolveMatrix, type CompareMatrix } from "../harness/compare/compare-spec.js";
 import { renderCompareHtml } from "../harness/compare/compare-html.js";
 import { buildComparison, type CellResult, type Comparison } from "../harness/compare/comparison.js";
@@ -170,8 +170,8 @@ function printComparison(comparison: Comparison, directory: string): void {
     );
   }
   const beyond = comparison.differences.filter((difference) => difference.exceeds_spread === true);
-  if (comparison.seeds.length < 2) {
-    lines.push("one seed per cell: no run-to-run spread to judge differences by (use --seeds 5 or more)");
+  if (comparison.seeds.length < seedsToJudgeMin) {
+    lines.push(`${comparison.seeds.length} seed(s) per cell: too few to judge differences against run-to-run spread (use --seeds 5 or more)`);
   } else {
     lines.push(beyond.length === 0 ? "no difference exceeds the run-to-run spread" : "differences beyond the run-to-run spread:");
     for (const difference of beyond) {

@@ -107,14 +107,3 @@ export function simulateHistory(plugin: Plugin, options: SimulationOptions): Cli
   }
   return events;
 }
-
-/** A small, fast, seedable generator (mulberry32) for reproducible simulations. */
-export function seededRandom(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}

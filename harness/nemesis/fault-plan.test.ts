@@ -7,7 +7,7 @@ import { kvPlugin } from "../../plugins/kv/index.js";
 import { queuePlugin } from "../../plugins/queue/index.js";
 import { parseWorkload } from "../workload/load.js";
 import { planRun } from "../workload/plan.js";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { planFaultSteps } from "./fault-plan.js";
 import { randomMinority } from "./nemesis.js";
 

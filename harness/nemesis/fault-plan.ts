@@ -4,7 +4,7 @@
 // timings, so every plugin run with the same seed meets the same faults at the same times on the
 // same nodes (`raftlab compare` relies on it). Leader-aimed faults hit whichever node leads then.
 // Each step draws from its own generator, so a step that fails (no leader) never shifts the next.
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 
 export interface FaultStep {
   /** 0, 1, 2, ... */

@@ -6,11 +6,10 @@
 //   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
 // The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
 import type { Json } from "../../plugins/api.js";
-import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
-import { sleep } from "../../node/client/abortable.js";
-import { SeededRng } from "../generator/rng.js";
+import type { Nemesis, NemesisContext } from "./nemesis.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { FaultStep } from "./fault-plan.js";
 
 /** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
@@ -85,7 +84,7 @@ export class NemesisSchedule {
         if (signal.aborted || nemeses.length === 0) {
           continue;
         }
-        const nemesis = pickOne(this.#context.rng, nemeses);
+        const nemesis = this.#context.rng.pick(nemeses);
         summary.faults += 1;
         if (!(await this.#invoke(nemesis, signal))) {
           summary.errors += 1;

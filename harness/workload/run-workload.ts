@@ -1,7 +1,6 @@
 // One run of a workload, Jepsen's `run!` in order: start the cluster, wait for a leader, drive the
 // clients while the nemesis injects faults for `duration`, heal everything, let the clients run on
 // for `final.recovery`, do the final reads, tear the cluster down, check, write the results.
-import { setTimeout as sleep } from "node:timers/promises";
 import { basename, resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { customAlphabet } from "nanoid";
@@ -15,11 +14,10 @@ import { runChecks } from "../checks/compose.js";
 import { pairOperations } from "../checks/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
-import { deadlineAfter } from "../client/deadline.js";
 import { planFinalPhase } from "../generator/final-reads.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { RateLimiter } from "../generator/rate-limiter.js";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
@@ -36,6 +34,7 @@ import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
 import type { WorkloadSpec } from "./schema.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 
 export interface WorkloadRun {
   loaded: LoadedWorkload;
@@ -139,7 +138,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       progress.phase = "healing";
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
-      await sleep(plan.recoveryMs, undefined, { signal: hardStop });
+      await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
       healDeadline.dispose();
@@ -255,7 +254,7 @@ async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<n
       if (leader !== undefined) {
         return leader;
       }
-      await sleep(100, undefined, { signal: deadline.signal }).catch(() => undefined);
+      await sleep(100, deadline.signal).catch(() => undefined);
     }
   } finally {
     deadline.dispose();

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
-import { createRng } from "./rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { bytes, TestNetwork } from "./test-network.js";
 import type { Entry, Message } from "./messages.js";
 
@@ -22,7 +22,7 @@ function lone(id: number, voters: number[], entries: Entry[], term: number, comm
       maxEntriesPerMsg: 64,
       maxInflightMsgs: 8,
       maxUncommittedEntriesSize: 1 << 30,
-      rng: createRng(id),
+      rng: new SeededRng(id),
     },
     { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },
   );

@@ -12,7 +12,6 @@ import { broadcastAppend, leaderApplyConfChange } from "./raft-leader.js";
 import { encodeConfChange } from "./conf-change-codec.js";
 import type { ProgressState } from "./progress.js";
 
-export type { Rng } from "./rng.js";
 export type { RaftConfig, ReadState, Role } from "./raft.js";
 export { ProposalDroppedError } from "./errors.js";
 
@@ -172,6 +171,11 @@ export class RawNode {
     // Wait for the follower's answer (or the next heartbeat answer) before sending again.
     progress.becomeProbe();
     progress.probeSent = true;
+  }
+
+  /** A snapshot from the leader is waiting to be handed out in a Ready, or handed out and not yet advanced. */
+  hasPendingSnapshot(): boolean {
+    return this.raft.log.unstable.snapshot !== undefined;
   }
 
   /** The app holds a snapshot of its state at index (<= applied): keep it to send, drop older entries. */

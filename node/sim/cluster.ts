@@ -4,7 +4,7 @@
 import type { ConfChange, Entry, Message, NodeId } from "../raft/messages.js";
 import { RawNode, type Ready } from "../raft/raw-node.js";
 import type { RaftConfig } from "../raft/raft.js";
-import { createRng, type Rng } from "../raft/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { decodeConfChange } from "../raft/conf-change-codec.js";
 import { contextKey } from "../raft/read-only.js";
@@ -42,7 +42,7 @@ type SimEvent =
 export class Cluster {
   now = 0;
   steps = 0;
-  readonly rng: Rng;
+  readonly rng: SeededRng;
   readonly nodes = new Map<NodeId, SimNode>();
   readonly network: Network;
   readonly invariants = new Invariants();
@@ -62,8 +62,8 @@ export class Cluster {
 
   constructor(options: ClusterOptions) {
     this.options = options;
-    this.rng = createRng(options.seed);
-    this.network = new Network(options.network ?? RELIABLE, createRng(options.seed ^ 0x5bd1e995));
+    this.rng = new SeededRng(options.seed);
+    this.network = new Network(options.network ?? RELIABLE, new SeededRng((options.seed ^ 0x5bd1e995) >>> 0));
     this.trace = new Trace(50, options.traceAll ?? false);
     this.tickUnits = options.tickUnits ?? 10;
     this.crashDuringWriteRate = options.crashDuringWriteRate ?? 0;
@@ -111,7 +111,7 @@ export class Cluster {
       maxInflightMsgs: 8,
       maxUncommittedEntriesSize: 1 << 30,
       ...this.options.raft,
-      rng: createRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
+      rng: new SeededRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
     };
   }
 

@@ -2,7 +2,7 @@
 // plus partitions as a grudge (each node -> the nodes it does not hear from), so one-way and
 // symmetric cuts are the same data. Decisions use the simulation's RNG only.
 import type { Message, MessageType, NodeId } from "../raft/messages.js";
-import type { Rng } from "../raft/rng.js";
+import type { SeededRng } from "../../lib/rng.js";
 
 export interface NetworkOptions {
   /** Probability that a message is lost. */
@@ -28,7 +28,7 @@ export class Network {
   /** Entry copies sent per directed link "from-to" (for bytes-per-entry claims). */
   readonly entriesByLink = new Map<string, number>();
 
-  constructor(options: NetworkOptions, readonly rng: Rng) {
+  constructor(options: NetworkOptions, readonly rng: SeededRng) {
     this.options = { ...options };
   }
 

@@ -23,7 +23,9 @@ describe("swarm simulation", () => {
 
 describe("simulator self-test", () => {
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
-    const failures = [2, 5, 8].map((seed) => runSeed({ seed, steps: 20_000, unsafeVoteWithoutLogCheck: true }));
+    // Recorded seeds whose schedules elect a stale leader (seed 5 stopped doing so when the probe
+    // and snapshot fast-path fixes changed trajectories; re-pick seeds if the core changes again).
+    const failures = [2, 4, 8].map((seed) => runSeed({ seed, steps: 20_000, unsafeVoteWithoutLogCheck: true }));
     for (const result of failures) {
       expect(result.ok).toBe(false);
       expect(result.property).toBe("leader-completeness");

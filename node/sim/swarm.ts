@@ -2,7 +2,7 @@
 // names one whole run. A run has a safety phase (client load plus faults) and a liveness phase
 // (heal, restart everyone, then a new proposal must commit everywhere within a bound).
 import type { NodeId } from "../raft/messages.js";
-import { createRng, type Rng } from "../raft/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { Cluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
 
@@ -43,36 +43,32 @@ const ELECTION_TICK = 10;
 /** After faults stop, a fresh proposal must commit within this many ticks (plus backlog time). */
 export const LIVENESS_TICKS_MAX = 40 * ELECTION_TICK;
 
-function pick<T>(rng: Rng, choices: readonly T[]): T {
-  return choices[rng.int(choices.length)] as T;
-}
-
 export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
-  const rng = createRng(seed ^ 0x2545f491);
+  const rng = new SeededRng((seed ^ 0x2545f491) >>> 0);
   // Always draw, so that --nodes changes only the node count and not every later option.
-  const drawnNodes = pick(rng, [3, 3, 5, 5, 7]);
+  const drawnNodes = rng.pick([3, 3, 5, 5, 7]);
   return {
     nodes: nodes ?? drawnNodes,
     preVote: rng.next() < 0.7,
     checkQuorum: rng.next() < 0.7,
-    dropRate: pick(rng, [0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
-    duplicateRate: pick(rng, [0, 0, 0.01, 0.05, 0.1]),
-    latencyMax: pick(rng, [1, 3, 5, 10, 20, 40]),
-    partitionMode: pick(rng, ["none", "isolate-single", "halves", "one-way", "mixed"] as const),
-    faultInterval: pick(rng, [50, 100, 200, 400]),
-    crashRate: pick(rng, [0, 0.05, 0.1, 0.2]),
-    crashDuringWriteRate: pick(rng, [0, 0, 0.001, 0.01]),
-    diskLatencyMax: pick(rng, [0, 1, 3, 8]),
-    snapshotEvery: pick(rng, [0, 10, 50, 200]),
-    proposalInterval: pick(rng, [2, 5, 10, 30]),
-    maxInflightMsgs: pick(rng, [1, 2, 8, 64]),
-    maxEntriesPerMsg: pick(rng, [1, 4, 64]),
-    maxSizePerMsg: pick(rng, [16, 1024, 64 * 1024]),
-    transferRate: pick(rng, [0, 0, 0.02, 0.1]),
-    readRate: pick(rng, [0, 0.1, 0.5]),
-    maxUncommittedEntriesSize: pick(rng, [64, 512, 4096]),
-    spareNodes: pick(rng, [0, 0, 1, 2]),
-    membershipRate: pick(rng, [0.1, 0.3]),
+    dropRate: rng.pick([0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
+    duplicateRate: rng.pick([0, 0, 0.01, 0.05, 0.1]),
+    latencyMax: rng.pick([1, 3, 5, 10, 20, 40]),
+    partitionMode: rng.pick(["none", "isolate-single", "halves", "one-way", "mixed"] as const),
+    faultInterval: rng.pick([50, 100, 200, 400]),
+    crashRate: rng.pick([0, 0.05, 0.1, 0.2]),
+    crashDuringWriteRate: rng.pick([0, 0, 0.001, 0.01]),
+    diskLatencyMax: rng.pick([0, 1, 3, 8]),
+    snapshotEvery: rng.pick([0, 10, 50, 200]),
+    proposalInterval: rng.pick([2, 5, 10, 30]),
+    maxInflightMsgs: rng.pick([1, 2, 8, 64]),
+    maxEntriesPerMsg: rng.pick([1, 4, 64]),
+    maxSizePerMsg: rng.pick([16, 1024, 64 * 1024]),
+    transferRate: rng.pick([0, 0, 0.02, 0.1]),
+    readRate: rng.pick([0, 0.1, 0.5]),
+    maxUncommittedEntriesSize: rng.pick([64, 512, 4096]),
+    spareNodes: rng.pick([0, 0, 1, 2]),
+    membershipRate: rng.pick([0.1, 0.3]),
   };
 }
 
@@ -220,14 +216,14 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
 class FaultDriver {
   #running = false;
   #sequence = 0;
-  readonly #rng: Rng;
+  readonly #rng: SeededRng;
 
   constructor(
     readonly cluster: Cluster,
     readonly options: SwarmOptions,
     readonly ids: readonly NodeId[],
   ) {
-    this.#rng = createRng(cluster.options.seed ^ 0x68e31da4);
+    this.#rng = new SeededRng((cluster.options.seed ^ 0x68e31da4) >>> 0);
   }
 
   start(): void {
@@ -246,7 +242,7 @@ class FaultDriver {
     }
     const rng = this.#rng;
     const leader = this.cluster.leader();
-    const target = leader !== undefined && rng.next() < 0.8 ? leader : pick(rng, this.ids);
+    const target = leader !== undefined && rng.next() < 0.8 ? leader : rng.pick(this.ids);
     if (this.cluster.node(target).alive) {
       if (rng.next() < this.options.readRate) {
         this.cluster.readIndex(target);
@@ -254,7 +250,7 @@ class FaultDriver {
         this.cluster.propose(target, `c${++this.#sequence}`);
       }
       if (leader !== undefined && rng.next() < this.options.transferRate && this.cluster.node(leader).alive) {
-        this.cluster.transferLeader(leader, pick(rng, this.ids));
+        this.cluster.transferLeader(leader, rng.pick(this.ids));
       }
     }
     this.cluster.schedule(1 + rng.int(this.options.proposalInterval * 2), 0, "client", () => this.#client());
@@ -271,9 +267,9 @@ class FaultDriver {
     if (this.options.spareNodes > 0 && rng.next() < this.options.membershipRate) {
       this.#changeMembership();
     } else if (roll < this.options.crashRate) {
-      cluster.crash(pick(rng, this.ids));
+      cluster.crash(rng.pick(this.ids));
     } else if (crashed.length > 0 && roll < this.options.crashRate * 2.5) {
-      cluster.restart(pick(rng, crashed));
+      cluster.restart(rng.pick(crashed));
     } else if (this.options.partitionMode !== "none") {
       this.#partition();
     }
@@ -290,7 +286,7 @@ class FaultDriver {
     const voters = this.cluster.raw(leader).status().voters;
     const outsiders = this.ids.filter((id) => !voters.includes(id));
     const remove = outsiders.length === 0 || (voters.length > 3 && rng.next() < 0.5);
-    const nodeId = remove ? pick(rng, voters) : pick(rng, outsiders);
+    const nodeId = remove ? rng.pick(voters) : rng.pick(outsiders);
     if (remove && voters.length <= 3) {
       return;
     }
@@ -309,12 +305,8 @@ class FaultDriver {
     if (rng.next() < 0.3) {
       return; // stay healed for a while
     }
-    const mode = this.options.partitionMode === "mixed" ? pick(rng, ["isolate-single", "halves", "one-way"] as const) : this.options.partitionMode;
-    const shuffled = [...this.ids];
-    for (let i = shuffled.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [shuffled[i], shuffled[j]] = [shuffled[j] as NodeId, shuffled[i] as NodeId];
-    }
+    const mode = this.options.partitionMode === "mixed" ? rng.pick(["isolate-single", "halves", "one-way"] as const) : this.options.partitionMode;
+    const shuffled = rng.shuffle([...this.ids]);
     if (mode === "isolate-single") {
       network.isolate(shuffled[0] as NodeId, this.ids);
     } else if (mode === "halves") {
@@ -323,7 +315,7 @@ class FaultDriver {
     } else {
       const cuts = 1 + rng.int(this.ids.length);
       for (let i = 0; i < cuts; i++) {
-        network.cutOneWay(pick(rng, this.ids), pick(rng, this.ids));
+        network.cutOneWay(rng.pick(this.ids), rng.pick(this.ids));
       }
     }
     this.cluster.trace.record(this.cluster.now, "partition", 0, undefined, network.describeGrudge());

@@ -16,7 +16,7 @@ import { decodeMessage, encodeMessage } from "../../node/server/transport/messag
 import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/transport/peer-handshake.js";
 import { decodeSnapshotChunk, encodeSnapshotChunk, isSnapshotChunkPayload } from "../../node/server/transport/snapshot-chunk-codec.js";
 import { SnapshotChunker, SnapshotReassembler } from "../../node/server/transport/snapshot-chunks.js";
-import { RecordingLogger } from "../../node/server/structured-logger.js";
+import { RecordingLogger } from "../../lib/testing/recording-logger.js";
 import { TcpTransport } from "../../node/server/transport/tcp-transport.js";
 import * as arbitrary from "./message-arbitraries.js";
 import { waitUntil } from "./wait-until.js";

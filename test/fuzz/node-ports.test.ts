@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeHandshake } from "../../node/server/transport/peer-handshake.js";
 import { encodeFrame, FRAME_HEADER_BYTES } from "../../node/server/transport/frame-codec.js";
 import { TestCluster } from "../integration/cluster-helpers.js";
-import { seededRandom } from "../../history/simulate-history.js";
+import { seededRandom } from "../../lib/rng.js";
 import { parseHostPort } from "../../lib/host-port.js";
 
 const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_261_129);

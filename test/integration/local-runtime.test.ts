@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RaftClient, type ClientOutcome } from "../../node/client/raft-client.js";
-import { SeededRng } from "../../harness/generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { createNemesis } from "../../harness/nemesis/catalogue.js";
 import { createNemesisContext, type NemesisContext } from "../../harness/nemesis/nemesis.js";
 import { LocalRuntime } from "../../harness/runtime/local/local-runtime.js";

@@ -1,7 +1,7 @@
 // Waits until a TCP port accepts connections, for node readiness.
 import { connect } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseHostPort } from "../../../lib/host-port.js";
+import { sleep } from "../../../lib/deadline.js";
 
 const attemptTimeoutMs = 1_000;
 const retryIntervalMs = 100;
@@ -40,6 +40,6 @@ export async function waitForTcp(
     if (Date.now() >= deadlineMs || !(await stillWorthWaiting())) {
       return false;
     }
-    await sleep(retryIntervalMs, undefined, { signal });
+    await sleep(retryIntervalMs, signal);
   }
 }

@@ -8,7 +8,7 @@ import { crc32c } from "../../../lib/crc32c.js";
 import { FRAME_HEADER_BYTES, FrameDecoder } from "../transport/frame-codec.js";
 import { parseClientRequest } from "./client-request.js";
 import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../../lib/logger.js";
 
 export type Reply = (response: ClientResponse) => void;
 

@@ -54,6 +54,8 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
     }
     case "status":
       return { ok: true, request: { id, type: "status" } };
+    case "openSession":
+      return { ok: true, request: { id, type: "openSession" } };
     case "addMember":
       if (!isNodeId(raw.nodeId)) {
         return fail("field nodeId: expected a positive integer");
@@ -78,7 +80,7 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
         : fail("field to: expected a positive integer");
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, status, addMember, removeMember, transferLeader`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader`,
       );
   }
 }

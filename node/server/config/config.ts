@@ -3,7 +3,7 @@
 //   [--peer-clients 1=HOST:PORT,...] --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID]
 //   [--unsafe stale-reads,ack-before-commit,vote-without-log-check] [--join]
 // plus tuning flags with defaults chosen for sub-second failover on loopback.
-import { isLogLevel, type LogLevel } from "../logger.js";
+import { isLogLevel, type LogLevel } from "../../../lib/logger.js";
 
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../protocol/unsafe-flags.js";
 import { configFileArgs } from "./config-file.js";
@@ -29,6 +29,11 @@ export interface NodeConfig {
   /** Not in the initial configuration: start empty and wait to be added. */
   join: boolean;
   /**
+   * etcd's --initial-cluster-state: "existing" says this member ran before, so an empty data
+   * directory was wiped and the node refuses to bootstrap it again (it could vote twice in a term).
+   */
+  initialClusterState: "new" | "existing";
+  /**
    * Stop when stdin closes: the local runtime holds the write end of a pipe, which the kernel closes
    * when the harness dies in any way (SIGKILL included), so no node outlives its run.
    */
@@ -53,6 +58,7 @@ export interface NodeConfig {
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
          --peers 1=HOST:PORT,2=HOST:PORT,... [--peer-clients 1=HOST:PORT,...]
          --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID] [--join]
+         [--initial-cluster-state new|existing]
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
          [--request-timeout-ms N] [--sessions-max N] [--log-level debug|info|warn|error]
@@ -65,7 +71,7 @@ YAML (or JSON) mapping keyed by flag name without dashes; flags on the command l
 const VALUE_FLAGS = new Set([
   "--id", "--listen", "--client-listen", "--peers", "--peer-clients", "--plugin", "--data", "--cluster-id",
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
-  "--sessions-max", "--log-level", "--config",
+  "--sessions-max", "--log-level", "--config", "--initial-cluster-state",
 ]);
 const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent"]);
 
@@ -109,6 +115,10 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   if (!join && !peers.has(id)) {
     throw new ConfigError("--peers", `must list this node's own id ${id} (or start it with --join)`);
   }
+  const initialClusterState = values.get("--initial-cluster-state") ?? "new";
+  if (initialClusterState !== "new" && initialClusterState !== "existing") {
+    throw new ConfigError("--initial-cluster-state", `"${initialClusterState}" is not one of new, existing`);
+  }
   const logLevel = values.get("--log-level") ?? "info";
   if (!isLogLevel(logLevel)) {
     throw new ConfigError("--log-level", `"${logLevel}" is not one of debug, info, warn, error`);
@@ -129,6 +139,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     clusterId: values.get("--cluster-id") ?? "raftlab",
     unsafe: parseUnsafe(values.get("--unsafe")),
     join,
+    initialClusterState,
     exitWithParent: booleans.has("--exit-with-parent"),
     snapshotEvery: parseInteger("--snapshot-every", values.get("--snapshot-every") ?? "10000", 1, 1e9),
     tickMs: parseInteger("--tick-ms", values.get("--tick-ms") ?? "10", 1, 10_000),

@@ -16,7 +16,7 @@ import path from "node:path";
 import type { Entry, HardState } from "../../raft/messages.js";
 import { CodecError } from "../../../lib/binary-cursor.js";
 import { StorageError } from "./storage-error.js";
-import { silentLogger, type StructuredLogger } from "../structured-logger.js";
+import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { encodeRecords, hasValidRecordAfter, readRecordAt, type WalRecord } from "./wal-record.js";
 import { WalReplay } from "./wal-replay.js";
 import { listSegments, segmentFileName, syncDirectory } from "./wal-segment.js";
@@ -24,7 +24,7 @@ import { listSegments, segmentFileName, syncDirectory } from "./wal-segment.js";
 export const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 
 export interface FileLogOptions {
-  logger?: StructuredLogger;
+  logger?: Logger;
   /** A segment is closed and a new one started once a write would take it past this size. */
   segmentBytesMax?: number;
 }
@@ -55,7 +55,7 @@ interface Segment {
 export class FileLog {
   readonly recovery: WalRecovery;
   readonly #walDirectory: string;
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
   readonly #segmentBytesMax: number;
   /** Live segments, oldest first; the last one is being written. */
   readonly #segments: Segment[];
@@ -80,7 +80,7 @@ export class FileLog {
 
   private constructor(init: {
     walDirectory: string;
-    logger: StructuredLogger;
+    logger: Logger;
     segmentBytesMax: number;
     segments: Segment[];
     handle: FileHandle;
@@ -369,7 +369,7 @@ async function replaySegment(
   segmentPath: string,
   isLast: boolean,
   replay: WalReplay,
-  logger: StructuredLogger,
+  logger: Logger,
 ): Promise<{ maxEntryIndex: number; validBytes: number; truncatedTail?: WalRecovery["truncatedTail"] }> {
   const bytes = await readFile(segmentPath);
   let offset = 0;

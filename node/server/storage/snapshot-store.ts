@@ -9,7 +9,7 @@ import { ByteReader, ByteWriter } from "../../../lib/binary-cursor.js";
 import { crc32c } from "../../../lib/crc32c.js";
 import { readSnapshotMetadata, snapshotMetadataEncodedBytes, writeSnapshotMetadata } from "../transport/message-codec.js";
 import { StorageError } from "./storage-error.js";
-import { silentLogger, type StructuredLogger } from "../structured-logger.js";
+import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { syncDirectory } from "./wal-segment.js";
 
 const MAGIC = Buffer.from("RLSNAP01", "ascii");
@@ -18,7 +18,7 @@ const SNAPSHOT_NAME = /^(\d{16})-(\d+)\.snap$/;
 const TEMP_SUFFIX = ".tmp";
 
 export interface SnapshotStoreOptions {
-  logger?: StructuredLogger;
+  logger?: Logger;
   /** Snapshots kept after a successful save, newest first (the previous one is a fallback). */
   keep?: number;
 }
@@ -36,7 +36,7 @@ interface SnapshotFile {
 export class SnapshotStore {
   readonly directory: string;
   readonly #dataDirectory: string;
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
   readonly #keep: number;
   /** Saves run one at a time so pruning never races a rename. */
   #saveTail: Promise<unknown> = Promise.resolve();

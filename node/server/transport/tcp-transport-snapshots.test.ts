@@ -9,7 +9,7 @@ import { encodeFrame } from "./frame-codec.js";
 import { encodeHandshake } from "./peer-handshake.js";
 import { encodeSnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotChunker } from "./snapshot-chunks.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
 import { parseHostPort } from "../../../lib/host-port.js";
 

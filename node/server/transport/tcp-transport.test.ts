@@ -5,7 +5,7 @@ import type { Message, NodeId } from "../../raft/messages.js";
 import { encodeFrame } from "./frame-codec.js";
 import { encodeMessage } from "./message-codec.js";
 import { encodeHandshake } from "./peer-handshake.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
 import { parseHostPort } from "../../../lib/host-port.js";
 
