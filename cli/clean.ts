@@ -1,16 +1,21 @@
-// `raftlab clean`: removes leftover raftlab services, containers, networks and volumes (everything
-// labelled raftlab.run), e.g. after a run was killed with SIGKILL, on this daemon and on every host
-// of a swarm hosts file. Prints each object it removes.
+// `raftlab clean`: removes what runs left behind, e.g. after one was killed with SIGKILL: local
+// node processes orphaned by their harness and local runs' data directories, then Docker services,
+// containers, networks and volumes labelled raftlab.run, on this daemon and on every host of a
+// swarm hosts file. Prints each object it removes.
 import Docker from "dockerode";
 import { removeLeftovers, type LeftoverReport } from "../harness/runtime/docker/leftovers.js";
+import { removeLocalLeftovers } from "../harness/runtime/local/leftovers.js";
 import { connectHost, hostsFileDirectory, readHostsFile } from "../harness/runtime/swarm/hosts-file.js";
 import { removeRunObjects } from "../harness/runtime/swarm/swarm-leftovers.js";
 import { WorkloadFileError } from "../harness/workload/errors.js";
 
 const usage = `usage: raftlab clean [--run RUN_ID] [--images] [--hosts FILE]
 
-Removes every Docker service, container, network and volume labelled raftlab.run.
-  --run RUN_ID   only that run's objects
+Removes what raftlab runs left behind:
+  local runtime  node processes whose harness is gone (adopted by init) and the data directories
+                 <tmp>/raftlab-<run id> of runs no longer in progress
+  Docker, swarm  every service, container, network and volume labelled raftlab.run
+  --run RUN_ID   only that run's objects (its local nodes even if its harness still runs)
   --images       also remove the cached raftlab-node images (rebuilt on the next run)
   --hosts FILE   a swarm hosts file: clean every host in it too (default: $RAFTLAB_SWARM_HOSTS)
 `;
@@ -37,13 +42,27 @@ export async function cleanCommand(argv: string[]): Promise<number> {
       return 254;
     }
   }
+  const counted = (count: number, noun: string, plural = `${noun}s`): string => `${count} ${count === 1 ? noun : plural}`;
+  const local = await removeLocalLeftovers({
+    ...(runId === undefined ? {} : { runId }),
+    onRemoved: (what) => process.stdout.write(`removed ${what}\n`),
+  });
+  if (local.processes.length + local.directories.length > 0) {
+    process.stdout.write(
+    `raftlab clean: local: stopped ${counted(local.processes.length, "node process", "node processes")}, ` +
+      `removed ${counted(local.directories.length, "data directory", "data directories")}\n`,
+    );
+  }
+  for (const failure of local.failures) {
+    process.stderr.write(`raftlab clean: could not remove ${failure}\n`);
+  }
   const docker = new Docker();
   try {
     await docker.ping();
   } catch (error) {
     // Without a daemon there can be no Docker leftovers that we could reach.
-    process.stdout.write(`raftlab clean: no Docker daemon answers (${error instanceof Error ? error.message : String(error)}); nothing to clean\n`);
-    return 0;
+    process.stdout.write(`raftlab clean: no Docker daemon answers (${error instanceof Error ? error.message : String(error)}); nothing to clean there\n`);
+    return local.failures.length === 0 ? 0 : 1;
   }
   const onRemoved = (what: string): void => {
     process.stdout.write(`removed ${what}\n`);
@@ -70,7 +89,6 @@ export async function cleanCommand(argv: string[]): Promise<number> {
       report.failures.push(...imageReport.failures);
     }
   }
-  const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? "" : "s"}`;
   process.stdout.write(
     `raftlab clean: removed ${report.services.length > 0 ? `${counted(report.services.length, "service")}, ` : ""}` +
       `${counted(report.containers.length, "container")}, ${counted(report.networks.length, "network")}, ` +
@@ -79,5 +97,5 @@ export async function cleanCommand(argv: string[]): Promise<number> {
   for (const failure of report.failures) {
     process.stderr.write(`raftlab clean: could not remove ${failure}\n`);
   }
-  return report.failures.length === 0 ? 0 : 1;
+  return report.failures.length + local.failures.length === 0 ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import type { Json } from "../../plugins/api.js";
 import type { RaftClient } from "../../node/client/raft-client.js";
 import type { Cluster } from "../runtime/runtime.js";
 import type { SeededRng } from "../../lib/rng.js";
+import { majority } from "../../lib/majority.js";
 import { silentLogger, type Logger } from "../../lib/logger.js";
 
 /** What a nemesis did, for the history: `f` names the action, `value` gives its targets and details. */
@@ -53,11 +54,6 @@ export class NemesisError extends Error {
   ) {
     super(`${code}: nemesis ${nemesis}: ${message}`);
   }
-}
-
-/** Smallest number of nodes that is a majority of n. */
-export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
 }
 
 /** A random non-empty minority (size 1 .. n - majority), or CLUSTER_TOO_SMALL when there is none. */
