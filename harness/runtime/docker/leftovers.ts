@@ -2,7 +2,7 @@
 // and volumes labelled raftlab.run (a run killed with SIGKILL, or a crashed harness), and optionally
 // the cached images.
 import type Docker from "dockerode";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../../../lib/deadline.js";
 import { tolerate } from "./docker-cluster.js";
 import { nodeImageRepository } from "../../../docker/image/image.js";
 import { runLabel } from "./labels.js";
@@ -61,7 +61,10 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
   }
   if (kinds.has("networks")) {
     for (const network of await docker.listNetworks({ filters })) {
-      await remove("networks", network.Name, () => whileInUse(() => docker.getNetwork(network.Id).remove()));
+      await remove("networks", network.Name, async () => {
+        await whileInUse(() => docker.getNetwork(network.Id).remove());
+        await untilGone(() => docker.getNetwork(network.Id).inspect());
+      });
     }
   }
   if (kinds.has("volumes")) {
@@ -97,5 +100,27 @@ async function whileInUse(work: () => Promise<unknown>): Promise<void> {
       }
       await sleep(250);
     }
+  }
+}
+
+/**
+ * Waits until `inspect` answers 404: a swarm manager accepts the removal of an overlay network at
+ * once but lists it until every host let go of it, and "removed" must mean gone.
+ */
+async function untilGone(inspect: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + inUseWaitMs;
+  for (;;) {
+    try {
+      await inspect();
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 404) {
+        return;
+      }
+      throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`still listed ${inUseWaitMs} ms after its removal was accepted`);
+    }
+    await sleep(250);
   }
 }
