@@ -10,7 +10,7 @@ import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
 import { checkOperations, readOnlyOperations, UnpartitionableOperationError } from "./linearizable.js";
-import { pairOperations, type HistoryOperation } from "./operations.js";
+import { historyOperations, type HistoryOperation } from "./operations.js";
 import type { ViolationWitness } from "./violation-witness.js";
 import { allInfoStrategies } from "./portfolio-search.js";
 import { counterPlugin } from "../plugins/counter/index.js";
@@ -83,7 +83,7 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
     const verdicts = { ok: 0, illegal: 0 };
     fc.assert(
       fc.property(scenarios, (scenario) => {
-        const { operations } = pairOperations(buildHistory(plugin, scenario));
+        const { operations } = historyOperations(buildHistory(plugin, scenario));
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         // Every strategy, with and without the read-only hint, must agree on its own.
@@ -136,7 +136,7 @@ describe("checker agrees with brute force: kv get/put/cas decided by read-mappin
         if (scenario.mutation !== null) {
           mutateReadOrCas(events, scenario.mutation, random);
         }
-        const { operations } = pairOperations(events);
+        const { operations } = historyOperations(events);
         const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         const result = checkOperations(kvPlugin.model, operations);
@@ -246,13 +246,13 @@ describe("kv keys stay apart whatever the partitioning", () => {
       [staleAcrossKeys, "illegal"],
       [mirror, "ok"],
     ] as const) {
-      const { operations } = pairOperations(events);
+      const { operations } = historyOperations(events);
       expect(isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal").toBe(expected);
       expect(checkOperations(kvPlugin.model, operations).verdict).toBe(expected);
       expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
     }
     for (const events of [[...staleAcrossKeys, keyless], [...mirror, mirrorKeyless]]) {
-      const { operations } = pairOperations(events);
+      const { operations } = historyOperations(events);
       const thrown = thrownBy(() => checkOperations(kvPlugin.model, operations));
       expect(thrown).toBeInstanceOf(UnpartitionableOperationError);
       expect((thrown as UnpartitionableOperationError).operation.invokeIndex).toBe(events.length - 1);
@@ -264,7 +264,7 @@ describe("kv keys stay apart whatever the partitioning", () => {
     const verdicts = { ok: 0, illegal: 0 };
     fc.assert(
       fc.property(scenarios, (scenario) => {
-        const { operations } = pairOperations(buildHistory(kvPlugin as Plugin<unknown>, { ...scenario, keys: ["a", "b"] }));
+        const { operations } = historyOperations(buildHistory(kvPlugin as Plugin<unknown>, { ...scenario, keys: ["a", "b"] }));
         const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
@@ -283,7 +283,7 @@ describe("kv keys stay apart whatever the partitioning", () => {
           const invokes = events.filter((candidate) => candidate.type === "invoke");
           const stripped = invokes[choice % invokes.length] as ClientEvent;
           delete stripped.key;
-          const { operations } = pairOperations(events);
+          const { operations } = historyOperations(events);
           const keyless = operations.find((operation) => operation.input.key === undefined);
           const thrown = thrownBy(() => checkOperations(plugin.model, operations));
           if (keyless === undefined) {
@@ -327,7 +327,7 @@ const queueScenarios = fc.record({
 
 /** A history with an ok size and an unknown-outcome enqueue or dequeue called before it returned. */
 function hasSizeAfterUnknownUpdate(events: readonly ClientEvent[]): boolean {
-  const { operations } = pairOperations([...events]);
+  const { operations } = historyOperations([...events]);
   return operations.some(
     (size) =>
       size.type === "ok" &&
@@ -394,7 +394,7 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
           mutateQueueHistory(events, scenario.mutation, random);
         }
         sizesAfterUnknownUpdates += hasSizeAfterUnknownUpdate(events) ? 1 : 0;
-        const { operations } = pairOperations(events);
+        const { operations } = historyOperations(events);
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         for (const strategy of allInfoStrategies) {

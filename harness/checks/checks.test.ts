@@ -12,7 +12,7 @@ import { runChecks } from "./compose.js";
 import { checkCounterBounds } from "./counter-bounds.js";
 import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations } from "./operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";
