@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { ClientResponse } from "../node/protocol/client-protocol.js";
 import { freePorts } from "../harness/runtime/local/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
+import { sleep } from "../lib/deadline.js";
 import { newSecret, writeSecretFile } from "../node/server/config/secret-file.js";
 
 // dist/bench/cluster.js -> <root>/bin/raftlab-node.js
@@ -284,9 +285,6 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

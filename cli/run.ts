@@ -1,4 +1,4 @@
-// `raftlab run [FILE] [--runtime docker|local|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
+// `raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
 //              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 // With --seeds the worst run decides (invalid, then a crash, then unknown).
@@ -23,7 +23,12 @@ import type { WorkloadSpec } from "../harness/workload/schema.js";
 import { chooseRuntime } from "./runtime-choice.js";
 import { shortPath } from "./short-path.js";
 
-const usage = `usage: raftlab run [FILE] [--runtime docker|local|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
+/** A runtime's refusal before it created anything (the swarm runtime's preflight): exit 254. */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof Error && (error as { refusal?: unknown }).refusal === true;
+}
+
+const usage = `usage: raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
                    [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C|"2n"] [--rate OPS_PER_S]
 
 Runs a YAML workload (without FILE, the embedded default: 3-node kv, partitions and kill -9, 20 s).
@@ -111,7 +116,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.once(signal, onSignal);
   }
   try {
-    const chosen = await chooseRuntime(prepared.spec.runtime, log, interrupt.signal);
+    const firstPlan = planRun(prepared.loaded, prepared.spec, prepared.plugin);
+    const chosen = await chooseRuntime(firstPlan.runtime, log, interrupt.signal, firstPlan.swarm);
     destroyAllClusters = chosen.destroyAll;
     const repeated = parsed.values.seeds !== undefined;
     const outcomes: RunOutcome[] = [];
@@ -253,6 +259,12 @@ async function runOnce(options: {
     if (error instanceof FaultRefusedError) {
       process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${error.message}\n`);
       await discardFolder(); // nothing ran: keep no empty run
+      return 254;
+    }
+    if (isRefusal(error) || error instanceof WorkloadFileError) {
+      // The swarm, a host or the hosts file is not fit for the run; nothing was created.
+      process.stderr.write(`raftlab run: ${error.message}\n`);
+      await discardFolder();
       return 254;
     }
     if (options.hardStop.aborted) {

@@ -15,6 +15,7 @@ import type { ClientResponse, NodeStatus } from "../../node/protocol/client-prot
 import { freePorts } from "../../harness/runtime/local/free-port.js";
 import { newSecret, writeSecretFile } from "../../node/server/config/secret-file.js";
 import { parseHostPort } from "../../lib/host-port.js";
+import { sleep } from "../../lib/deadline.js";
 
 export { freePorts };
 
@@ -322,7 +323,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : `: ${(lastError as Error).message}`}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 
