@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { HistoryEvent } from "../../history/event.js";
+import type { ClientEvent, HistoryEvent, NemesisEvent } from "../../history/event.js";
 import { checkPerf } from "../checks/perf.js";
 import { pairOperations } from "../checks/operation-pairs.js";
 import { checkStats } from "../checks/stats.js";
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 test("availability, recovery, leader changes, snapshots and memory of one run", async () => {
-  const raw: Omit<HistoryEvent, "index">[] = [
+  const raw: (Omit<ClientEvent, "index"> | Omit<NemesisEvent, "index">)[] = [
     // Two workers (processes 0 and 1). Outside faults: both ok.
     { process: 0, type: "invoke", f: "put", key: "a", value: 1, time: 0.5 * s },
     { process: 0, type: "ok", f: "put", key: "a", value: null, time: 0.6 * s },
