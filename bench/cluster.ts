@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { ClientResponse } from "../node/protocol/client-protocol.js";
 import { freePorts } from "../harness/runtime/local/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
+import { sleep } from "../lib/deadline.js";
 
 // dist/bench/cluster.js -> <root>/bin/raftlab-node.js
 const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/raftlab-node.js");
@@ -280,9 +281,6 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

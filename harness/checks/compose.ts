@@ -8,7 +8,7 @@ import { checkCounterBounds } from "./counter-bounds.js";
 import { checkLinearizable } from "./linearizability-check.js";
 import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations, type OperationPair } from "./operation-pairs.js";
+import { pairOperations, type OperationPair } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";

@@ -11,7 +11,7 @@ import { isPluginPath } from "../../plugins/registry.js";
 import type { CheckResult } from "../../checker/linearizable.js";
 import { renderReportHtml } from "../../checker/linearizability-html.js";
 import { runChecks } from "../checks/compose.js";
-import { pairOperations } from "../checks/operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
 import { planFinalPhase } from "../generator/final-reads.js";

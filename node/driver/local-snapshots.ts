@@ -1,13 +1,15 @@
 // The node's own periodic snapshots: every snapshotEvery applied entries, serialise the replicated
-// state, save it, write the log's marker, sync, then compact the core's log and the WAL. Runs in the
-// Ready pipeline's ordered chain: while it is busy no later Ready finishes.
+// state, save it, write the log's marker, sync, then compact the core's log and the WAL. Runs beside
+// the Ready pipeline's ordered chain: later Readys keep finishing while the file is written (its
+// marker keeps the entries after it, which the log already holds).
 //
 // A snapshot from the leader wins over a local one (issue 11, defect 1): none is started while a
 // leader's snapshot is pending, and one that a leader's snapshot overtakes while its file is being
 // saved is abandoned before its marker, which would otherwise land below the leader's.
 import type { ConfState, Entry, Snapshot } from "../raft/messages.js";
 import type { RawNode } from "../raft/raw-node.js";
-import type { Clock, LogStorage, PipelineLogger, SnapshotStorage } from "./ports.js";
+import type { Clock, LogStorage, SnapshotStorage } from "./ports.js";
+import type { Logger } from "../../lib/logger.js";
 
 /** The replicated state machine side of the node, as the pipeline needs it. */
 export interface AppliedState {
@@ -27,7 +29,7 @@ export interface LocalSnapshotsOptions {
   snapshots: SnapshotStorage;
   clock: Clock;
   state: AppliedState;
-  logger: PipelineLogger;
+  logger: Logger;
   snapshotEvery: number;
   snapshotIndex: number;
   /** Whether a snapshot from the leader is taken (in a Ready) or waiting in the core. */
@@ -74,6 +76,7 @@ export class LocalSnapshots {
     const leaderSnapshotsBefore = this.#leaderSnapshotsTaken;
     const started = clock.nowMs();
     const data = state.snapshotData();
+    const serialisedMs = clock.nowMs() - started;
     const snapshot: Snapshot = {
       metadata: { index: applied, term: state.appliedTerm, confState: { voters: [...state.confState.voters] } },
       data,
@@ -126,7 +129,8 @@ export class LocalSnapshots {
           }
           this.snapshotIndex = applied;
           this.busy = false;
-          logger.info("took a snapshot and compacted the log", { index: applied, bytes: data.length, ms: Math.round(clock.nowMs() - started) });
+          // ms covers everything from serialisation (on the event loop) to compaction.
+          logger.info("took a snapshot and compacted the log", { index: applied, bytes: data.length, ms: Math.round(clock.nowMs() - started), serialiseMs: Math.round(serialisedMs) });
           onDone();
         });
       });

@@ -13,6 +13,7 @@ import { NodeConnection, type RequestBody } from "../../node/client/node-connect
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
 import { freePorts } from "../../harness/runtime/local/free-port.js";
 import { parseHostPort } from "../../lib/host-port.js";
+import { sleep } from "../../lib/deadline.js";
 
 export { freePorts };
 
@@ -304,7 +305,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : `: ${(lastError as Error).message}`}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -10,6 +10,7 @@ import { isNotFound } from "../../../docker/image/image.js";
 import { DockerNetworkControl } from "./network.js";
 import { waitForTcp } from "./tcp-wait.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+import { sleep } from "../../../lib/deadline.js";
 
 export interface DockerNode {
   id: number;
@@ -96,7 +97,7 @@ export class DockerCluster implements Cluster {
         throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
       }
       signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   }
 
