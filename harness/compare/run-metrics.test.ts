@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { ClientEvent, HistoryEvent, NemesisEvent } from "../../history/event.js";
 import { checkPerf } from "../checks/perf.js";
-import { pairOperations } from "../checks/operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import { checkStats } from "../checks/stats.js";
 import type { RunSummary } from "../results/summary.js";
 import { runMetrics } from "./run-metrics.js";
