@@ -5,6 +5,7 @@
 import Docker from "dockerode";
 import { mkdir } from "node:fs/promises";
 import type { BuildPolicy } from "../../../docker/image/image.js";
+import { deadlineAfter } from "../../../lib/deadline.js";
 import { daemonSharesOurKernel } from "../docker/host-netem.js";
 import { nodeLabel, runLabel } from "../docker/labels.js";
 import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "../docker/node-container.js";
@@ -52,13 +53,18 @@ export class SwarmRuntime implements Runtime {
   }
 
   async available(signal?: AbortSignal): Promise<boolean> {
+    // A daemon that accepts the connection but hangs counts as unavailable after a few seconds.
+    const deadline = deadlineAfter(pingTimeoutMs, signal);
     try {
       signal?.throwIfAborted();
+      // dockerode's ping takes an abortSignal option that its type declarations omit.
       const ping = this.manager.ping.bind(this.manager) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
-      await ping({ abortSignal: signal === undefined ? AbortSignal.timeout(pingTimeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(pingTimeoutMs)]) });
+      await ping({ abortSignal: deadline.signal });
       return true;
     } catch {
       return false;
+    } finally {
+      deadline.dispose();
     }
   }
 
