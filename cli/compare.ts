@@ -162,11 +162,13 @@ function printComparison(comparison: Comparison, directory: string): void {
     }
     return stats.n > 1 ? `${format(stats.median)} [${format(stats.min ?? 0)}-${format(stats.max ?? 0)}]` : format(stats.median);
   };
-  lines.push(`  ${"plugin".padEnd(22)} ${"fault set".padEnd(14)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
+  const pluginWidth = Math.max(6, ...comparison.aggregates.map((aggregate) => aggregate.plugin.length));
+  const setWidth = Math.max(9, ...comparison.aggregates.map((aggregate) => aggregate.fault_set.length));
+  lines.push(`  ${"plugin".padEnd(pluginWidth)} ${"fault set".padEnd(setWidth)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
   for (const aggregate of comparison.aggregates) {
     const { valid, invalid, unknown, crashed } = aggregate.counts;
     lines.push(
-      `  ${aggregate.plugin.padEnd(22)} ${aggregate.fault_set.padEnd(14)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
+      `  ${aggregate.plugin.padEnd(pluginWidth)} ${aggregate.fault_set.padEnd(setWidth)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
         `${stat(aggregate, "throughput_ops_per_s").padEnd(20)} ${stat(aggregate, "latency_p99_ms").padEnd(20)} ${stat(aggregate, "availability")}`,
     );
   }

@@ -28,6 +28,10 @@ export interface NodeCommandOptions {
   extraNodeArgs?: readonly string[] | undefined;
 }
 
+/** Where each container holds the run's cluster secret (written by putArchive before it starts). */
+export const SECRET_DIRECTORY = "/etc";
+export const SECRET_FILE_NAME = "raftlab-cluster-secret";
+
 /** The node's command line inside a container (image entry, ports 7000/7001, data at /data). */
 export function nodeCommand(options: NodeCommandOptions): string[] {
   const { spec } = options;
@@ -43,6 +47,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     "--plugin", options.plugin,
     "--data", "/data",
     "--cluster-id", spec.runId,
+    "--secret-file", `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
     ...(options.extraNodeArgs ?? []),
   ];
