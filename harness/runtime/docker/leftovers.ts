@@ -8,7 +8,7 @@ import { nodeImageRepository } from "../../../docker/image/image.js";
 import { runLabel } from "./labels.js";
 
 /** What removeLeftovers removes, in this order (a service holds containers; containers hold networks and volumes). */
-export const leftoverKinds = ["services", "containers", "networks", "volumes"] as const;
+export const leftoverKinds = ["services", "secrets", "containers", "networks", "volumes"] as const;
 export type LeftoverKind = (typeof leftoverKinds)[number];
 
 export interface LeftoverOptions {
@@ -24,6 +24,7 @@ export interface LeftoverOptions {
 
 export interface LeftoverReport {
   services: string[];
+  secrets: string[];
   containers: string[];
   networks: string[];
   volumes: string[];
@@ -35,7 +36,7 @@ export interface LeftoverReport {
 export async function removeLeftovers(docker: Docker, options: LeftoverOptions = {}): Promise<LeftoverReport> {
   const label = options.runId === undefined ? runLabel : `${runLabel}=${options.runId}`;
   const filters = JSON.stringify({ label: [label] });
-  const report: LeftoverReport = { services: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const report: LeftoverReport = { services: [], secrets: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
   const kinds = new Set(options.kinds ?? leftoverKinds);
   const remove = async (kind: keyof Omit<LeftoverReport, "failures">, name: string, work: () => Promise<unknown>): Promise<void> => {
     try {
@@ -50,6 +51,12 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
     // Only a swarm manager lists services; any other daemon has none of raftlab's.
     for (const service of await docker.listServices({ filters }).catch(() => [])) {
       await remove("services", service.Spec?.Name ?? service.ID, () => docker.getService(service.ID).remove());
+    }
+  }
+  if (kinds.has("secrets")) {
+    // Swarm secrets (the swarm runtime's cluster secret), once no service uses them.
+    for (const secret of await docker.listSecrets({ filters }).catch(() => [])) {
+      await remove("secrets", secret.Spec?.Name ?? secret.ID, () => docker.getSecret(secret.ID).remove());
     }
   }
   // Containers first: a network or volume in use by one cannot be removed.

@@ -26,6 +26,8 @@ export interface NodeCommandOptions {
   /** The --plugin argument (a builtin name, or the plugin's path inside the container). */
   plugin: string;
   extraNodeArgs?: readonly string[] | undefined;
+  /** Where the container holds the cluster secret (default: SECRET_DIRECTORY/SECRET_FILE_NAME). */
+  secretFile?: string;
 }
 
 /** Where each container holds the run's cluster secret (written by putArchive before it starts). */
@@ -47,7 +49,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     "--plugin", options.plugin,
     "--data", "/data",
     "--cluster-id", spec.runId,
-    "--secret-file", `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
+    "--secret-file", options.secretFile ?? `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
     ...(options.extraNodeArgs ?? []),
   ];

@@ -12,6 +12,7 @@ const base = {
   peerNetwork: "raftlab-r1",
   clientNetwork: "raftlab-r1-clients",
   stopGraceSeconds: 5,
+  secret: { id: "secret0001", name: "raftlab-r1-secret", fileName: "raftlab-cluster-secret" },
   forceUpdate: 0,
 };
 
@@ -29,6 +30,7 @@ describe("a node's service spec", () => {
           Labels: base.labels,
           Init: true,
           CapabilityAdd: ["NET_ADMIN"],
+          Secrets: [{ SecretID: "secret0001", SecretName: "raftlab-r1-secret", File: { Name: "raftlab-cluster-secret", UID: "0", GID: "0", Mode: 0o400 } }],
           StopGracePeriod: 5_000_000_000,
           Mounts: [{ Type: "volume", Source: "raftlab-r1-n2", Target: "/data", VolumeOptions: { Labels: base.labels } }],
         },

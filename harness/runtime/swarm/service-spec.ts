@@ -22,6 +22,8 @@ export interface NodeServiceOptions {
   stopGraceSeconds: number;
   /** The host port of the client port; undefined lets the host choose a free one (first start). */
   publishedPort?: number | undefined;
+  /** The run's swarm secret, mounted read-only for root at /run/secrets/<fileName> (mode 0400). */
+  secret: { id: string; name: string; fileName: string };
   /** Bumped to make Swarm replace the task (a restart), as `docker service update --force` does. */
   forceUpdate: number;
 }
@@ -43,6 +45,8 @@ export function nodeServiceSpec(options: NodeServiceOptions): Record<string, unk
         // docker-init as PID 1 forwards SIGTERM and reaps; a bare node as PID 1 ignores SIGTERM.
         Init: true,
         CapabilityAdd: ["NET_ADMIN"],
+        // The node refuses a secret file that group or others may read.
+        Secrets: [{ SecretID: options.secret.id, SecretName: options.secret.name, File: { Name: options.secret.fileName, UID: "0", GID: "0", Mode: 0o400 } }],
         StopGracePeriod: options.stopGraceSeconds * nanosecondsPerSecond,
         Mounts: [
           { Type: "volume", Source: options.volumeName, Target: "/data", VolumeOptions: { Labels: options.labels } },

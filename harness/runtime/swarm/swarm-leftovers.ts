@@ -1,7 +1,7 @@
 // Removes a swarm run's objects (or every run's, for `raftlab clean`) across all hosts, in the order
 // their dependencies allow: the services (through the manager), the task containers on every host
 // (force: a swarm agent removes them only in its own time), the overlay networks (through the
-// manager), then each host's volumes.
+// manager), the cluster secret, then each host's volumes.
 import type Docker from "dockerode";
 import { removeLeftovers, type LeftoverKind, type LeftoverReport } from "../docker/leftovers.js";
 
@@ -15,7 +15,7 @@ export interface RunObjectsOptions {
 }
 
 export async function removeRunObjects(options: RunObjectsOptions): Promise<LeftoverReport> {
-  const report: LeftoverReport = { services: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const report: LeftoverReport = { services: [], secrets: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
   const step = async (docker: Docker, kinds: readonly LeftoverKind[], where?: string): Promise<void> => {
     const part = await removeLeftovers(docker, {
       runId: options.runId,
@@ -30,7 +30,7 @@ export async function removeRunObjects(options: RunObjectsOptions): Promise<Left
   for (const host of options.hosts) {
     await step(host.docker, ["containers"], host.name);
   }
-  await step(options.manager, ["containers", "networks"]);
+  await step(options.manager, ["secrets", "containers", "networks"]);
   for (const host of options.hosts) {
     await step(host.docker, ["volumes"], host.name);
   }

@@ -8,7 +8,8 @@ import type { BuildPolicy } from "../../../docker/image/image.js";
 import { deadlineAfter } from "../../../lib/deadline.js";
 import { daemonSharesOurKernel } from "../docker/host-netem.js";
 import { nodeLabel, runLabel } from "../docker/labels.js";
-import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "../docker/node-container.js";
+import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, SECRET_FILE_NAME, validateSpec } from "../docker/node-container.js";
+import { newSecret } from "../../../node/server/config/secret-file.js";
 import { registerCleanup } from "../docker/signal-cleanup.js";
 import type { ClusterSpec, Runtime } from "../runtime.js";
 import { readHostsFile } from "./hosts-file.js";
@@ -110,6 +111,7 @@ export class SwarmRuntime implements Runtime {
     const plugin = pluginArgument(spec.plugin);
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 60_000;
     const stopGraceSeconds = this.options.stopGraceSeconds ?? 5;
+    const secretText = newSecret();
     let cluster: SwarmCluster | undefined;
     // Until the cluster exists, a signal removes what is labelled with this run id.
     const cleanupEarly = (): Promise<void> => removeEverything();
@@ -125,6 +127,9 @@ export class SwarmRuntime implements Runtime {
         signal,
       );
       const peerNetworkId = ((await manager.getNetwork(peerNetworkName).inspect()) as { Id: string }).Id;
+      // A swarm secret reaches every task on every host, and outlives each task (restarts reuse it).
+      const secretName = `raftlab-${spec.runId}-secret`;
+      const secretId = ((await manager.createSecret({ Name: secretName, Labels: labels, Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64") })) as { id: string }).id;
       for (const node of nodes) {
         signal?.throwIfAborted();
         await node.host.docker.createVolume({ Name: node.volumeName, Labels: { ...labels, [nodeLabel]: String(node.id) } });
@@ -132,6 +137,7 @@ export class SwarmRuntime implements Runtime {
       const peers = new Map(nodes.map((node) => [node.id, `${node.serviceName}:${peerPort}`]));
       cluster = new SwarmCluster({
         manager,
+        secret: Buffer.from(secretText, "utf8"),
         runId: spec.runId,
         nodes,
         hosts: topology.hosts,
@@ -145,7 +151,7 @@ export class SwarmRuntime implements Runtime {
           labels: { ...labels, [nodeLabel]: String(node.id) },
           image,
           // Clients know every node's id and address, so leader hints need no client addresses.
-          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs }),
+          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs, secretFile: `/run/secrets/${SECRET_FILE_NAME}` }),
           nodeId: node.id,
           swarmNodeId: node.host.swarmNodeId,
           volumeName: node.volumeName,
@@ -153,6 +159,7 @@ export class SwarmRuntime implements Runtime {
           clientNetwork: clientNetworkName,
           pluginBind: plugin.bind,
           stopGraceSeconds,
+          secret: { id: secretId, name: secretName, fileName: SECRET_FILE_NAME },
         }),
       });
       const created = cluster;
