@@ -33,7 +33,7 @@ async function ensureSwarm(): Promise<void> {
   createdSwarm = true;
 }
 
-/** Every raftlab-labelled service, secret, container, network and volume of runs whose id starts with `prefix`. */
+/** Every raftlab-labelled service, container, network and volume of runs whose id starts with `prefix`. */
 async function labelledObjects(prefix: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [runLabel] });
   const mine = (labels: Record<string, string> | undefined): boolean => (labels?.[runLabel] ?? "").startsWith(prefix);

@@ -7,7 +7,10 @@ import { tolerate } from "./docker-cluster.js";
 import { nodeImageRepository } from "../../../docker/image/image.js";
 import { runLabel } from "./labels.js";
 
-/** What removeLeftovers removes, in this order (a service holds containers; containers hold networks and volumes). */
+/**
+ * What removeLeftovers removes, in this order (a service holds containers and its secret; containers
+ * hold networks and volumes).
+ */
 export const leftoverKinds = ["services", "secrets", "containers", "networks", "volumes"] as const;
 export type LeftoverKind = (typeof leftoverKinds)[number];
 
@@ -24,6 +27,7 @@ export interface LeftoverOptions {
 
 export interface LeftoverReport {
   services: string[];
+  /** Swarm secrets (the cluster secret a swarm run hands its services). */
   secrets: string[];
   containers: string[];
   networks: string[];
@@ -54,7 +58,7 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
     }
   }
   if (kinds.has("secrets")) {
-    // Swarm secrets (the swarm runtime's cluster secret), once no service uses them.
+    // Likewise only a manager holds secrets; one still used by a service cannot go, so after them.
     for (const secret of await docker.listSecrets({ filters }).catch(() => [])) {
       await remove("secrets", secret.Spec?.Name ?? secret.ID, () => docker.getSecret(secret.ID).remove());
     }

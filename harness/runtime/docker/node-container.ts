@@ -26,8 +26,8 @@ export interface NodeCommandOptions {
   /** The --plugin argument (a builtin name, or the plugin's path inside the container). */
   plugin: string;
   extraNodeArgs?: readonly string[] | undefined;
-  /** Where the container holds the cluster secret (default: SECRET_DIRECTORY/SECRET_FILE_NAME). */
-  secretFile?: string;
+  /** Where the container finds the cluster secret; default SECRET_DIRECTORY/SECRET_FILE_NAME. */
+  secretFile?: string | undefined;
 }
 
 /** Where each container holds the run's cluster secret (written by putArchive before it starts). */

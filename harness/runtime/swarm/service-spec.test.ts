@@ -12,7 +12,7 @@ const base = {
   peerNetwork: "raftlab-r1",
   clientNetwork: "raftlab-r1-clients",
   stopGraceSeconds: 5,
-  secret: { id: "secret0001", name: "raftlab-r1-secret", fileName: "raftlab-cluster-secret" },
+  secret: { id: "secret0001", name: "raftlab-r1-secret" },
   forceUpdate: 0,
 };
 

@@ -48,8 +48,6 @@ export interface SwarmNode {
 
 export interface SwarmClusterParts {
   manager: Docker;
-  /** The run's cluster secret, in each task as a swarm secret. */
-  secret: Uint8Array;
   runId: string;
   nodes: readonly SwarmNode[];
   /** Every host that runs a node. */
@@ -61,6 +59,8 @@ export interface SwarmClusterParts {
   logDir: string;
   readyTimeoutMs: number;
   stopGraceSeconds: number;
+  /** The cluster secret the services hold (as a Swarm secret); clients authenticate with it. */
+  secret: Uint8Array;
 }
 
 interface SwarmTask {

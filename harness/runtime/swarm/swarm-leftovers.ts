@@ -1,7 +1,7 @@
 // Removes a swarm run's objects (or every run's, for `raftlab clean`) across all hosts, in the order
-// their dependencies allow: the services (through the manager), the task containers on every host
+// their dependencies allow: the services and their secret (through the manager), the task containers on every host
 // (force: a swarm agent removes them only in its own time), the overlay networks (through the
-// manager), the cluster secret, then each host's volumes.
+// manager), then each host's volumes.
 import type Docker from "dockerode";
 import { removeLeftovers, type LeftoverKind, type LeftoverReport } from "../docker/leftovers.js";
 
@@ -26,11 +26,11 @@ export async function removeRunObjects(options: RunObjectsOptions): Promise<Left
       report[key].push(...part[key].map((name) => (where === undefined || key === "failures" ? name : `${name} (${where})`)));
     }
   };
-  await step(options.manager, ["services"]);
+  await step(options.manager, ["services", "secrets"]);
   for (const host of options.hosts) {
     await step(host.docker, ["containers"], host.name);
   }
-  await step(options.manager, ["secrets", "containers", "networks"]);
+  await step(options.manager, ["containers", "networks"]);
   for (const host of options.hosts) {
     await step(host.docker, ["volumes"], host.name);
   }

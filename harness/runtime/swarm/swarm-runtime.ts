@@ -5,11 +5,9 @@
 import Docker from "dockerode";
 import { mkdir } from "node:fs/promises";
 import type { BuildPolicy } from "../../../docker/image/image.js";
-import { deadlineAfter } from "../../../lib/deadline.js";
 import { daemonSharesOurKernel } from "../docker/host-netem.js";
 import { nodeLabel, runLabel } from "../docker/labels.js";
-import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, SECRET_FILE_NAME, validateSpec } from "../docker/node-container.js";
-import { newSecret } from "../../../node/server/config/secret-file.js";
+import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "../docker/node-container.js";
 import { registerCleanup } from "../docker/signal-cleanup.js";
 import type { ClusterSpec, Runtime } from "../runtime.js";
 import { readHostsFile } from "./hosts-file.js";
@@ -18,6 +16,8 @@ import { SwarmCluster, type SwarmNode } from "./swarm-cluster.js";
 import { SwarmRuntimeError } from "./swarm-error.js";
 import { preflight } from "./swarm-hosts.js";
 import { removeRunObjects } from "./swarm-leftovers.js";
+import { swarmSecretFile } from "./service-spec.js";
+import { newSecret } from "../../../node/server/config/secret-file.js";
 
 export { SwarmCluster } from "./swarm-cluster.js";
 export { SwarmRuntimeError } from "./swarm-error.js";
@@ -54,18 +54,13 @@ export class SwarmRuntime implements Runtime {
   }
 
   async available(signal?: AbortSignal): Promise<boolean> {
-    // A daemon that accepts the connection but hangs counts as unavailable after a few seconds.
-    const deadline = deadlineAfter(pingTimeoutMs, signal);
     try {
       signal?.throwIfAborted();
-      // dockerode's ping takes an abortSignal option that its type declarations omit.
       const ping = this.manager.ping.bind(this.manager) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
-      await ping({ abortSignal: deadline.signal });
+      await ping({ abortSignal: signal === undefined ? AbortSignal.timeout(pingTimeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(pingTimeoutMs)]) });
       return true;
     } catch {
       return false;
-    } finally {
-      deadline.dispose();
     }
   }
 
@@ -111,7 +106,6 @@ export class SwarmRuntime implements Runtime {
     const plugin = pluginArgument(spec.plugin);
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 60_000;
     const stopGraceSeconds = this.options.stopGraceSeconds ?? 5;
-    const secretText = newSecret();
     let cluster: SwarmCluster | undefined;
     // Until the cluster exists, a signal removes what is labelled with this run id.
     const cleanupEarly = (): Promise<void> => removeEverything();
@@ -127,23 +121,24 @@ export class SwarmRuntime implements Runtime {
         signal,
       );
       const peerNetworkId = ((await manager.getNetwork(peerNetworkName).inspect()) as { Id: string }).Id;
-      // A swarm secret reaches every task on every host, and outlives each task (restarts reuse it).
-      const secretName = `raftlab-${spec.runId}-secret`;
-      const secretId = ((await manager.createSecret({ Name: secretName, Labels: labels, Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64") })) as { id: string }).id;
       for (const node of nodes) {
         signal?.throwIfAborted();
         await node.host.docker.createVolume({ Name: node.volumeName, Labels: { ...labels, [nodeLabel]: String(node.id) } });
       }
       const peers = new Map(nodes.map((node) => [node.id, `${node.serviceName}:${peerPort}`]));
+      const secretText = newSecret();
+      const secretName = `raftlab-${spec.runId}`;
+      const createdSecret = (await manager.createSecret({ Name: secretName, Labels: labels, Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64") })) as { id: string };
+      const secret = { id: createdSecret.id, name: secretName };
       cluster = new SwarmCluster({
         manager,
-        secret: Buffer.from(secretText, "utf8"),
         runId: spec.runId,
         nodes,
         hosts: topology.hosts,
         peerNetwork: { name: peerNetworkName, id: peerNetworkId, subnet: peerSubnet },
         clientNetwork: { name: clientNetworkName, subnet: clientSubnet },
         logDir: spec.logDir,
+        secret: Buffer.from(secretText, "utf8"),
         readyTimeoutMs,
         stopGraceSeconds,
         serviceOptions: (node) => ({
@@ -151,7 +146,8 @@ export class SwarmRuntime implements Runtime {
           labels: { ...labels, [nodeLabel]: String(node.id) },
           image,
           // Clients know every node's id and address, so leader hints need no client addresses.
-          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs, secretFile: `/run/secrets/${SECRET_FILE_NAME}` }),
+          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs, secretFile: swarmSecretFile }),
+          secret,
           nodeId: node.id,
           swarmNodeId: node.host.swarmNodeId,
           volumeName: node.volumeName,
@@ -159,7 +155,6 @@ export class SwarmRuntime implements Runtime {
           clientNetwork: clientNetworkName,
           pluginBind: plugin.bind,
           stopGraceSeconds,
-          secret: { id: secretId, name: secretName, fileName: SECRET_FILE_NAME },
         }),
       });
       const created = cluster;
