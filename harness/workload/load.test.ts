@@ -87,6 +87,7 @@ describe("workload schema", () => {
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
       unsafe: ["stale-reads"],
+      nodeFlags: [],
       // A relative hosts file is found beside the workload file.
       swarm: { hostsFile: resolve("workloads/hosts.yaml"), hosts: ["a", "b"], nodesPerHost: 3, image: "registry.example:5000/raftlab-node:1" },
     });
@@ -140,6 +141,15 @@ describe("workload schema", () => {
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
       'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
     );
+  });
+
+  it("takes the node's tuning flags from the node section and checks heartbeat against election ticks", () => {
+    expect(parseWorkload("name: x\nnode:\n  snapshot_every: 500\n  tick_ms: 10\n  election_ticks: 20\n  heartbeat_ticks: 3\n", "workloads/x.yaml").spec.node).toMatchObject({
+      snapshot_every: 500,
+      heartbeat_ticks: 3,
+    });
+    expect(problemsOf("name: x\nnode:\n  snapshot_every: 0\n")).toMatch(/node\.snapshot_every/);
+    expect(problemsOf("name: x\nnode:\n  election_ticks: 5\n  heartbeat_ticks: 5\n")).toMatch(/heartbeat_ticks must be below election_ticks/);
   });
 
   it("rejects unknown fields, listing the known ones", () => {

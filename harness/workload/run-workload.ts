@@ -82,6 +82,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,
+      nodeFlags: plan.nodeFlags,
       logDir: folder.nodeLogDirectory,
     },
     hardStop,

@@ -44,6 +44,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     "--data", "/data",
     "--cluster-id", spec.runId,
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
+    ...(spec.nodeFlags ?? []),
     ...(options.extraNodeArgs ?? []),
   ];
 }

@@ -173,6 +173,7 @@ class LocalCluster implements Cluster {
         "--cluster-id", this.#spec.runId,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
+        ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),
       ];
       this.#processes.set(
