@@ -165,6 +165,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
+    historyStartedMs: historyStarted.getTime(),
   });
   const summary: RunSummary = {
     name: plan.name,

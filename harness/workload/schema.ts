@@ -27,6 +27,7 @@ export const faultNames = [
   "kill-leader",
   "pause",
   "pause-leader",
+  "pause-follower",
   "transfer-leader",
   "membership",
 ] as const;
@@ -53,6 +54,7 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "kill-leader": 1,
   pause: 1,
   "pause-leader": 1,
+  "pause-follower": 2,
   "transfer-leader": 2,
   membership: 3,
 };
