@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import type { Plugin } from "../plugins/api.js";
 import { loadPlugin } from "../plugins/registry.js";
 import { checkOperations, readOnlyOperations, type Verdict } from "../checker/linearizable.js";
-import { pairOperations } from "../checker/operations.js";
+import { historyOperations } from "../checker/operations.js";
 import { parseHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
 import { simulateHistory } from "../history/simulate-history.js";
@@ -159,7 +159,7 @@ async function runSet(set: SetName): Promise<SetResult> {
     const historyStarted = performance.now();
     // Some converted reference histories reuse a process after an info read (see ParseOptions).
     const parsed = parseHistory(await history.text(), history.name, { allowInvokeAfterInfo: true });
-    const { operations } = pairOperations(parsed.events);
+    const { operations } = historyOperations(parsed.events);
     const result = checkOperations(plugin.model, operations, { readOnly, timeoutMs: 60_000 });
     ops += operations.length;
     checkMs += result.elapsedMs;

@@ -6,7 +6,7 @@ import { queuePlugin } from "../plugins/queue/index.js";
 import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { historyOperations } from "./operations.js";
 
 const plugin = queuePlugin as Plugin<unknown>;
 
@@ -22,7 +22,7 @@ describe("memory bound", () => {
       failProbability: 0.02,
       random: seededRandom(1),
     });
-    const operations = pairOperations(events).operations;
+    const operations = historyOperations(events).operations;
     const bytesMax = 8 * 1024 * 1024;
     const heapBefore = process.memoryUsage().heapUsed;
     const result = checkOperations(plugin.model, operations, { readOnly: readOnlyOperations(plugin), timeoutMs: 600_000, memoBytesMax: bytesMax });
@@ -41,7 +41,7 @@ describe("memory bound", () => {
       failProbability: 0.02,
       random: seededRandom(1),
     });
-    const operations = pairOperations(events).operations;
+    const operations = historyOperations(events).operations;
     // Already above it: the first slice of the search must notice.
     const memoryBytesMax = process.memoryUsage.rss() / 2;
     const result = checkOperations(plugin.model, operations, { readOnly: readOnlyOperations(plugin), timeoutMs: 600_000, memoryBytesMax });

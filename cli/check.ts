@@ -11,7 +11,7 @@ import { isPluginPath, loadPlugin } from "../plugins/registry.js";
 import { HistoryError } from "../history/history-error.js";
 import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
-import { pairOperations, type HistoryOperation } from "../checker/operations.js";
+import { historyOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
 import { timerLimitMs } from "../harness/workload/duration.js";
 
@@ -77,7 +77,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const { operations, failedCount } = pairOperations(history.events);
+  const { operations, failedCount } = historyOperations(history.events);
   const foreign = operationForeignToPlugin(plugin, history, operations);
   if (foreign !== undefined) {
     process.stderr.write(`raftlab check: ${foreign}\n`);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { HistoryEvent } from "../../history/event.js";
 import { checkAvailability } from "./availability.js";
-import { pairOperations } from "./operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 
 const ms = 1e6;
 

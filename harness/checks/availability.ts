@@ -5,7 +5,7 @@
 import type { HistoryEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
 import type { LeaderChange } from "./node-log-events.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 import { faultIntervals, type FaultInterval } from "./perf.js";
 
 export interface AvailabilityReport extends CheckReport {

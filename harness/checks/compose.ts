@@ -10,7 +10,7 @@ import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
 import { checkAvailability } from "./availability.js";
 import { readNodeLogEvents } from "./node-log-events.js";
-import { pairOperations, type OperationPair } from "./operation-pairs.js";
+import { pairOperations, type OperationPair } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";

@@ -1,7 +1,7 @@
 // Outcome counts per operation. Jepsen's stats rule: an operation kind that never succeeded was
 // never tested (every put failing, or 9,000 clients all timing out), so the run is not valid.
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface OutcomeTally {
   invoked: number;

@@ -8,6 +8,7 @@
 // until the leader lists the node as a voter again, or the time limit passes.
 import type { Cluster, NodeEndpoint } from "../runtime/runtime.js";
 import { NemesisError, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { sleep } from "../../lib/deadline.js";
 
 const REJOIN_TIMEOUT_MS = 30_000;
 const REJOIN_RETRY_MS = 250;
@@ -62,7 +63,7 @@ export class MembershipNemesis implements Nemesis {
         return { f: "heal", value: { fault: this.name, added: removed.id, attempts, voters: outcome.value } };
       }
       last = `${outcome.type} ${outcome.error.code}: ${outcome.error.message}`;
-      await new Promise((resolve) => setTimeout(resolve, REJOIN_RETRY_MS));
+      await sleep(REJOIN_RETRY_MS);
     }
     throw new NemesisError("REQUEST_FAILED", this.name, `could not re-add node ${removed.id} within ${REJOIN_TIMEOUT_MS} ms (${attempts} attempts; last: ${last})`);
   }

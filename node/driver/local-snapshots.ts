@@ -8,7 +8,8 @@
 // saved is abandoned before its marker, which would otherwise land below the leader's.
 import type { ConfState, Entry, Snapshot } from "../raft/messages.js";
 import type { RawNode } from "../raft/raw-node.js";
-import type { Clock, LogStorage, PipelineLogger, SnapshotStorage } from "./ports.js";
+import type { Clock, LogStorage, SnapshotStorage } from "./ports.js";
+import type { Logger } from "../../lib/logger.js";
 
 /** The replicated state machine side of the node, as the pipeline needs it. */
 export interface AppliedState {
@@ -28,7 +29,7 @@ export interface LocalSnapshotsOptions {
   snapshots: SnapshotStorage;
   clock: Clock;
   state: AppliedState;
-  logger: PipelineLogger;
+  logger: Logger;
   snapshotEvery: number;
   snapshotIndex: number;
   /** Whether a snapshot from the leader is taken (in a Ready) or waiting in the core. */

@@ -7,6 +7,7 @@ import { SeededRng } from "../../lib/rng.js";
 import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
 import type { Clock } from "./ports.js";
 import { ReadyPipeline, type AppliedState, type PipelineListener } from "./ready-pipeline.js";
+import { silentLogger } from "../../lib/logger.js";
 
 /** A state machine that counts: its snapshot is the applied index as text. */
 export class CountingState implements AppliedState {
@@ -87,7 +88,7 @@ export class MemoryNode {
       clock,
       state: this.state,
       listener,
-      logger: { info: () => undefined, warn: () => undefined },
+      logger: silentLogger,
       readysInflightMax: options.readysInflightMax ?? 8,
       snapshotEvery: options.snapshotEvery ?? 1_000_000,
       snapshotIndex: 0,

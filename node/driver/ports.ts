@@ -48,9 +48,3 @@ export interface Clock {
   /** Runs callback soon, after the inputs already queued (setImmediate; an event in the simulator). */
   defer(callback: () => void): void;
 }
-
-/** Where the pipeline's log lines go (the node's structured logger, or a simulator trace). */
-export interface PipelineLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}

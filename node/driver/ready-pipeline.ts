@@ -13,8 +13,9 @@
 import { assert } from "../../lib/assert.js";
 import type { HardState, Message } from "../raft/messages.js";
 import type { RawNode, Ready, SoftState } from "../raft/raw-node.js";
-import type { Clock, Done, LogStorage, PeerTransport, PipelineLogger, SnapshotStorage } from "./ports.js";
+import type { Clock, Done, LogStorage, PeerTransport, SnapshotStorage } from "./ports.js";
 import { LocalSnapshots, type AppliedState } from "./local-snapshots.js";
+import type { Logger } from "../../lib/logger.js";
 
 export type { AppliedState } from "./local-snapshots.js";
 
@@ -36,7 +37,7 @@ export interface ReadyPipelineOptions {
   clock: Clock;
   state: AppliedState;
   listener: PipelineListener;
-  logger: PipelineLogger;
+  logger: Logger;
   /** Readys taken whose writes or completion are still pending (8 in the server). */
   readysInflightMax: number;
   /** Take a local snapshot every this many applied entries. */

@@ -5,7 +5,8 @@ import type { Entry, Message, NodeId } from "./messages.js";
 import { NONE } from "./messages.js";
 import { ProposalDroppedError } from "./errors.js";
 import { assert } from "../../lib/assert.js";
-import { committedIndex, majority } from "./quorum.js";
+import { committedIndex } from "./quorum.js";
+import { majority } from "../../lib/majority.js";
 import type { Progress } from "./progress.js";
 import { newMessage, type Raft } from "./raft.js";
 

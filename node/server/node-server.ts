@@ -21,6 +21,7 @@ import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
+import { ConnectionBudget } from "./connection-budget.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -66,7 +67,10 @@ export class NodeServer {
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
     this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
+    const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
+      secret: this.config.secret,
+      connectionBudget,
       nodeId: this.config.id,
       clusterId: this.config.clusterId,
       listen: this.config.listen,
@@ -112,7 +116,13 @@ export class NodeServer {
       snapshotIndex: init.snapshot?.metadata.index ?? 0,
       onFatal: (error) => this.#fatal(error),
     });
-    this.#clientApi = new ClientApi({ listen: this.config.clientListen, handler: this.router, logger: this.logger.child({ component: "client-api" }) });
+    this.#clientApi = new ClientApi({
+      listen: this.config.clientListen,
+      handler: this.router,
+      logger: this.logger.child({ component: "client-api" }),
+      secret: this.config.secret,
+      connectionBudget,
+    });
     this.#ticker = new Ticker({ intervalMs: this.config.tickMs, onTick: () => this.#onTick() });
   }
 
@@ -178,6 +188,11 @@ export class NodeServer {
 
   get isLeader(): boolean {
     return this.softState.role === "leader";
+  }
+
+  /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
+  peerLastHeardMs(peerId: number): number | undefined {
+    return this.#transport.lastHeardMs(peerId);
   }
 
   get fileLog(): FileLog {

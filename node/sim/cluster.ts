@@ -3,6 +3,7 @@
 // draws from its seed: disk latency and stalls per node (a write or sync can take several election
 // timeouts), event-loop stalls (a node handles nothing, timers included, for a while), crashes that
 // lose unsynced writes or tear the last one. Invariants run after every event.
+import { silentLogger } from "../../lib/logger.js";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Snapshot } from "../raft/messages.js";
 import { RawNode } from "../raft/raw-node.js";
 import type { RaftConfig } from "../raft/raft.js";
@@ -193,7 +194,7 @@ export class Cluster {
           }
         },
       },
-      logger: { info: (message, fields) => this.trace.record(this.now, "log", id, undefined, `${message} ${JSON.stringify(fields ?? {})}`), warn: () => undefined },
+      logger: { ...silentLogger, info: (message, fields) => this.trace.record(this.now, "log", id, undefined, `${message} ${JSON.stringify(fields ?? {})}`) },
       readysInflightMax: this.options.pipelineDepth ?? 1,
       snapshotEvery: this.options.snapshotEvery === undefined || this.options.snapshotEvery <= 0 ? Number.MAX_SAFE_INTEGER : this.options.snapshotEvery,
       snapshotIndex: snapshot?.metadata.index ?? 0,

@@ -4,7 +4,7 @@
 import type { Entry, NodeId } from "../raft/messages.js";
 import type { RawNode } from "../raft/raw-node.js";
 import { hashBytes, FNV_OFFSET, type SimNode } from "./sim-node.js";
-import { majority } from "../raft/quorum.js";
+import { majority } from "../../lib/majority.js";
 
 export type Property =
   | "election-safety"

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkOperations, UnpartitionableOperationError } from "../../checker/linearizable.js";
-import { pairOperations } from "../../checker/operations.js";
+import { historyOperations } from "../../checker/operations.js";
 import { HistoryError } from "../../history/history-error.js";
 import { decodeUtf8, parseHistory } from "../../history/parse.js";
 import { timerLimitMs } from "../../harness/workload/duration.js";
@@ -141,7 +141,7 @@ describe("history fuzzing", () => {
       fc.property(mutatedHistories, (bytes) => {
         try {
           const history = parseHistory(decodeUtf8(bytes, "fuzz.jsonl"), "fuzz.jsonl");
-          const { operations } = pairOperations(history.events);
+          const { operations } = historyOperations(history.events);
           const result = checkOperations(kvPlugin.model, operations, { timeoutMs: 5_000 });
           expect(["ok", "illegal", "unknown"]).toContain(result.verdict);
           checked += 1;

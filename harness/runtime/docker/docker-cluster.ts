@@ -10,6 +10,7 @@ import { isNotFound } from "../../../docker/image/image.js";
 import { DockerNetworkControl } from "./network.js";
 import { waitForTcp } from "./tcp-wait.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+import { sleep } from "../../../lib/deadline.js";
 
 export interface DockerNode {
   id: number;
@@ -26,6 +27,8 @@ export interface DockerClusterParts {
   networkName: string;
   subnet: string;
   nodes: readonly DockerNode[];
+  /** The run's cluster secret, already in each container. */
+  secret: Uint8Array;
   logDir: string;
   readyTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL in stop(), in whole seconds (Docker's unit). */
@@ -38,6 +41,7 @@ const exitWaitMs = 30_000;
 export class DockerCluster implements Cluster {
   readonly runtime = "docker" as const;
   readonly nodes: readonly NodeEndpoint[];
+  readonly secret: Uint8Array;
   readonly network: DockerNetworkControl;
   readonly networkName: string;
   readonly subnet: string;
@@ -51,6 +55,7 @@ export class DockerCluster implements Cluster {
   constructor(private readonly parts: DockerClusterParts) {
     this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
     this.nodes = parts.nodes.map((node) => ({ id: node.id, clientAddress: node.clientAddress }));
+    this.secret = parts.secret;
     this.network = new DockerNetworkControl(this.byId);
     this.networkName = parts.networkName;
     this.subnet = parts.subnet;
@@ -96,7 +101,7 @@ export class DockerCluster implements Cluster {
         throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
       }
       signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   }
 
