@@ -27,7 +27,7 @@ describe("availability", () => {
     // oks every 100 ms, a 700 ms hole during the fault (1000..2000) and a 400 ms hole after it.
     const events = run([100, 200, 300, 1000, 1700, 1800, 1900, 2000, 2400, 2500, 3000], [1100, 1650]);
     const report = checkAvailability(pairOperations(events), events, [
-      { timeS: -0.5, node: 1, term: 2 }, // before the clients started: the first election
+      { timeS: -0.5, node: 1, term: 2 }, // the first election: not a change
       { timeS: 1.2, node: 2, term: 3 },
       { timeS: 2.2, node: 3, term: 4 },
     ]);

@@ -10,7 +10,7 @@ import { faultIntervals, type FaultInterval } from "./perf.js";
 
 export interface AvailabilityReport extends CheckReport {
   valid: true;
-  /** Nodes becoming leader after the clients started (the first election is before). */
+  /** Nodes becoming leader after the cluster's first election, while the clients ran. */
   leaderChanges: { total: number; insideFaults: number; outsideFaults: number; timesS: number[] };
   /** The longest stretch without a successful operation, seconds, and where it started. */
   longestGapS: { insideFaults: number; outsideFaults: number; insideAtS: number | null; outsideAtS: number | null };
@@ -26,7 +26,8 @@ export function checkAvailability(pairs: readonly OperationPair[], events: reado
     .map((pair) => (pair.completion?.time ?? 0) / nsPerS)
     .sort((left, right) => left - right);
   const gap = { insideFaults: 0, outsideFaults: 0, insideAtS: null as number | null, outsideAtS: null as number | null };
-  let previousS = 0;
+  // From the first success: the wait for the first election and connections is start-up, not a gap.
+  let previousS = okTimesS[0] ?? 0;
   for (const timeS of [...okTimesS, endS]) {
     const lengthS = timeS - previousS;
     if (overlapsFault(faults, previousS, timeS)) {
@@ -40,7 +41,11 @@ export function checkAvailability(pairs: readonly OperationPair[], events: reado
     }
     previousS = Math.max(previousS, timeS);
   }
-  const changes = leaderChanges.filter((change) => change.timeS >= 0 && change.timeS <= endS).map((change) => change.timeS);
+  // The earliest leader is the cluster's first election, not a change.
+  const changes = leaderChanges
+    .slice(1)
+    .filter((change) => change.timeS >= 0 && change.timeS <= endS)
+    .map((change) => change.timeS);
   const inside = changes.filter((timeS) => overlapsFault(faults, timeS, timeS)).length;
   return {
     valid: true,
