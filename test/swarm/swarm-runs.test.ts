@@ -40,10 +40,13 @@ async function labelledObjects(prefix: string): Promise<string[]> {
   const services = ((await docker.listServices({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
     .filter((service) => mine(service.Spec?.Labels))
     .map((service) => `service ${service.Spec?.Name ?? "?"}`);
+  const secrets = ((await docker.listSecrets({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
+    .filter((secret) => mine(secret.Spec?.Labels))
+    .map((secret) => `secret ${secret.Spec?.Name ?? "?"}`);
   const containers = (await docker.listContainers({ all: true, filters })).filter((container) => mine(container.Labels)).map((container) => `container ${container.Names[0] ?? container.Id}`);
   const networks = (await docker.listNetworks({ filters })).filter((network) => mine(network.Labels)).map((network) => `network ${network.Name}`);
   const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).filter((volume) => mine(volume.Labels)).map((volume) => `volume ${volume.Name}`);
-  return [...services, ...containers, ...networks, ...volumes];
+  return [...services, ...secrets, ...containers, ...networks, ...volumes];
 }
 
 beforeAll(async () => {
@@ -161,7 +164,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     const left = await labelledObjects(runId);
     expect(left.filter((object) => object.startsWith("service ")).length).toBe(3);
     const clean = await runCli(["clean", "--run", runId]);
-    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, \d+ containers?, 2 networks, 3 volumes$/m);
+    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, 1 secret, \d+ containers?, 2 networks, 3 volumes$/m);
     expect(clean.code).toBe(0);
     expect(await labelledObjects(runId)).toEqual([]);
   });
