@@ -181,6 +181,7 @@ class LocalCluster implements Cluster {
         "--secret-file", secretFile,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
+        ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),
       ];
       this.#processes.set(
