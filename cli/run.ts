@@ -70,7 +70,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
     const runtime = chosen.runtime;
     destroyAllClusters = chosen.destroyAll;
-    const refusal = await refusalBeforeCluster(runtime.name, plan, interrupt.signal);
+    const refusal = await refusalBeforeCluster(runtime, plan, interrupt.signal);
     if (refusal !== undefined) {
       process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${refusal}\n`);
       return 254;

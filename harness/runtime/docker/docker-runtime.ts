@@ -10,7 +10,9 @@ import { nodeLabel, runLabel } from "./labels.js";
 import { clientPort, createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "./node-container.js";
 import { registerCleanup } from "./signal-cleanup.js";
 import { subnetAddresses } from "./subnet.js";
-import type { Cluster, ClusterSpec, Runtime } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type NetworkCapabilities, type Runtime } from "../runtime.js";
+import { probeHostNetem } from "./host-netem.js";
+import { dockerNetworkCapabilities } from "./network.js";
 
 export { DockerCluster } from "./docker-cluster.js";
 export { DockerRuntimeError } from "../../../docker/image/docker-error.js";
@@ -67,6 +69,19 @@ export class DockerRuntime implements Runtime {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Containers share the host's kernel, so a probe on the host answers for netem before anything is
+   * created; where the host cannot be asked (see host-netem.ts) latency is left to the cluster.
+   */
+  async networkCapabilities(signal?: AbortSignal): Promise<Partial<NetworkCapabilities>> {
+    const netem = await probeHostNetem(signal);
+    if (netem === undefined) {
+      const { latency: _unknown, ...known } = ALL_NETWORK_FAULTS;
+      return known;
+    }
+    return dockerNetworkCapabilities(netem);
   }
 
   async createCluster(spec: ClusterSpec, signal?: AbortSignal, clusterOptions: DockerClusterOptions = {}): Promise<DockerCluster> {

@@ -3,7 +3,7 @@
 // answers for them; the namespace dies with the probe, so no interface the host uses is touched.
 // Where the probe cannot run (no unshare or tc, no right to make a namespace, or a daemon on
 // another machine) the answer is "unknown", and the runtime probes inside a node instead
-// (DockerNetworkControl.netemAvailable).
+// (DockerNetworkControl.capabilities).
 import { runHostCommand } from "../../../docker/image/host-command.js";
 
 const probeCommand = ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];

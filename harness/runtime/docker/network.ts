@@ -10,7 +10,7 @@
 import type Docker from "dockerode";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { execInContainer } from "./exec.js";
-import { FaultUnsupportedError, type NetworkControl } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, FaultUnsupportedError, type NetworkCapabilities, type NetworkControl } from "../runtime.js";
 import { burstBytesFor } from "../local/token-bucket.js";
 
 export interface NetworkNode {
@@ -61,6 +61,14 @@ const tbfLatencyMs = 200;
 
 export const netemMissingMessage =
   "this kernel has no netem qdisc (sch_netem); latency faults need a host with netem; loss uses iptables statistic instead";
+
+/** The latency capability where the kernel lacks netem: what is missing, and the way out. */
+export const netemMissingReason = `${netemMissingMessage}. Use --runtime local (its proxies delay traffic in userland) or a host with netem.`;
+
+/** What Docker networks inject, given whether the kernel has netem: everything else is iptables and tbf. */
+export function dockerNetworkCapabilities(netem: boolean): NetworkCapabilities {
+  return { ...ALL_NETWORK_FAULTS, latency: netem ? true : netemMissingReason };
+}
 
 export class DockerNetworkControl implements NetworkControl {
   /** Wanted one-way blocks, as "from>to". */
@@ -138,11 +146,15 @@ export class DockerNetworkControl implements NetworkControl {
     await this.apply(nodeIds, signal);
   }
 
+  async capabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    return dockerNetworkCapabilities(await this.netemAvailable(signal));
+  }
+
   /**
    * Whether the kernel offers the netem qdisc, probed once per cluster on the loopback device of a
    * running node (so the probe never disturbs the traffic under test).
    */
-  netemAvailable(signal?: AbortSignal): Promise<boolean> {
+  private netemAvailable(signal?: AbortSignal): Promise<boolean> {
     this.netemProbe ??= this.probeNetem(signal).catch((error: unknown) => {
       this.netemProbe = undefined; // A failed probe (no running node yet) is retried next time.
       throw error;

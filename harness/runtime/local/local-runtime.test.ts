@@ -66,6 +66,11 @@ describe("LocalRuntime (stub nodes)", () => {
     await eventually(async () => (await stubStatus(3)).heardFrom.length === 2, "node 3 to hear both peers again");
   });
 
+  test("the local runtime says it can inject every network fault, before and after creating a cluster", async () => {
+    expect(await new LocalRuntime().networkCapabilities()).toEqual({ block: true, loss: true, latency: true, bandwidth: true });
+    expect(await cluster.network.capabilities()).toEqual({ block: true, loss: true, latency: true, bandwidth: true });
+  });
+
   test("latency is supported locally and traffic still flows", async () => {
     await cluster.network.latency([1], 50, 10);
     await eventually(() => hears(2, 1), "node 2 to hear node 1 through the delay");

@@ -16,7 +16,7 @@ import { freePorts } from "./free-port.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
-import type { Cluster, ClusterSpec, ExecResult, NetworkControl, NodeEndpoint, Runtime } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type ExecResult, type NetworkCapabilities, type NetworkControl, type NodeEndpoint, type Runtime } from "../runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
 
@@ -60,6 +60,11 @@ export class LocalRuntime implements Runtime {
   /** Local processes can always run (the built CLI is checked by createCluster, with a clear error). */
   async available(_signal?: AbortSignal): Promise<boolean> {
     return true;
+  }
+
+  async networkCapabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    signal?.throwIfAborted();
+    return ALL_NETWORK_FAULTS;
   }
 
   async createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster> {
@@ -290,6 +295,12 @@ class LocalNetwork implements NetworkControl {
     readonly link: (source: number, target: number) => LinkFaults,
     readonly links: readonly LinkFaults[],
   ) {}
+
+  /** The proxies do everything in userland. */
+  async capabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    signal?.throwIfAborted();
+    return ALL_NETWORK_FAULTS;
+  }
 
   async block(from: number, to: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
