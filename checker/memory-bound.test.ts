@@ -31,4 +31,21 @@ describe("memory bound", () => {
     // Loose: the bound is an estimate, and the heap also holds the history and the search stack.
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(20 * bytesMax);
   });
+
+  test("a search past the bound on measured resident memory is unknown, naming the bound", () => {
+    const events = simulateHistory(plugin, {
+      clientCount: 16,
+      operationCount: 5000,
+      keys: [],
+      infoProbability: 0.05,
+      failProbability: 0.02,
+      random: seededRandom(1),
+    });
+    const operations = historyOperations(events).operations;
+    // Already above it: the first slice of the search must notice.
+    const memoryBytesMax = process.memoryUsage.rss() / 2;
+    const result = checkOperations(plugin.model, operations, { readOnly: readOnlyOperations(plugin), timeoutMs: 600_000, memoryBytesMax });
+    expect(result.verdict).toBe("unknown");
+    expect(result.reason).toMatch(/^the process reached its memory bound: \d+ MiB resident, bound \d+ MiB$/);
+  });
 });

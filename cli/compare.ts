@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { format } from "../harness/compare/aggregate.js";
+import { format, seedsToJudgeMin } from "../harness/compare/aggregate.js";
 import { resolveMatrix, type CompareMatrix } from "../harness/compare/compare-spec.js";
 import { renderCompareHtml } from "../harness/compare/compare-html.js";
 import { buildComparison, type CellResult, type Comparison } from "../harness/compare/comparison.js";
@@ -161,17 +161,19 @@ function printComparison(comparison: Comparison, directory: string): void {
     }
     return stats.n > 1 ? `${format(stats.median)} [${format(stats.min ?? 0)}-${format(stats.max ?? 0)}]` : format(stats.median);
   };
-  lines.push(`  ${"plugin".padEnd(22)} ${"fault set".padEnd(14)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
+  const pluginWidth = Math.max(6, ...comparison.aggregates.map((aggregate) => aggregate.plugin.length));
+  const setWidth = Math.max(9, ...comparison.aggregates.map((aggregate) => aggregate.fault_set.length));
+  lines.push(`  ${"plugin".padEnd(pluginWidth)} ${"fault set".padEnd(setWidth)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
   for (const aggregate of comparison.aggregates) {
     const { valid, invalid, unknown, crashed } = aggregate.counts;
     lines.push(
-      `  ${aggregate.plugin.padEnd(22)} ${aggregate.fault_set.padEnd(14)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
+      `  ${aggregate.plugin.padEnd(pluginWidth)} ${aggregate.fault_set.padEnd(setWidth)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
         `${stat(aggregate, "throughput_ops_per_s").padEnd(20)} ${stat(aggregate, "latency_p99_ms").padEnd(20)} ${stat(aggregate, "availability")}`,
     );
   }
   const beyond = comparison.differences.filter((difference) => difference.exceeds_spread === true);
-  if (comparison.seeds.length < 2) {
-    lines.push("one seed per cell: no run-to-run spread to judge differences by (use --seeds 5 or more)");
+  if (comparison.seeds.length < seedsToJudgeMin) {
+    lines.push(`${comparison.seeds.length} seed(s) per cell: too few to judge differences against run-to-run spread (use --seeds 5 or more)`);
   } else {
     lines.push(beyond.length === 0 ? "no difference exceeds the run-to-run spread" : "differences beyond the run-to-run spread:");
     for (const difference of beyond) {

@@ -24,6 +24,21 @@ const commands: Record<string, () => Promise<Command>> = {
   clean: async () => (await import("./clean.js")).cleanCommand,
 };
 
+/**
+ * A reader that went away (`raftlab run | head`) makes writes fail with EPIPE, which Node raises
+ * as an uncaught error: exit 1, which means "invalid". Output nobody reads is no failure; the run
+ * still tears down its cluster and exits with its verdict.
+ */
+function ignoreClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") {
+      process.exitCode = 255;
+    }
+  });
+}
+ignoreClosedOutput(process.stdout);
+ignoreClosedOutput(process.stderr);
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {

@@ -33,6 +33,7 @@ export const comparedMetrics: readonly MetricDefinition[] = [
   { key: "fail_rate", label: "fail rate", unit: "share", better: "lower", of: (m) => m.fail_rate },
   { key: "checker_ms", label: "checker time", unit: "ms", better: "lower", of: (m) => m.checker.elapsed_ms },
   { key: "snapshot_max_bytes", label: "largest snapshot", unit: "bytes", better: "lower", of: (m) => m.snapshots.max_bytes },
+  { key: "node_memory_max_mb", label: "node memory (max RSS)", unit: "MB", better: "lower", of: (m) => (m.node_memory_bytes === null ? null : Math.round(m.node_memory_bytes / 1e5) / 10) },
 ];
 
 export interface MetricStats {
@@ -64,6 +65,8 @@ export interface Difference {
 }
 
 const resamples = 2_000;
+/** Seeds per plugin below which no difference is judged: a bootstrap over 2 values is overconfident. */
+export const seedsToJudgeMin = 3;
 
 export function statsOf(values: readonly (number | null)[]): MetricStats {
   const present = values.filter((value): value is number => value !== null && Number.isFinite(value));
@@ -91,8 +94,16 @@ export function differenceOf(faultSet: string, metric: MetricDefinition, a: { la
   }
   const difference = medianB - medianA;
   const what = `${b.label}'s ${metric.label} (median ${format(medianB)} ${metric.unit}) is ${describeGap(medianA, medianB)} ${a.label}'s (${format(medianA)})`;
-  if (left.length < 2 || right.length < 2) {
-    return { ...base, difference: roundOrNull(difference), ci_low: null, ci_high: null, exceeds_spread: null, statement: `${what}; one seed per plugin gives no run-to-run spread: run more seeds before reading this as a result.` };
+  if (left.length < seedsToJudgeMin || right.length < seedsToJudgeMin) {
+    const seeds = Math.min(left.length, right.length);
+    return {
+      ...base,
+      difference: roundOrNull(difference),
+      ci_low: null,
+      ci_high: null,
+      exceeds_spread: null,
+      statement: `${what}; ${seeds === 1 ? "one seed per plugin gives no run-to-run spread" : `${seeds} seeds are too few to tell it from run-to-run spread`}: run at least ${seedsToJudgeMin} before reading this as a result.`,
+    };
   }
   const [low, high] = bootstrapInterval((rng) => median(resample(rng, right))! - median(resample(rng, left))!);
   const exceeds = low > 0 || high < 0;
@@ -120,6 +131,9 @@ function describeGap(from: number, to: number): string {
   }
   if (from === 0) {
     return to > from ? "higher than" : "lower than";
+  }
+  if (from > 0 && to / from >= 3) {
+    return `${format(to / from)} times`;
   }
   const percent = Math.abs((to - from) / from) * 100;
   return `${percent < 1 ? percent.toFixed(1) : Math.round(percent)}% ${to > from ? "higher" : "lower"} than`;

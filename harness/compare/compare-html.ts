@@ -3,7 +3,7 @@
 // statements about differences beyond run-to-run spread, a table per fault set and a small dot
 // chart per metric (one dot per seed, a bar at the median).
 import { escapeHtml } from "../results/svg-charts.js";
-import { comparedMetrics, format, type MetricDefinition } from "./aggregate.js";
+import { comparedMetrics, format, seedsToJudgeMin, type MetricDefinition } from "./aggregate.js";
 import type { CellResult, CellStatus, Comparison } from "./comparison.js";
 
 const statusColours: Record<CellStatus, string> = { valid: "#2b8a3e", invalid: "#c92a2a", unknown: "#e67700", crashed: "#5f3dc4", "not-run": "#868e96" };
@@ -87,8 +87,8 @@ function matrixCell(cell: CellResult | undefined): string {
 function statementsSection(comparison: Comparison): string {
   const beyond = comparison.differences.filter((difference) => difference.exceeds_spread === true);
   const undecided = comparison.differences.filter((difference) => difference.exceeds_spread === null && difference.difference !== null);
-  if (comparison.seeds.length < 2) {
-    return `<p>One seed per cell: there is no run-to-run spread to compare differences against. Run with <code>--seeds 5</code> (or more) before reading any difference as a result.</p>`;
+  if (comparison.seeds.length < seedsToJudgeMin) {
+    return `<p>${comparison.seeds.length === 1 ? "One seed per cell: there is no run-to-run spread" : `${comparison.seeds.length} seeds per cell are too few to measure the run-to-run spread`} to judge differences by. Run with <code>--seeds 5</code> (or more) before reading any difference as a result.</p>`;
   }
   const items = beyond.map((difference) => `<li class="exceeds" data-metric="${difference.metric}">[${escapeHtml(difference.fault_set)}] ${escapeHtml(difference.statement)}</li>`);
   const within = comparison.differences.filter((difference) => difference.exceeds_spread === false).length;

@@ -39,7 +39,7 @@ export interface RunMetrics {
   fail_rate: number | null;
   checker: { elapsed_ms: number | null; unknown: boolean };
   snapshots: { count: number; max_bytes: number | null };
-  /** Resident memory of the nodes: neither runtime measures it yet, so always null. */
+  /** The largest resident memory any node reported (each logs it every 2 s); null when none did. */
   node_memory_bytes: number | null;
 }
 
@@ -131,7 +131,7 @@ export async function runMetrics(options: { summary: RunSummary; events: readonl
     fail_rate: total.invoked === 0 ? null : round(total.fail / total.invoked, 4),
     checker: { elapsed_ms: typeof linearizable?.elapsedMs === "number" ? linearizable.elapsedMs : null, unknown: linearizable?.valid === "unknown" },
     snapshots: { count: logEvents.snapshotBytes.length, max_bytes: logEvents.snapshotBytes.length === 0 ? null : Math.max(...logEvents.snapshotBytes) },
-    node_memory_bytes: null,
+    node_memory_bytes: logEvents.rssBytesMax,
   };
 }
 

@@ -4,6 +4,9 @@
 import { escapeHtml } from "../results/svg-charts.js";
 import type { IndexEntry, Verdict } from "./results-index.js";
 
+/** Every verdict is offered, present or not: "show me the invalid runs" must be askable. */
+const verdictOrder: Verdict[] = ["invalid", "unknown", "crashed", "running", "valid"];
+
 const verdictColours: Record<Verdict, string> = { valid: "#2b8a3e", invalid: "#c92a2a", unknown: "#e67700", crashed: "#5f3dc4", running: "#1971c2" };
 
 export function renderIndexHtml(entries: readonly IndexEntry[], root: string): string {
@@ -37,7 +40,7 @@ th, td { border: 1px solid #dee2e6; padding: 4px 8px; text-align: left; vertical
 ${filter("workload", "workload", distinct(entries.map((entry) => entry.workload)))}
 ${filter("plugin", "plugin", distinct(entries.flatMap((entry) => entry.plugins)))}
 ${filter("runtime", "runtime", distinct(entries.map((entry) => entry.runtime)))}
-${filter("verdict", "verdict", distinct(entries.map((entry) => entry.verdict)))}
+${filter("verdict", "verdict", verdictOrder)}
 <span id="shown"></span>
 </div>
 <table id="entries"><thead><tr><th>verdict</th><th>kind</th><th>workload</th><th>plugin(s)</th><th>runtime</th><th>seed</th><th>started</th><th></th><th>folder and files</th></tr></thead>

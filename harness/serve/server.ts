@@ -96,7 +96,10 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
     send(response, 405, "text/plain; charset=utf-8", "read-only: GET and HEAD only\n");
     return;
   }
-  const url = new URL(request.url ?? "/", "http://localhost");
+  // The raw path, not new URL(...).pathname: that would quietly resolve "/../x" and "/%2e%2e/x" to
+  // "/x", and a request trying to leave the folder deserves a plain refusal.
+  const pathname = (request.url ?? "/").split(/[?#]/, 1)[0] ?? "/";
+  const url = { pathname };
   if (url.pathname === "/" || url.pathname === "/index.html") {
     send(response, 200, contentTypes[".html"]!, renderIndexHtml(await indexResults(root), root));
     return;

@@ -63,10 +63,13 @@ export class MemoryLog implements LogStorage {
   readonly #called: LogImage;
   /** Writes completed since the last completed sync, in order: a crash keeps a prefix of them. */
   #unsynced: LogOp[] = [];
-  /** Writes called and not completed, in order (completion is FIFO). */
-  readonly #pending: LogOp[] = [];
+  /** Writes called and not completed, in order: each completion the scheduler reports finishes the oldest. */
+  readonly #pending: { op: LogOp; done: Done }[] = [];
   /** Counts, for reports and tests. */
   readonly stats = { appends: 0, syncs: 0, markers: 0 };
+
+  /** Called before durable entries are dropped (truncated, or replaced by a snapshot marker): a simulator checks none was committed. */
+  onDurableDiscard: ((discarded: readonly Entry[], coveredUpTo: number) => void) | undefined;
 
   constructor(
     readonly scheduler: DiskScheduler,
@@ -134,20 +137,40 @@ export class MemoryLog implements LogStorage {
 
   #submit(op: LogOp, done: Done): void {
     applyOp(this.#called, op);
-    this.#pending.push(op);
-    this.scheduler.submit("log", () => {
-      const completed = this.#pending.shift();
-      assert(completed === op, "memory-log: operations completed out of call order");
-      if (op.kind === "sync") {
-        for (const written of this.#unsynced) {
-          applyOp(this.#durable, written);
-        }
-        this.#unsynced = [];
-      } else if (op.kind !== "compact") {
-        this.#unsynced.push(op);
+    this.#pending.push({ op, done });
+    // The log performs its writes in call order whatever the scheduler does with its events.
+    this.scheduler.submit("log", () => this.#completeOldest());
+  }
+
+  #completeOldest(): void {
+    const next = this.#pending.shift();
+    assert(next !== undefined, "memory-log: a completion without a pending operation");
+    const { op, done } = next;
+    if (op.kind === "sync") {
+      for (const written of this.#unsynced) {
+        this.#reportDiscard(written);
+        applyOp(this.#durable, written);
       }
-      done();
-    });
+      this.#unsynced = [];
+    } else if (op.kind !== "compact") {
+      this.#unsynced.push(op);
+    }
+    done();
+  }
+
+  #reportDiscard(op: LogOp): void {
+    const image = this.#durable;
+    if (this.onDurableDiscard === undefined) {
+      return;
+    }
+    if (op.kind === "append" && op.entries[0] !== undefined) {
+      const position = Math.max(0, op.entries[0].index - image.snapshot.index - 1);
+      if (position < image.entries.length) {
+        this.onDurableDiscard(image.entries.slice(position), 0);
+      }
+    } else if (op.kind === "marker" && termIn(image, op.point.index) !== op.point.term) {
+      this.onDurableDiscard(image.entries, op.point.index);
+    }
   }
 
   /**

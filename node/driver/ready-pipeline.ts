@@ -8,6 +8,8 @@
 // already durable, wait for the Ready's own write, send the messages that waited for it, apply the
 // rest, answer, advance. Up to `readysInflightMax` Readys are in flight (etcd's asynchronous
 // storage writes), so a leader replicates a new batch while the previous batch's sync still runs.
+// Heartbeats and heartbeat responses never wait for writes, and local snapshots write their files
+// beside the chain, not in it, so a slow disk does not silence a node (issue 11, defect 2).
 import { assert } from "../../lib/assert.js";
 import type { HardState, Message } from "../raft/messages.js";
 import type { RawNode, Ready, SoftState } from "../raft/raw-node.js";
@@ -176,9 +178,30 @@ export class ReadyPipeline {
         this.#inflight.push(record);
         this.#start(record);
       }
+      if (!this.#stopped && this.#rawNode.hasReady()) {
+        this.#sendUrgent();
+      }
     } catch (error) {
       this.#fatal(error);
     }
+  }
+
+  /**
+   * No Ready can be taken now (the pipeline is full, or a snapshot is being installed), but
+   * heartbeats and their answers must not wait behind writes (issue 11, defect 2; etcd sends both
+   * at once): a leader that stays leader sends its heartbeats with the commit clamped to what it
+   * has synced, and a follower answers heartbeats. Neither depends on a write.
+   */
+  #sendUrgent(): void {
+    const raft = this.#rawNode.raft;
+    const stableLeader = raft.role === "leader" && this.#takenRole === "leader" && raft.term === this.#takenTerm;
+    const urgent = this.#rawNode.takeMessages((message) => message.type === "heartbeatResp" || (stableLeader && message.type === "heartbeat"));
+    for (const message of urgent) {
+      if (message.type === "heartbeat") {
+        message.commit = Math.min(message.commit, this.#durableLastIndex);
+      }
+    }
+    this.#transport.send(urgent);
   }
 
   /** Sends what may go before the write and starts the write. */
@@ -250,7 +273,7 @@ export class ReadyPipeline {
   /** Finishes Readys at the head, in order, as far as their writes allow. */
   #drain(): void {
     try {
-      while (!this.#failed && !this.#localSnapshots.busy) {
+      while (!this.#failed) {
         const head = this.#inflight[0];
         if (head === undefined) {
           break;
@@ -272,7 +295,8 @@ export class ReadyPipeline {
         }
         this.#inflight.shift();
         this.#finish(head);
-        this.#localSnapshots.maybeStart(() => this.#drain(), (error) => this.#fatal(error));
+        // Off the ordered chain: later Readys keep finishing while its file is written (defect 2).
+        this.#localSnapshots.maybeStart(() => this.#maybeIdle(), (error) => this.#fatal(error));
       }
     } catch (error) {
       this.#fatal(error);
@@ -297,7 +321,11 @@ export class ReadyPipeline {
       this.#options.listener.onReadState(readState.context, readState.index);
     }
     this.#rawNode.advance(ready);
-    this.#snapshotInFlight = false;
+    if (ready.snapshot !== undefined) {
+      // Only the snapshot's own Ready ends the wait: an earlier Ready finishing must not let a
+      // later one append after the snapshot before its marker is written (found by the simulator).
+      this.#snapshotInFlight = false;
+    }
     this.#options.listener.onApplied(this.#options.state.applied);
   }
 
@@ -314,7 +342,10 @@ export class ReadyPipeline {
       (ready.softState === undefined || ready.softState.role === "leader") &&
       (ready.hardState === undefined || ready.hardState.term === this.#takenTerm);
     if (!staysLeader) {
-      return [[], ready.messages];
+      // A heartbeat's answer depends on no write (etcd sends it at once): a slow disk must not
+      // make the leader's CheckQuorum give up on us. Everything else waits for the write.
+      const early = ready.messages.filter((message) => message.type === "heartbeatResp");
+      return early.length === 0 ? [[], ready.messages] : [early, ready.messages.filter((message) => message.type !== "heartbeatResp")];
     }
     const early: Message[] = [];
     const late: Message[] = [];

@@ -173,6 +173,22 @@ export class RawNode {
     progress.probeSent = true;
   }
 
+  /**
+   * Removes and returns the pending messages `select` picks, ahead of the Ready that would carry
+   * them: for messages that depend on no write (heartbeats, heartbeat responses) when the caller
+   * cannot take a Ready yet. The caller is responsible for the choice being safe.
+   */
+  takeMessages(select: (message: Message) => boolean): Message[] {
+    this.#flush();
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    for (const message of this.raft.msgs) {
+      (select(message) ? taken : kept).push(message);
+    }
+    this.raft.msgs = kept;
+    return taken;
+  }
+
   /** A snapshot from the leader is waiting to be handed out in a Ready, or handed out and not yet advanced. */
   hasPendingSnapshot(): boolean {
     return this.raft.log.unstable.snapshot !== undefined;

@@ -12,6 +12,9 @@ export interface NetworkOptions {
   /** Latency in time units, uniform in [latencyMin, latencyMax]; jitter reorders messages. */
   latencyMin: number;
   latencyMax: number;
+  /** Probability that a message is held back `holdUnits` more (past an election timeout, like 6.5840's unreliable Figure 8 test). */
+  holdRate?: number;
+  holdUnits?: number;
 }
 
 export const RELIABLE: NetworkOptions = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 1 };
@@ -47,7 +50,8 @@ export class Network {
     if (dropRate > 0 && this.rng.next() < dropRate) {
       return [];
     }
-    const first = this.#latency();
+    const holdRate = this.options.holdRate ?? 0;
+    const first = this.#latency() + (holdRate > 0 && this.rng.next() < holdRate ? (this.options.holdUnits ?? 0) : 0);
     if (duplicateRate > 0 && this.rng.next() < duplicateRate) {
       return [first, this.#latency()];
     }

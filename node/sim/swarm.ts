@@ -36,6 +36,17 @@ export interface SwarmOptions {
   spareNodes: number;
   /** Probability that a fault decision proposes a membership change (add or remove one voter). */
   membershipRate: number;
+  /** Readys in flight in each node's pipeline (the server runs 8). */
+  pipelineDepth: number;
+  /** Per disk operation: probability of a stall, and its longest length in time units. */
+  diskStallRate: number;
+  diskStallUnits: number;
+  /** Per tick: probability that the node's event loop blocks, and for how long at most. */
+  loopStallRate: number;
+  loopStallUnits: number;
+  /** Probability that a message is held past an election timeout, and by how much. */
+  holdRate: number;
+  holdUnits: number;
 }
 
 const TICK_UNITS = 10;
@@ -59,7 +70,8 @@ export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
     crashRate: rng.pick([0, 0.05, 0.1, 0.2]),
     crashDuringWriteRate: rng.pick([0, 0, 0.001, 0.01]),
     diskLatencyMax: rng.pick([0, 1, 3, 8]),
-    snapshotEvery: rng.pick([0, 10, 50, 200]),
+    // Small intervals make leader snapshots and local snapshots race (issue 11, defect 1).
+    snapshotEvery: rng.pick([0, 5, 10, 50, 200]),
     proposalInterval: rng.pick([2, 5, 10, 30]),
     maxInflightMsgs: rng.pick([1, 2, 8, 64]),
     maxEntriesPerMsg: rng.pick([1, 4, 64]),
@@ -69,6 +81,14 @@ export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
     maxUncommittedEntriesSize: rng.pick([64, 512, 4096]),
     spareNodes: rng.pick([0, 0, 1, 2]),
     membershipRate: rng.pick([0.1, 0.3]),
+    // Drawn last, so that the options above stay what they were for every seed.
+    pipelineDepth: rng.pick([1, 2, 8]),
+    diskStallRate: rng.pick([0, 0, 0.002, 0.01, 0.05]),
+    diskStallUnits: rng.pick([50, 200, 500]),
+    loopStallRate: rng.pick([0, 0, 0.002, 0.01]),
+    loopStallUnits: rng.pick([30, 150, 400]),
+    holdRate: rng.pick([0, 0, 0.005, 0.02]),
+    holdUnits: rng.pick([150, 300]),
   };
 }
 
@@ -107,7 +127,7 @@ export function runSeed(run: RunOptions): RunResult {
     ids,
     bootstrapVoters: voters,
     seed: run.seed,
-    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax },
+    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax, holdRate: options.holdRate, holdUnits: options.holdUnits },
     raft: {
       electionTick: ELECTION_TICK,
       heartbeatTick: 1,
@@ -121,6 +141,9 @@ export function runSeed(run: RunOptions): RunResult {
     },
     tickUnits: TICK_UNITS,
     diskLatencyMax: options.diskLatencyMax,
+    diskStall: { rate: options.diskStallRate, maxUnits: options.diskStallUnits },
+    loopStall: { rate: options.loopStallRate, maxUnits: options.loopStallUnits },
+    pipelineDepth: options.pipelineDepth,
     snapshotEvery: options.snapshotEvery,
     crashDuringWriteRate: options.crashDuringWriteRate,
     traceAll: run.traceAll ?? false,
@@ -169,6 +192,8 @@ export function runSeed(run: RunOptions): RunResult {
 function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmOptions): number {
   cluster.network.heal();
   cluster.crashDuringWriteRate = 0;
+  cluster.diskStall = undefined;
+  cluster.loopStall = undefined;
   // Healed means no loss, no duplicates and little jitter (heavy reordering is a fault too).
   cluster.network.options = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: Math.min(cluster.network.options.latencyMax, 5) };
   // Nodes removed from the configuration are shut down, as an operator would; members restart.

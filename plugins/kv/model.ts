@@ -1,18 +1,19 @@
 // The kv sequential model. The checker partitions histories by key (partitionKey), so a state
 // usually holds one key, but a state is a map from key to value all the same: whatever partitioning
 // the checker chooses, an operation on one key never sees another key's value. Hot path of the
-// checker: a state is an immutable list of cells sorted by key, one per present key, each carrying
+// checker: a state is an immutable list of cells sorted by key, one per present key, each caching
 // its memo key, so a read allocates nothing and a write allocates one cell per key before its own.
 import { PluginError, type Json, type Model, type Operation, type Outcome } from "../api.js";
 import { describeOperationLine } from "../describe.js";
+import { prepareKvHistory } from "./prepare-kv-history.js";
 
 /** One present key and its value, then the present keys after it in key order. */
 export interface KvCell {
   readonly key: string;
   readonly value: string;
   readonly next: KvCell | null;
-  /** stateKey of the state that starts at this cell. */
-  readonly memoKey: string;
+  /** stateKey of the state that starts at this cell, once asked for (a cache, not state). */
+  memoKey: string | null;
 }
 
 /** The present keys and their values in key order; null when no key is present. */
@@ -54,7 +55,7 @@ export const kvModel: Model<KvModelState> = {
     }
   },
 
-  stateKey: (state: KvModelState): string => (state === null ? "" : state.memoKey),
+  stateKey: (state: KvModelState): string => (state === null ? "" : memoKeyOf(state)),
 
   partitionKey(input: Operation): string {
     // A kv operation without a key cannot be placed in any key's partition: bad input.
@@ -81,6 +82,7 @@ export const kvModel: Model<KvModelState> = {
     return cells.join(", ");
   },
 
+  prepareHistory: prepareKvHistory,
 };
 
 /** A state holding exactly `entries` (tests and reports). */
@@ -112,11 +114,17 @@ function withValue(state: KvModelState, key: string, value: string | null): KvMo
   return cellOf(state.key, state.value, withValue(state.next, key, value));
 }
 
-// Lengths make the memo key injective whatever the keys and values contain, and an empty
-// state ("") differs from every other.
 function cellOf(key: string, value: string, next: KvCell | null): KvCell {
-  const memoKey = key.length + ":" + key + value.length + "=" + value + (next === null ? "" : next.memoKey);
-  return { key, value, next, memoKey };
+  return { key, value, next, memoKey: null };
+}
+
+// Lengths make the memo key injective whatever the keys and values contain, and an empty
+// state ("") differs from every other. Computed once per cell, when the search first asks.
+function memoKeyOf(cell: KvCell): string {
+  if (cell.memoKey === null) {
+    cell.memoKey = cell.key.length + ":" + cell.key + cell.value.length + "=" + cell.value + (cell.next === null ? "" : memoKeyOf(cell.next));
+  }
+  return cell.memoKey;
 }
 
 /** The same checks as parseKvCommand, without allocating: would the state machine accept `input`? */

@@ -187,9 +187,7 @@ export class DockerCluster implements Cluster {
       return;
     }
     const state = (await node.container.inspect()).State;
-    const tail = await readFile(this.logPath(node.id), "utf8")
-      .then((text) => text.split("\n").slice(-20).join("\n"))
-      .catch(() => "(no log)");
+    const tail = await readLogTail(this.logPath(node.id));
     const why = state.Running
       ? `its client port ${node.clientAddress} did not accept within ${this.parts.readyTimeoutMs} ms`
       : `it exited with code ${state.ExitCode}`;
@@ -203,6 +201,13 @@ export class DockerCluster implements Cluster {
     }
     return node;
   }
+}
+
+/** The last lines of a node's log file, for messages about a node that did not come up. */
+export async function readLogTail(path: string, lines = 20): Promise<string> {
+  return readFile(path, "utf8")
+    .then((text) => text.split("\n").slice(-lines).join("\n"))
+    .catch(() => "(no log)");
 }
 
 function destroyStream(stream: NodeJS.ReadableStream | undefined): void {

@@ -9,6 +9,7 @@
 // never does, while dropping at the receiver makes the sender time out as it would.
 import type Docker from "dockerode";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
+import { isNotFound } from "../../../docker/image/image.js";
 import { execInContainer } from "./exec.js";
 import { ALL_NETWORK_FAULTS, FaultUnsupportedError, type NetworkCapabilities, type NetworkControl } from "../runtime.js";
 import { burstBytesFor } from "../local/token-bucket.js";
@@ -261,8 +262,18 @@ export class DockerNetworkControl implements NetworkControl {
   }
 }
 
-/** docker exec works only in a running, unpaused container. */
+/**
+ * docker exec works only in a running, unpaused container. A container that is gone (a swarm task's,
+ * removed by the swarm after its task ended) holds no rules either.
+ */
 async function isExecutable(container: Docker.Container): Promise<boolean> {
-  const state = (await container.inspect()).State;
-  return state.Running && !state.Paused;
+  try {
+    const state = (await container.inspect()).State;
+    return state.Running && !state.Paused;
+  } catch (error) {
+    if (isNotFound(error)) {
+      return false;
+    }
+    throw error;
+  }
 }

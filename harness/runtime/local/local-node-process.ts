@@ -96,15 +96,20 @@ export class LocalNodeProcess {
     const logFd = openSync(logPath, "a");
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, argv, { stdio: ["ignore", logFd, logFd] });
+      // stdin is a pipe the child never gets data on: when this process dies in any way, the kernel
+      // closes it and the node (started with --exit-with-parent) stops instead of running on.
+      child = spawn(process.execPath, argv, { stdio: ["pipe", logFd, logFd] });
     } finally {
       closeSync(logFd);
     }
+    // Nothing is ever written to it; its only job is to close. Not to hold the harness open either.
+    child.stdin?.on("error", () => undefined);
     liveChildren.add(child);
     this.#child = child;
     this.#exited = new Promise<void>((resolve) => {
       const exited = (exitCode: number | null, signal: NodeJS.Signals | null, error?: Error): void => {
         liveChildren.delete(child);
+        child.stdin?.destroy();
         this.#note("local runtime: node exited", { exitCode, signal, ...(error === undefined ? {} : { error: error.message }) });
         if (this.#child === child) {
           this.#child = undefined;

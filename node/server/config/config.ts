@@ -33,6 +33,11 @@ export interface NodeConfig {
    * directory was wiped and the node refuses to bootstrap it again (it could vote twice in a term).
    */
   initialClusterState: "new" | "existing";
+  /**
+   * Stop when stdin closes: the local runtime holds the write end of a pipe, which the kernel closes
+   * when the harness dies in any way (SIGKILL included), so no node outlives its run.
+   */
+  exitWithParent: boolean;
   /** Take a snapshot and compact the log every this many applied entries. */
   snapshotEvery: number;
   tickMs: number;
@@ -57,7 +62,8 @@ export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --clien
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
          [--request-timeout-ms N] [--sessions-max N] [--log-level debug|info|warn|error]
-         [--config FILE]
+         [--exit-with-parent] [--config FILE]
+--exit-with-parent stops the node when its stdin closes (a harness holds it open through a pipe).
 Node ids are positive integers, also written n1, n2, ... --config reads any of these flags from a
 YAML (or JSON) mapping keyed by flag name without dashes; flags on the command line override it.
 `;
@@ -67,7 +73,7 @@ const VALUE_FLAGS = new Set([
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
   "--sessions-max", "--log-level", "--config", "--initial-cluster-state",
 ]);
-const BOOLEAN_FLAGS = new Set(["--join"]);
+const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent"]);
 
 /** Parses argv (after "node"); throws ConfigError naming the flag (or config-file setting) at fault. */
 export function parseNodeArgs(argv: readonly string[]): NodeConfig {
@@ -134,6 +140,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     unsafe: parseUnsafe(values.get("--unsafe")),
     join,
     initialClusterState,
+    exitWithParent: booleans.has("--exit-with-parent"),
     snapshotEvery: parseInteger("--snapshot-every", values.get("--snapshot-every") ?? "10000", 1, 1e9),
     tickMs: parseInteger("--tick-ms", values.get("--tick-ms") ?? "10", 1, 10_000),
     electionTicks,
