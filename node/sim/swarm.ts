@@ -3,7 +3,7 @@
 // (heal, restart everyone, then a new proposal must commit everywhere within a bound).
 import type { NodeId } from "../raft/messages.js";
 import { SeededRng } from "../../lib/rng.js";
-import { Cluster } from "./cluster.js";
+import { SimCluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
 
 export type PartitionMode = "none" | "isolate-single" | "halves" | "one-way" | "mixed";
@@ -123,7 +123,7 @@ export function runSeed(run: RunOptions): RunResult {
   const options = swarmOptions(run.seed, run.nodes);
   const voters: NodeId[] = Array.from({ length: options.nodes }, (_, i) => i + 1);
   const ids: NodeId[] = Array.from({ length: options.nodes + options.spareNodes }, (_, i) => i + 1);
-  const cluster = new Cluster({
+  const cluster = new SimCluster({
     ids,
     bootstrapVoters: voters,
     seed: run.seed,
@@ -189,7 +189,7 @@ export function runSeed(run: RunOptions): RunResult {
  * holds it and a leader applied it) within LIVENESS_TICKS_MAX ticks. A proposal lost to a
  * leadership change is proposed again.
  */
-function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmOptions): number {
+function checkLiveness(cluster: SimCluster, ids: readonly NodeId[], options: SwarmOptions): number {
   cluster.network.heal();
   cluster.crashDuringWriteRate = 0;
   cluster.diskStall = undefined;
@@ -244,7 +244,7 @@ class FaultDriver {
   readonly #rng: SeededRng;
 
   constructor(
-    readonly cluster: Cluster,
+    readonly cluster: SimCluster,
     readonly options: SwarmOptions,
     readonly ids: readonly NodeId[],
   ) {
