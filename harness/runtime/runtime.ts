@@ -69,6 +69,10 @@ export interface NetworkControl {
   bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * A fault this runtime cannot inject here: thrown by a NetworkControl method called anyway, and by a
+ * run that refuses a workload once the cluster's capabilities() say no (the CLI exits 254).
+ */
 export class FaultUnsupportedError extends Error {
   readonly code = "FAULT_UNSUPPORTED";
   constructor(message: string) {

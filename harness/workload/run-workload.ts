@@ -28,7 +28,7 @@ import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
-import type { Cluster, Runtime } from "../runtime/runtime.js";
+import { FaultUnsupportedError, type Cluster, type Runtime } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
@@ -49,11 +49,6 @@ export interface WorkloadRun {
   log: (line: string) => void;
   /** Told about the cluster as soon as it exists, so a signal handler can destroy it. */
   onCluster: (cluster: Cluster) => void;
-}
-
-export class FaultRefusedError extends Error {
-  readonly code = "RAFTLAB_FAULT_UNSUPPORTED";
-  override readonly name = "FaultRefusedError";
 }
 
 export class ClusterUnavailableError extends Error {
@@ -229,7 +224,7 @@ async function refuseUnsupportedFaults(cluster: Cluster, plan: RunPlan, signal: 
   }
   const unsupported = unsupportedFaults(names, await cluster.network.capabilities(signal));
   if (unsupported.length > 0) {
-    throw new FaultRefusedError(unsupportedFaultsMessage(cluster.runtime, unsupported));
+    throw new FaultUnsupportedError(unsupportedFaultsMessage(cluster.runtime, unsupported));
   }
 }
 
