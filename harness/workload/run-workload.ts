@@ -52,7 +52,7 @@ export interface WorkloadRun {
 }
 
 export class ClusterUnavailableError extends Error {
-  readonly code = "RAFTLAB_CLUSTER_UNAVAILABLE";
+  readonly code = "CLUSTER_UNAVAILABLE";
   override readonly name = "ClusterUnavailableError";
 }
 

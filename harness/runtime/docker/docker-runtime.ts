@@ -87,7 +87,7 @@ export class DockerRuntime implements Runtime {
   async createCluster(spec: ClusterSpec, signal?: AbortSignal, clusterOptions: DockerClusterOptions = {}): Promise<DockerCluster> {
     validateSpec(spec);
     if (!(await this.available(signal))) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_UNAVAILABLE", "the Docker daemon does not answer (is dockerd running, and may this user use its socket?)");
+      throw new DockerRuntimeError("DOCKER_UNAVAILABLE", "the Docker daemon does not answer (is dockerd running, and may this user use its socket?)");
     }
     const docker = this.docker;
     const log = this.options.log ?? (() => {});

@@ -125,7 +125,7 @@ describe("LocalRuntime without a build", () => {
     const runtime = new LocalRuntime({ cliPath: path.join(os.tmpdir(), "no-such-raftlab", "bin", "raftlab-node.js") });
     const error = await runtime.createCluster({ runId: `${runId}-nobuild`, nodeIds: [1], plugin: "kv", unsafe: [], logDir }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LocalRuntimeError);
-    expect(error).toMatchObject({ code: "RAFTLAB_NOT_BUILT" });
+    expect(error).toMatchObject({ code: "NOT_BUILT" });
     expect((error as Error).message).toMatch(/bin\/raftlab-node\.js does not exist: run `npm run build`/);
   });
 

@@ -73,7 +73,7 @@ export class LocalRuntime implements Runtime {
     const cliPath = this.#options.cliPath ?? defaultCliPath();
     const compiledServer = path.join(path.dirname(path.dirname(cliPath)), "dist", "node", "server", "main.js");
     if (!existsSync(cliPath) || (this.#options.cliPath === undefined && !existsSync(compiledServer))) {
-      throw new LocalRuntimeError("RAFTLAB_NOT_BUILT", `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`);
+      throw new LocalRuntimeError("NOT_BUILT", `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`);
     }
     validateSpec(spec);
     const ports = await freePorts(spec.nodeIds.length * 2);
@@ -382,7 +382,7 @@ function defaultCliPath(): string {
     }
     const parent = path.dirname(directory);
     if (parent === directory) {
-      throw new LocalRuntimeError("RAFTLAB_NOT_BUILT", `cannot find raftlab's package.json above ${fileURLToPath(import.meta.url)} to locate bin/raftlab-node.js`);
+      throw new LocalRuntimeError("NOT_BUILT", `cannot find raftlab's package.json above ${fileURLToPath(import.meta.url)} to locate bin/raftlab-node.js`);
     }
     directory = parent;
   }

@@ -43,7 +43,7 @@ export async function distributeNodeImage(options: ImageDistributionOptions): Pr
     const saved = await options.builder.getImage(image).get();
     await follow(host.docker, await host.docker.loadImage(saved), `loading ${image} into ${host.name} (${host.endpoint})`);
     if (!(await imageExists(host.docker, image))) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `loading ${image} into ${host.name} (${host.endpoint}) ended, but the host does not list the image`);
+      throw new SwarmRuntimeError("SWARM_IMAGE", `loading ${image} into ${host.name} (${host.endpoint}) ended, but the host does not list the image`);
     }
     log(`swarm: loaded ${image} into ${host.name} in ${Date.now() - started} ms`);
   }
@@ -57,7 +57,7 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, what: string): Pr
       if (error === null) {
         resolve();
       } else {
-        reject(new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `${what} failed: ${error.message}`, { cause: error }));
+        reject(new SwarmRuntimeError("SWARM_IMAGE", `${what} failed: ${error.message}`, { cause: error }));
       }
     });
   });

@@ -77,7 +77,7 @@ export class SwarmRuntime implements Runtime {
     const serviceName = (id: number): string => `raftlab-${spec.runId}-n${id}`;
     const longest = serviceName(Math.max(...spec.nodeIds));
     if (longest.length > serviceNameLengthMax) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_PLACEMENT", `service name ${longest} is over ${serviceNameLengthMax} characters: use a shorter run id`);
+      throw new SwarmRuntimeError("SWARM_PLACEMENT", `service name ${longest} is over ${serviceNameLengthMax} characters: use a shorter run id`);
     }
     const log = this.options.log ?? (() => {});
     const manager = this.manager;
