@@ -40,14 +40,14 @@ export class TestNetwork {
   config(id: NodeId): RaftConfig {
     return {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: this.options.preVote ?? false,
       checkQuorum: this.options.checkQuorum ?? false,
-      maxSizePerMsg: 1024 * 1024,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 16,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 1024 * 1024,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 16,
+      maxUncommittedEntryBytes: 1 << 30,
       rng: new SeededRng((this.options.seed ?? 1) * 1000 + id),
       ...this.options.config,
     };

@@ -130,14 +130,14 @@ export class SimCluster {
   raftConfig(id: NodeId, incarnation: number): RaftConfig {
     return {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: true,
       checkQuorum: true,
-      maxSizePerMsg: 64 * 1024,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 8,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 64 * 1024,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 8,
+      maxUncommittedEntryBytes: 1 << 30,
       ...this.options.raft,
       rng: new SeededRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
     };

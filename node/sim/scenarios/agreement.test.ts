@@ -115,7 +115,7 @@ describe("agreement", () => {
   });
 
   test("fast backup: 50-entry divergent logs are repaired with one round trip per divergent term", () => {
-    const cluster = makeCluster(5, { raft: { maxEntriesPerMsg: 64 } });
+    const cluster = makeCluster(5, { raft: { maxEntriesPerMessage: 64 } });
     const leader = waitForLeader(cluster);
     commit(cluster, "base", { appliedOn: ids(5) });
     const partner = ids(5).find((id) => id !== leader) as number;

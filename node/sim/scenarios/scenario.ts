@@ -18,7 +18,7 @@ export function makeCluster(count: number, options: Partial<SimClusterOptions> =
     seed: 7,
     network: { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 2 },
     ...options,
-    raft: { electionTick: ELECTION_TICKS, heartbeatTick: 1, ...options.raft },
+    raft: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1, ...options.raft },
   });
 }
 

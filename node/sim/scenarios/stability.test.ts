@@ -14,7 +14,7 @@ function stableRun(seed: number, nodes: number, diskStallUnits = ELECTION_UNITS 
     ids: ids(nodes),
     seed,
     network: { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 3 },
-    raft: { electionTick: ELECTION_TICKS, heartbeatTick: 1, preVote: true, checkQuorum: true, maxInflightMsgs: 8, maxEntriesPerMsg: 64 },
+    raft: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1, preVote: true, checkQuorum: true, maxInflightMessages: 8, maxEntriesPerMessage: 64 },
     tickUnits: TICK_UNITS,
     diskLatencyMax: 3,
     // Disk stalls shorter than the election timeout, often enough to hit every node many times.
