@@ -31,7 +31,7 @@ export async function probeHostNetem(signal?: AbortSignal): Promise<boolean | un
  * What the probe's exit says: true when tc added netem, false only when tc said the kernel has no
  * such qdisc, undefined for anything else (no right to make a namespace, no tc, ...).
  */
-export function netemProbeAnswer(exitCode: number, stderr: string): boolean | undefined {
+export function netemProbeAnswer(exitCode: number | null, stderr: string): boolean | undefined {
   if (exitCode === 0) {
     return true;
   }
