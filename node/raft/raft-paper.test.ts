@@ -1,6 +1,6 @@
 // One test per claim of the Raft paper, on the bare core (etcd raft_paper_test.go style).
 import { describe, expect, test } from "vitest";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
 import { SeededRng } from "../../lib/rng.js";

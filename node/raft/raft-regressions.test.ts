@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
 import { SeededRng } from "../../lib/rng.js";
-import { bytes, TestNetwork } from "./test-network.js";
+import { bytes, TestNetwork } from "./testing/test-network.js";
 import type { Entry, Message } from "./messages.js";
 
 function entry(term: number, index: number, data = ""): Entry {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 import { ProposalDroppedError } from "./errors.js";
 
 describe("raft core", () => {

@@ -1,6 +1,6 @@
 // Log replication claims (6.5840 3B, §5.3, §5.4).
 import { describe, expect, test } from "vitest";
-import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
 describe("agreement", () => {
   test("basic agreement: each proposal is applied by every node at the same index", () => {

@@ -3,7 +3,7 @@
 // safety, durability), so surviving them is the claim.
 import { describe, expect, test } from "vitest";
 import type { SimCluster } from "../cluster.js";
-import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
 function restartAll(cluster: SimCluster): void {
   for (const id of cluster.nodes.keys()) {

@@ -3,7 +3,7 @@
 // behind writes, a full pipeline or a snapshot's file I/O (defect 2).
 import { describe, expect, test } from "vitest";
 import { SimCluster } from "../cluster.js";
-import { ids } from "./scenario.js";
+import { ids } from "../testing/scenario.js";
 
 const TICK_UNITS = 10;
 const ELECTION_TICKS = 10;

@@ -1,11 +1,11 @@
 // A minimal synchronous in-memory network of RawNodes for the core's own unit and paper tests
 // (node/sim has the full fault-injecting simulator). Persistence is immediate; messages are
 // queued FIFO and delivered by deliverAll(); `cut` drops messages between node pairs.
-import type { ConfChange, Entry, Message, NodeId } from "./messages.js";
-import { RawNode, type InitialState } from "./raw-node.js";
-import type { RaftConfig } from "./raft.js";
-import { SeededRng } from "../../lib/rng.js";
-import { decodeConfChange } from "./conf-change-codec.js";
+import type { ConfChange, Entry, Message, NodeId } from "../messages.js";
+import { RawNode, type InitialState } from "../raw-node.js";
+import type { RaftConfig } from "../raft.js";
+import { SeededRng } from "../../../lib/rng.js";
+import { decodeConfChange } from "../conf-change-codec.js";
 
 export interface TestNetworkOptions {
   preVote?: boolean;
