@@ -264,7 +264,7 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
  * history is bad input. `operation` locates it in the history (invokeIndex is its event).
  */
 export class UnpartitionableOperationError extends Error {
-  readonly code = "RAFTLAB_CHECK_UNPARTITIONABLE";
+  readonly code = "CHECK_UNPARTITIONABLE";
   override readonly name = "UnpartitionableOperationError";
 
   constructor(

@@ -33,7 +33,7 @@ const prefixShown = 8;
 const partitionsExplainedMax = 3;
 
 export class UsageError extends Error {
-  readonly code = "RAFTLAB_CHECK_USAGE";
+  readonly code = "CHECK_USAGE";
 }
 
 interface CheckArguments {
@@ -69,7 +69,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
       const hint =
-        error instanceof HistoryError && error.code === "RAFTLAB_HISTORY_INVOKE_AFTER_INFO"
+        error instanceof HistoryError && error.code === "HISTORY_INVOKE_AFTER_INFO"
           ? " (--allow-invoke-after-info accepts it)"
           : "";
       process.stderr.write(`raftlab check: ${error.message}${hint}\n`);

@@ -16,7 +16,7 @@ function problemsOf(text: string, file = "workloads/x.yaml"): string {
     parseWorkload(text, file);
   } catch (error) {
     expect(error).toBeInstanceOf(WorkloadFileError);
-    expect((error as WorkloadFileError).code).toBe("RAFTLAB_WORKLOAD_INVALID");
+    expect((error as WorkloadFileError).code).toBe("WORKLOAD_INVALID");
     return (error as Error).message;
   }
   throw new Error("expected the workload to be rejected");

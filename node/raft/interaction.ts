@@ -5,7 +5,7 @@
 import type { NodeId } from "./messages.js";
 import { describeMessage, describeReady } from "./describe.js";
 import { newMessage } from "./raft.js";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 
 export class InteractionEnv {
   #net = new TestNetwork([]);
@@ -32,7 +32,7 @@ export class InteractionEnv {
         return "ok";
       case "tick-election": {
         const node = this.#net.node(ids()[0]!);
-        for (let i = 0; i < 2 * node.raft.config.electionTick; i++) {
+        for (let i = 0; i < 2 * node.raft.config.electionTicks; i++) {
           node.tick();
         }
         return "ok";

@@ -70,7 +70,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
       return; // a swarm was already here: the other refusal below still runs
     }
     const run = await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--duration", "1s", "--out", join(directory, "no-swarm")]);
-    expect(run.stderr).toMatch(/RAFTLAB_SWARM_NOT_MANAGER: the Docker daemon at the local socket is not in a swarm \(state "inactive"\): run `docker swarm init`/);
+    expect(run.stderr).toMatch(/SWARM_NOT_MANAGER: the Docker daemon at the local socket is not in a swarm \(state "inactive"\): run `docker swarm init`/);
     expect(run.code).toBe(254);
   });
 
@@ -82,7 +82,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     const workload = join(directory, "unreachable.yaml");
     await writeFile(workload, `name: swarm-unreachable\nnodes: 1\nduration: 1s\nswarm: { hosts_file: ${hosts} }\n`);
     const run = await runCli(["run", workload, "--runtime", "swarm", "--out", join(directory, "unreachable")]);
-    expect(run.stderr).toMatch(new RegExp(`RAFTLAB_SWARM_HOST_UNREACHABLE: the Docker API of swarm node ${info.Name} \\(tcp://127.0.0.1:1\\) does not answer`));
+    expect(run.stderr).toMatch(new RegExp(`SWARM_HOST_UNREACHABLE: the Docker API of swarm node ${info.Name} \\(tcp://127.0.0.1:1\\) does not answer`));
     expect(run.code).toBe(254);
     expect(await labelledObjects("swarm-unreachable-")).toEqual([]);
   });
