@@ -173,7 +173,8 @@ export function checkOperations<S>(
     if (prepared.violation !== null) {
       const result: PartitionResult = {
         key: group.key,
-        verdict: index === illegalIndex ? "illegal" : "unknown",
+        // Certain without a search, whichever partition ended the check.
+        verdict: "illegal",
         operations: group.operations,
         linearization: [],
         firstBadOperation: prepared.violation.operation,

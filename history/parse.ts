@@ -282,14 +282,13 @@ function fieldNestedTooDeep(record: Record<string, unknown>): string | undefined
     const stack: [unknown, number][] = [[value, 1]];
     while (stack.length > 0) {
       const [current, depth] = stack.pop()!;
-      if (typeof current !== "object" || current === null) {
-        continue;
-      }
       if (depth > historyNestingMax) {
         return field;
       }
-      for (const child of Array.isArray(current) ? current : Object.values(current)) {
-        stack.push([child, depth + 1]);
+      for (const child of Array.isArray(current) ? current : Object.values(current as object)) {
+        if (typeof child === "object" && child !== null) {
+          stack.push([child, depth + 1]);
+        }
       }
     }
   }

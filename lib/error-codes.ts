@@ -31,6 +31,8 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   UNAVAILABLE: { raisedBy: "ClientResponse", meaning: "no quorum or overloaded; nothing was proposed (definite)" },
   SESSION_EXPIRED: { raisedBy: "ClientResponse", meaning: "the command's session is not held by the nodes (definite)" },
   SHUTTING_DOWN: { raisedBy: "ClientResponse", meaning: "the node is stopping (indefinite)" },
+  PLUGIN_FAILED: { raisedBy: "ClientResponse", meaning: "the plugin broke its contract on this command; every replica answers the same (indefinite)" },
+  UNAUTHENTICATED: { raisedBy: "ClientResponse", meaning: "an admin request on a connection without the cluster secret (definite)" },
   // node/raft
   PROPOSAL_DROPPED: { raisedBy: "ProposalDroppedError", meaning: "the core refused a proposal, conf change or transfer" },
   RAFT_STEP_LOCAL_MESSAGE: { raisedBy: "StepLocalMessageError", meaning: "step() was given a message type only the core creates" },
@@ -39,6 +41,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   BAD_SESSION_TABLE: { raisedBy: "SessionTableError", meaning: "the session table in a snapshot cannot be decoded" },
   BAD_ENVELOPE: { raisedBy: "EnvelopeError", meaning: "a log entry's command envelope cannot be decoded" },
   BAD_SNAPSHOT_DATA: { raisedBy: "SnapshotDataError", meaning: "a snapshot's replicated state cannot be decoded" },
+  PLUGIN_CONTRACT: { raisedBy: "PluginContractError", meaning: "a plugin broke its contract in a way the node cannot work around" },
   RECOVERY_FAILED: { raisedBy: "RecoveryError", meaning: "the data directory cannot be recovered" },
   CORRUPT_WAL: { raisedBy: "StorageError", meaning: "damage in the middle of the WAL (file and offset named)" },
   WAL_FAILED: { raisedBy: "StorageError", meaning: "a WAL write or fsync failed" },

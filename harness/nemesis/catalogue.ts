@@ -94,6 +94,7 @@ const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
   "kill-leader": null,
   pause: null,
   "pause-leader": null,
+  "pause-follower": null,
   "transfer-leader": null,
   membership: null,
 };

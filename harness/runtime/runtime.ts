@@ -13,6 +13,8 @@ export interface ClusterSpec {
   plugin: string;
   /** Unsafe behaviours to switch on in every node (e.g. "stale-reads"), for checker self-tests. */
   unsafe: string[];
+  /** Tuning flags for every node (e.g. ["--snapshot-every", "500"]), from the workload's `node:` section. */
+  nodeFlags?: string[];
   /** Host directory for this run's node logs (one `node-<id>.log` each, JSON lines). */
   logDir: string;
 }
@@ -84,6 +86,11 @@ export class FaultUnsupportedError extends Error {
 export interface Cluster {
   readonly runtime: RuntimeName;
   readonly nodes: readonly NodeEndpoint[];
+  /**
+   * This run's cluster secret (drawn per cluster, handed to the nodes in a file): clients pass it
+   * to RaftClient, since membership changes and leadership transfers need it.
+   */
+  readonly secret: Uint8Array;
   readonly network: NetworkControl;
   /** Starts a node that is stopped or was killed (keeps its data directory). */
   start(id: number, signal?: AbortSignal): Promise<void>;

@@ -76,6 +76,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,
+      nodeFlags: plan.nodeFlags,
       logDir: folder.nodeLogDirectory,
     },
     hardStop,
@@ -86,13 +87,13 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const historyStarted = new Date();
   const rootRng = new SeededRng(plan.seed);
   const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
-  const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
+  const nemesisClient = new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: 2_000 });
   const pool = new ClientPool({
     concurrency: plan.clients.concurrency,
     createClients: (index) => ({
-      client: new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: plan.clients.timeoutMs }),
+      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs }),
       // Reads start at the worker's home node: workers spread over the nodes, as Jepsen's clients are.
-      readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
+      readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
     }),
     history,
     timeoutMs: plan.clients.timeoutMs,
@@ -126,16 +127,19 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     const limiter = plan.clients.rateOpsPerSecond === undefined ? undefined : new RateLimiter(plan.clients.rateOpsPerSecond);
     const clients = pool.runMainPhase(generator, clientsStop.signal, limiter);
     const mainDeadline = deadlineAfter(plan.durationMs, hardStop);
-    const healDeadline = deadlineAfter(healTimeoutMs, hardStop);
+    // The heal's own deadline starts when the main phase ends: started together, a run of 60 s or
+    // more would find it expired before healing began.
+    let healDeadline: ReturnType<typeof deadlineAfter> | undefined;
     try {
       await schedule.run(mainDeadline.signal);
       progress.phase = "healing";
+      healDeadline = deadlineAfter(healTimeoutMs, hardStop);
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
       await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
-      healDeadline.dispose();
+      healDeadline?.dispose();
       clientsStop.abort();
       await clients;
     }
@@ -158,6 +162,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
+    historyStartedMs: historyStarted.getTime(),
   });
   const summary: RunSummary = {
     name: plan.name,

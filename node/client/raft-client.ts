@@ -40,6 +40,8 @@ export interface RaftClientOptions {
    * With sessions, commands of one client go out one at a time (the node remembers one seq per session).
    */
   sessions?: boolean;
+  /** The cluster secret: connections authenticate with it (administrative requests need it). */
+  secret?: Uint8Array | undefined;
   logger?: Logger;
 }
 
@@ -81,6 +83,7 @@ export class RaftClient {
   readonly #attemptWindowMinMs: number;
   readonly #sessions: boolean;
   readonly #logger: Logger;
+  readonly #secret: Uint8Array | undefined;
   /** Known nodes in a stable order (rotation order); grows when a hint names a new node. */
   readonly #nodeIds: number[] = [];
   readonly #connections = new Map<number, NodeConnection>();
@@ -106,6 +109,7 @@ export class RaftClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? Math.min(1000, this.#attemptTimeoutMs);
     this.#sessions = options.sessions ?? true;
     this.#logger = options.logger ?? silentLogger;
+    this.#secret = options.secret;
     for (const node of options.nodes) {
       this.#addNode(node.id, node.clientAddress);
     }
@@ -380,7 +384,7 @@ export class RaftClient {
     }
     this.#connections.set(
       id,
-      new NodeConnection({ nodeId: id, address: clientAddress, connectTimeoutMs: this.#connectTimeoutMs, logger: this.#logger }),
+      new NodeConnection({ nodeId: id, address: clientAddress, connectTimeoutMs: this.#connectTimeoutMs, secret: this.#secret, logger: this.#logger }),
     );
     this.#nodeIds.push(id);
   }

@@ -21,6 +21,9 @@ import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
+import { ConnectionBudget } from "./connection-budget.js";
+import { PluginContractError } from "./plugin-contract.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -65,8 +68,14 @@ export class NodeServer {
     this.logger = init.logger;
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
-    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
+    const pluginLog = new RateLimitedLog({ logger: this.logger });
+    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, (message) =>
+      pluginLog.warn("plugin contract", `plugin contract violated: ${message}`, { plugin: init.plugin.name }),
+    );
+    const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
+      secret: this.config.secret,
+      connectionBudget,
       nodeId: this.config.id,
       clusterId: this.config.clusterId,
       listen: this.config.listen,
@@ -112,7 +121,13 @@ export class NodeServer {
       snapshotIndex: init.snapshot?.metadata.index ?? 0,
       onFatal: (error) => this.#fatal(error),
     });
-    this.#clientApi = new ClientApi({ listen: this.config.clientListen, handler: this.router, logger: this.logger.child({ component: "client-api" }) });
+    this.#clientApi = new ClientApi({
+      listen: this.config.clientListen,
+      handler: this.router,
+      logger: this.logger.child({ component: "client-api" }),
+      secret: this.config.secret,
+      connectionBudget,
+    });
     this.#ticker = new Ticker({ intervalMs: this.config.tickMs, onTick: () => this.#onTick() });
   }
 
@@ -178,6 +193,11 @@ export class NodeServer {
 
   get isLeader(): boolean {
     return this.softState.role === "leader";
+  }
+
+  /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
+  peerLastHeardMs(peerId: number): number | undefined {
+    return this.#transport.lastHeardMs(peerId);
   }
 
   get fileLog(): FileLog {
@@ -251,7 +271,12 @@ export class NodeServer {
       return;
     }
     this.#failed = true;
-    this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    if (error instanceof PluginContractError) {
+      // Not the node's fault: say whose it is. Nothing of the bad answer was written.
+      this.logger.error(`plugin contract violated; stopping: ${error.message}`, { plugin: this.state.plugin.name, code: error.code });
+    } else {
+      this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    }
     this.#stopping = true;
     this.#ticker.stop();
     clearInterval(this.#sweepTimer);

@@ -40,10 +40,13 @@ async function labelledObjects(prefix: string): Promise<string[]> {
   const services = ((await docker.listServices({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
     .filter((service) => mine(service.Spec?.Labels))
     .map((service) => `service ${service.Spec?.Name ?? "?"}`);
+  const secrets = ((await docker.listSecrets({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
+    .filter((secret) => mine(secret.Spec?.Labels))
+    .map((secret) => `secret ${secret.Spec?.Name ?? "?"}`);
   const containers = (await docker.listContainers({ all: true, filters })).filter((container) => mine(container.Labels)).map((container) => `container ${container.Names[0] ?? container.Id}`);
   const networks = (await docker.listNetworks({ filters })).filter((network) => mine(network.Labels)).map((network) => `network ${network.Name}`);
   const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).filter((volume) => mine(volume.Labels)).map((volume) => `volume ${volume.Name}`);
-  return [...services, ...containers, ...networks, ...volumes];
+  return [...services, ...secrets, ...containers, ...networks, ...volumes];
 }
 
 beforeAll(async () => {
@@ -125,5 +128,44 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     expect(run.code).toBe(1);
     expect(await summaryOf(out)).toMatchObject({ runtime: "swarm", valid: false, checks: { linearizable: { valid: false } } });
     expect(await labelledObjects("unsafe-stale-reads-")).toEqual([]);
+  });
+
+  it("Ctrl-C during a run removes its services, networks and volumes", async () => {
+    await ensureSwarm();
+    let runId = "";
+    const run = await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--out", join(directory, "interrupted")], {
+      onStderr: (text, send) => {
+        const match = /swarm: run (\S+):/.exec(text);
+        if (match !== null && runId === "") {
+          runId = match[1]!;
+          send("SIGINT");
+        }
+      },
+    });
+    expect(runId).toMatch(/^kv-kill-/);
+    // 255 when the run's own handler exits first, 130 (128 + SIGINT) when the cleanup's does.
+    expect([130, 255]).toContain(run.code);
+    expect(await labelledObjects(runId)).toEqual([]);
+  });
+
+  it("raftlab clean removes what a run killed with SIGKILL left in the swarm", async () => {
+    await ensureSwarm();
+    let runId = "";
+    await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--out", join(directory, "killed")], {
+      onStderr: (text, send) => {
+        const match = /swarm: run (\S+):/.exec(text);
+        if (match !== null && runId === "") {
+          runId = match[1]!;
+          send("SIGKILL");
+        }
+      },
+    });
+    expect(runId).toMatch(/^kv-kill-/);
+    const left = await labelledObjects(runId);
+    expect(left.filter((object) => object.startsWith("service ")).length).toBe(3);
+    const clean = await runCli(["clean", "--run", runId]);
+    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, 1 secret, \d+ containers?, 2 networks, 3 volumes$/m);
+    expect(clean.code).toBe(0);
+    expect(await labelledObjects(runId)).toEqual([]);
   });
 });

@@ -13,10 +13,11 @@ import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { FaultProxy } from "./fault-proxy.js";
 import { freePorts } from "./free-port.js";
-import { harnessPidFile } from "./leftovers.js";
+import { clusterSecretFile, harnessPidFile } from "./leftovers.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
+import { newSecret, writeSecretFile } from "../../../node/server/config/secret-file.js";
 import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type ExecResult, type NetworkCapabilities, type NetworkControl, type NodeEndpoint, type Runtime } from "../runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
@@ -93,8 +94,10 @@ class LocalCluster implements Cluster {
   readonly runtime = "local" as const;
   readonly nodes: readonly NodeEndpoint[];
   readonly network: NetworkControl;
-  /** Root of this run's node data directories: <tmp>/raftlab-<runId>. */
+  readonly secret: Uint8Array;
+  /** Root of this run's node data directories and its secret file: <tmp>/raftlab-<runId>, mode 0700. */
   readonly dataRoot: string;
+  readonly #secretText = newSecret();
   readonly #spec: ClusterSpec;
   readonly #cliPath: string;
   readonly #options: LocalRuntimeOptions;
@@ -124,6 +127,7 @@ class LocalCluster implements Cluster {
     this.#cliPath = cliPath;
     this.#options = options;
     this.dataRoot = path.join(os.tmpdir(), `raftlab-${spec.runId}`);
+    this.secret = Buffer.from(this.#secretText, "utf8");
     for (const source of spec.nodeIds) {
       for (const target of spec.nodeIds) {
         if (source !== target) {
@@ -158,9 +162,12 @@ class LocalCluster implements Cluster {
         proxyAddress.set(linkKey(source, target), proxy.address);
       }
     }
-    mkdirSync(this.dataRoot, { recursive: true });
-    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
     const peerClients = nodeIds.map((id) => `${id}=127.0.0.1:${this.#clientPorts.get(id)!}`).join(",");
+    // The secret goes in a file only the owner can read, never on a command line (visible in ps).
+    mkdirSync(this.dataRoot, { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
+    const secretFile = path.join(this.dataRoot, clusterSecretFile);
+    writeSecretFile(secretFile, this.#secretText);
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
       mkdirSync(dataDir, { recursive: true });
@@ -176,8 +183,10 @@ class LocalCluster implements Cluster {
         "--plugin", this.#spec.plugin,
         "--data", dataDir,
         "--cluster-id", this.#spec.runId,
+        "--secret-file", secretFile,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
+        ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),
       ];
       this.#processes.set(

@@ -2,6 +2,7 @@
 // becomes a BAD_REQUEST answer naming the field at fault, echoing the id when it could be read.
 import type { Operation } from "../../../plugins/api.js";
 import type { ClientRequest } from "../../protocol/client-protocol.js";
+import { isAuthHex } from "../../protocol/client-auth.js";
 import { HostPortError, parseHostPort } from "../../../lib/host-port.js";
 
 export type ParsedRequest = { ok: true; request: ClientRequest } | { ok: false; id: number; message: string };
@@ -78,9 +79,19 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return isNodeId(raw.to)
         ? { ok: true, request: { id, type: "transferLeader", to: raw.to } }
         : fail("field to: expected a positive integer");
+    case "authChallenge":
+      return { ok: true, request: { id, type: "authChallenge" } };
+    case "authenticate":
+      if (!isAuthHex(raw.nonce)) {
+        return fail("field nonce: expected 64 lowercase hex characters");
+      }
+      if (!isAuthHex(raw.proof)) {
+        return fail("field proof: expected 64 lowercase hex characters");
+      }
+      return { ok: true, request: { id, type: "authenticate", nonce: raw.nonce, proof: raw.proof } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, authChallenge, authenticate`,
       );
   }
 }
