@@ -23,6 +23,9 @@ describe("classifyOutcome", () => {
     ["UNAVAILABLE", refused("UNAVAILABLE"), { type: "fail", code: "UNAVAILABLE", retry: true }],
     ["BAD_REQUEST", refused("BAD_REQUEST"), { type: "fail", code: "BAD_REQUEST", retry: false }],
     ["SESSION_EXPIRED", refused("SESSION_EXPIRED"), { type: "fail", code: "SESSION_EXPIRED", retry: false }],
+    ["UNAUTHENTICATED", refused("UNAUTHENTICATED"), { type: "fail", code: "UNAUTHENTICATED", retry: false }],
+    // The plugin broke its contract: every replica answers the same, and the effect is unknown.
+    ["PLUGIN_FAILED", refused("PLUGIN_FAILED"), { type: "info", code: "PLUGIN_FAILED", retry: false }],
     // Indefinite: proposed, fate unknown; a retry helps only where it cannot apply twice.
     ["TIMEOUT", refused("TIMEOUT"), { type: "info", code: "TIMEOUT", retry: true }],
     ["LEADERSHIP_LOST with a hint", refused("LEADERSHIP_LOST", 2), { type: "info", code: "LEADERSHIP_LOST", retry: true, leader: { nodeId: 2 } }],
@@ -43,7 +46,7 @@ describe("classifyOutcome", () => {
   });
 
   test("a node's error is fail exactly when the protocol lists it as definitely not applied", () => {
-    const codes: ErrorCode[] = ["NOT_LEADER", "BAD_REQUEST", "TIMEOUT", "LEADERSHIP_LOST", "UNAVAILABLE", "SESSION_EXPIRED", "SHUTTING_DOWN"];
+    const codes: ErrorCode[] = ["NOT_LEADER", "BAD_REQUEST", "TIMEOUT", "LEADERSHIP_LOST", "UNAVAILABLE", "SESSION_EXPIRED", "SHUTTING_DOWN", "PLUGIN_FAILED", "UNAUTHENTICATED"];
     for (const code of codes) {
       expect(classifyOutcome(refused(code)).type).toBe(DEFINITELY_NOT_APPLIED.has(code) ? "fail" : "info");
     }

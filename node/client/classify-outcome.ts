@@ -27,8 +27,8 @@ const RETRY_AFTER: Readonly<Record<ErrorCode, boolean>> = {
   TIMEOUT: true,
   LEADERSHIP_LOST: true,
   SHUTTING_DOWN: true,
-  UNAUTHENTICATED: false, // the credential is wrong: every attempt would be refused
-  PLUGIN_FAILED: false, // every replica answers the same: the command's effect is the plugin's error
+  PLUGIN_FAILED: false, // every replica answers the same
+  UNAUTHENTICATED: false, // the connection must authenticate first
 };
 
 /** Classifies a node's response, or the ClientError an attempt ended with (its `sent` decides). */

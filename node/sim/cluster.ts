@@ -4,7 +4,7 @@
 // timeouts), event-loop stalls (a node handles nothing, timers included, for a while), crashes that
 // lose unsynced writes or tear the last one. Invariants run after every event.
 import { silentLogger } from "../../lib/logger.js";
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Snapshot } from "../raft/messages.js";
+import type { ConfChange, ConfState, Entry, Message, NodeId } from "../raft/messages.js";
 import { RawNode } from "../raft/raw-node.js";
 import type { RaftConfig } from "../raft/raft.js";
 import { SeededRng } from "../../lib/rng.js";
@@ -12,44 +12,14 @@ import { ProposalDroppedError } from "../raft/errors.js";
 import { decodeConfChange } from "../raft/conf-change-codec.js";
 import { contextKey } from "../raft/read-only.js";
 import type { DiskScheduler } from "../driver/memory-ports.js";
-import type { Done, LogStorage, SnapshotPoint } from "../driver/ports.js";
-import { ReadyPipeline, type AppliedState } from "../driver/ready-pipeline.js";
+import { ReadyPipeline } from "../driver/ready-pipeline.js";
 import { EventQueue } from "./event-queue.js";
-import { Network, RELIABLE, type NetworkOptions } from "./network.js";
-import { SimNode, encodeMachine, decodeMachine, hashBytes } from "./sim-node.js";
+import { Network, RELIABLE } from "./network.js";
+import { SimNode, hashBytes } from "./sim-node.js";
+import { CheckedLog, SimAppliedState } from "./sim-ports.js";
 import { InvariantViolation, Invariants } from "./invariants.js";
 import { Trace } from "./trace.js";
-
-/** A fault that makes something slow for a while: with probability `rate` per chance, up to `maxUnits` time units. */
-export interface StallOptions {
-  rate: number;
-  maxUnits: number;
-}
-
-export interface SimClusterOptions {
-  ids: readonly NodeId[];
-  seed: number;
-  network?: NetworkOptions;
-  raft?: Partial<Omit<RaftConfig, "id" | "rng">>;
-  /** Time units between two ticks of a node. */
-  tickUnits?: number;
-  /** Each disk operation takes a uniform [0, diskLatencyMax] time units. */
-  diskLatencyMax?: number;
-  /** Per disk operation: a stall (the disk takes that long, and everything queued behind it waits). */
-  diskStall?: StallOptions;
-  /** Per tick: the node's event loop blocks (no timer, message or disk completion is handled). */
-  loopStall?: StallOptions;
-  /** Readys in flight in each node's pipeline (the server runs 8). */
-  pipelineDepth?: number;
-  /** Take a snapshot and compact every this many applied entries (0: never). */
-  snapshotEvery?: number;
-  /** Probability that a node crashes as a log write completes, keeping a torn prefix of its unsynced writes. */
-  crashDuringWriteRate?: number;
-  /** Keep every event's text (determinism test). */
-  traceAll?: boolean;
-  /** Voters at bootstrap when they differ from ids (nodes added later start empty). */
-  bootstrapVoters?: readonly NodeId[];
-}
+import type { SimClusterOptions, StallOptions } from "./cluster-options.js";
 
 type SimEvent =
   | { kind: "tick"; node: NodeId; incarnation: number }
@@ -451,85 +421,5 @@ export class SimCluster {
       node.machine.index = entry.index;
     }
     return confState;
-  }
-}
-
-/** The simulated node's applied state, as the pipeline sees it. */
-class SimAppliedState implements AppliedState {
-  appliedTerm: number;
-  confState: ConfState;
-
-  constructor(
-    readonly cluster: SimCluster,
-    readonly node: SimNode,
-    readonly raw: RawNode,
-    snapshot: Snapshot | undefined,
-  ) {
-    this.appliedTerm = snapshot?.metadata.term ?? 0;
-    this.confState = { voters: [...(snapshot?.metadata.confState.voters ?? node.bootstrapVoters)] };
-  }
-
-  get applied(): number {
-    return this.node.machine.index;
-  }
-
-  applyEntries(entries: readonly Entry[]): void {
-    const confState = this.cluster.applyEntries(this.node, this.raw, entries);
-    if (confState !== undefined) {
-      this.confState = confState;
-    }
-    const last = entries[entries.length - 1];
-    if (last !== undefined && last.index === this.node.machine.index) {
-      this.appliedTerm = last.term;
-    }
-  }
-
-  installSnapshot(snapshot: Snapshot): void {
-    if (snapshot.metadata.index <= this.node.machine.index) {
-      return;
-    }
-    // A restored snapshot must equal the committed prefix: the machine it carries is checked when
-    // the following entries apply on top of it (State Machine Safety compares every index).
-    this.node.machine = decodeMachine(snapshot.data);
-    this.appliedTerm = snapshot.metadata.term;
-    this.confState = { voters: [...snapshot.metadata.confState.voters] };
-    this.cluster.trace.record(this.cluster.now, "install", this.node.id, undefined, `snapshot at ${snapshot.metadata.index}`);
-  }
-
-  snapshotData(): Uint8Array {
-    return encodeMachine(this.node.machine);
-  }
-}
-
-/** The node's memory log, with the Log Matching check on every append the pipeline makes. */
-class CheckedLog implements LogStorage {
-  constructor(
-    readonly log: LogStorage,
-    readonly onAppend: (entries: readonly Entry[]) => void,
-  ) {}
-
-  get lastIndex(): number {
-    return this.log.lastIndex;
-  }
-
-  get snapshotIndex(): number {
-    return this.log.snapshotIndex;
-  }
-
-  append(entries: readonly Entry[], hardState: HardState | undefined, done: Done): void {
-    this.onAppend(entries);
-    this.log.append(entries, hardState, done);
-  }
-
-  sync(done: Done): void {
-    this.log.sync(done);
-  }
-
-  markSnapshot(point: SnapshotPoint, done: Done): void {
-    this.log.markSnapshot(point, done);
-  }
-
-  compact(index: number, done: Done): void {
-    this.log.compact(index, done);
   }
 }

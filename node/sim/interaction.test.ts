@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { runTranscript } from "../raft/interaction.js";
+import { runTranscript } from "../raft/testing/interaction.js";
 
 const directory = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../raft/testdata");
 const files = readdirSync(directory).filter((name) => name.endsWith(".txt")).sort();

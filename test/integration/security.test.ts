@@ -13,6 +13,7 @@ import { encodeMessage } from "../../node/server/transport/message-codec.js";
 import { DialerHandshake, encodeProof } from "../../node/server/transport/peer-handshake.js";
 import { connectPeerSocket } from "../../node/server/transport/testing/peer-socket.js";
 import { logRecords, TestCluster, waitFor } from "./cluster-helpers.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 let cluster: TestCluster;
 beforeAll(async () => {
@@ -55,9 +56,8 @@ const frameOf = (message: Message): Buffer => encodeFrame(encodeMessage(message)
 
 /** Writes `bytes` on a new raw connection to the node's peer port; resolves when the node closes it. */
 function sendRaw(address: string, bytes: Buffer): Promise<void> {
-  const colon = address.lastIndexOf(":");
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const socket = net.connect(parseHostPort(address));
     const timer = setTimeout(() => reject(new Error("the node kept a forged connection open for 10 s")), 10_000);
     socket.on("error", () => undefined);
     socket.resume();

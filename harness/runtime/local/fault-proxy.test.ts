@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { FaultProxy } from "./fault-proxy.js";
 import { retransmissionOffsetMs } from "./proxied-connection.js";
 import { TokenBucket } from "./token-bucket.js";
+import { sleep } from "../../../lib/deadline.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -71,12 +72,8 @@ async function until(condition: () => boolean, what: string, signal = AbortSigna
     if (signal.aborted) {
       throw new Error(`timed out waiting for ${what}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe("FaultProxy", () => {

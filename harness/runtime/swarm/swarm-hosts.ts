@@ -7,6 +7,7 @@ import { deadlineAfter } from "../../../lib/deadline.js";
 import { connectHost, hostsFileDirectory, type HostsFile } from "./hosts-file.js";
 import { placeNodes } from "./placement.js";
 import { SwarmRuntimeError } from "./swarm-error.js";
+import { parseHostPort } from "../../../lib/host-port.js";
 
 /** Services with CapabilityAdd (NET_ADMIN for iptables and tc) came with API 1.41, Docker 20.10. */
 export const apiVersionMin = "1.41";
@@ -135,7 +136,7 @@ function swarmAddress(node: SwarmNodeInfo): string | undefined {
     return addr;
   }
   const manager = node.ManagerStatus?.Addr;
-  return manager === undefined ? undefined : manager.slice(0, manager.lastIndexOf(":"));
+  return manager === undefined ? undefined : parseHostPort(manager).host;
 }
 
 async function requireApiVersion(docker: Docker, where: string, signal: AbortSignal | undefined): Promise<void> {

@@ -2,7 +2,8 @@
 // build a cluster, wait for a leader, propose until committed, cut links, count messages.
 import { expect } from "vitest";
 import type { NodeId } from "../../raft/messages.js";
-import { SimCluster, type SimClusterOptions } from "../cluster.js";
+import { SimCluster } from "../cluster.js";
+import type { SimClusterOptions } from "../cluster-options.js";
 import type { NetworkOptions } from "../network.js";
 
 export const ELECTION_TICKS = 10;

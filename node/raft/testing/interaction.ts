@@ -2,10 +2,10 @@
 // script of commands, each followed by `----` and the exact text it must print. The environment
 // plays a synchronous I/O shell: process-ready persists instantly and queues the Ready's messages
 // per recipient; deliver-msgs steps them. Output is built from describe.ts, so it stays stable.
-import type { NodeId } from "./messages.js";
-import { describeMessage, describeReady } from "./describe.js";
-import { newMessage } from "./raft.js";
-import { TestNetwork, bytes } from "./testing/test-network.js";
+import type { NodeId } from "../messages.js";
+import { describeMessage, describeReady } from "../describe.js";
+import { newMessage } from "../raft.js";
+import { TestNetwork, bytes } from "./test-network.js";
 
 export class InteractionEnv {
   #net = new TestNetwork([]);
