@@ -14,6 +14,8 @@ export class EntryApplier {
   applied = 0;
   appliedTerm = 0;
   confState: ConfState;
+  /** UNSAFE apply-uncommitted: the last command applied ahead of its commit (0: none pending). */
+  #appliedAhead = 0;
 
   constructor(init: { server: NodeServer; transport: TcpTransport; initialConfState: ConfState }) {
     this.#server = init.server;
@@ -28,6 +30,7 @@ export class EntryApplier {
       return;
     }
     this.#server.state.restore(snapshot.data, `snapshot at index ${index}`);
+    this.#appliedAhead = 0;
     this.applied = index;
     this.appliedTerm = term;
     this.confState = { voters: [...confState.voters] };
@@ -41,6 +44,13 @@ export class EntryApplier {
       if (entry.index <= this.applied) {
         continue; // covered by a snapshot installed in this same Ready
       }
+      if (entry.index <= this.#appliedAhead) {
+        // Applied ahead of its commit (apply-uncommitted): whatever now committed at this index,
+        // the state machine already holds what was there then.
+        this.applied = entry.index;
+        this.appliedTerm = entry.term;
+        continue;
+      }
       if (entry.index !== this.applied + 1) {
         throw new Error(`invariant: applying entry ${entry.index} after applied index ${this.applied}`);
       }
@@ -51,6 +61,26 @@ export class EntryApplier {
       }
       this.applied = entry.index;
       this.appliedTerm = entry.term;
+    }
+  }
+
+  /**
+   * UNSAFE apply-uncommitted: applies the commands among freshly persisted entries before they
+   * commit (stopping at a membership change), and answers their clients.
+   */
+  applyAhead(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      const next = Math.max(this.applied, this.#appliedAhead) + 1;
+      if (entry.index < next) {
+        continue;
+      }
+      if (entry.index !== next || entry.type !== "normal") {
+        return;
+      }
+      if (entry.data.length > 0) {
+        this.#applyCommand(entry);
+      }
+      this.#appliedAhead = entry.index;
     }
   }
 

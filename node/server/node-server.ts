@@ -22,6 +22,7 @@ import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
+import { coreUnsafeSwitches, partitionMessages } from "./unsafe-switches.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -92,7 +93,7 @@ export class NodeServer {
     this.#fileLog = init.fileLog;
     this.#snapshotStore = init.snapshotStore;
     this.rawNode = init.rawNode;
-    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
+    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, { snapshotWithoutSessions: init.config.unsafe.has("snapshot-without-sessions") });
     this.#snapshotIndex = init.snapshot?.metadata.index ?? 0;
     this.#term = init.rawNode.status().term;
     this.#takenTerm = this.#term;
@@ -139,7 +140,7 @@ export class NodeServer {
         maxInflightMsgs: 256,
         maxUncommittedEntriesSize: 64 * 1024 * 1024,
         rng: createRng((config.id * 2654435761 + Date.now()) >>> 0),
-        unsafeVoteWithoutLogCheck: config.unsafe.has("vote-without-log-check"),
+        ...coreUnsafeSwitches(config.unsafe),
       },
       recovered.initial,
     );
@@ -255,7 +256,10 @@ export class NodeServer {
     if (hardState !== undefined) {
       this.#takenTerm = hardState.term;
     }
-    if (!(ready.entries.length > 0 || ready.mustSync)) {
+    // UNSAFE vote-not-persisted: a Ready that only changes term and vote is not written before its
+    // vote goes out (#splitLeaderMessages sends it early), so a crash forgets the vote.
+    const mustSync = ready.mustSync && !(this.config.unsafe.has("vote-not-persisted") && ready.entries.length === 0 && snapshot === undefined);
+    if (!(ready.entries.length > 0 || mustSync)) {
       if (hardState !== undefined) {
         // Only the commit index moved: it need not be durable (a restarted node relearns it), so
         // it rides along with the next write instead of costing one of its own.
@@ -272,7 +276,8 @@ export class NodeServer {
       this.#unwrittenHardState = undefined;
       const appended = this.#fileLog.append(ready.entries, toWrite);
       const lastIndex = this.#fileLog.lastIndex;
-      await Promise.all([appended, this.#fileLog.sync()]);
+      // UNSAFE ack-before-fsync (etcd's --unsafe-no-fsync): acknowledge once the data is written.
+      await Promise.all([appended, this.config.unsafe.has("ack-before-fsync") ? undefined : this.#fileLog.sync()]);
       this.#counters.fsyncs += 1;
       this.#durableLastIndex = lastIndex; // syncs complete in call order
     })();
@@ -293,6 +298,9 @@ export class NodeServer {
         this.router.onApplied(this.applied);
       }
       await persisted;
+      if (this.config.unsafe.has("apply-uncommitted")) {
+        this.#applier.applyAhead(ready.entries); // UNSAFE: durable here, but not committed
+      }
       this.#transport.send(this.#lateMessages.get(ready) ?? []);
       this.#lateMessages.delete(ready);
       if (ready.snapshot !== undefined) {
@@ -346,7 +354,7 @@ export class NodeServer {
       (ready.softState === undefined || ready.softState.role === "leader") &&
       (ready.hardState === undefined || ready.hardState.term === this.#takenTerm);
     if (!staysLeader) {
-      return [[], ready.messages];
+      return this.config.unsafe.has("vote-not-persisted") ? partitionMessages(ready.messages, (m) => m.type === "voteResp") : [[], ready.messages];
     }
     const early: Message[] = [];
     const late: Message[] = [];

@@ -28,10 +28,15 @@ export class ReplicatedState {
   /** Commands applied (not deduplicated ones); for stats. */
   commandsApplied = 0;
 
+  /** UNSAFE snapshot-without-sessions: snapshots leave the session table out. */
+  readonly #snapshotWithoutSessions: boolean;
+
   constructor(
     readonly plugin: Plugin,
     sessionsMax: number,
+    unsafe: { snapshotWithoutSessions?: boolean } = {},
   ) {
+    this.#snapshotWithoutSessions = unsafe.snapshotWithoutSessions === true;
     this.stateMachine = plugin.createStateMachine();
     this.sessions = new SessionTable(sessionsMax);
   }
@@ -97,7 +102,7 @@ export class ReplicatedState {
     for (const [id, addresses] of [...this.members].sort((a, b) => a[0] - b[0])) {
       members.push([id, addresses.peerAddress ?? null, addresses.clientAddress ?? null]);
     }
-    const header = encoder.encode(JSON.stringify({ sessions: this.sessions.toJson(), members }));
+    const header = encoder.encode(JSON.stringify({ sessions: this.#snapshotWithoutSessions ? [] : this.sessions.toJson(), members }));
     const pluginState = this.stateMachine.snapshot();
     const bytes = new Uint8Array(5 + header.length + pluginState.length);
     const view = new DataView(bytes.buffer);

@@ -1,7 +1,7 @@
 // A simulated cluster on a virtual clock: RawNodes, the seeded network, per-node ticks, and an
 // explicit persist step per Ready so that a crash can fall between handing out a Ready and
 // finishing its writes (a crash loses whatever was not persisted). Invariants run after every event.
-import type { ConfChange, Entry, Message, NodeId } from "../raft/messages.js";
+import type { ConfChange, Entry, HardState, Message, NodeId } from "../raft/messages.js";
 import { RawNode, type Ready } from "../raft/raw-node.js";
 import type { RaftConfig } from "../raft/raft.js";
 import { createRng, type Rng } from "../raft/rng.js";
@@ -29,6 +29,11 @@ export interface ClusterOptions {
   crashDuringWriteRate?: number;
   /** Keep every event's text (determinism test). */
   traceAll?: boolean;
+  /**
+   * Models the node's unsafe vote-not-persisted switch: a vote reply leaves before its Ready is
+   * persisted, and a Ready without entries or a snapshot does not persist its hard state.
+   */
+  unsafeVoteNotPersisted?: boolean;
   /** Voters at bootstrap when they differ from ids (nodes added later start empty). */
   bootstrapVoters?: readonly NodeId[];
 }
@@ -40,6 +45,8 @@ type SimEvent =
   | { kind: "action"; node: NodeId; label: string; run: () => void };
 
 export class Cluster {
+  /** unsafeVoteNotPersisted: hard states not yet written, by node. */
+  readonly #unwrittenHardStates = new Map<NodeId, HardState>();
   now = 0;
   steps = 0;
   readonly rng: Rng;
@@ -130,6 +137,7 @@ export class Cluster {
     if (!node.alive) {
       return;
     }
+    this.#unwrittenHardStates.delete(id);
     node.raw = undefined;
     node.incarnation++;
     node.busy = false;
@@ -312,6 +320,12 @@ export class Cluster {
     }
     const ready = raw.ready();
     this.invariants.checkNewEntries(id, raw, ready.entries);
+    if (this.options.unsafeVoteNotPersisted === true) {
+      for (const message of ready.messages.filter((m) => m.type === "voteResp")) {
+        this.#send(message);
+      }
+      ready.messages = ready.messages.filter((m) => m.type !== "voteResp");
+    }
     node.busy = true;
     const latency = this.options.diskLatencyMax === undefined || this.options.diskLatencyMax === 0 ? 0 : this.rng.int(this.options.diskLatencyMax + 1);
     this.queue.push(this.now + latency, { kind: "persist", node: id, incarnation: node.incarnation, ready });
@@ -339,8 +353,18 @@ export class Cluster {
       node.writeSnapshot(ready.snapshot, this.invariants);
     }
     node.writeEntries(ready.entries, this.invariants);
-    if (ready.hardState !== undefined) {
-      node.hardState = ready.hardState;
+    const hardStateOnly = ready.entries.length === 0 && ready.snapshot === undefined;
+    if (this.options.unsafeVoteNotPersisted === true && hardStateOnly) {
+      // As the node does: an unwritten hard state rides along with the next write of entries.
+      if (ready.hardState !== undefined) {
+        this.#unwrittenHardStates.set(id, ready.hardState);
+      }
+    } else {
+      const hardState = ready.hardState ?? this.#unwrittenHardStates.get(id);
+      this.#unwrittenHardStates.delete(id);
+      if (hardState !== undefined) {
+        node.hardState = hardState;
+      }
     }
     for (const message of ready.messages) {
       this.#send(message);

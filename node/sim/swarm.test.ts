@@ -23,7 +23,7 @@ describe("swarm simulation", () => {
 
 describe("simulator self-test", () => {
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
-    const failures = [2, 5, 8].map((seed) => runSeed({ seed, steps: 20_000, unsafeVoteWithoutLogCheck: true }));
+    const failures = [2, 5, 8].map((seed) => runSeed({ seed, steps: 20_000, unsafe: { unsafeVoteWithoutLogCheck: true } }));
     for (const result of failures) {
       expect(result.ok).toBe(false);
       expect(result.property).toBe("leader-completeness");

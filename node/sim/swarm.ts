@@ -2,6 +2,7 @@
 // names one whole run. A run has a safety phase (client load plus faults) and a liveness phase
 // (heal, restart everyone, then a new proposal must commit everywhere within a bound).
 import type { NodeId } from "../raft/messages.js";
+import type { UnsafeCoreSwitches } from "../raft/raft.js";
 import { createRng, type Rng } from "../raft/rng.js";
 import { Cluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
@@ -99,8 +100,10 @@ export interface RunOptions {
   /** Events processed in the safety phase. */
   steps?: number;
   traceAll?: boolean;
-  /** Checker self-test: run the core with its unsafe vote switch (no log up-to-date check). */
-  unsafeVoteWithoutLogCheck?: boolean;
+  /** Checker self-test: run the core with some of its unsafe switches on. */
+  unsafe?: UnsafeCoreSwitches;
+  /** Checker self-test: the node's vote-not-persisted switch (see ClusterOptions). */
+  unsafeVoteNotPersisted?: boolean;
 }
 
 export function runSeed(run: RunOptions): RunResult {
@@ -121,12 +124,13 @@ export function runSeed(run: RunOptions): RunResult {
       maxEntriesPerMsg: options.maxEntriesPerMsg,
       maxSizePerMsg: options.maxSizePerMsg,
       maxUncommittedEntriesSize: options.maxUncommittedEntriesSize,
-      unsafeVoteWithoutLogCheck: run.unsafeVoteWithoutLogCheck ?? false,
+      ...run.unsafe,
     },
     tickUnits: TICK_UNITS,
     diskLatencyMax: options.diskLatencyMax,
     snapshotEvery: options.snapshotEvery,
     crashDuringWriteRate: options.crashDuringWriteRate,
+    unsafeVoteNotPersisted: run.unsafeVoteNotPersisted ?? false,
     traceAll: run.traceAll ?? false,
   });
   const result = (fields: Partial<RunResult>): RunResult => ({
