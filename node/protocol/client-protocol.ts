@@ -1,6 +1,7 @@
 // The client port's protocol. Each frame (see node/server/frame-codec.ts) carries one UTF-8 JSON
 // object. Requests carry an id the response echoes, so a client may pipeline on one connection.
 import type { Json, Operation } from "../../plugins/api.js";
+import type { FailpointName } from "./failpoints.js";
 
 /** At-most-once: the node remembers each session's last sequence number and result in replicated state. */
 export interface ClientSession {
@@ -17,7 +18,9 @@ export type ClientRequest =
   | { id: number; type: "status" }
   | { id: number; type: "addMember"; nodeId: number; peerAddress: string; clientAddress: string }
   | { id: number; type: "removeMember"; nodeId: number }
-  | { id: number; type: "transferLeader"; to: number };
+  | { id: number; type: "transferLeader"; to: number }
+  /** Test only, refused unless the node runs with --failpoints: arms a failpoint (node/protocol/failpoints.ts). */
+  | { id: number; type: "failpoint"; name: FailpointName; action: string };
 
 export type ErrorCode =
   /** This node is not the leader; `leader` says who is, when known. Safe to retry elsewhere: nothing was proposed. */

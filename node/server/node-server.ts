@@ -23,6 +23,11 @@ import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
 import { coreUnsafeSwitches, partitionMessages } from "./unsafe-switches.js";
+import { createNodeFailpoints, sendThroughFailpoint, setFailpoint } from "./node-failpoints.js";
+import type { Failpoints } from "./failpoints.js";
+import type { FailpointName } from "../protocol/failpoints.js";
+import type { ClientResponse } from "../protocol/client-protocol.js";
+import { directFiles, powerLossFiles } from "./storage/files.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -46,6 +51,8 @@ export class NodeServer {
   readonly #transport: TcpTransport;
   readonly #clientApi: ClientApi;
   readonly #ticker: Ticker;
+  /** Present only with --failpoints. */
+  readonly #failpoints: Failpoints | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
 
   /** The last soft state seen in a Ready: who leads, and our role. */
@@ -87,7 +94,9 @@ export class NodeServer {
     snapshotStore: SnapshotStore;
     snapshot: Snapshot | undefined;
     rawNode: RawNode;
+    failpoints: Failpoints | undefined;
   }) {
+    this.#failpoints = init.failpoints;
     this.config = init.config;
     this.logger = init.logger;
     this.#fileLog = init.fileLog;
@@ -123,10 +132,13 @@ export class NodeServer {
 
   /** Recovers storage, builds the core and opens both ports. Throws StorageError on a corrupt WAL. */
   static async start(config: NodeConfig, plugin: Plugin, logger: Logger): Promise<NodeServer> {
+    const failpoints = config.failpoints ? createNodeFailpoints(logger) : undefined;
     const recovered = await recoverStorage({
       dataDir: config.dataDir,
       bootstrapVoters: config.join ? undefined : [...config.peers.keys()],
       logger,
+      files: config.simulatePowerLoss ? powerLossFiles : directFiles,
+      ...(failpoints === undefined ? {} : { failpoints }),
     });
     const rawNode = new RawNode(
       {
@@ -144,7 +156,7 @@ export class NodeServer {
       },
       recovered.initial,
     );
-    const server = new NodeServer({ config, logger, plugin, rawNode, ...recovered });
+    const server = new NodeServer({ config, logger, plugin, rawNode, failpoints, ...recovered });
     await server.#open();
     return server;
   }
@@ -244,7 +256,7 @@ export class NodeServer {
   /** Sends what may go before the write, starts the write; resolves once this Ready is durable. */
   #startReady(ready: Ready): Promise<void> {
     const [early, late] = this.#splitLeaderMessages(ready);
-    this.#transport.send(early);
+    this.#send(early);
     this.#lateMessages.set(ready, late);
     if (ready.softState !== undefined) {
       this.#takenRole = ready.softState.role;
@@ -301,10 +313,12 @@ export class NodeServer {
       if (this.config.unsafe.has("apply-uncommitted")) {
         this.#applier.applyAhead(ready.entries); // UNSAFE: durable here, but not committed
       }
-      this.#transport.send(this.#lateMessages.get(ready) ?? []);
+      this.#send(this.#lateMessages.get(ready) ?? []);
       this.#lateMessages.delete(ready);
+      await this.#failpoints?.hit(ready.snapshot === undefined ? "beforeApply" : "beforeSnapshotInstall");
       if (ready.snapshot !== undefined) {
         this.#applier.installSnapshot(ready.snapshot);
+        await this.#failpoints?.hit("afterSnapshotInstall");
         this.#snapshotIndex = Math.max(this.#snapshotIndex, ready.snapshot.metadata.index);
         this.logger.info("installed a snapshot from the leader", { index: ready.snapshot.metadata.index, term: ready.snapshot.metadata.term });
       }
@@ -367,6 +381,19 @@ export class NodeServer {
       }
     }
     return [early, late];
+  }
+
+  #send(messages: Message[]): void {
+    if (this.#failpoints === undefined || messages.length === 0) {
+      this.#transport.send(messages);
+      return;
+    }
+    sendThroughFailpoint(this.#failpoints, messages, (batch) => this.#transport.send(batch));
+  }
+
+  /** The client port's `failpoint` request: refused unless the node runs with --failpoints. */
+  setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse {
+    return setFailpoint(this.#failpoints, this.logger, request);
   }
 
   #onLeadership(softState: SoftState | undefined, term: number | undefined): void {

@@ -1,5 +1,6 @@
 // Validates one client-port frame (UTF-8 JSON) into a ClientRequest. Never throws: a bad request
 // becomes a BAD_REQUEST answer naming the field at fault, echoing the id when it could be read.
+import { FAILPOINT_NAMES, isFailpointName, parseFailpointAction } from "../../protocol/failpoints.js";
 import type { Operation } from "../../../plugins/api.js";
 import type { ClientRequest } from "../../protocol/client-protocol.js";
 
@@ -75,9 +76,17 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return isNodeId(raw.to)
         ? { ok: true, request: { id, type: "transferLeader", to: raw.to } }
         : fail("field to: expected a positive integer");
+    case "failpoint":
+      if (typeof raw.name !== "string" || !isFailpointName(raw.name)) {
+        return fail(`field name: expected one of ${FAILPOINT_NAMES.join(", ")}`);
+      }
+      if (typeof raw.action !== "string" || parseFailpointAction(raw.action) === undefined) {
+        return fail("field action: expected sleep(<ms>ms), panic, error or off");
+      }
+      return { ok: true, request: { id, type: "failpoint", name: raw.name, action: raw.action } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, status, addMember, removeMember, transferLeader`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, status, addMember, removeMember, transferLeader, failpoint`,
       );
   }
 }

@@ -66,6 +66,9 @@ export class RequestRouter implements ClientRequestHandler {
       case "transferLeader":
         this.#transferLeader(request, reply);
         return;
+      case "failpoint":
+        reply(this.#server.setFailpoint(request));
+        return;
     }
   }
 

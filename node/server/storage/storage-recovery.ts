@@ -11,6 +11,8 @@ import { FileLog } from "./file-log.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import { encodeConfChangeEntryData } from "../conf-change-data.js";
 import type { Logger } from "../logger.js";
+import type { FileSystem } from "./files.js";
+import type { Failpoints } from "../failpoints.js";
 
 export interface RecoveredStorage {
   fileLog: FileLog;
@@ -24,13 +26,17 @@ export interface RecoverOptions {
   /** Voters of the initial configuration, or undefined for a node started with --join. */
   bootstrapVoters: number[] | undefined;
   logger: Logger;
+  /** How files are opened for writing (powerLossFiles under test). */
+  files?: FileSystem;
+  failpoints?: Failpoints;
 }
 
 export async function recoverStorage(options: RecoverOptions): Promise<RecoveredStorage> {
   const { logger } = options;
-  const fileLog = await FileLog.open(options.dataDir, { logger: logger.child({ component: "wal" }) });
+  const shared = { ...(options.files === undefined ? {} : { files: options.files }), ...(options.failpoints === undefined ? {} : { failpoints: options.failpoints }) };
+  const fileLog = await FileLog.open(options.dataDir, { logger: logger.child({ component: "wal" }), ...shared });
   try {
-    const snapshotStore = new SnapshotStore(options.dataDir, { logger: logger.child({ component: "snapshots" }) });
+    const snapshotStore = new SnapshotStore(options.dataDir, { logger: logger.child({ component: "snapshots" }), ...shared });
     const snapshot = await snapshotStore.loadLatest();
     const recovery = fileLog.recovery;
     if (recovery.truncatedTail !== undefined) {
