@@ -12,6 +12,7 @@ import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { checkOperations, readOnlyOperations, type CheckResult } from "../checker/linearizable.js";
 import { pairOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
+import { explainVerdict } from "../harness/checks/explain.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
                     [--allow-invoke-after-info]
@@ -80,7 +81,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
   if (options.html !== null) {
     await writeFile(options.html, renderReportHtml({ file: options.file, plugin, history, result }));
   }
-  const report = { options, plugin, history, operations, failedCount, result };
+  const explanation = explainVerdict({
+    checks: { linearizable: { valid: result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown" } },
+    linearizability: result,
+    events: history.events,
+    plugin,
+    timeoutHint: "--timeout",
+  });
+  const report = { options, plugin, history, operations, failedCount, result, explanation: explanation?.text ?? null };
   process.stdout.write(options.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
   return exitCodes[result.verdict];
 }
@@ -138,9 +146,11 @@ interface Report {
   operations: HistoryOperation[];
   failedCount: number;
   result: CheckResult;
+  /** One paragraph for a violation or an unknown verdict (harness/checks/explain.ts). */
+  explanation: string | null;
 }
 
-function humanReport({ options, plugin, history, operations, failedCount, result }: Report): string {
+function humanReport({ options, plugin, history, operations, failedCount, result, explanation }: Report): string {
   const model = plugin.model;
   const infoCount = operations.filter((operation) => operation.type === "info").length;
   const lines: string[] = [];
@@ -150,6 +160,9 @@ function humanReport({ options, plugin, history, operations, failedCount, result
     `  ${operations.length} operations (${operations.length - infoCount} ok, ${infoCount} info; ${failedCount} failed, dropped), ` +
       `plugin ${plugin.name}, ${result.partitions.length} partitions (${result.partitionsDone} decided), ${Math.round(result.elapsedMs)} ms`,
   );
+  if (explanation !== null) {
+    lines.push(`  ${explanation}`);
+  }
   const lineOf = (operation: HistoryOperation): string => {
     const invokeLine = history.lines[operation.invokeIndex];
     const completionLine = Number.isFinite(operation.completionIndex) ? history.lines[operation.completionIndex] : undefined;
@@ -196,7 +209,7 @@ function partitionsToExplain(result: CheckResult): CheckResult["partitions"] {
   return result.partitions.filter((partition) => partition.verdict === "unknown" && partition.linearization.length > 0);
 }
 
-function jsonReport({ options, plugin, history, operations, failedCount, result }: Report): unknown {
+function jsonReport({ options, plugin, history, operations, failedCount, result, explanation }: Report): unknown {
   const model = plugin.model;
   const describe = (operation: HistoryOperation): unknown => ({
     process: operation.process,
@@ -213,6 +226,7 @@ function jsonReport({ options, plugin, history, operations, failedCount, result 
     plugin: plugin.name,
     verdict: result.verdict,
     ...(result.reason === undefined ? {} : { reason: result.reason }),
+    explanation,
     operations: operations.length,
     infoOperations: operations.filter((operation) => operation.type === "info").length,
     failedOperations: failedCount,

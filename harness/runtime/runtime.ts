@@ -10,6 +10,8 @@ export interface ClusterSpec {
   plugin: string;
   /** Unsafe behaviours to switch on in every node (e.g. "stale-reads"), for checker self-tests. */
   unsafe: string[];
+  /** More node flags from the workload (--simulate-power-loss, --failpoints, --snapshot-every N). */
+  nodeFlags?: string[];
   /** Host directory for this run's node logs (one `node-<id>.log` each, JSON lines). */
   logDir: string;
 }

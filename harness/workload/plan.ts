@@ -30,6 +30,8 @@ export interface RunPlan {
   recoveryMs: number;
   checkerTimeoutMs: number;
   unsafe: UnsafeBehaviour[];
+  /** The nodes' --snapshot-every, when the workload sets it. */
+  snapshotEvery?: number;
 }
 
 /** Seeds are kept below 2^31 so they print short and fit every PRNG's seeding. */
@@ -95,5 +97,6 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
     recoveryMs: durationMs(spec.final.recovery),
     checkerTimeoutMs: durationMs(spec.checker.timeout),
     unsafe: [...spec.node.unsafe],
+    ...(spec.node["snapshot-every"] === undefined ? {} : { snapshotEvery: spec.node["snapshot-every"] }),
   };
 }

@@ -153,6 +153,7 @@ export class DockerRuntime implements Runtime {
       "--data", "/data",
       "--cluster-id", spec.runId,
       ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
+      ...(spec.nodeFlags ?? []),
       ...(this.options.extraNodeArgs ?? []),
     ];
   }

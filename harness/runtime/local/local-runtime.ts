@@ -169,6 +169,7 @@ class LocalCluster implements Cluster {
         "--data", dataDir,
         "--cluster-id", this.#spec.runId,
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
+        ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),
       ];
       this.#processes.set(
