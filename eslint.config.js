@@ -48,6 +48,18 @@ export default tseslint.config(
   restrict(["harness/**/*.ts"], [
     { group: ["**/cli/**"], message: "commands call the harness, not the other way round" },
   ]),
+  // node/driver/: the Ready pipeline the server and the simulator share; its I/O is behind ports.
+  restrict(
+    ["node/driver/**/*.ts"],
+    [
+      { group: ["**/server/**", "**/sim/**", "**/plugins/**"], message: "the pipeline reaches storage, network and time only through its ports" },
+      { group: ["node:*", "fs", "net", "timers", "crypto"], message: "the pipeline does no I/O" },
+    ],
+    {
+      "no-restricted-properties": ["error", { object: "Math", property: "random", message: "pass a seeded Rng" }],
+      "no-restricted-globals": ["error", "setTimeout", "setInterval", "setImmediate", "Date", "performance"],
+    },
+  ),
   restrict(
     ["node/raft/**/*.ts"],
     [

@@ -3,6 +3,7 @@
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../node/protocol/client-protocol.js";
 import { encodeFrame, FrameDecoder } from "../node/server/transport/frame-codec.js";
+import { parseHostPort } from "../lib/host-port.js";
 
 export type ResponseCallback = (response: ClientResponse | undefined) => void;
 
@@ -18,8 +19,7 @@ export class BenchConnection {
   readonly ready: Promise<void>;
 
   constructor(readonly address: string) {
-    const colon = address.lastIndexOf(":");
-    this.#socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), noDelay: true });
+    this.#socket = net.connect({ ...parseHostPort(address), noDelay: true });
     this.ready = new Promise((resolve, reject) => {
       this.#socket.once("connect", () => resolve());
       this.#socket.once("error", reject);

@@ -13,8 +13,10 @@ import { fileURLToPath } from "node:url";
 import type { ClientResponse } from "../node/protocol/client-protocol.js";
 import { freePorts } from "../harness/runtime/local/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
+import { sleep } from "../lib/deadline.js";
 
-const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../harness/cli.js");
+// dist/bench/cluster.js -> <root>/bin/raftlab-node.js
+const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/raftlab-node.js");
 const KEYS = 1000;
 const VALUE = "v".repeat(32);
 
@@ -101,7 +103,7 @@ class BenchCluster {
     for (let id = 1; id <= size; id++) {
       const profile = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
       const args = [
-        ...profile, CLI_PATH, "node", "--id", String(id), "--listen", `127.0.0.1:${ports[(id - 1) * 2]}`,
+        ...profile, CLI_PATH, "--id", String(id), "--listen", `127.0.0.1:${ports[(id - 1) * 2]}`,
         "--client-listen", `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, "--peers", peers, "--peer-clients", clients,
         "--plugin", "kv", "--data", path.join(cluster.root, `n${id}`), "--log-level", logDir === undefined ? "warn" : "info",
       ];
@@ -279,9 +281,6 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
 // and applied on every node per wall-clock second. Measures the core's hot path only.
 import { performance } from "node:perf_hooks";
 import { RawNode } from "../node/raft/raw-node.js";
-import { createRng } from "../node/raft/rng.js";
+import { SeededRng } from "../lib/rng.js";
 import type { Message, NodeId } from "../node/raft/messages.js";
 
 const COMPACT_EVERY = 100_000;
@@ -65,7 +65,7 @@ function run(nodeCount: number, total: number, batchSize: number): BenchResult {
           maxEntriesPerMsg: 4096,
           maxInflightMsgs: 256,
           maxUncommittedEntriesSize: 64 * 1024 * 1024,
-          rng: createRng(id),
+          rng: new SeededRng(id),
         },
         { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: ids }, applied: 0 },
       ),

@@ -6,10 +6,12 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { Json, Plugin } from "../plugins/api.js";
 import type { ClientEvent } from "../history/event.js";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
-import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { checkOperations, readOnlyOperations, UnpartitionableOperationError } from "./linearizable.js";
+import { historyOperations, type HistoryOperation } from "./operations.js";
+import type { ViolationWitness } from "./violation-witness.js";
 import { allInfoStrategies } from "./portfolio-search.js";
 import { counterPlugin } from "../plugins/counter/index.js";
 import { kvPlugin } from "../plugins/kv/index.js";
@@ -81,7 +83,7 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
     const verdicts = { ok: 0, illegal: 0 };
     fc.assert(
       fc.property(scenarios, (scenario) => {
-        const { operations } = pairOperations(buildHistory(plugin, scenario));
+        const { operations } = historyOperations(buildHistory(plugin, scenario));
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         // Every strategy, with and without the read-only hint, must agree on its own.
@@ -99,6 +101,187 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
   });
 });
 
+// The kv's read-mapping inference (plugins/kv/prepare-kv-history.ts) decides get/put histories
+// with unique values without a search: its verdicts must be brute force's, it must actually decide
+// (no search), and every step of a reported cycle must hold in the history.
+describe("checker agrees with brute force: kv get/put decided by read-mapping", () => {
+  const readMappingScenarios = fc.record({
+    seed: fc.integer(),
+    clientCount: fc.integer({ min: 1, max: 6 }),
+    operationCount: fc.integer({ min: 1, max: 12 }),
+    infoProbability: fc.constantFrom(0, 0.1, 0.3),
+    keys: fc.constantFrom(["a"], ["a", "b"]),
+    // A get made to return another written value, or the initial null.
+    staleRead: fc.option(fc.nat(), { nil: null }),
+  });
+
+  test("on random small histories with stale reads and info operations", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    fc.assert(
+      fc.property(readMappingScenarios, (scenario) => {
+        const random = seededRandom(scenario.seed);
+        const events = simulateHistory(kvPlugin as Plugin<unknown>, {
+          clientCount: scenario.clientCount,
+          operationCount: scenario.operationCount,
+          keys: scenario.keys,
+          infoProbability: scenario.infoProbability,
+          failProbability: 0.1,
+          random,
+          operationNames: ["get", "put"],
+        });
+        if (scenario.staleRead !== null) {
+          const gets = events.filter((event) => event.type === "ok" && event.f === "get");
+          const written: Json[] = [null, ...events.filter((event) => event.type === "invoke" && event.f === "put").map((event) => event.value)];
+          const target = gets[scenario.staleRead % Math.max(1, gets.length)];
+          if (target !== undefined) {
+            target.value = written[Math.floor(random() * written.length)] ?? null;
+          }
+        }
+        const { operations } = historyOperations(events);
+        const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        const result = checkOperations(kvPlugin.model, operations);
+        expect(result.verdict).toBe(expected);
+        for (const partition of result.partitions) {
+          expect(partition.iterations).toBe(0);
+          if (partition.violationWitness !== undefined) {
+            expectCycleHolds(partition.violationWitness);
+          }
+        }
+        if (expected === "ok") {
+          expect(result.partitions.every((partition) => partition.verdict === "ok")).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(verdicts.ok).toBeGreaterThan(500);
+    expect(verdicts.illegal).toBeGreaterThan(300);
+  });
+});
+
+/** Every order of the witness's cycle holds in the history, and the steps join up. */
+function expectCycleHolds(witness: ViolationWitness): void {
+  const wrote = (write: HistoryOperation | null, operation: HistoryOperation): boolean =>
+    operation === write ||
+    (operation.input.f === "get" && operation.outcome.known && operation.outcome.value === (write === null ? null : write.input.value));
+  expect(witness.cycle.length).toBeGreaterThanOrEqual(2);
+  witness.cycle.forEach((step, position) => {
+    expect(witness.cycle[(position + 1) % witness.cycle.length]?.before).toBe(step.after);
+    switch (step.because) {
+      case "real-time":
+        expect(step.before !== null && step.after !== null && step.before.completionIndex < step.after.invokeIndex).toBe(true);
+        break;
+      case "read-from":
+        expect(step.after !== null && wrote(step.before, step.after)).toBe(true);
+        break;
+      case "write-order": {
+        if (step.evidence === undefined) {
+          expect(step.before).toBeNull();
+          break;
+        }
+        const [earlier, later] = step.evidence;
+        expect(earlier.completionIndex < later.invokeIndex).toBe(true);
+        expect(wrote(step.before, earlier) && wrote(step.after, later)).toBe(true);
+        break;
+      }
+    }
+  });
+}
+
+// Partitioning must never change a verdict: the kv model keeps keys apart within one state, so
+// checking a history as one partition agrees with brute force too; and an operation the model
+// places in no partition (a kv operation without a key) is bad input, never a verdict.
+describe("kv keys stay apart whatever the partitioning", () => {
+  const onePartition: Plugin<unknown> = { ...kvPlugin, model: { ...kvPlugin.model, partitionKey: () => null } } as Plugin<unknown>;
+  const event = (index: number, process: number, type: ClientEvent["type"], f: string, key: string | undefined, value: Json): ClientEvent =>
+    key === undefined ? { index, time: index * 1000, process, type, f, value } : { index, time: index * 1000, process, type, f, key, value };
+
+  test("the issue's cases: a read of another key's value is illegal, a keyless get is bad input", () => {
+    const staleAcrossKeys = [
+      event(0, 0, "invoke", "put", "a", "1"),
+      event(1, 0, "ok", "put", "a", null),
+      event(2, 1, "invoke", "get", "b", null),
+      event(3, 1, "ok", "get", "b", "1"),
+    ];
+    const keyless = event(4, 2, "invoke", "get", undefined, null);
+    const mirror = [
+      event(0, 0, "invoke", "put", "a", "1"),
+      event(1, 0, "ok", "put", "a", null),
+      event(2, 1, "invoke", "put", "b", "2"),
+      event(3, 1, "ok", "put", "b", null),
+      event(4, 2, "invoke", "get", "a", null),
+      event(5, 2, "ok", "get", "a", "1"),
+    ];
+    const mirrorKeyless = event(6, 3, "invoke", "get", undefined, null);
+    for (const [events, expected] of [
+      [staleAcrossKeys, "illegal"],
+      [mirror, "ok"],
+    ] as const) {
+      const { operations } = historyOperations(events);
+      expect(isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal").toBe(expected);
+      expect(checkOperations(kvPlugin.model, operations).verdict).toBe(expected);
+      expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
+    }
+    for (const events of [[...staleAcrossKeys, keyless], [...mirror, mirrorKeyless]]) {
+      const { operations } = historyOperations(events);
+      const thrown = thrownBy(() => checkOperations(kvPlugin.model, operations));
+      expect(thrown).toBeInstanceOf(UnpartitionableOperationError);
+      expect((thrown as UnpartitionableOperationError).operation.invokeIndex).toBe(events.length - 1);
+      expect((thrown as UnpartitionableOperationError).message).toBe('kv operation "get" has no key (field "key" must be a string)');
+    }
+  });
+
+  test("on random small histories over two keys checked as one partition", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    fc.assert(
+      fc.property(scenarios, (scenario) => {
+        const { operations } = historyOperations(buildHistory(kvPlugin as Plugin<unknown>, { ...scenario, keys: ["a", "b"] }));
+        const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
+        verdicts[expected] += 1;
+        expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+    expect(verdicts.ok).toBeGreaterThan(50);
+    expect(verdicts.illegal).toBeGreaterThan(20);
+  });
+
+  test("random histories with one operation stripped of its key are bad input naming it", () => {
+    fc.assert(
+      fc.property(scenarios, fc.nat(), (scenario, choice) => {
+        for (const plugin of [kvPlugin as Plugin<unknown>, testKvPlugin as Plugin<unknown>]) {
+          const events = buildHistory(plugin, scenario);
+          const invokes = events.filter((candidate) => candidate.type === "invoke");
+          const stripped = invokes[choice % invokes.length] as ClientEvent;
+          delete stripped.key;
+          const { operations } = historyOperations(events);
+          const keyless = operations.find((operation) => operation.input.key === undefined);
+          const thrown = thrownBy(() => checkOperations(plugin.model, operations));
+          if (keyless === undefined) {
+            // The stripped call failed: it is not an operation of the history.
+            expect(thrown).toBeUndefined();
+            continue;
+          }
+          expect(thrown).toBeInstanceOf(UnpartitionableOperationError);
+          expect((thrown as UnpartitionableOperationError).operation).toBe(keyless);
+          // The model refuses it, not the checker's partitioning.
+          expect(() => plugin.model.partitionKey(keyless.input)).toThrow(/has no key/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 // The queue's prepareHistory is the riskiest pruning, so the queue gets its own, larger histories
 // and mutations aimed at the violations users look for: a value dequeued twice or from nowhere,
 // an acknowledged value lost, FIFO order broken.
@@ -115,7 +298,7 @@ const queueScenarios = fc.record({
 
 /** A history with an ok size and an unknown-outcome enqueue or dequeue called before it returned. */
 function hasSizeAfterUnknownUpdate(events: readonly ClientEvent[]): boolean {
-  const { operations } = pairOperations([...events]);
+  const { operations } = historyOperations([...events]);
   return operations.some(
     (size) =>
       size.type === "ok" &&
@@ -182,7 +365,7 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
           mutateQueueHistory(events, scenario.mutation, random);
         }
         sizesAfterUnknownUpdates += hasSizeAfterUnknownUpdate(events) ? 1 : 0;
-        const { operations } = pairOperations(events);
+        const { operations } = historyOperations(events);
         const expected = isLinearizableBruteForce(plugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         for (const strategy of allInfoStrategies) {

@@ -5,6 +5,7 @@
 //
 // Arrays of integers instead of node objects: the search touches these millions of times.
 import type { HistoryOperation } from "./operations.js";
+import { assert } from "../lib/assert.js";
 
 /** Node 0 is the head sentinel. The call of local op i is node 2i+1, its return node 2i+2. */
 export class EntryList {
@@ -80,10 +81,4 @@ export function isCallNode(node: number): boolean {
 
 export function operationOfNode(node: number): number {
   return (node - 1) >> 1;
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
-  }
 }

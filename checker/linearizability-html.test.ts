@@ -9,9 +9,10 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { kvPlugin } from "../plugins/kv/index.js";
 import { parseHistory, readHistoryFile, type ParsedHistory } from "../history/parse.js";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { historyOperations } from "./operations.js";
 import { renderReportHtml } from "./linearizability-html.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "testdata/reference");
@@ -50,7 +51,7 @@ afterAll(async () => {
 });
 
 async function openReport(name: string, history: ParsedHistory): Promise<{ page: Page; errors: string[] }> {
-  const { operations } = pairOperations(history.events);
+  const { operations } = historyOperations(history.events);
   const result = checkOperations(kvPlugin.model, operations, { readOnly: readOnlyOperations(kvPlugin) });
   const file = join(directory, `${name}.html`);
   await writeFile(file, renderReportHtml({ file: history.file, plugin: kvPlugin, history, result }));

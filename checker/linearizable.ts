@@ -5,12 +5,15 @@
 // Partitions are searched in rounds with a doubling iteration quantum, so one hard partition
 // cannot starve the others: an illegal partition is found early even when another one would
 // exhaust the deadline. The first illegal partition ends the check.
-import type { Model, Plugin } from "../plugins/api.js";
+import { totalmem } from "node:os";
+import { getHeapStatistics } from "node:v8";
+import { PluginError, type Model, type Plugin } from "../plugins/api.js";
 import type { MemoUsage } from "./linearized-set.js";
 import type { HistoryOperation } from "./operations.js";
 import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
 import { PortfolioSearch } from "./portfolio-search.js";
 import { preparePartition, type PreparedPartition } from "./prepare-history.js";
+import type { ViolationWitness } from "./violation-witness.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
 
@@ -19,8 +22,14 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Give up with verdict "unknown" once the memo holds this many entries (bounds memory). */
   memoEntriesMax?: number;
-  /** Give up with verdict "unknown" once the memos hold about this many bytes (default 512 MiB). */
+  /** Give up with verdict "unknown" once the memos hold about this many bytes (an estimate; default no bound). */
   memoBytesMax?: number;
+  /**
+   * Give up with verdict "unknown" once the process's resident memory (RSS, measured) exceeds
+   * this. Default: half the machine's memory, at most 4 GiB. The search also stops before the
+   * JavaScript heap reaches 90% of V8's limit, where the process would otherwise crash.
+   */
+  memoryBytesMax?: number;
   /**
    * Operations that never change the state whatever their outcome (a plugin's `readOnly`
    * operations). Optional; it lets the search prune far more. A wrong answer gives wrong verdicts.
@@ -55,6 +64,11 @@ export interface PartitionResult {
   iterations: number;
   /** illegal: why, when the model found the violation without a search (no prefix then). */
   violation?: string;
+  /**
+   * illegal without a search, when the model can tell: the cycle of orders that no
+   * linearization meets (firstBadOperation is one of its operations).
+   */
+  violationWitness?: ViolationWitness;
 }
 
 export interface CheckResult {
@@ -70,7 +84,12 @@ export interface CheckResult {
 
 const defaultTimeoutMs = 60_000;
 const defaultMemoEntriesMax = 20_000_000;
-const defaultMemoBytesMax = 512 * 1024 * 1024;
+const heapLimitFraction = 0.9;
+
+/** Half the machine's memory, at most 4 GiB: a checker that leaves room for everything else. */
+export function defaultMemoryBytesMax(): number {
+  return Math.min(4 * 2 ** 30, totalmem() / 2);
+}
 const firstQuantumIterations = 20_000;
 
 export function checkOperations<S>(
@@ -82,27 +101,31 @@ export function checkOperations<S>(
   const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
-  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? defaultMemoBytesMax };
+  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? Infinity };
+  const memory = new MemoryGauge(options.memoryBytesMax ?? defaultMemoryBytesMax());
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
   const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
-  const searches = preparedGroups.map(
-    (prepared) =>
-      new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
-        precedences: prepared.precedences,
-        priorities: prepared.priorities,
-        readOnlyKeepsKey: !prepared.specialised,
-      }),
+  // Partitions the model decided without a search get none.
+  const searches = preparedGroups.map((prepared) =>
+    prepared.violation !== null || prepared.linearization !== null
+      ? null
+      : new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
+          precedences: prepared.precedences,
+          priorities: prepared.priorities,
+          readOnlyKeepsKey: !prepared.specialised,
+        }),
   );
   let reason: string | undefined;
   // A violation the model found without searching decides the check at once.
   let illegalIndex = preparedGroups.findIndex((prepared) => prepared.violation !== null);
   let quantum = firstQuantumIterations;
-  let pending = searches.map((_, index) => index);
+  let pending = searches.flatMap((search, index) => (search === null ? [] : [index]));
   rounds: while (pending.length > 0 && illegalIndex === -1) {
     const stillRunning: number[] = [];
     for (const index of pending) {
-      const search = searches[index] as PortfolioSearch<S>;
+      // Pending holds searched partitions only.
+    const search = searches[index] as PortfolioSearch<S>;
       // Small slices so the deadline is honoured even inside one long partition.
       let budget = quantum;
       if (performance.now() > deadline) {
@@ -119,6 +142,11 @@ export function checkOperations<S>(
         }
         if (memoUsage.bytes >= memoUsage.bytesMax && search.status === "running") {
           reason = `the search memo reached its memory bound of ${Math.round(memoUsage.bytesMax / 2 ** 20)} MiB`;
+          break rounds;
+        }
+        const overMemory = search.status === "running" ? memory.overBound() : null;
+        if (overMemory !== null) {
+          reason = overMemory;
           break rounds;
         }
         if (performance.now() > deadline) {
@@ -142,10 +170,10 @@ export function checkOperations<S>(
   const partitions = searches.map((search, index) => {
     const prepared = preparedGroups[index] as PreparedPartition;
     const group = groups[index] as PartitionGroup;
-    if (prepared.violation !== null && index === illegalIndex) {
-      return {
+    if (prepared.violation !== null) {
+      const result: PartitionResult = {
         key: group.key,
-        verdict: "illegal" as const,
+        verdict: index === illegalIndex ? "illegal" : "unknown",
         operations: group.operations,
         linearization: [],
         firstBadOperation: prepared.violation.operation,
@@ -153,6 +181,13 @@ export function checkOperations<S>(
         iterations: 0,
         violation: prepared.violation.reason,
       };
+      if (prepared.violation.witness !== null) {
+        result.violationWitness = prepared.violation.witness;
+      }
+      return result;
+    }
+    if (prepared.linearization !== null || search === null) {
+      return decidedPartition(model, group, prepared.linearization ?? []);
     }
     return describePartition(prepared.model, group, search);
   });
@@ -171,6 +206,26 @@ export function checkOperations<S>(
   return result;
 }
 
+/** Real memory, measured: the process's RSS against a bound, and the JavaScript heap against V8's limit. */
+class MemoryGauge {
+  private readonly heapBytesMax = getHeapStatistics().heap_size_limit * heapLimitFraction;
+
+  constructor(private readonly rssBytesMax: number) {}
+
+  /** Why the search must stop, or null while memory is within bounds. */
+  overBound(): string | null {
+    const rssBytes = process.memoryUsage.rss();
+    if (rssBytes > this.rssBytesMax) {
+      return `the process reached its memory bound: ${Math.round(rssBytes / 2 ** 20)} MiB resident, bound ${Math.round(this.rssBytesMax / 2 ** 20)} MiB`;
+    }
+    const heapBytes = getHeapStatistics().used_heap_size;
+    if (heapBytes > this.heapBytesMax) {
+      return `the JavaScript heap reached ${Math.round(heapBytes / 2 ** 20)} MiB, ${heapLimitFraction * 100}% of its limit`;
+    }
+    return null;
+  }
+}
+
 /** The read-only predicate a plugin declares through its operation specs. */
 export function readOnlyOperations(plugin: Pick<Plugin, "operations">): ReadOnlyPredicate {
   return (input) => plugin.operations[input.f]?.readOnly === true;
@@ -182,13 +237,14 @@ interface PartitionGroup {
 }
 
 /**
- * Groups operations by partition key, in order of first appearance. An operation without a key
- * could interact with every key, so then the history stays one partition.
+ * Groups operations by partition key, in order of first appearance. An operation with a null key
+ * may interact with every key, so then the history stays one partition. Throws
+ * UnpartitionableOperationError for an operation the model places nowhere.
  */
 export function partitionOperations<S>(model: Model<S>, operations: readonly HistoryOperation[]): PartitionGroup[] {
   const groups = new Map<string, HistoryOperation[]>();
   for (const operation of operations) {
-    const key = model.partitionKey(operation.input);
+    const key = partitionKeyOf(model, operation);
     if (key === null) {
       return operations.length === 0 ? [] : [{ key: null, operations: [...operations] }];
     }
@@ -200,6 +256,60 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
     group.push(operation);
   }
   return [...groups].map(([key, group]) => ({ key, operations: group }));
+}
+
+/**
+ * An operation the model cannot place in any partition (a kv operation without a key): the
+ * history is bad input. `operation` locates it in the history (invokeIndex is its event).
+ */
+export class UnpartitionableOperationError extends Error {
+  readonly code = "RAFTLAB_CHECK_UNPARTITIONABLE";
+  override readonly name = "UnpartitionableOperationError";
+
+  constructor(
+    readonly operation: HistoryOperation,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function partitionKeyOf<S>(model: Model<S>, operation: HistoryOperation): string | null {
+  try {
+    return model.partitionKey(operation.input);
+  } catch (error) {
+    if (error instanceof PluginError) {
+      throw new UnpartitionableOperationError(operation, error.message);
+    }
+    throw error;
+  }
+}
+
+/**
+ * A partition the model linearized without a search. Its steps are described only when a report
+ * reads them: a million operations' state descriptions would dwarf the check itself.
+ */
+function decidedPartition<S>(model: Model<S>, group: PartitionGroup, order: readonly HistoryOperation[]): PartitionResult {
+  let steps: LinearizedStep[] | null = null;
+  const describeSteps = (): LinearizedStep[] => {
+    let state = model.init();
+    return order.map((operation) => {
+      state = model.step(state, operation.input, operation.outcome) as S;
+      return { operation, stateAfter: model.describeState(state) };
+    });
+  };
+  const result = {
+    key: group.key,
+    verdict: "ok" as const,
+    operations: group.operations,
+    firstBadOperation: null,
+    stateBefore: null,
+    iterations: 0,
+  };
+  return Object.defineProperty(result, "linearization", {
+    enumerable: true,
+    get: (): LinearizedStep[] => (steps ??= describeSteps()),
+  }) as PartitionResult;
 }
 
 function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {

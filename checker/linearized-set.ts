@@ -7,6 +7,7 @@
 // the first word that is not all ones and the last non-zero word. The search linearizes ok
 // operations roughly in call order and info operations rarely, so a set is a run of ones, a short
 // ragged frontier and a few info bits: a stored copy stays small even for 100k operations.
+import { SeededRng } from "../lib/rng.js";
 
 /** One region of the bitset, with bounds that make its compact form cheap to find. */
 class BitRegion {
@@ -74,16 +75,10 @@ export class LinearizedSet {
     this.randomLow = new Int32Array(size);
     this.randomHigh = new Int32Array(size);
     // A fixed-seed generator: hashes only need to be well spread, and runs stay reproducible.
-    let seed = 0x9e3779b9 ^ size;
-    const nextRandom = (): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let mixed = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-      return mixed ^ (mixed >>> 14);
-    };
+    const random = new SeededRng((0x9e3779b9 ^ size) >>> 0);
     for (let member = 0; member < size; member += 1) {
-      this.randomLow[member] = nextRandom();
-      this.randomHigh[member] = nextRandom();
+      this.randomLow[member] = random.nextUint32();
+      this.randomHigh[member] = random.nextUint32();
     }
   }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { readHistoryFile } from "../history/parse.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { historyOperations } from "./operations.js";
 import { loadPlugin } from "../plugins/registry.js";
 
 const dataDirectory = join(dirname(fileURLToPath(import.meta.url)), "testdata/reference");
@@ -37,7 +37,7 @@ describe("reference histories (MANIFEST.tsv)", () => {
     const loaded = await loadPlugin(plugin);
     // Some converted Knossos histories reuse a process after an info read; see ParseOptions.
     const history = await readHistoryFile(join(dataDirectory, file), { allowInvokeAfterInfo: true });
-    const { operations } = pairOperations(history.events);
+    const { operations } = historyOperations(history.events);
     const result = checkOperations(loaded.model, operations, { readOnly: readOnlyOperations(loaded) });
     expect(result.verdict).toBe(expected);
     // Without the read-only hint the search prunes less but must agree.

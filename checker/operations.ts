@@ -1,8 +1,9 @@
-// Pairs each invoke with its completion. `fail` operations are dropped (they certainly did not
-// take effect); `info` operations and calls left open at the end of the file may take effect at
-// any time after their call, so they return at +infinity with an unknown outcome.
+// The operations the linearizability search works on. `fail` operations are dropped (they certainly
+// did not take effect); `info` operations and calls left open at the end of the file may take
+// effect at any time after their call, so they return at +infinity with an unknown outcome.
 import type { Operation, Outcome } from "../plugins/api.js";
 import type { ClientEvent, HistoryEvent } from "../history/event.js";
+import { pairOperations } from "../history/operation-pairs.js";
 
 export interface HistoryOperation {
   /** Position in the operation list (0-based), stable across partitions. */
@@ -29,79 +30,34 @@ export interface PairedOperations {
 }
 
 /**
- * Pairs events that parseHistory already validated (one open call per process, completions
- * matching an open call), so a violation here is a programmer error.
+ * The operations of a well-formed history (see history/operation-pairs.ts), numbered in invoke
+ * order, as the search takes them: ok ones with their result, info and open ones returning at
+ * +infinity with an unknown outcome; fail ones dropped and counted.
  */
-export function pairOperations(events: readonly HistoryEvent[]): PairedOperations {
-  const openByProcess = new Map<number, { event: ClientEvent; eventIndex: number }>();
-  // Operations are collected in invoke order so ids follow the history.
-  const slots: (HistoryOperation | null)[] = [];
-  const slotByProcess = new Map<number, number>();
+export function historyOperations(events: readonly HistoryEvent[]): PairedOperations {
+  const operations: HistoryOperation[] = [];
   let failedCount = 0;
-  for (let eventIndex = 0; eventIndex < events.length; eventIndex += 1) {
-    const event = events[eventIndex];
-    if (event === undefined || event.process === "nemesis") {
-      continue;
-    }
-    if (event.type === "invoke") {
-      assert(!openByProcess.has(event.process), `invariant: process ${event.process} has one open call`);
-      openByProcess.set(event.process, { event, eventIndex });
-      slotByProcess.set(event.process, slots.length);
-      slots.push(null);
-      continue;
-    }
-    const open = openByProcess.get(event.process);
-    const slot = slotByProcess.get(event.process);
-    assert(open !== undefined && slot !== undefined, `invariant: ${event.type} at event ${eventIndex} has an open call`);
-    openByProcess.delete(event.process);
-    if (event.type === "fail") {
+  for (const { invoke, invokeIndex, completion, completionIndex } of pairOperations(events)) {
+    if (completion?.type === "fail") {
       failedCount += 1;
       continue;
     }
-    const known = event.type === "ok";
-    slots[slot] = {
-      id: -1,
-      process: event.process,
-      input: inputOf(open.event),
-      outcome: known ? { known: true, value: event.value } : { known: false },
-      call: open.event.time,
-      ret: known ? event.time : Infinity,
-      invokeIndex: open.eventIndex,
-      completionIndex: known ? eventIndex : Infinity,
-      type: known ? "ok" : "info",
-    };
-  }
-  for (const [process, open] of openByProcess) {
-    const slot = slotByProcess.get(process);
-    assert(slot !== undefined, "invariant: every open call has a slot");
-    slots[slot] = {
-      id: -1,
-      process,
-      input: inputOf(open.event),
-      outcome: { known: false },
-      call: open.event.time,
-      ret: Infinity,
-      invokeIndex: open.eventIndex,
-      completionIndex: Infinity,
-      type: "info",
-    };
-  }
-  const operations: HistoryOperation[] = [];
-  for (const operation of slots) {
-    if (operation !== null) {
-      operation.id = operations.length;
-      operations.push(operation);
-    }
+    const ok = completion?.type === "ok" ? completion : undefined;
+    operations.push({
+      id: operations.length,
+      process: invoke.process,
+      input: inputOf(invoke),
+      outcome: ok === undefined ? { known: false } : { known: true, value: ok.value },
+      call: invoke.time,
+      ret: ok === undefined ? Infinity : ok.time,
+      invokeIndex,
+      completionIndex: ok === undefined ? Infinity : completionIndex!,
+      type: ok === undefined ? "info" : "ok",
+    });
   }
   return { operations, failedCount };
 }
 
 function inputOf(event: ClientEvent): Operation {
   return event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
-  }
 }

@@ -43,6 +43,7 @@ import { ExploredMemo, LinearizedSet, type MemoUsage } from "./linearized-set.js
 import { LongestAttemptTracker, type LongestAttempt, type SearchPath } from "./longest-attempt.js";
 import type { HistoryOperation } from "./operations.js";
 import { PrecedenceGraph } from "./precedence-graph.js";
+import { assert } from "../lib/assert.js";
 
 export type { InfoStrategy } from "./candidate-order.js";
 export type { LongestAttempt } from "./longest-attempt.js";
@@ -368,11 +369,5 @@ export class PartitionSearch<S> implements SearchPath {
 
   stateAt(level: number): unknown {
     return level < this.depth ? this.levelState[level] : this.state;
-  }
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
   }
 }

@@ -14,6 +14,7 @@ import {
   type SearchConstraints,
   type SearchStatus,
 } from "./partition-search.js";
+import { assert } from "../lib/assert.js";
 
 export const allInfoStrategies: readonly InfoStrategy[] = ["info-last", "info-first"];
 
@@ -78,11 +79,5 @@ export class PortfolioSearch<S> {
 
   operationAt(local: number): HistoryOperation {
     return (this.searches[0] as PartitionSearch<S>).operationAt(local);
-  }
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
   }
 }

@@ -4,8 +4,10 @@
 // must take effect too, before that operation returns: it becomes required, with that return as
 // its own (a deadline that only states what the precedence already implies, and that lets the
 // just-in-time search force it in time instead of trying it last).
-import type { Model, Operation, PreparedModel, TimedOperation } from "../plugins/api.js";
+import type { HistoryPreparation, Model, Operation, PreparedModel, TimedOperation } from "../plugins/api.js";
 import type { HistoryOperation } from "./operations.js";
+import { assert } from "../lib/assert.js";
+import type { ViolationWitness } from "./violation-witness.js";
 
 export interface PreparedPartition {
   /** The model to search with; describeState describes its states. */
@@ -19,19 +21,29 @@ export interface PreparedPartition {
   /** Search order hints by position in `operations`: lower first. */
   priorities: Map<number, number>;
   /** A certain violation the model found without searching. */
-  violation: { operation: HistoryOperation; reason: string } | null;
+  violation: PreparedViolation | null;
+  /** A linearization the model found without searching, verified: the partition is linearizable. */
+  linearization: HistoryOperation[] | null;
+}
+
+export interface PreparedViolation {
+  operation: HistoryOperation;
+  reason: string;
+  witness: ViolationWitness | null;
 }
 
 export function preparePartition<S>(model: Model<S>, operations: readonly HistoryOperation[]): PreparedPartition {
+  const unprepared: PreparedPartition = {
+    model: model as Model<unknown>,
+    specialised: false,
+    operations: [...operations],
+    precedences: [],
+    priorities: new Map(),
+    violation: null,
+    linearization: null,
+  };
   if (model.prepareHistory === undefined) {
-    return {
-      model: model as Model<unknown>,
-      specialised: false,
-      operations: [...operations],
-      precedences: [],
-      priorities: new Map(),
-      violation: null,
-    };
+    return unprepared;
   }
   const timed: TimedOperation[] = operations.map((operation) => ({
     input: operation.input,
@@ -40,6 +52,15 @@ export function preparePartition<S>(model: Model<S>, operations: readonly Histor
     ret: operation.completionIndex,
   }));
   const preparation = model.prepareHistory(timed);
+  if (preparation.violation !== undefined) {
+    return { ...unprepared, operations: [], violation: violationOf(operations, preparation.violation) };
+  }
+  if (preparation.linearization !== undefined) {
+    return { ...unprepared, operations: [], linearization: verifiedLinearization(model, operations, preparation) };
+  }
+  if (isEmpty(preparation)) {
+    return unprepared;
+  }
   const omitted = new Uint8Array(operations.length);
   for (const index of preparation.omit ?? []) {
     const operation = operations[index];
@@ -85,20 +106,84 @@ export function preparePartition<S>(model: Model<S>, operations: readonly Histor
     operations: kept,
     precedences: requireUnknownPredecessors(kept, precedences),
     priorities,
-    violation: violationOf(operations, preparation.violation),
+    violation: null,
+    linearization: null,
   };
 }
 
-function violationOf(
-  operations: readonly HistoryOperation[],
-  violation: { operation: number; reason: string } | undefined,
-): PreparedPartition["violation"] {
-  if (violation === undefined) {
-    return null;
+function isEmpty(preparation: HistoryPreparation): boolean {
+  return (
+    preparation.model === undefined &&
+    (preparation.omit ?? []).length === 0 &&
+    (preparation.precedences ?? []).length === 0 &&
+    (preparation.priorities?.size ?? 0) === 0
+  );
+}
+
+function violationOf(operations: readonly HistoryOperation[], violation: NonNullable<HistoryPreparation["violation"]>): PreparedViolation {
+  const operationAt = (index: number, field: string): HistoryOperation => {
+    const operation = operations[index];
+    assertValid(operation !== undefined, `violation: ${field} ${index} is not an operation`);
+    return operation;
+  };
+  const endOf = (index: number | null, field: string): HistoryOperation | null => (index === null ? null : operationAt(index, field));
+  const operation = operationAt(violation.operation, "operation");
+  if (violation.cycle === undefined) {
+    return { operation, reason: violation.reason, witness: null };
   }
-  const operation = operations[violation.operation];
-  assertValid(operation !== undefined, `violation: ${violation.operation} is not an operation`);
-  return { operation, reason: violation.reason };
+  const cycle = violation.cycle.map((step) => ({
+    before: endOf(step.before, "cycle before"),
+    after: endOf(step.after, "cycle after"),
+    because: step.because,
+    ...(step.evidence === undefined
+      ? {}
+      : { evidence: [operationAt(step.evidence[0], "cycle evidence"), operationAt(step.evidence[1], "cycle evidence")] as [HistoryOperation, HistoryOperation] }),
+  }));
+  cycle.forEach((step, position) => {
+    const next = cycle[(position + 1) % cycle.length];
+    assertValid(next !== undefined && step.after === next.before, "violation: the cycle's steps do not join up");
+  });
+  return { operation, reason: violation.reason, witness: { cycle } };
+}
+
+/**
+ * The hook's linearization, checked: every ok operation once, no operation twice, real-time order
+ * kept, and every step legal for the model. A linearization that fails is a bug in the hook.
+ */
+function verifiedLinearization<S>(model: Model<S>, operations: readonly HistoryOperation[], preparation: HistoryPreparation): HistoryOperation[] {
+  const order = preparation.linearization ?? [];
+  const placed = new Uint8Array(operations.length);
+  const linearization: HistoryOperation[] = [];
+  // Messages are built only on failure: this loop runs once per operation of the history.
+  let state = model.init();
+  for (const index of order) {
+    const operation = operations[index];
+    if (operation === undefined || placed[index] === 1) {
+      assertValid(false, `linearization: ${index} is not an operation or appears twice`);
+    }
+    placed[index] = 1;
+    const next = model.step(state, operation.input, operation.outcome);
+    if (next === undefined) {
+      assertValid(false, `linearization: the model refuses operation ${index} at position ${linearization.length}`);
+    }
+    state = next;
+    linearization.push(operation);
+  }
+  for (let index = 0; index < operations.length; index += 1) {
+    if ((operations[index] as HistoryOperation).type === "ok" && placed[index] === 0) {
+      assertValid(false, `linearization: ok operation ${index} is missing`);
+    }
+  }
+  // Real time: no operation may come after one that was called after it returned.
+  let earliestLaterReturn = Infinity;
+  for (let position = linearization.length - 1; position >= 0; position -= 1) {
+    const operation = linearization[position] as HistoryOperation;
+    if (operation.invokeIndex > earliestLaterReturn) {
+      assertValid(false, `linearization: operation ${operation.id} comes after one that returned before it was called`);
+    }
+    earliestLaterReturn = Math.min(earliestLaterReturn, operation.completionIndex);
+  }
+  return linearization;
 }
 
 function wrapPrepared<S>(model: Model<S>, prepared: PreparedModel<unknown>, indexOfInput: ReadonlyMap<Operation, number>): Model<unknown> {
@@ -157,8 +242,7 @@ function requireUnknownPredecessors(operations: HistoryOperation[], precedences:
   });
 }
 
+/** The plugin's prepareHistory broke its contract: a bug in the plugin, reported as one. */
 function assertValid(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`model.prepareHistory: ${message}`);
-  }
+  assert(condition, `model.prepareHistory: ${message}`);
 }

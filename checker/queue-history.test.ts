@@ -5,10 +5,11 @@ import { describe, expect, test } from "vitest";
 import type { Json, Plugin } from "../plugins/api.js";
 import { queuePlugin } from "../plugins/queue/index.js";
 import type { ClientEvent } from "../history/event.js";
-import { seededRandom, simulateHistory } from "../history/simulate-history.js";
+import { simulateHistory } from "../history/simulate-history.js";
+import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
-import { pairOperations } from "./operations.js";
+import { historyOperations } from "./operations.js";
 
 const plugin = queuePlugin as Plugin<unknown>;
 const readOnly = readOnlyOperations(plugin);
@@ -20,7 +21,7 @@ function history(steps: readonly Step[]): ClientEvent[] {
 }
 
 function verdictOf(events: ClientEvent[], timeoutMs = 60_000): string {
-  return checkOperations(plugin.model, pairOperations(events).operations, { readOnly, timeoutMs }).verdict;
+  return checkOperations(plugin.model, historyOperations(events).operations, { readOnly, timeoutMs }).verdict;
 }
 
 describe("queue histories, hand-written", () => {
@@ -45,7 +46,7 @@ describe("queue histories, hand-written", () => {
     [1, "illegal"],
   ])("a size between overlapping enqueues that come out in the other order: size %i is %s", (size, expected) => {
     const events = history(overlappingEnqueuesThenSize(size));
-    expect(isLinearizableBruteForce(plugin.model, pairOperations(events).operations) ? "ok" : "illegal").toBe(expected);
+    expect(isLinearizableBruteForce(plugin.model, historyOperations(events).operations) ? "ok" : "illegal").toBe(expected);
     expect(verdictOf(events)).toBe(expected);
   });
 
@@ -93,10 +94,10 @@ describe("queue histories, hand-written", () => {
       [3, "illegal"],
     ] as const) {
       const events = history(steps(size));
-      expect(isLinearizableBruteForce(plugin.model, pairOperations(events).operations) ? "ok" : "illegal").toBe(expected);
+      expect(isLinearizableBruteForce(plugin.model, historyOperations(events).operations) ? "ok" : "illegal").toBe(expected);
       expect(verdictOf(events)).toBe(expected);
     }
-    const result = checkOperations(plugin.model, pairOperations(history(steps(3))).operations, { readOnly });
+    const result = checkOperations(plugin.model, historyOperations(history(steps(3))).operations, { readOnly });
     expect(result.partitions[0]?.violation).toBe("size 3 needs 1 enqueues of unknown outcome to have taken effect, but only 0 were called in time");
   });
 
@@ -109,7 +110,7 @@ describe("queue histories, hand-written", () => {
       [3, "invoke", "dequeue", null],
       [3, "ok", "dequeue", 1],
     ]);
-    const result = checkOperations(plugin.model, pairOperations(events).operations, { readOnly });
+    const result = checkOperations(plugin.model, historyOperations(events).operations, { readOnly });
     expect(result.verdict).toBe("illegal");
     const partition = result.partitions[0];
     expect(partition?.firstBadOperation?.process).toBe(3);

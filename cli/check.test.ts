@@ -80,6 +80,24 @@ describe.concurrent("raftlab check", () => {
     expect(result.stderr).toBe(`raftlab check: ${file}:2: field "time": 3 is before the previous event's 5; times must not decrease\n`);
   });
 
+  test("a kv operation without a key is bad input: exit 254 naming its line", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "raftlab-check-"));
+    const file = join(directory, "keyless.jsonl");
+    await writeFile(
+      file,
+      [
+        '{"index":0,"time":0,"process":0,"type":"invoke","f":"put","key":"a","value":"1"}',
+        '{"index":1,"time":1000,"process":0,"type":"ok","f":"put","key":"a","value":null}',
+        '{"index":2,"time":2000,"process":1,"type":"invoke","f":"get","key":"b","value":null}',
+        '{"index":3,"time":3000,"process":1,"type":"ok","f":"get","key":"b","value":"1"}',
+        '{"index":4,"time":4000,"process":2,"type":"invoke","f":"get","value":null}',
+      ].join("\n") + "\n",
+    );
+    const result = await runCheck(file);
+    expect(result.exitCode).toBe(254);
+    expect(result.stderr).toBe(`raftlab check: ${file}:5: kv operation "get" has no key (field "key" must be a string) (plugin kv)\n`);
+  });
+
   test("bad usage exits 254 with the usage text", async () => {
     const missing = await runCheck();
     expect(missing.exitCode).toBe(254);

@@ -3,16 +3,18 @@
 // Checks a history file for linearizability against a plugin's model.
 // Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (timeout or memory bound), 254 bad
 // usage or bad input (the message names the file, line and field).
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { PluginError, type Plugin } from "../plugins/api.js";
-import { loadPlugin } from "../plugins/registry.js";
+import { PluginError, type Model, type Operation, type Outcome, type Plugin } from "../plugins/api.js";
+import { isPluginPath, loadPlugin } from "../plugins/registry.js";
 import { HistoryError } from "../history/history-error.js";
 import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
-import { checkOperations, readOnlyOperations, type CheckResult } from "../checker/linearizable.js";
-import { pairOperations, type HistoryOperation } from "../checker/operations.js";
+import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
+import { historyOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
 import { explainVerdict } from "../harness/checks/explain.js";
+import { timerLimitMs } from "../harness/workload/duration.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
                     [--allow-invoke-after-info]
@@ -60,10 +62,13 @@ export async function checkCommand(argv: string[]): Promise<number> {
   let plugin: Plugin;
   let history: ParsedHistory;
   try {
-    plugin = await loadPlugin(options.plugin);
+    if (options.html !== null) {
+      await checkHtmlTarget(options.html);
+    }
+    plugin = guardDescriptions(await loadPlugin(options.plugin));
     history = await readHistoryFile(options.file, { allowInvokeAfterInfo: options.allowInvokeAfterInfo });
   } catch (error) {
-    if (error instanceof HistoryError || error instanceof PluginError) {
+    if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
       const hint =
         error instanceof HistoryError && error.code === "RAFTLAB_HISTORY_INVOKE_AFTER_INFO"
           ? " (--allow-invoke-after-info accepts it)"
@@ -73,13 +78,30 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const { operations, failedCount } = pairOperations(history.events);
-  const result = checkOperations(plugin.model, operations, {
-    timeoutMs: options.timeoutMs,
-    readOnly: readOnlyOperations(plugin),
-  });
-  if (options.html !== null) {
-    await writeFile(options.html, renderReportHtml({ file: options.file, plugin, history, result }));
+  const { operations, failedCount } = historyOperations(history.events);
+  const foreign = operationForeignToPlugin(plugin, history, operations);
+  if (foreign !== undefined) {
+    process.stderr.write(`raftlab check: ${foreign}\n`);
+    return 254;
+  }
+  let result: CheckResult;
+  try {
+    result = checkOperations(plugin.model, operations, {
+      timeoutMs: options.timeoutMs,
+      readOnly: readOnlyOperations(plugin),
+    });
+  } catch (error) {
+    if (error instanceof UnpartitionableOperationError) {
+      const line = history.lines[error.operation.invokeIndex];
+      process.stderr.write(`raftlab check: ${options.file}:${line}: ${error.message} (plugin ${plugin.name})\n`);
+      return 254;
+    }
+    if (!isPluginPath(options.plugin)) {
+      throw error; // a built-in model or the checker itself failed: a bug, with its stack
+    }
+    // A third-party model that throws (from step, stateKey, ...) breaks the plugin contract.
+    process.stderr.write(`raftlab check: plugin ${options.plugin}: its model threw while checking: ${firstLine(error)}\n`);
+    return 254;
   }
   const explanation = explainVerdict({
     checks: { linearizable: { valid: result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown" } },
@@ -90,7 +112,100 @@ export async function checkCommand(argv: string[]): Promise<number> {
   });
   const report = { options, plugin, history, operations, failedCount, result, explanation: explanation?.text ?? null };
   process.stdout.write(options.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
+  if (options.html !== null) {
+    try {
+      await writeFile(options.html, renderReportHtml({ file: options.file, plugin, history, result }));
+    } catch (error) {
+      // The verdict is out already; the missing view is a failure of its own.
+      process.stderr.write(`raftlab check: --html: cannot write ${options.html}: ${firstLine(error)}\n`);
+      return 255;
+    }
+  }
   return exitCodes[result.verdict];
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
+}
+
+/** Refuses, before the check runs, an --html path whose directory is missing or that is a directory. */
+async function checkHtmlTarget(path: string): Promise<void> {
+  const directory = dirname(path);
+  const kind = async (target: string): Promise<"directory" | "other" | "missing"> => {
+    try {
+      return (await stat(target)).isDirectory() ? "directory" : "other";
+    } catch {
+      return "missing";
+    }
+  };
+  if ((await kind(directory)) !== "directory") {
+    throw new UsageError(`--html: cannot write ${path}: the directory ${directory} does not exist`);
+  }
+  if ((await kind(path)) === "directory") {
+    throw new UsageError(`--html: ${path} is a directory`);
+  }
+}
+
+/**
+ * An operation that completed ok although the plugin's own state machine refuses it as malformed
+ * (UNKNOWN_OPERATION, BAD_ARGUMENT: e.g. a kv put of the integer 1): the history was not recorded
+ * with this plugin, and checking it would report a violation that is really a mismatch of formats.
+ */
+function operationForeignToPlugin(plugin: Plugin, history: ParsedHistory, operations: readonly HistoryOperation[]): string | undefined {
+  for (const operation of operations) {
+    if (!operation.outcome.known) {
+      continue;
+    }
+    let refusal: PluginError | undefined;
+    try {
+      plugin.createStateMachine().apply(operation.input);
+    } catch (error) {
+      if (error instanceof PluginError && (error.code === "UNKNOWN_OPERATION" || error.code === "BAD_ARGUMENT")) {
+        refusal = error;
+      }
+    }
+    if (refusal !== undefined) {
+      const line = history.lines[operation.invokeIndex];
+      return (
+        `${history.file}:${line}: ${plugin.model.describeOperation(operation.input, operation.outcome)} completed ok, but the ` +
+        `${plugin.name} plugin refuses that operation (${refusal.code}: ${refusal.message}): this history was not recorded with ${plugin.name}`
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The plugin with describeOperation and describeState that cannot throw: a report must not be lost
+ * because a third-party model cannot describe one operation. A failure shows as plain JSON.
+ */
+function guardDescriptions(plugin: Plugin): Plugin {
+  const model = plugin.model as Model<unknown>;
+  const guarded: Model<unknown> = Object.create(model) as Model<unknown>;
+  guarded.describeOperation = (input: Operation, outcome: Outcome): string => {
+    try {
+      return model.describeOperation(input, outcome);
+    } catch (error) {
+      return `${input.f} ${safeJson(input.key ?? null)} ${safeJson(input.value)} -> ${outcome.known ? safeJson(outcome.value) : "?"} (describeOperation threw: ${firstLine(error)})`;
+    }
+  };
+  guarded.describeState = (state: unknown): string => {
+    try {
+      return model.describeState(state);
+    } catch (error) {
+      return `${safeJson(state)} (describeState threw: ${firstLine(error)})`;
+    }
+  };
+  return { ...plugin, model: guarded, createStateMachine: () => plugin.createStateMachine() };
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 const exitCodes = { ok: 0, illegal: 1, unknown: 2 } as const;
@@ -135,6 +250,9 @@ export function parseDurationMs(text: string): number {
   const durationMs = amount * unitMs;
   if (!(durationMs > 0)) {
     throw new UsageError(`--timeout: must be positive, got "${text}"`);
+  }
+  if (durationMs > timerLimitMs) {
+    throw new UsageError(`--timeout: must be at most ${timerLimitMs} ms (the timer limit), got "${text}"`);
   }
   return durationMs;
 }

@@ -5,6 +5,8 @@ const usage = `usage: raftlab <command> [options]
 
 commands:
   run [FILE]      run a YAML workload (default: the embedded default workload)
+  compare FILE    run a workload for several plugins x fault sets x seeds and compare them
+  serve [DIR]     browse every run and comparison in a local web page
   check FILE      check a history file for linearizability
   node            run one Raft node server
   clean           remove leftover raftlab containers, networks and volumes
@@ -15,10 +17,27 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import("./run.js")).runCommand,
+  compare: async () => (await import("./compare.js")).compareCommand,
+  serve: async () => (await import("./serve.js")).serveCommand,
   check: async () => (await import("./check.js")).checkCommand,
   node: async () => (await import("../node/server/main.js")).nodeCommand,
   clean: async () => (await import("./clean.js")).cleanCommand,
 };
+
+/**
+ * A reader that went away (`raftlab run | head`) makes writes fail with EPIPE, which Node raises
+ * as an uncaught error: exit 1, which means "invalid". Output nobody reads is no failure; the run
+ * still tears down its cluster and exits with its verdict.
+ */
+function ignoreClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") {
+      process.exitCode = 255;
+    }
+  });
+}
+ignoreClosedOutput(process.stdout);
+ignoreClosedOutput(process.stderr);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,31 +1,74 @@
-// `raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]`
+// `raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
+//              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
+// With --seeds the worst run decides (invalid, then a crash, then unknown).
 import { setMaxListeners } from "node:events";
-import { rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import type { Runtime, Cluster } from "../harness/runtime/runtime.js";
-import { createResultsFolder, updateLatestLink } from "../harness/results/results-folder.js";
+import { join } from "node:path";
+import type { Plugin } from "../plugins/api.js";
+import { format } from "../harness/compare/aggregate.js";
+import { median } from "../harness/compare/run-metrics.js";
+import { parseSeeds } from "../harness/compare/seeds.js";
+import type { Cluster, Runtime } from "../harness/runtime/runtime.js";
+import { createResultsFolder, outDirectoryProblem, updateLatestLink } from "../harness/results/results-folder.js";
 import { describeChecks, type RunSummary } from "../harness/results/summary.js";
 import { loadDefaultWorkload } from "../harness/workload/defaults.js";
 import { WorkloadFileError } from "../harness/workload/errors.js";
 import { readWorkloadFile, type LoadedWorkload } from "../harness/workload/load.js";
 import { applyOverrides } from "../harness/workload/overrides.js";
-import { loadWorkloadPlugin, planRun } from "../harness/workload/plan.js";
+import { loadWorkloadPlugin, planRun, type RunPlan } from "../harness/workload/plan.js";
 import { FaultRefusedError, refusalBeforeCluster, runWorkload } from "../harness/workload/run-workload.js";
-import type { RuntimeChoice } from "../harness/workload/schema.js";
+import type { WorkloadSpec } from "../harness/workload/schema.js";
+import { chooseRuntime } from "./runtime-choice.js";
+import { shortPath } from "./short-path.js";
 
-const usage = `usage: raftlab run [FILE] [--runtime docker|local|auto] [--seed N] [--out DIR] [--duration 10s]
+/** A runtime's refusal before it created anything (the swarm runtime's preflight): exit 254. */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof Error && (error as { refusal?: unknown }).refusal === true;
+}
+
+const usage = `usage: raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
+                   [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C|"2n"] [--rate OPS_PER_S]
 
 Runs a YAML workload (without FILE, the embedded default: 3-node kv, partitions and kill -9, 20 s).
 Results go to results/<name>/<timestamp>/ (or --out DIR); results/latest points at the newest.
+--seeds repeats the run once per seed ("5" = seeds 1..5, "1,4,9", "1..20") and prints a verdict
+table with the throughput spread; --failfast stops at the first run that is not valid.
 Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 `;
 
 const resultsRoot = "results";
 
+const options = {
+  runtime: { type: "string" },
+  seed: { type: "string" },
+  seeds: { type: "string" },
+  failfast: { type: "boolean" },
+  out: { type: "string" },
+  duration: { type: "string" },
+  plugin: { type: "string" },
+  nodes: { type: "string" },
+  concurrency: { type: "string" },
+  rate: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+
+interface Prepared {
+  loaded: LoadedWorkload;
+  spec: WorkloadSpec;
+  plugin: Plugin;
+  /** One seed for a single run (the workload's, the flag's, or drawn), or --seeds. */
+  seeds: (number | undefined)[];
+}
+
+/** One run's outcome: its summary and folder, or why it crashed. */
+type RunOutcome = { seed: number; summary: RunSummary; directory: string } | { seed: number; crash: string };
+
 export async function runCommand(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArguments>;
+  let parsed: Parsed;
   try {
     parsed = parseArguments(argv);
   } catch (error) {
@@ -39,9 +82,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const log = (line: string): void => {
     process.stderr.write(`raftlab run: ${line}\n`);
   };
-  let prepared: Awaited<ReturnType<typeof prepare>>;
+  let prepared: Prepared;
   try {
-    prepared = await prepare(parsed);
+    prepared = await prepare(parsed, log);
   } catch (error) {
     if (error instanceof WorkloadFileError) {
       process.stderr.write(`${error.message}\n`);
@@ -49,9 +92,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const { loaded, spec, plan, plugin } = prepared;
-  log(`workload ${plan.name} (${loaded.file}), seed ${plan.seed}: re-run with --seed ${plan.seed}`);
-
+  const out = parsed.values.out;
+  if (out !== undefined) {
+    const problem = await outDirectoryProblem(out);
+    if (problem !== undefined) {
+      process.stderr.write(`raftlab run: --out: ${problem}\n`);
+      return 254;
+    }
+  }
   const interrupt = new AbortController();
   // Every worker's per-operation deadline listens to it: more than Node's default of 10 listeners.
   setMaxListeners(0, interrupt.signal);
@@ -63,50 +111,38 @@ export async function runCommand(argv: string[]): Promise<number> {
     interrupt.abort(new Error(`interrupted by ${signal}`));
     void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Every signal that ends a run tears its cluster down: Ctrl-C, kill, and a closed terminal.
+  for (const signal of endingSignals) {
+    process.once(signal, onSignal);
+  }
   try {
-    const chosen = await chooseRuntime(spec.runtime, log, interrupt.signal);
-    const runtime = chosen.runtime;
+    const firstPlan = planRun(prepared.loaded, prepared.spec, prepared.plugin);
+    const chosen = await chooseRuntime(firstPlan.runtime, log, interrupt.signal, firstPlan.swarm);
     destroyAllClusters = chosen.destroyAll;
-    const refusal = await refusalBeforeCluster(runtime.name, plan, interrupt.signal);
-    if (refusal !== undefined) {
-      process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${refusal}\n`);
-      return 254;
-    }
-    const out = parsed.values.out;
-    const folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
-    log(`results in ${folder.directory}`);
-    let summary: RunSummary;
-    try {
-      summary = await runWorkload({
-        loaded,
-        spec,
-        plan,
-        plugin,
-        runtime,
-        folder,
-        hardStop: interrupt.signal,
-        log,
-        onCluster: (created) => {
-          cluster = created;
-        },
-      });
-    } catch (error) {
-      if (error instanceof FaultRefusedError) {
-        process.stderr.write(`raftlab run: ${loaded.file}: nemesis.faults: ${error.message}\n`);
-        if (out === undefined) {
-          await rm(folder.directory, { recursive: true, force: true }); // nothing ran: keep no empty run
-        }
-        return 254;
+    const repeated = parsed.values.seeds !== undefined;
+    const outcomes: RunOutcome[] = [];
+    for (const [index, seed] of prepared.seeds.entries()) {
+      const spec: WorkloadSpec = seed === undefined ? prepared.spec : { ...prepared.spec, seed };
+      const plan = planRun(prepared.loaded, spec, prepared.plugin);
+      const prefix = repeated ? `[seed ${plan.seed}, run ${index + 1} of ${prepared.seeds.length}] ` : "";
+      const out = parsed.values.out === undefined ? undefined : repeated ? join(parsed.values.out, `seed-${plan.seed}`) : parsed.values.out;
+      const outcome = await runOnce({ prepared, spec, plan, runtime: chosen.runtime, out, hardStop: interrupt.signal, log: (line) => log(prefix + line), onCluster: (created) => (cluster = created) });
+      if (typeof outcome === "number") {
+        return outcome; // refused: bad input
       }
-      throw error;
+      outcomes.push(outcome);
+      if ("summary" in outcome && !repeated) {
+        printSummary(outcome.summary, outcome.directory);
+      }
+      if (parsed.values.failfast === true && !("summary" in outcome && outcome.summary.valid === true)) {
+        log(`--failfast: stopping after seed ${outcome.seed}`);
+        break;
+      }
     }
-    if (out === undefined) {
-      await updateLatestLink(resultsRoot, folder.directory);
+    if (repeated) {
+      printRepeats(outcomes, prepared.seeds.length);
     }
-    printSummary(summary, folder.directory);
-    return summary.exit_code;
+    return worstExitCode(outcomes);
   } catch (error) {
     if (interrupt.signal.aborted) {
       return 255; // The signal handler is destroying the cluster and will exit.
@@ -115,71 +151,135 @@ export async function runCommand(argv: string[]): Promise<number> {
     await cluster?.destroy();
     return 255;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of endingSignals) {
+      process.off(signal, onSignal);
+    }
   }
 }
 
-function parseArguments(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>> {
+/** The signals that end a run: each destroys the cluster first. */
+const endingSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+function parseArguments(argv: string[]): Parsed {
   const result = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   if (result.positionals.length > 1) {
     throw new Error(`expected at most one workload file, got ${result.positionals.length}: ${result.positionals.join(" ")}`);
   }
+  if (result.values.seed !== undefined && result.values.seeds !== undefined) {
+    throw new Error("give --seed or --seeds, not both");
+  }
+  if (result.values.failfast === true && result.values.seeds === undefined) {
+    throw new Error("--failfast needs --seeds");
+  }
   return result;
 }
 
-const options = {
-  runtime: { type: "string" },
-  seed: { type: "string" },
-  out: { type: "string" },
-  duration: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-async function prepare(parsed: ReturnType<typeof parseArguments>): Promise<{
-  loaded: LoadedWorkload;
-  spec: ReturnType<typeof applyOverrides>;
-  plan: ReturnType<typeof planRun>;
-  plugin: Awaited<ReturnType<typeof loadWorkloadPlugin>>;
-}> {
+async function prepare(parsed: Parsed, log: (line: string) => void): Promise<Prepared> {
   const file = parsed.positionals[0];
   const loaded = file === undefined ? loadDefaultWorkload() : await readWorkloadFile(file);
-  const { runtime, seed, duration } = parsed.values;
-  const spec = applyOverrides(loaded.spec, {
+  const { runtime, seed, duration, plugin: pluginFlag, nodes, concurrency, rate } = parsed.values;
+  let spec = applyOverrides(loaded.spec, {
     ...(runtime === undefined ? {} : { runtime }),
     ...(seed === undefined ? {} : { seed }),
     ...(duration === undefined ? {} : { duration }),
+    ...(pluginFlag === undefined ? {} : { plugin: pluginFlag }),
+    ...(nodes === undefined ? {} : { nodes }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(rate === undefined ? {} : { rate }),
   });
-  const plugin = await loadWorkloadPlugin(loaded, spec, process.cwd());
-  return { loaded, spec, plan: planRun(loaded, spec, plugin), plugin };
+  let plugin: Plugin;
+  try {
+    plugin = await loadWorkloadPlugin(loaded, spec, process.cwd());
+  } catch (error) {
+    // The flag is at fault, not the file's plugin line.
+    if (pluginFlag !== undefined && error instanceof WorkloadFileError) {
+      throw new WorkloadFileError("command line", [{ field: "--plugin", message: error.problems[0]?.message ?? error.message }]);
+    }
+    throw error;
+  }
+  const mix = spec.clients.mix;
+  if (pluginFlag !== undefined && mix !== undefined && !Object.keys(mix).every((name) => name in plugin.operations)) {
+    // The file's mix was written for its own plugin: the one asked for gets its default mix.
+    log(`--plugin ${pluginFlag}: the workload's mix names operations ${plugin.name} lacks; using ${plugin.name}'s default mix`);
+    const { mix: _dropped, ...clients } = spec.clients;
+    spec = { ...spec, clients };
+  }
+  let seeds: (number | undefined)[] = [undefined];
+  if (parsed.values.seeds !== undefined) {
+    try {
+      seeds = parseSeeds(parsed.values.seeds);
+    } catch (error) {
+      throw new WorkloadFileError("command line", [{ field: "--seeds", message: (error as Error).message }]);
+    }
+  }
+  planRun(loaded, spec, plugin); // reports a bad mix before any cluster starts
+  return { loaded, spec, plugin, seeds };
 }
 
-interface ChosenRuntime {
+async function runOnce(options: {
+  prepared: Prepared;
+  spec: WorkloadSpec;
+  plan: RunPlan;
   runtime: Runtime;
-  /** Destroys every cluster this process made with the runtime, for the signal handler. */
-  destroyAll: () => Promise<void>;
+  out: string | undefined;
+  hardStop: AbortSignal;
+  log: (line: string) => void;
+  onCluster: (cluster: Cluster) => void;
+}): Promise<RunOutcome | number> {
+  const { prepared, plan, runtime, out, log } = options;
+  log(`workload ${plan.name} (${prepared.loaded.file}), seed ${plan.seed}: re-run with --seed ${plan.seed}`);
+  const refusal = await refusalBeforeCluster(runtime.name, plan, options.hardStop);
+  if (refusal !== undefined) {
+    process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${refusal}\n`);
+    return 254;
+  }
+  const outExisted = out !== undefined && (await stat(out).then(() => true, () => false));
+  let folder: Awaited<ReturnType<typeof createResultsFolder>>;
+  try {
+    folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
+  } catch (error) {
+    const where = out === undefined ? `cannot create the results folder under ${resultsRoot}/` : `--out: cannot create ${out}`;
+    process.stderr.write(`raftlab run: ${where}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 254;
+  }
+  /** Removes what this run created when it is refused before anything ran: no empty run is kept. */
+  const discardFolder = async (): Promise<void> => {
+    // An --out directory that existed was empty: empty it again rather than remove it.
+    const paths = outExisted ? (await readdir(folder.directory)).map((entry) => join(folder.directory, entry)) : [folder.directory];
+    await Promise.all(paths.map((path) => rm(path, { recursive: true, force: true })));
+  };
+  log(`results in ${folder.directory}`);
+  try {
+    const summary = await runWorkload({ loaded: prepared.loaded, spec: options.spec, plan, plugin: prepared.plugin, runtime, folder, hardStop: options.hardStop, log, onCluster: options.onCluster });
+    if (out === undefined) {
+      await updateLatestLink(resultsRoot, folder.directory);
+    }
+    return { seed: plan.seed, summary, directory: folder.directory };
+  } catch (error) {
+    if (error instanceof FaultRefusedError) {
+      process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${error.message}\n`);
+      await discardFolder(); // nothing ran: keep no empty run
+      return 254;
+    }
+    if (isRefusal(error) || error instanceof WorkloadFileError) {
+      // The swarm, a host or the hosts file is not fit for the run; nothing was created.
+      process.stderr.write(`raftlab run: ${error.message}\n`);
+      await discardFolder();
+      return 254;
+    }
+    if (options.hardStop.aborted) {
+      throw error;
+    }
+    const crash = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`run failed: ${crash}`);
+    return { seed: plan.seed, crash };
+  }
 }
 
-/** docker, local, or auto: Docker when a daemon answers, else local processes. */
-async function chooseRuntime(choice: RuntimeChoice, log: (line: string) => void, signal: AbortSignal): Promise<ChosenRuntime> {
-  const local = async (): Promise<ChosenRuntime> => {
-    const { LocalRuntime, destroyAllLocalClusters } = await import("../harness/runtime/local/local-runtime.js");
-    return { runtime: new LocalRuntime(), destroyAll: destroyAllLocalClusters };
-  };
-  if (choice === "local") {
-    return local();
-  }
-  const { DockerRuntime } = await import("../harness/runtime/docker/docker-runtime.js");
-  const docker = new DockerRuntime({ log });
-  if (await docker.available(signal)) {
-    const { runRegisteredCleanups } = await import("../harness/runtime/docker/signal-cleanup.js");
-    return { runtime: docker, destroyAll: runRegisteredCleanups };
-  }
-  if (choice === "docker") {
-    throw new Error("the docker runtime was asked for, but no Docker daemon answers (start dockerd, or use --runtime local)");
-  }
-  log("no Docker daemon answers: using the local runtime");
-  return local();
+/** 1 when a run was invalid, else 255 when one crashed, else 2 when one was unknown, else 0. */
+function worstExitCode(outcomes: readonly RunOutcome[]): number {
+  const codes = outcomes.map((outcome) => ("summary" in outcome ? outcome.summary.exit_code : 255));
+  return [1, 255, 2].find((code) => codes.includes(code)) ?? 0;
 }
 
 function printSummary(summary: RunSummary, directory: string): void {
@@ -193,8 +293,34 @@ function printSummary(summary: RunSummary, directory: string): void {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** Relative to the working directory when below it, else absolute. */
-function shortPath(path: string): string {
-  const fromHere = relative(process.cwd(), path);
-  return fromHere.startsWith("..") || isAbsolute(fromHere) ? resolve(path) : fromHere;
+/** The verdict table of a repeated run, one line per seed, then the throughput spread. */
+function printRepeats(outcomes: readonly RunOutcome[], planned: number): void {
+  const lines = [`${"seed".padStart(10)}  ${"verdict".padEnd(8)} ${"ops/s".padStart(9)} ${"p99 ms".padStart(9)} ${"ok".padStart(7)} ${"info".padStart(6)}  results`];
+  const throughputs: number[] = [];
+  for (const outcome of outcomes) {
+    if (!("summary" in outcome)) {
+      lines.push(`${String(outcome.seed).padStart(10)}  ${"CRASHED".padEnd(8)} ${outcome.crash.split("\n")[0] ?? ""}`);
+      continue;
+    }
+    const { summary } = outcome;
+    const perf = summary.checks["perf"] as { throughputOpsPerS?: number; latency?: Record<string, { p99Ms: number }> } | undefined;
+    const throughput = perf?.throughputOpsPerS ?? 0;
+    throughputs.push(throughput);
+    const verdict = summary.valid === true ? "VALID" : summary.valid === false ? "INVALID" : "UNKNOWN";
+    lines.push(
+      `${String(summary.seed).padStart(10)}  ${verdict.padEnd(8)} ${format(throughput).padStart(9)} ${format(perf?.latency?.["all"]?.p99Ms ?? 0).padStart(9)} ` +
+        `${String(summary.ops.total.ok).padStart(7)} ${String(summary.ops.total.info).padStart(6)}  ${shortPath(outcome.directory)}`,
+    );
+  }
+  const count = (valid: boolean | "unknown"): number => outcomes.filter((outcome) => "summary" in outcome && outcome.summary.valid === valid).length;
+  const crashed = outcomes.filter((outcome) => !("summary" in outcome)).length;
+  lines.push(`${outcomes.length} of ${planned} run(s): ${count(true)} valid, ${count(false)} invalid, ${count("unknown")} unknown, ${crashed} crashed`);
+  const middle = median(throughputs);
+  if (middle !== null && throughputs.length > 0) {
+    const low = Math.min(...throughputs);
+    const high = Math.max(...throughputs);
+    const spread = middle > 0 ? ` (spread ${format(((high - low) / middle) * 100)}% of the median)` : "";
+    lines.push(`throughput: median ${format(middle)} ops/s, min ${format(low)}, max ${format(high)}${spread}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
 }

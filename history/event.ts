@@ -31,3 +31,10 @@ export interface NemesisEvent {
 }
 
 export type HistoryEvent = ClientEvent | NemesisEvent;
+
+/**
+ * How deeply a line's JSON may nest. Histories hold operations, not documents: this leaves room for
+ * any plugin's values while keeping every recursive walk (describe, stringify, a model's state key)
+ * far from the call stack's limit, which a 100,000-deep value overflows.
+ */
+export const historyNestingMax = 256;

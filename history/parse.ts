@@ -1,8 +1,9 @@
 // Reads a JSON Lines history into validated events. Validation is strict because a checker that
 // silently accepts a malformed history gives verdicts about a history nobody recorded.
+import { isUtf8 } from "node:buffer";
 import { readFile } from "node:fs/promises";
 import type { Json } from "../plugins/api.js";
-import type { ClientEvent, EventType, HistoryEvent, NemesisEvent } from "./event.js";
+import { historyNestingMax, type ClientEvent, type EventType, type HistoryEvent, type NemesisEvent } from "./event.js";
 import { HistoryError } from "./history-error.js";
 
 export interface ParsedHistory {
@@ -30,14 +31,59 @@ const clientEventTypes: ReadonlySet<string> = new Set<EventType>(["invoke", "ok"
 
 /** Reads and parses a history file; I/O errors become HistoryError too. */
 export async function readHistoryFile(path: string, options: ParseOptions = {}): Promise<ParsedHistory> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new HistoryError("RAFTLAB_HISTORY_UNREADABLE", path, null, null, `cannot read: ${reason}`);
   }
-  return parseHistory(text, path, options);
+  return parseHistory(decodeUtf8(bytes, path), path, options);
+}
+
+/**
+ * The file as text. Invalid UTF-8 is refused, naming the line: decoding it leniently would turn
+ * every bad byte into U+FFFD, so "\xff" and "\xfe" would read as the same value.
+ */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  if (isUtf8(bytes)) {
+    return bytes.toString("utf8");
+  }
+  let lineStart = 0;
+  for (let line = 1; ; line += 1) {
+    const newline = bytes.indexOf(0x0a, lineStart);
+    const lineEnd = newline === -1 ? bytes.length : newline;
+    const lineBytes = bytes.subarray(lineStart, lineEnd);
+    if (!isUtf8(lineBytes)) {
+      const column = firstInvalidByte(lineBytes);
+      const byte = lineBytes[column] ?? 0;
+      throw new HistoryError(
+        "RAFTLAB_HISTORY_BAD_ENCODING",
+        file,
+        line,
+        null,
+        `not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, "0")} at byte ${column + 1} of the line); write strings as UTF-8 or \\u escapes`,
+      );
+    }
+    if (newline === -1) {
+      throw new Error(`invariant: ${file} is not UTF-8 but each of its lines is`);
+    }
+    lineStart = newline + 1;
+  }
+}
+
+/** The offset of the first byte at which `bytes` stops being valid UTF-8 (character by character). */
+function firstInvalidByte(bytes: Uint8Array): number {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const lead = bytes[offset] ?? 0;
+    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (!isUtf8(bytes.subarray(offset, offset + length))) {
+      return offset;
+    }
+    offset += length;
+  }
+  return offset;
 }
 
 /** Per-process bookkeeping that enforces "at most one open operation, none after an info". */
@@ -165,6 +211,10 @@ function parseEventLine(raw: string, file: string, line: number): HistoryEvent {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new HistoryError("RAFTLAB_HISTORY_BAD_JSON", file, line, null, "each line must be a JSON object");
   }
+  const tooDeep = fieldNestedTooDeep(parsed as Record<string, unknown>);
+  if (tooDeep !== undefined) {
+    throw new HistoryError("RAFTLAB_HISTORY_BAD_FIELD", file, line, tooDeep, `nested more than ${historyNestingMax} levels deep`);
+  }
   const record = parsed as Record<string, unknown>;
   const bad = (field: string, detail: string): HistoryError =>
     new HistoryError("RAFTLAB_HISTORY_BAD_FIELD", file, line, field, detail);
@@ -218,6 +268,27 @@ function parseEventLine(raw: string, file: string, line: number): HistoryEvent {
     }
   }
   return event;
+}
+
+/** The first field whose value nests deeper than historyNestingMax, or undefined. Iterative: a
+ * recursive walk would overflow the stack on exactly the values it is meant to refuse. */
+function fieldNestedTooDeep(record: Record<string, unknown>): string | undefined {
+  for (const [field, value] of Object.entries(record)) {
+    const stack: [unknown, number][] = [[value, 1]];
+    while (stack.length > 0) {
+      const [current, depth] = stack.pop()!;
+      if (typeof current !== "object" || current === null) {
+        continue;
+      }
+      if (depth > historyNestingMax) {
+        return field;
+      }
+      for (const child of Array.isArray(current) ? current : Object.values(current)) {
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function describe(value: unknown): string {

@@ -4,6 +4,7 @@
 // benchmark; deterministic for a given random source.
 import type { Json, Plugin } from "../plugins/api.js";
 import type { ClientEvent } from "./event.js";
+import { assert } from "../lib/assert.js";
 
 export interface SimulationOptions {
   clientCount: number;
@@ -105,21 +106,4 @@ export function simulateHistory(plugin: Plugin, options: SimulationOptions): Cli
     busy -= 1;
   }
   return events;
-}
-
-/** A small, fast, seedable generator (mulberry32) for reproducible simulations. */
-export function seededRandom(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) {
-    throw new Error(`assertion failed: ${message}`);
-  }
 }

@@ -3,6 +3,7 @@
 // the monotonic clock, never decreasing. Lines are buffered and written in batches (when the buffer
 // is large, periodically, and at close), so appending costs no I/O on the client's hot path.
 import { open, type FileHandle } from "node:fs/promises";
+import type { Json } from "../plugins/api.js";
 import type { ClientEvent, HistoryEvent, NemesisEvent } from "./event.js";
 
 export type NewClientEvent = Omit<ClientEvent, "index" | "time">;
@@ -63,7 +64,9 @@ export class HistoryWriter {
     const index = this.events.length;
     const time = this.nowNs();
     // Field order follows Jepsen's (index time type process f value), then the optional ones.
-    const stamped = { index, time, ...event } as HistoryEvent;
+    // JSON drops an undefined field, and a line without "value" is one the parser refuses: a run
+    // must never write a history its own check rejects.
+    const stamped = { index, time, ...event, value: (event.value as Json | undefined) ?? null } as HistoryEvent;
     const line = JSON.stringify(orderFields(stamped));
     this.events.push(stamped);
     this.buffered.push(line);

@@ -40,7 +40,13 @@ export interface Model<S> {
   step(state: S, input: Operation, outcome: Outcome): S | undefined;
   /** A string equal for equal states (the memo key for the search). */
   stateKey(state: S): string;
-  /** Splits a history into independent parts (P-compositionality), e.g. by key. */
+  /**
+   * Splits a history into independent parts (P-compositionality), e.g. by key: the part's key, or
+   * null for an operation that may touch every part (the history then stays one partition, so
+   * `step` must keep parts apart within one state). Throws PluginError("BAD_ARGUMENT") for an
+   * operation that belongs to no part (a kv operation without a key): the checker reports the
+   * history as bad input, naming the operation.
+   */
   partitionKey(input: Operation): string | null;
   describeOperation(input: Operation, outcome: Outcome): string;
   describeState(state: S): string;
@@ -85,9 +91,37 @@ export interface HistoryPreparation {
   priorities?: ReadonlyMap<number, number>;
   /**
    * A violation found without searching: the history certainly has no linearization. The
-   * checker reports it as illegal, with `operation` as the one that cannot be linearized.
+   * checker reports it as illegal, with `operation` as the one that cannot be linearized, and
+   * `cycle` (when given) as the orders that contradict each other.
    */
-  violation?: { operation: number; reason: string };
+  violation?: { operation: number; reason: string; cycle?: readonly PrecedenceStep[] };
+  /**
+   * A linearization found without searching: operation indexes in linearization order, every
+   * ok operation once, unknown-outcome ones at most once, none of `omit`. The checker verifies
+   * it (real-time order and the model's steps) and reports the history linearizable.
+   */
+  linearization?: readonly number[];
+}
+
+/**
+ * One order in a cycle of orders that no linearization can meet: `before` must be linearized
+ * before `after` (indexes of operations; null stands for the initial state, before everything).
+ * Each step's `after` is the next step's `before`, and the last step's `after` the first's
+ * `before`.
+ */
+export interface PrecedenceStep {
+  before: number | null;
+  after: number | null;
+  /**
+   * real-time: `before` returned before `after` was called. read-from: `after` read the value
+   * `before` wrote (or the initial one). write-order: the value `before` wrote (or the initial
+   * one) was current before the one `after` wrote, because `evidence[0]` (`before` itself or a
+   * read of its value) returned before `evidence[1]` (`after` itself or a read of its value) was
+   * called, and each value is written once; without evidence when `before` is null (the
+   * initial state comes before every write).
+   */
+  because: "real-time" | "read-from" | "write-order";
+  evidence?: readonly [number, number];
 }
 
 /**

@@ -3,6 +3,7 @@
 // numbers, and each argument's `random` seeded from the sequence so a failing case replays.
 import fc from "fast-check";
 import type { Json, Model, Operation, Outcome, Plugin, StateMachine } from "./api.js";
+import { seededRandom } from "../lib/rng.js";
 
 /** One step as fast-check generates (and shrinks) it, before the plugin builds its argument. */
 export interface GeneratedStep {
@@ -39,18 +40,6 @@ export function buildRawOperations(plugin: Plugin, steps: readonly GeneratedStep
     const value = spec.argument({ key, unique: index + 1, random: seededRandom(step.argumentSeed) });
     return { f: step.f, key, value };
   });
-}
-
-/** mulberry32: small, fast and good enough to make arguments. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function jsonRoundTrip<T>(value: T): T {

@@ -5,7 +5,7 @@ import type { Json, Model, Operation, Plugin, StateMachine } from "./api.js";
 import { pluginComplianceChecks } from "./compliance.js";
 import { counterPlugin } from "./counter/index.js";
 import { kvPlugin } from "./kv/index.js";
-import type { KvModelState } from "./kv/model.js";
+import { kvStateOf, type KvModelState } from "./kv/model.js";
 
 const RUNS = 60;
 
@@ -63,7 +63,7 @@ describe("the compliance suite catches", () => {
   it("a model that disagrees with the state machine (append to an absent key prefixes a space)", () => {
     const plugin = kvWithStep((state, input, outcome) =>
       input.f === "append" && state === null
-        ? kvPlugin.model.step(" ", input, outcome)
+        ? kvPlugin.model.step(kvStateOf({ [input.key as string]: " " }), input, outcome)
         : kvPlugin.model.step(state, input, outcome),
     );
     expect(() => runCheck(plugin, "model-accepts-results")).toThrow(/model refused operation/);

@@ -1,7 +1,7 @@
 // Finds a plugin by name or path: the built-in ones by name, anything that looks like a path
 // (contains "/", or ends in .js/.mjs/.ts and friends) is imported from disk and validated.
 import { stat } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PluginError, type Plugin } from "./api.js";
 import { pluginFromModule } from "./plugin-validation.js";
@@ -65,7 +65,46 @@ async function loadPluginModule(path: string, asGiven: string): Promise<Plugin> 
     const message = (error as Error)?.message ?? String(error);
     throw new PluginError("BAD_PLUGIN", `${source}: cannot import: ${message}`, { cause: error });
   }
+  const notModule = await commonJsTypeScriptProblem(path, exports);
+  if (notModule !== undefined) {
+    throw new PluginError("BAD_PLUGIN", `${source}: ${notModule}`);
+  }
   return pluginFromModule(exports, source);
+}
+
+/**
+ * A .ts file is an ES module only inside a package whose package.json says "type": "module"
+ * (as for .js); elsewhere tsx compiles it to CommonJS, and its `export default` arrives one level
+ * down as `default.default`. Without this, the message would be about a missing field "name".
+ */
+async function commonJsTypeScriptProblem(path: string, exports: Record<string, unknown>): Promise<string | undefined> {
+  const wrapped = exports["default"];
+  const isCommonJs =
+    /\.(c)?ts$/.test(path) &&
+    typeof wrapped === "object" &&
+    wrapped !== null &&
+    ((wrapped as Record<string, unknown>)["__esModule"] === true || "default" in wrapped || "plugin" in wrapped);
+  if (!isCommonJs) {
+    return undefined;
+  }
+  const manifest = await nearestPackageJson(dirname(path));
+  const where = manifest === undefined ? "no package.json above it" : `${manifest} has no "type": "module"`;
+  return (
+    `loaded as CommonJS (${where}), so its exports are not seen: put a package.json with ` +
+    `{ "type": "module" } in the plugin's directory, or name the file .mts`
+  );
+}
+
+async function nearestPackageJson(directory: string): Promise<string | undefined> {
+  for (let current = directory; ; current = dirname(current)) {
+    const candidate = join(current, "package.json");
+    if (await stat(candidate).then((found) => found.isFile(), () => false)) {
+      return candidate;
+    }
+    if (dirname(current) === current) {
+      return undefined;
+    }
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // harness runs do not build and import the same node image at the same time.
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../../lib/deadline.js";
 import { DockerRuntimeError } from "./docker-error.js";
 
 const pollIntervalMs = 200;
@@ -30,7 +30,7 @@ export async function withFileLock<T>(lockPath: string, signal: AbortSignal | un
     if (Date.now() > deadline) {
       throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `waited ${waitLimitMs} ms for the lock ${lockPath}; remove it if no build is running`);
     }
-    await sleep(pollIntervalMs, undefined, { signal });
+    await sleep(pollIntervalMs, signal);
   }
   try {
     return await work();

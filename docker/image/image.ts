@@ -4,6 +4,7 @@
 // when one of them changes.
 import Docker from "dockerode";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,6 +21,17 @@ export { runtimePackages } from "./image-plan.js";
 export const nodeImageRepository = "raftlab-node";
 /** Older raftlab-node images beyond this many are removed after a build (see pruneOldImages). */
 const imagesKept = 3;
+
+/**
+ * Label on each image naming the checkout that built it (a hash of its path): several checkouts
+ * share one daemon, and each prunes only its own old images, never another's.
+ */
+export const checkoutLabel = "raftlab.checkout";
+
+/** The value of checkoutLabel for the checkout at `root`. */
+export function checkoutId(root: string): string {
+  return createHash("sha256").update(root).digest("hex").slice(0, 16);
+}
 
 export type BuildPolicy =
   /** Run `tsc` when dist/ is missing or older than a source file (the default from sources). */
@@ -88,12 +100,12 @@ async function ensureNodeImageUncached(root: string, options: EnsureNodeImageOpt
     const rootfs = await mkdtemp(join(tmpdir(), "raftlab-rootfs-"));
     try {
       await assembleRootfs(rootfs, plan);
-      await importRootfs(docker, rootfs, tag, options.signal);
+      await importRootfs(docker, rootfs, tag, checkoutId(root), options.signal);
     } finally {
       await rm(rootfs, { recursive: true, force: true });
     }
     log(`docker: built image ${tag} in ${Date.now() - started} ms`);
-    await pruneOldImages(docker, tag, log);
+    await pruneOldImages(docker, tag, checkoutId(root), log);
     return tag;
   });
 }
@@ -178,7 +190,7 @@ async function assembleRootfs(rootfs: string, plan: ImagePlan): Promise<void> {
   await mkdir(join(rootfs, "dev"), { recursive: true });
 }
 
-async function importRootfs(docker: Docker, rootfs: string, tag: string, signal: AbortSignal | undefined): Promise<void> {
+async function importRootfs(docker: Docker, rootfs: string, tag: string, checkout: string, signal: AbortSignal | undefined): Promise<void> {
   const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "--owner=0", "--group=0", "-cf", "-", "."], {
     stdio: ["ignore", "pipe", "pipe"],
     signal,
@@ -196,6 +208,7 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, signal:
     `WORKDIR ${appDirectory}`,
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     `CMD ["node", "${nodeImageCliPath}", "help"]`,
+    `LABEL ${checkoutLabel}=${checkout}`,
   ];
   const imported = (async () => {
     const response = await docker.importImage(tar.stdout, { repo: repository, tag: version, changes } as object);
@@ -216,11 +229,14 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, signal:
 }
 
 /**
- * Each dist/ change makes a new ~110 MB image; keep the newest few and remove older ones that no
- * container uses (the daemon refuses to remove those, which is the behaviour wanted here).
+ * Each dist/ change makes a new ~110 MB image; keep this checkout's newest few and remove its older
+ * ones that no container uses (the daemon refuses to remove those, which is the behaviour wanted
+ * here). Images other checkouts built (another label, or none: built before labels) are theirs.
  */
-async function pruneOldImages(docker: Docker, keep: string, log: (message: string) => void): Promise<void> {
-  const images = await docker.listImages({ filters: JSON.stringify({ reference: [nodeImageRepository] }) });
+async function pruneOldImages(docker: Docker, keep: string, checkout: string, log: (message: string) => void): Promise<void> {
+  const images = await docker.listImages({
+    filters: JSON.stringify({ reference: [nodeImageRepository], label: [`${checkoutLabel}=${checkout}`] }),
+  });
   const old = images
     .sort((a, b) => b.Created - a.Created)
     .slice(imagesKept)

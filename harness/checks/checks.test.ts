@@ -10,8 +10,9 @@ import type { ClientEvent, HistoryEvent, NemesisEvent } from "../../history/even
 import { mergeValidity } from "./check-report.js";
 import { runChecks } from "./compose.js";
 import { checkCounterBounds } from "./counter-bounds.js";
+import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations } from "./operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";
@@ -150,6 +151,22 @@ describe("stats and perf", () => {
     });
   });
 
+  it("calls a run in which one operation kind never succeeded invalid (Jepsen's stats rule)", () => {
+    const events = history([
+      [0, "invoke", "get", null, "a"],
+      [0, "ok", "get", null, "a"],
+      [1, "invoke", "put", "1", "a"],
+      [1, "fail", "put", "1", "a"],
+      [2, "invoke", "put", "2", "a"],
+      [2, "info", "put", "2", "a"],
+    ]);
+    expect(checkStats(pairOperations(events))).toMatchObject({
+      valid: false,
+      reason: "no operation succeeded for put (2 invoked: 1 fail, 1 info)",
+    });
+    expect(checkStats(pairOperations(events.slice(0, 2))).valid).toBe(true);
+  });
+
   it("computes latency percentiles, throughput per second and fault intervals", () => {
     const events: HistoryEvent[] = [];
     const push = (event: Omit<ClientEvent, "index"> | Omit<NemesisEvent, "index">): void => {
@@ -176,6 +193,35 @@ describe("stats and perf", () => {
       { f: "partition-halves", startS: 0, endS: 1.6, value: { cut: [[1], [2, 3]] } },
       { f: "kill", startS: 1.7, endS: 2.1, value: [2] },
     ]);
+  });
+});
+
+describe("nemesis", () => {
+  const faultRows = (outcomes: [string, Json][]): HistoryEvent[] =>
+    history(
+      outcomes.flatMap(([f, value]): Row[] => [
+        ["nemesis", "invoke", f, null],
+        ["nemesis", "info", f, value],
+        ["nemesis", "invoke", "heal", f],
+        ["nemesis", "info", "heal", { fault: f, nothing: "to heal" }],
+      ]),
+    );
+
+  it("is unknown, with the reason, when a fault was never injected or no fault ran at all", () => {
+    const failed = { error: "CLUSTER_TOO_SMALL", message: "nemesis partition-one: a minority of one node is empty" };
+    const report = checkNemesis(faultRows([["partition-one", failed], ["kill", [2]], ["partition-one", failed]]), 2);
+    expect(report).toEqual({
+      valid: "unknown",
+      byFault: { "partition-one": { attempted: 2, failed: 2, firstError: failed.message }, kill: { attempted: 1, failed: 0 } },
+      reason: `never injected: partition-one (2×: ${failed.message})`,
+    });
+    expect(checkNemesis([], 1)).toMatchObject({ valid: "unknown", reason: "no fault was injected: the run ended before the first nemesis interval passed" });
+    expect(checkNemesis([], 0).valid).toBe(true);
+  });
+
+  it("is valid when each fault got in at least once, listing the failures", () => {
+    const report = checkNemesis(faultRows([["kill-leader", { error: "NO_LEADER", message: "no leader" }], ["kill-leader", [1]]]), 1);
+    expect(report).toMatchObject({ valid: true, reason: "failed now and then: kill-leader 1 of 2" });
   });
 });
 

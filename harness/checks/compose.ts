@@ -6,8 +6,9 @@ import type { HistoryEvent } from "../../history/event.js";
 import { checkSafely, mergeValidity, type CheckReport, type Validity } from "./check-report.js";
 import { checkCounterBounds } from "./counter-bounds.js";
 import { checkLinearizable } from "./linearizability-check.js";
+import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
-import { pairOperations, type OperationPair } from "./operation-pairs.js";
+import { pairOperations, type OperationPair } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";
@@ -18,11 +19,13 @@ export interface CheckContext {
   /** Where the nodes' logs are; the node-logs check is skipped without it. */
   logDirectory?: string;
   checkerTimeoutMs: number;
+  /** How many faults the workload lists; with it, the nemesis check says whether they were injected. */
+  configuredFaults?: number;
 }
 
 export interface ComposedChecks {
   valid: Validity;
-  /** Reports by check name: linearizable, stats, perf, and counter-bounds / queue / node-logs where they apply. */
+  /** Reports by check name: linearizable, stats, perf, and nemesis / counter-bounds / queue / node-logs where they apply. */
   checks: Record<string, CheckReport>;
   /** The linearizability checker's full result (for the HTML history view), when it ran. */
   linearizability: CheckResult | undefined;
@@ -41,6 +44,10 @@ export async function runChecks(context: CheckContext): Promise<ComposedChecks> 
   });
   checks["stats"] = await checkSafely(() => checkStats(pairs()));
   checks["perf"] = await checkSafely(() => checkPerf(pairs(), context.events));
+  const configuredFaults = context.configuredFaults;
+  if (configuredFaults !== undefined && configuredFaults > 0) {
+    checks["nemesis"] = await checkSafely(() => checkNemesis(context.events, configuredFaults));
+  }
   const operations = context.plugin.operations;
   if (context.plugin.name === "counter" && operations["add"] !== undefined && operations["read"] !== undefined) {
     checks["counter-bounds"] = await checkSafely(() => checkCounterBounds(pairs(), context.events));

@@ -6,7 +6,7 @@
 //   [sumPositive(D) + sumNegative(P), sumNegative(D) + sumPositive(P)].
 import type { HistoryEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface CounterViolation {
   /** History index of the read's completion. */

@@ -29,7 +29,7 @@ describe("explainVerdict", () => {
     expect(explanation?.text).toBe(
       'get "x" -> "61" by process 4, invoked at 12.300 s and answered at 12.310 s (node 3), cannot be placed in any order of the history ' +
         "consistent with real time. Every order must place before it what had completed when it was invoked; the latest writes among those " +
-        'are put "x" "80" -> null by process 1 (node 1) (completed 12.210 s). The state after the longest legal order found was "80". ' +
+        'are put "x" "80" -> null by process 1 (node 1) (completed 12.210 s). ' +
         "No other operation on this key overlapped it. Faults in force then: partition-leader on node(s) 1 from 12.250 s to 13.000 s.",
     );
   });

@@ -3,7 +3,7 @@
 // model state there, the end of the longest linearizable prefix).
 import type { Plugin } from "../../plugins/api.js";
 import { checkOperations, readOnlyOperations, type CheckResult } from "../../checker/linearizable.js";
-import { pairOperations } from "../../checker/operations.js";
+import { historyOperations } from "../../checker/operations.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { CheckReport, Validity } from "./check-report.js";
 
@@ -38,7 +38,7 @@ export interface LinearizableCheck {
 }
 
 export function checkLinearizable(events: readonly HistoryEvent[], plugin: Plugin, timeoutMs: number): LinearizableCheck {
-  const { operations, failedCount } = pairOperations(events);
+  const { operations, failedCount } = historyOperations(events);
   const result = checkOperations(plugin.model, operations, { timeoutMs, readOnly: readOnlyOperations(plugin) });
   const valid: Validity = result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown";
   const report: LinearizableReport = {

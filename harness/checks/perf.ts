@@ -2,7 +2,7 @@
 // run, and the data behind the report's charts. Informational: always valid.
 import type { HistoryEvent, NemesisEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface LatencySummary {
   count: number;

@@ -9,7 +9,7 @@
 // possibly lost (the linearizability check decides those).
 import type { Json } from "../../plugins/api.js";
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface QueueReport extends CheckReport {
   enqueued: { ok: number; info: number; fail: number };

@@ -1,6 +1,7 @@
-// Outcome counts per operation. A run in which nothing succeeded tested nothing: it is invalid.
+// Outcome counts per operation. Jepsen's stats rule: an operation kind that never succeeded was
+// never tested (every put failing, or 9,000 clients all timing out), so the run is not valid.
 import type { CheckReport } from "./check-report.js";
-import { outcomeOf, type OperationPair } from "./operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 
 export interface OutcomeTally {
   invoked: number;
@@ -28,6 +29,11 @@ export function checkStats(pairs: readonly OperationPair[]): StatsReport {
   }
   if (total.ok === 0) {
     return { valid: false, total, byF, reason: "no operation succeeded: the run tested nothing" };
+  }
+  const neverOk = Object.entries(byF).filter(([, tally]) => tally.ok === 0);
+  if (neverOk.length > 0) {
+    const described = neverOk.map(([f, tally]) => `${f} (${tally.invoked} invoked: ${tally.fail} fail, ${tally.info} info)`);
+    return { valid: false, total, byF, reason: `no ${neverOk.length === 1 ? "operation" : "operations"} succeeded for ${described.join(", ")}` };
   }
   return { valid: true, total, byF };
 }

@@ -5,8 +5,8 @@ import type { FinalPhasePlan } from "../generator/final-reads.js";
 import type { GeneratedOperation, OperationGenerator } from "../generator/generator.js";
 import type { RateLimiter } from "../generator/rate-limiter.js";
 import type { HistoryWriter } from "../../history/writer.js";
-import { deadlineAfter, linkedSignal } from "./deadline.js";
 import { ProcessIds, Worker, type OperationInvoker, type OutcomeCounts } from "./worker.js";
+import { deadlineAfter, linkedSignal } from "../../lib/deadline.js";
 
 export interface ClosableInvoker extends OperationInvoker {
   close(): void | Promise<void>;

@@ -6,7 +6,7 @@ import type { InvokeOptions, ClientOutcome } from "../../node/client/raft-client
 import type { Json, Operation } from "../../plugins/api.js";
 import type { GeneratedOperation } from "../generator/generator.js";
 import type { HistoryWriter } from "../../history/writer.js";
-import { deadlineAfter } from "./deadline.js";
+import { deadlineAfter } from "../../lib/deadline.js";
 
 /** What a worker calls: the RaftClient, structurally. */
 export interface OperationInvoker {

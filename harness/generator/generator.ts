@@ -2,7 +2,7 @@
 // of the seed: the n-th operation handed out is the same on every run with that seed (which worker
 // gets it depends on timing, as in any real concurrent test).
 import type { Json, OperationSpec } from "../../plugins/api.js";
-import { SeededRng } from "./rng.js";
+import { SeededRng } from "../../lib/rng.js";
 
 export interface GeneratedOperation {
   f: string;

@@ -1,6 +1,6 @@
 // Spaces operations evenly when a workload sets `clients.rate`: slot i opens at start + i / rate,
 // shared by every worker, so the total rate holds whatever the concurrency.
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../../lib/deadline.js";
 
 export class RateLimiter {
   private readonly intervalMs: number;
@@ -13,7 +13,7 @@ export class RateLimiter {
     this.intervalMs = 1_000 / rateOpsPerSecond;
   }
 
-  /** Waits for the next free slot; rejects with an AbortError when `signal` aborts first. */
+  /** Waits for the next free slot; rejects with the signal's reason when it aborts first. */
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const nowMs = performance.now();
@@ -21,7 +21,7 @@ export class RateLimiter {
     const slotMs = Math.max(nowMs, this.nextSlotMs ?? nowMs);
     this.nextSlotMs = slotMs + this.intervalMs;
     if (slotMs > nowMs) {
-      await sleep(slotMs - nowMs, undefined, { signal });
+      await sleep(slotMs - nowMs, signal);
     }
   }
 }

@@ -2,7 +2,7 @@
 // (its record) must be what the nodes experience, and heal must undo it. Leader-aimed faults,
 // transfer-leader and membership need real Raft nodes: test/integration/local-runtime.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
 import { netemMissingMessage } from "../runtime/docker/network.js";
 import { createNemesis, faultsUnsupportedBy, injectedFaultNames, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";

@@ -1,6 +1,7 @@
 // The nemesis catalogue: fault names as workloads spell them (harness/workload/schema.ts
 // faultNames) mapped to fresh nemesis objects, and which runtime cannot inject which fault.
 import { netemMissingMessage } from "../runtime/docker/network.js";
+import type { RuntimeName } from "../runtime/runtime.js";
 import { durationMs } from "../workload/duration.js";
 import { rateBitsPerSecond } from "../workload/rate.js";
 import { faultNames, singleFaultsOf, type FaultName, type ResolvedFault, type ResolvedSingleFault } from "../workload/schema.js";
@@ -109,18 +110,18 @@ export function injectedFaultNames(faults: readonly ResolvedFault[]): string[] {
  * cluster. Docker delays traffic with the netem qdisc, which not every kernel has (this CI host does
  * not): pass what the host offers (from probeHostNetem in docker-host-netem.ts, or
  * DockerNetworkControl.netemAvailable inside a node). Bandwidth uses tbf, which kernels build in
- * far more widely. The local runtime's proxies do everything in userland and support every fault.
+ * far more widely; the swarm runtime uses the same rules inside each task. The local runtime's proxies do everything in userland and support every fault.
  */
-export function faultsUnsupportedBy(runtime: "docker" | "local", names: readonly string[], host: { netem: boolean }): string[] {
+export function faultsUnsupportedBy(runtime: RuntimeName, names: readonly string[], host: { netem: boolean }): string[] {
   const unsupported = new Set<string>();
-  if (runtime === "docker" && !host.netem) {
+  if (runtime !== "local" && !host.netem) {
     unsupported.add("latency");
   }
   return [...new Set(names.filter((name) => unsupported.has(name)))];
 }
 
 /** Why a run is refused: the faults faultsUnsupportedBy found, and what to do instead. */
-export function unsupportedFaultsMessage(runtime: "docker" | "local", unsupported: readonly string[]): string {
+export function unsupportedFaultsMessage(runtime: RuntimeName, unsupported: readonly string[]): string {
   return (
     `the ${runtime} runtime cannot inject ${unsupported.join(", ")} on this host: ${netemMissingMessage}. ` +
     `Use --runtime local (its proxies delay traffic in userland) or a host with netem.`

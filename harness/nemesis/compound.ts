@@ -3,8 +3,8 @@
 // The history gets one record for the whole step, listing the members' records.
 import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { sleep } from "../../node/client/abortable.js";
 import type { FaultRecord, Nemesis, NemesisContext } from "./nemesis.js";
+import { sleep } from "../../lib/deadline.js";
 
 /** A member failed: carries its error code, so the history says why, and what was injected before it. */
 export class CompositeFaultError extends Error {

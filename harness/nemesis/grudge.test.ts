@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, receives, silenceOutbound, type Grudge } from "./grudge.js";
-import { majority } from "./nemesis.js";
+import { majority } from "../../lib/majority.js";
 
 /** Distinct node ids, 3 to 9 of them, in random order. */
 const nodeLists = fc.uniqueArray(fc.integer({ min: 1, max: 50 }), { minLength: 3, maxLength: 9 });

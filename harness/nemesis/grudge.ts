@@ -3,7 +3,7 @@
 // their shapes are testable without a cluster; applyGrudge turns one into one-way blocks.
 import type { Json } from "../../plugins/api.js";
 import type { NetworkControl } from "../runtime/runtime.js";
-import { majority } from "./nemesis.js";
+import { majority } from "../../lib/majority.js";
 
 /** node -> the nodes it receives nothing from. */
 export type Grudge = Map<number, Set<number>>;

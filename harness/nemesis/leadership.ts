@@ -1,7 +1,7 @@
 // Leadership transfer: asks the current leader to hand over to a random other voter, through the
 // cluster's own API. Nothing to heal: the new leader simply leads.
 import type { Cluster } from "../runtime/runtime.js";
-import { NemesisError, pickOne, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { NemesisError, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
 export class TransferLeaderNemesis implements Nemesis {
   readonly name = "transfer-leader";
@@ -14,7 +14,7 @@ export class TransferLeaderNemesis implements Nemesis {
     if (candidates.length === 0) {
       throw new NemesisError("CLUSTER_TOO_SMALL", this.name, `no voter other than the leader ${leader}`);
     }
-    const to = pickOne(context.rng, candidates);
+    const to = context.rng.pick(candidates);
     const outcome = await context.client.transferLeader(to, { ...(signal === undefined ? {} : { signal }) });
     context.log.info("nemesis: transfer leader", { from: leader, to, outcome: outcome.type });
     return {

@@ -7,7 +7,8 @@
 // Add and remove are idempotent on the node (a no-op answers ok), so heal simply repeats addMember
 // until the leader lists the node as a voter again, or the time limit passes.
 import type { Cluster, NodeEndpoint } from "../runtime/runtime.js";
-import { NemesisError, pickOne, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { NemesisError, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { sleep } from "../../lib/deadline.js";
 
 const REJOIN_TIMEOUT_MS = 30_000;
 const REJOIN_RETRY_MS = 250;
@@ -26,7 +27,7 @@ export class MembershipNemesis implements Nemesis {
     if (candidates.length === 0 || voters.length < 3) {
       throw new NemesisError("CLUSTER_TOO_SMALL", this.name, `voters ${voters.join(",")} (leader ${leader}): none can be removed without leaving fewer than 2`);
     }
-    const victim = pickOne(context.rng, candidates);
+    const victim = context.rng.pick(candidates);
     const outcome = await context.client.removeMember(victim.id, { ...(signal === undefined ? {} : { signal }) });
     if (outcome.type === "fail") {
       throw new NemesisError("REQUEST_FAILED", this.name, `removeMember ${victim.id} failed: ${outcome.error.code}: ${outcome.error.message}`);
@@ -62,7 +63,7 @@ export class MembershipNemesis implements Nemesis {
         return { f: "heal", value: { fault: this.name, added: removed.id, attempts, voters: outcome.value } };
       }
       last = `${outcome.type} ${outcome.error.code}: ${outcome.error.message}`;
-      await new Promise((resolve) => setTimeout(resolve, REJOIN_RETRY_MS));
+      await sleep(REJOIN_RETRY_MS);
     }
     throw new NemesisError("REQUEST_FAILED", this.name, `could not re-add node ${removed.id} within ${REJOIN_TIMEOUT_MS} ms (${attempts} attempts; last: ${last})`);
   }

@@ -4,6 +4,9 @@
 import type { Json } from "../../plugins/api.js";
 import type { RaftClient } from "../../node/client/raft-client.js";
 import type { Cluster } from "../runtime/runtime.js";
+import type { SeededRng } from "../../lib/rng.js";
+import { majority } from "../../lib/majority.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 
 /** What a nemesis did, for the history: `f` names the action, `value` gives its targets and details. */
 export interface FaultRecord {
@@ -11,22 +14,11 @@ export interface FaultRecord {
   value: Json;
 }
 
-/** Seeded uniform draws; harness/generator's SeededRng and node/raft's Rng both fit. */
-export interface NemesisRandom {
-  /** Uniform in [0, 1). */
-  next(): number;
-}
-
-export interface NemesisLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface NemesisContext {
-  rng: NemesisRandom;
+  rng: SeededRng;
   /** The current leader, by asking every node for its status (undefined when none answers as leader). */
   leader(signal?: AbortSignal): Promise<number | undefined>;
-  log: NemesisLogger;
+  log: Logger;
   /** For faults that go through the cluster's own API (transfer-leader, membership). */
   client: RaftClient;
 }
@@ -64,37 +56,14 @@ export class NemesisError extends Error {
   }
 }
 
-/** A uniform random element of a non-empty list. */
-export function pickOne<T>(rng: NemesisRandom, items: readonly T[]): T {
-  if (items.length === 0) {
-    throw new RangeError("pickOne: empty list");
-  }
-  return items[Math.floor(rng.next() * items.length)]!;
-}
-
-/** A uniformly shuffled copy (Fisher-Yates). */
-export function shuffled<T>(rng: NemesisRandom, items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
-
-/** Smallest number of nodes that is a majority of n. */
-export function majority(n: number): number {
-  return Math.floor(n / 2) + 1;
-}
-
 /** A random non-empty minority (size 1 .. n - majority), or CLUSTER_TOO_SMALL when there is none. */
-export function randomMinority(rng: NemesisRandom, nodeIds: readonly number[], nemesis: string): number[] {
+export function randomMinority(rng: SeededRng, nodeIds: readonly number[], nemesis: string): number[] {
   const largest = nodeIds.length - majority(nodeIds.length);
   if (largest < 1) {
     throw new NemesisError("CLUSTER_TOO_SMALL", nemesis, `${nodeIds.length} node(s) have no non-empty minority`);
   }
-  const size = 1 + Math.floor(rng.next() * largest);
-  return shuffled(rng, nodeIds).slice(0, size).sort((a, b) => a - b);
+  const size = 1 + rng.int(largest);
+  return rng.shuffle([...nodeIds]).slice(0, size).sort((a, b) => a - b);
 }
 
 /** The leader, or NO_LEADER naming the nemesis. */
@@ -107,12 +76,12 @@ export async function requireLeader(context: NemesisContext, nemesis: string, si
 }
 
 /** The usual context: leader() asks every node for its status through the client. */
-export function createNemesisContext(options: { client: RaftClient; rng: NemesisRandom; log?: NemesisLogger }): NemesisContext {
+export function createNemesisContext(options: { client: RaftClient; rng: SeededRng; log?: Logger }): NemesisContext {
   const { client, rng } = options;
   return {
     rng,
     client,
-    log: options.log ?? { info: () => undefined, warn: () => undefined },
+    log: options.log ?? silentLogger,
     leader: (signal) => client.findLeader(signal === undefined ? {} : { signal }),
   };
 }

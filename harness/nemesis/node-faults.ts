@@ -7,7 +7,7 @@
 import type { FailpointName } from "../../node/protocol/failpoints.js";
 import type { Cluster } from "../runtime/runtime.js";
 import type { FaultTarget } from "../workload/schema.js";
-import { nodeIdsOf, pickOne, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { nodeIdsOf, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
 async function chooseTargets(target: FaultTarget, cluster: Cluster, context: NemesisContext, nemesis: string, signal?: AbortSignal): Promise<number[]> {
   const ids = nodeIdsOf(cluster);
@@ -15,7 +15,7 @@ async function chooseTargets(target: FaultTarget, cluster: Cluster, context: Nem
     case "leader":
       return [await requireLeader(context, nemesis, signal)];
     case "one":
-      return [pickOne(context.rng, ids)];
+      return [ids[context.rng.int(ids.length)]!];
     case "minority":
       return randomMinority(context.rng, ids, nemesis);
     case "all":

@@ -4,7 +4,7 @@ import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
 import { partitionFaultNames } from "../workload/schema.js";
 import { applyGrudge, bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, silenceOutbound, type Grudge } from "./grudge.js";
-import { nodeIdsOf, pickOne, requireLeader, shuffled, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
+import { nodeIdsOf, requireLeader, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
 
 /** The workload schema's partition fault names: one list, so a new variant cannot be half added. */
 export const PARTITION_NAMES = partitionFaultNames;
@@ -24,11 +24,11 @@ const choosers: Record<PartitionName, PartitionChooser> = {
     return { grudge: completeGrudge(halves), details: { components: halves } };
   },
   "partition-random-halves": async (nodeIds, context) => {
-    const halves = bisect(shuffled(context.rng, nodeIds)).map((half) => half.sort((a, b) => a - b));
+    const halves = bisect(context.rng.shuffle([...nodeIds])).map((half) => half.sort((a, b) => a - b));
     return { grudge: completeGrudge(halves), details: { components: halves } };
   },
   "partition-one": async (nodeIds, context) => {
-    const isolated = pickOne(context.rng, nodeIds);
+    const isolated = context.rng.pick(nodeIds);
     return { grudge: isolate(isolated, nodeIds), details: { isolated } };
   },
   "partition-leader": async (nodeIds, context, signal) => {
@@ -36,15 +36,15 @@ const choosers: Record<PartitionName, PartitionChooser> = {
     return { grudge: isolate(leader, nodeIds), details: { isolated: leader, leader } };
   },
   "partition-majorities-ring": async (nodeIds, context) => {
-    const ring = shuffled(context.rng, nodeIds);
+    const ring = context.rng.shuffle([...nodeIds]);
     return { grudge: majoritiesRing(ring), details: { ring } };
   },
   "partition-bridge": async (nodeIds, context) => {
-    const { grudge, bridgeNode } = bridge(shuffled(context.rng, nodeIds));
+    const { grudge, bridgeNode } = bridge(context.rng.shuffle([...nodeIds]));
     return { grudge, details: { bridge: bridgeNode } };
   },
   "partition-one-way": async (nodeIds, context) => {
-    const silenced = pickOne(context.rng, nodeIds);
+    const silenced = context.rng.pick(nodeIds);
     return { grudge: silenceOutbound(silenced, nodeIds), details: { outboundDropped: silenced } };
   },
 };

@@ -1,7 +1,7 @@
 // The nemesis schedule on a real local cluster of stub nodes: faults alternate with heals, every step
 // becomes a nemesis event, errors become info events, and stopping heals the active fault.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
 import { createNemesis } from "./catalogue.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "./schedule.js";

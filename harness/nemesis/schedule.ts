@@ -6,10 +6,11 @@
 //   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
 // The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
 import type { Json } from "../../plugins/api.js";
-import { deadlineAfter } from "../client/deadline.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { pickOne, type Nemesis, type NemesisContext } from "./nemesis.js";
-import { sleep } from "../../node/client/abortable.js";
+import type { Nemesis, NemesisContext } from "./nemesis.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
+import { SeededRng } from "../../lib/rng.js";
+import type { FaultStep } from "./fault-plan.js";
 
 /** A nemesis event without the recorder's time and index (see harness/history/event.ts NemesisEvent). */
 export interface NemesisScheduleEvent {
@@ -26,6 +27,12 @@ export interface NemesisScheduleOptions {
   faultDurationMs?: number;
   /** Limit for each heal, which runs even after the schedule's signal fired (default 60 s). */
   healTimeoutMs?: number;
+  /**
+   * A fault plan (fault-plan.ts): each step injects `nemeses[step.fault]` at its planned time with
+   * its own seeded choices, so the schedule does not depend on what the cluster did before. Without
+   * one, faults are picked from the context's generator, one interval after the previous heal.
+   */
+  plan?: readonly FaultStep[];
   onEvent(event: NemesisScheduleEvent): void;
 }
 
@@ -61,6 +68,14 @@ export class NemesisSchedule {
     }
     this.#running = true;
     const summary: NemesisScheduleSummary = { faults: 0, errors: 0 };
+    if (this.#options.plan !== undefined) {
+      try {
+        await this.#runPlan(this.#options.plan, signal, summary);
+      } finally {
+        this.#running = false;
+      }
+      return summary;
+    }
     const { nemeses, intervalMs } = this.#options;
     const faultDurationMs = this.#options.faultDurationMs ?? intervalMs;
     try {
@@ -69,7 +84,7 @@ export class NemesisSchedule {
         if (signal.aborted || nemeses.length === 0) {
           continue;
         }
-        const nemesis = pickOne(this.#context.rng, nemeses);
+        const nemesis = this.#context.rng.pick(nemeses);
         summary.faults += 1;
         if (!(await this.#invoke(nemesis, signal))) {
           summary.errors += 1;
@@ -85,6 +100,33 @@ export class NemesisSchedule {
     return summary;
   }
 
+  /** Each step at its planned time (or at once, when the previous heal ran late). */
+  async #runPlan(plan: readonly FaultStep[], signal: AbortSignal, summary: NemesisScheduleSummary): Promise<void> {
+    const startedMs = performance.now();
+    const until = (atMs: number): Promise<void> => pause(startedMs + atMs - performance.now(), signal);
+    for (const step of plan) {
+      const nemesis = this.#options.nemeses[step.fault];
+      if (nemesis === undefined) {
+        throw new RangeError(`fault plan step ${step.step}: no fault ${step.fault} among ${this.#options.nemeses.length}`);
+      }
+      await until(step.startMs);
+      if (signal.aborted) {
+        return;
+      }
+      summary.faults += 1;
+      const context: NemesisContext = { ...this.#context, rng: new SeededRng(step.seed) };
+      if (!(await this.#invoke(nemesis, signal, context))) {
+        summary.errors += 1;
+      }
+      await until(step.healMs);
+      if (!(await this.#heal(nemesis))) {
+        summary.errors += 1;
+      }
+    }
+    // The plan is done: wait for the end of the main phase like the unplanned schedule does.
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  }
+
   /**
    * Heals every nemesis of the schedule (each undoes only what it did) and the whole network. A
    * safety net after run(), which already healed its last fault: events are recorded only for
@@ -97,10 +139,10 @@ export class NemesisSchedule {
     await this.#cluster.network.heal(signal);
   }
 
-  async #invoke(nemesis: Nemesis, signal: AbortSignal): Promise<boolean> {
+  async #invoke(nemesis: Nemesis, signal: AbortSignal, context: NemesisContext = this.#context): Promise<boolean> {
     this.#options.onEvent({ type: "invoke", f: nemesis.name, value: null });
     try {
-      const record = await nemesis.invoke(this.#cluster, this.#context, signal);
+      const record = await nemesis.invoke(this.#cluster, context, signal);
       this.#options.onEvent({ type: "info", f: record.f, value: record.value });
       return true;
     } catch (error) {

@@ -1,7 +1,9 @@
 // Where a run's results go: results/<name>/<timestamp>/ (or the --out directory), with
 // results/latest pointing at the newest run made under results/.
-import { mkdir, rename, rm, stat, symlink } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { constants } from "node:fs";
+import { access, readdir, rename, rm, stat, symlink } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { makeDirectories } from "../../lib/make-directories.js";
 
 export interface ResultsFolder {
   directory: string;
@@ -45,8 +47,54 @@ export async function createResultsFolder(options: { root: string; name: string;
     }
   }
   const folder = resultsFolderAt(directory);
-  await mkdir(folder.nodeLogDirectory, { recursive: true });
+  await makeDirectories(folder.nodeLogDirectory);
   return folder;
+}
+
+/**
+ * Why `--out DIR` cannot take a run's results, or undefined: asked before anything starts, so a bad
+ * path costs no cluster. DIR may be missing (it is created) or an empty directory; an existing file
+ * or a directory with something in it is refused rather than mixed with a new run's files.
+ */
+export async function outDirectoryProblem(out: string): Promise<string | undefined> {
+  try {
+    const existing = await stat(out);
+    if (!existing.isDirectory()) {
+      return `${out} exists and is not a directory`;
+    }
+    if ((await readdir(out)).length > 0) {
+      return `${out} is not empty: give a new or an empty directory, so that results of two runs never mix`;
+    }
+    return writableProblem(out);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      return `cannot use ${out}: ${(error as Error).message}`;
+    }
+  }
+  // Missing: its nearest existing ancestor must be a directory we may write in.
+  let ancestor = dirname(resolve(out));
+  for (;;) {
+    try {
+      if (!(await stat(ancestor)).isDirectory()) {
+        return `cannot create ${out}: ${ancestor} is not a directory`;
+      }
+      return writableProblem(ancestor, out);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(ancestor) === ancestor) {
+        return `cannot create ${out}: ${(error as Error).message}`;
+      }
+      ancestor = dirname(ancestor);
+    }
+  }
+}
+
+async function writableProblem(directory: string, creating?: string): Promise<string | undefined> {
+  try {
+    await access(directory, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch {
+    return creating === undefined ? `cannot write in ${directory}` : `cannot create ${creating}: ${directory} is not writable`;
+  }
 }
 
 /** Points `<root>/latest` at `directory` (relative link), replacing the old link atomically. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { kvPlugin } from "../../plugins/kv/index.js";
 import { runChecks } from "../checks/compose.js";
-import { pairOperations } from "../checks/operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import type { HistoryEvent } from "../../history/event.js";
 import { createResultsFolder, runTimestamp, updateLatestLink } from "./results-folder.js";

@@ -2,7 +2,7 @@
 // the verdict, the run's settings, each check's result, the linearizability anomaly if any, latency
 // and throughput over time with fault intervals shaded, and links to the raw files.
 import type { FaultInterval, LatencySummary } from "../checks/perf.js";
-import { outcomeOf, type OperationPair } from "../checks/operation-pairs.js";
+import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
 import type { LinearizableReport } from "../checks/linearizability-check.js";
 import { escapeHtml, latencyChart, throughputChart, type LatencyPoint } from "./svg-charts.js";
 import { checkHeadline, type RunSummary } from "./summary.js";

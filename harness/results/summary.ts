@@ -4,15 +4,18 @@ import type { CheckReport, Validity } from "../checks/check-report.js";
 import type { FaultInterval } from "../checks/perf.js";
 import type { OutcomeTally, StatsReport } from "../checks/stats.js";
 import type { FinalPhaseReport } from "../client/client-pool.js";
+import type { RuntimeName } from "../runtime/runtime.js";
 
 export interface RunSummary {
   name: string;
   seed: number;
-  runtime: "docker" | "local";
+  runtime: RuntimeName;
   plugin: string;
   nodes: number;
   /** ISO time the run started. */
   started: string;
+  /** ISO time of history time 0 (the cluster up): maps node-log times onto the history's. */
+  history_started?: string;
   /** Wall time from start to the end of the final phase, in seconds. */
   duration_s: number;
   valid: Validity;
@@ -75,6 +78,12 @@ export function checkHeadline(name: string, report: CheckReport): string {
     case "perf": {
       const latency = (details["latency"] as Record<string, { p50Ms: number; p99Ms: number }> | undefined)?.["all"];
       return latency === undefined ? "no completed operations" : `${String(details["throughputOpsPerS"])} ops/s, p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`;
+    }
+    case "nemesis": {
+      const byFault = details["byFault"] as Record<string, { attempted: number; failed: number }> | undefined;
+      const tallies = Object.entries(byFault ?? {}).map(([fault, tally]) => `${fault} ${tally.attempted - tally.failed}/${tally.attempted}`);
+      const base = tallies.length === 0 ? "no fault attempted" : `injected ${tallies.join(", ")}`;
+      return reason === undefined ? base : `${base}; ${reason}`;
     }
     case "counter-bounds":
       return `${String(details["reads"])} reads, ${String(details["violationCount"])} out of bounds`;

@@ -2,7 +2,7 @@
 // and node logs were written during the run, workload.yaml at its start).
 import { readdir, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
-import type { OperationPair } from "../checks/operation-pairs.js";
+import type { OperationPair } from "../../history/operation-pairs.js";
 import { renderRunReport } from "./run-report-html.js";
 import type { ResultsFolder } from "./results-folder.js";
 import type { RunSummary } from "./summary.js";

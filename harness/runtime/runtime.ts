@@ -1,6 +1,9 @@
 // Runtime: where a cluster's nodes live (Docker containers or local processes), in Jepsen's "db"
 // spirit. The nemesis and clients are written against these interfaces only.
 
+/** The runtimes: one Docker daemon, local processes, or a Docker Swarm of one or more hosts. */
+export type RuntimeName = "docker" | "local" | "swarm";
+
 export interface ClusterSpec {
   /** Unique per run; used for container names, labels and temp dirs. */
   runId: string;
@@ -56,7 +59,7 @@ export class FaultUnsupportedError extends Error {
 }
 
 export interface Cluster {
-  readonly runtime: "docker" | "local";
+  readonly runtime: RuntimeName;
   readonly nodes: readonly NodeEndpoint[];
   readonly network: NetworkControl;
   /** Starts a node that is stopped or was killed (keeps its data directory). */
@@ -77,7 +80,7 @@ export interface Cluster {
 }
 
 export interface Runtime {
-  readonly name: "docker" | "local";
+  readonly name: RuntimeName;
   /** Whether this runtime can run here (e.g. a Docker daemon answers). */
   available(signal?: AbortSignal): Promise<boolean>;
   createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;

@@ -19,6 +19,32 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(Number(amount) * scale);
 }
 
+/**
+ * The longest duration a timer can wait: Node's setTimeout stores the delay in a signed 32-bit
+ * integer and fires a longer one after 1 ms (with a warning), so "1000h" would end a run at once.
+ */
+export const timerLimitMs = 2 ** 31 - 1;
+
+export interface DurationBounds {
+  /** Whether "0s" is allowed (a recovery or a compound's spacing may be zero; a run's duration may not). */
+  zero: boolean;
+}
+
+/** Why `text` is not a usable duration, or undefined when it is one. */
+export function durationProblem(text: string, bounds: DurationBounds): string | undefined {
+  const milliseconds = parseDurationMs(text);
+  if (milliseconds === undefined) {
+    return `expected a duration like "500ms", "10s" or "2m", got "${text}"`;
+  }
+  if (milliseconds === 0 && !bounds.zero) {
+    return `must be longer than 0, got "${text}"`;
+  }
+  if (milliseconds > timerLimitMs) {
+    return `must be at most ${timerLimitMs} ms (about 24.8 days, the timer limit), got "${text}"`;
+  }
+  return undefined;
+}
+
 /** Like parseDurationMs, for text already validated by the schema: a bad string is a programmer error. */
 export function durationMs(text: string): number {
   const milliseconds = parseDurationMs(text);

@@ -1,5 +1,5 @@
 import { readdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { kvPlugin } from "../../plugins/kv/index.js";
@@ -62,8 +62,9 @@ describe("workload schema", () => {
         "final: { recovery: 4s }",
         "checker: { timeout: 30s }",
         "node: { unsafe: [stale-reads] }",
+        "swarm: { hosts_file: hosts.yaml, hosts: [a, b], nodes_per_host: 3, image: registry.example:5000/raftlab-node:1 }",
       ].join("\n"),
-      "full.yaml",
+      "workloads/full.yaml",
     );
     const plan = planRun(loaded, loaded.spec, kvPlugin);
     expect(plan).toEqual({
@@ -86,6 +87,8 @@ describe("workload schema", () => {
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
       unsafe: ["stale-reads"],
+      // A relative hosts file is found beside the workload file.
+      swarm: { hostsFile: resolve("workloads/hosts.yaml"), hosts: ["a", "b"], nodesPerHost: 3, image: "registry.example:5000/raftlab-node:1" },
     });
   });
 
@@ -133,7 +136,7 @@ describe("workload schema", () => {
   });
 
   it("lists the known values of enums", () => {
-    expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, auto');
+    expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, swarm, auto');
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
       'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
     );
@@ -162,6 +165,60 @@ describe("workload schema", () => {
         'workloads/x.yaml:5: clients.keys: expected a number, got "many"',
       ].join("\n"),
     );
+  });
+
+  it("rejects durations that are zero where a timer needs a delay, or past the timer limit, naming the field", () => {
+    const text = [
+      "name: x",
+      "duration: 1000h",
+      "clients: { timeout: 0ms }",
+      "nemesis: { interval: 0s, faults: [{ latency: { delay: 0ms, jitter: 0ms } }, { all: [kill, pause], spacing: 600h }] }",
+      "checker: { timeout: 0s }",
+    ].join("\n");
+    expect(problemsOf(text)).toBe(
+      [
+        'workloads/x.yaml:2: duration: must be at most 2147483647 ms (about 24.8 days, the timer limit), got "1000h"',
+        'workloads/x.yaml:3: clients.timeout: must be longer than 0, got "0ms"',
+        'workloads/x.yaml:4: nemesis.interval: must be longer than 0, got "0s"',
+        'workloads/x.yaml:4: nemesis.faults[1].spacing: must be at most 2147483647 ms (about 24.8 days, the timer limit), got "600h"',
+        'workloads/x.yaml:5: checker.timeout: must be longer than 0, got "0s"',
+      ].join("\n"),
+    );
+    expect(problemsOf("name: x\nduration: 0s\n")).toBe('workloads/x.yaml:2: duration: must be longer than 0, got "0s"');
+    expect(parseWorkload("name: x\nfinal: { recovery: 0s }\n", "x.yaml").spec.final.recovery).toBe("0s");
+    const { spec } = parseWorkload("name: x\n", "x.yaml");
+    expect(() => applyOverrides(spec, { duration: "0s" })).toThrow('command line: --duration: must be longer than 0, got "0s"');
+  });
+
+  it("refuses faults the cluster is too small for, and more clients than one harness can drive", () => {
+    const single = parseWorkload(
+      "name: x\nnodes: 1\nnemesis:\n  faults:\n    - kill\n    - partition-halves\n    - { all: [pause, membership] }\n",
+      "workloads/x.yaml",
+    );
+    expect(() => planRun(single, single.spec, kvPlugin)).toThrow(
+      [
+        'workloads/x.yaml:6: nemesis.faults[1]: fault "partition-halves" needs at least 2 nodes; this cluster has 1',
+        'workloads/x.yaml:7: nemesis.faults[2]: fault "membership" needs at least 3 nodes; this cluster has 1',
+      ].join("\n"),
+    );
+    const two = parseWorkload("name: x\nnodes: 2\nnemesis: { faults: [partition-one, partition-bridge] }\n", "workloads/x.yaml");
+    expect(() => planRun(two, two.spec, kvPlugin)).toThrow(
+      'workloads/x.yaml:3: nemesis.faults[1]: fault "partition-bridge" needs at least 3 nodes; this cluster has 2',
+    );
+    const crowd = parseWorkload("name: x\nnodes: 9\nclients:\n  concurrency: 1000n\n", "workloads/x.yaml");
+    expect(() => planRun(crowd, crowd.spec, kvPlugin)).toThrow(
+      'workloads/x.yaml:4: clients.concurrency: "1000n" with 9 nodes is 9000 clients; at most 1000 in total',
+    );
+    const fits = parseWorkload("name: x\nnodes: 5\nclients: { concurrency: 200n }\n", "workloads/x.yaml");
+    expect(planRun(fits, fits.spec, kvPlugin).clients.concurrency).toBe(1000);
+  });
+
+  it("refuses a YAML alias bomb with a one-line message", () => {
+    const levels = ["name: x", 'a0: &a0 ["x","x","x","x","x","x","x","x","x"]'];
+    for (let level = 1; level < 7; level += 1) {
+      levels.push(`a${level}: &a${level} [${Array.from({ length: 9 }, () => `*a${level - 1}`).join(",")}]`);
+    }
+    expect(problemsOf(levels.join("\n"))).toBe("workloads/x.yaml:1: YAML aliases: Excessive alias count indicates a resource exhaustion attack");
   });
 
   it("reports YAML syntax errors and duplicate keys with their line", () => {
@@ -195,7 +252,7 @@ describe("workload schema", () => {
     const { spec } = parseWorkload("name: x\n", "x.yaml");
     expect(applyOverrides(spec, { runtime: "local", seed: "42", duration: "5s" })).toMatchObject({ runtime: "local", seed: 42, duration: "5s" });
     expect(() => applyOverrides(spec, { seed: "-1", runtime: "vm" })).toThrow(
-      'command line: --runtime: unknown runtime "vm"; known: docker, local, auto\ncommand line: --seed: expected a non-negative integer, got "-1"',
+      'command line: --runtime: unknown runtime "vm"; known: docker, local, swarm, auto\ncommand line: --seed: expected a non-negative integer, got "-1"',
     );
   });
 

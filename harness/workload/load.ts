@@ -16,6 +16,9 @@ export interface LoadedWorkload {
   lineOf(path: FieldPath): number | undefined;
 }
 
+/** How many times YAML aliases may be expanded (yaml's default): a workload needs few, if any. */
+const maxAliasCount = 100;
+
 /** Reads and validates a workload file; throws WorkloadFileError naming the file, line and field. */
 export async function readWorkloadFile(path: string): Promise<LoadedWorkload> {
   let text: string;
@@ -30,6 +33,21 @@ export async function readWorkloadFile(path: string): Promise<LoadedWorkload> {
 
 /** Parses and validates workload YAML. `file` names the source in messages. */
 export function parseWorkload(text: string, file: string): LoadedWorkload {
+  const { data, lineOf } = parseValidatedYaml(text, file, workloadSchema, "expected a map of workload fields (name, plugin, clients, ...)");
+  return { file, spec: data, lineOf };
+}
+
+/**
+ * Parses YAML and validates it against a schema of strict objects (any raftlab YAML file: a
+ * workload, a swarm hosts file); throws WorkloadFileError naming the file, line and field of every
+ * problem. `notAMap` is the message when the document is not a map.
+ */
+export function parseValidatedYaml<Schema extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: Schema,
+  notAMap: string,
+): { data: z.output<Schema>; lineOf: (path: FieldPath) => number | undefined } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number): number => lineCounter.linePos(offset).line;
@@ -40,22 +58,28 @@ export function parseWorkload(text: string, file: string): LoadedWorkload {
     );
   }
   const lineOf = (path: FieldPath): number | undefined => lineOfPath(document, path, lineAt);
-  const data: unknown = document.toJS();
-  if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    throw new WorkloadFileError(file, [{ line: 1, field: "", message: "expected a map of workload fields (name, plugin, clients, ...)" }]);
+  let data: unknown;
+  try {
+    // yaml stops an alias that expands without bound ("billion laughs") with a ReferenceError.
+    data = document.toJS({ maxAliasCount: maxAliasCount });
+  } catch (error) {
+    throw new WorkloadFileError(file, [{ line: 1, field: "", message: `YAML aliases: ${firstLine(error instanceof Error ? error.message : String(error))}` }]);
   }
-  const result = workloadSchema.safeParse(data, { reportInput: true });
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new WorkloadFileError(file, [{ line: 1, field: "", message: notAMap }]);
+  }
+  const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) {
     const problems: WorkloadProblem[] = [];
     for (const issue of result.error.issues) {
-      for (const explained of explainIssue(issue, (path) => knownFieldsAt(workloadSchema, path))) {
+      for (const explained of explainIssue(issue, (path) => knownFieldsAt(schema, path))) {
         problems.push({ line: lineOf(explained.path), field: formatFieldPath(explained.path), message: explained.message });
       }
     }
     problems.sort((left, right) => (left.line ?? 0) - (right.line ?? 0));
     throw new WorkloadFileError(file, problems);
   }
-  return { file, spec: result.data, lineOf };
+  return { data: result.data, lineOf };
 }
 
 function firstLine(message: string): string {

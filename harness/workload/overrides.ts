@@ -1,13 +1,20 @@
-// Command-line overrides of workload fields (--runtime, --seed, --duration), validated with the
-// same rules as the file and reported against the flag.
+// Command-line overrides of workload fields (--runtime, --seed, --duration, --plugin, --nodes,
+// --concurrency, --rate), validated with the same rules as the file and reported against the flag.
 import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
-import { parseDurationMs } from "./duration.js";
-import { runtimeChoices, type RuntimeChoice, type WorkloadSpec } from "./schema.js";
+import { durationProblem } from "./duration.js";
+import { workloadSchema, runtimeChoices, type RuntimeChoice, type WorkloadSpec } from "./schema.js";
 
 export interface WorkloadOverrides {
   runtime?: string;
   seed?: string;
   duration?: string;
+  /** A built-in plugin name or a path; the workload's mix is kept only if the plugin has its operations (plan.ts). */
+  plugin?: string;
+  nodes?: string;
+  /** A number or "<k>n". */
+  concurrency?: string;
+  /** Total operations per second. */
+  rate?: string;
 }
 
 /** The spec with the overrides applied; throws WorkloadFileError naming the flag at fault. */
@@ -30,11 +37,41 @@ export function applyOverrides(spec: WorkloadSpec, overrides: WorkloadOverrides)
     }
   }
   if (overrides.duration !== undefined) {
-    if (parseDurationMs(overrides.duration) === undefined) {
-      problems.push({ field: "--duration", message: `expected a duration like "500ms", "10s" or "2m", got "${overrides.duration}"` });
+    const problem = durationProblem(overrides.duration, { zero: false });
+    if (problem !== undefined) {
+      problems.push({ field: "--duration", message: problem });
     } else {
       result.duration = overrides.duration;
     }
+  }
+  if (overrides.plugin !== undefined) {
+    if (overrides.plugin.trim() === "") {
+      problems.push({ field: "--plugin", message: "expected a plugin name or a path to a plugin module" });
+    } else {
+      result.plugin = overrides.plugin;
+    }
+  }
+  const clientShape = workloadSchema.shape.clients.unwrap().shape;
+  const checked = <T>(flag: string, text: string | undefined, parse: (value: unknown) => { success: boolean; data?: T; error?: { issues: { message: string }[] } }, value: unknown): T | undefined => {
+    if (text === undefined) {
+      return undefined;
+    }
+    const outcome = parse(value);
+    if (!outcome.success) {
+      problems.push({ field: flag, message: `${outcome.error?.issues[0]?.message ?? "invalid"} (got "${text}")` });
+      return undefined;
+    }
+    return outcome.data;
+  };
+  const numeric = (text: string | undefined): unknown => (text !== undefined && /^\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+  const nodes = checked("--nodes", overrides.nodes, (value) => workloadSchema.shape.nodes.unwrap().safeParse(value), numeric(overrides.nodes));
+  if (nodes !== undefined) {
+    result.nodes = nodes;
+  }
+  const concurrency = checked("--concurrency", overrides.concurrency, (value) => clientShape.concurrency.unwrap().safeParse(value), numeric(overrides.concurrency));
+  const rate = checked("--rate", overrides.rate, (value) => clientShape.rate.unwrap().safeParse(value), numeric(overrides.rate));
+  if (concurrency !== undefined || rate !== undefined) {
+    result.clients = { ...result.clients, ...(concurrency === undefined ? {} : { concurrency }), ...(rate === undefined ? {} : { rate }) };
   }
   if (problems.length > 0) {
     throw new WorkloadFileError("command line", problems);

@@ -7,7 +7,17 @@ import { defaultMix } from "./defaults.js";
 import { durationMs } from "./duration.js";
 import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
 import type { LoadedWorkload } from "./load.js";
-import { resolveFault, type RuntimeChoice, type ResolvedFault, type UnsafeBehaviour, type WorkloadSpec } from "./schema.js";
+import {
+  concurrencyMax,
+  faultMinimumNodes,
+  resolveFault,
+  singleFaultsOf,
+  type RuntimeChoice,
+  type ResolvedFault,
+  type UnsafeBehaviour,
+  type WorkloadSpec,
+} from "./schema.js";
+import { dirname, resolve } from "node:path";
 
 export interface RunPlan {
   name: string;
@@ -32,6 +42,15 @@ export interface RunPlan {
   unsafe: UnsafeBehaviour[];
   /** The nodes' --snapshot-every, when the workload sets it. */
   snapshotEvery?: number;
+  /** The swarm runtime's settings, hosts_file made absolute (relative to the workload file). */
+  swarm: SwarmPlan;
+}
+
+export interface SwarmPlan {
+  hostsFile: string | undefined;
+  hosts: string[] | undefined;
+  nodesPerHost: number | undefined;
+  image: string | undefined;
 }
 
 /** Seeds are kept below 2^31 so they print short and fit every PRNG's seeding. */
@@ -74,10 +93,22 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
   if (problems.length === 0 && Object.values(mix).reduce((sum, weight) => sum + weight, 0) <= 0) {
     problems.push({ line: loaded.lineOf(["clients", "mix"]), field: "clients.mix", message: "the weights must not all be 0" });
   }
+  const faults = spec.nemesis.faults.map(resolveFault);
+  problems.push(...faultsTooBigForCluster(loaded, faults, spec.nodes));
+  const concurrency = spec.clients.concurrency;
+  const clientCount = typeof concurrency === "number" ? concurrency : Number.parseInt(concurrency, 10) * spec.nodes;
+  if (clientCount > concurrencyMax) {
+    // Past this, one harness process mostly measures its own queueing: most calls time out and the
+    // few that succeed would make a run look tested.
+    problems.push({
+      line: loaded.lineOf(["clients", "concurrency"]),
+      field: "clients.concurrency",
+      message: `"${String(concurrency)}" with ${spec.nodes} nodes is ${clientCount} clients; at most ${concurrencyMax} in total`,
+    });
+  }
   if (problems.length > 0) {
     throw new WorkloadFileError(loaded.file, problems);
   }
-  const concurrency = spec.clients.concurrency;
   return {
     name: spec.name,
     plugin: spec.plugin,
@@ -86,17 +117,48 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
     seed: spec.seed ?? randomSeed(),
     durationMs: durationMs(spec.duration),
     clients: {
-      concurrency: typeof concurrency === "number" ? concurrency : Number.parseInt(concurrency, 10) * spec.nodes,
+      concurrency: clientCount,
       rateOpsPerSecond: spec.clients.rate,
       timeoutMs: durationMs(spec.clients.timeout),
       keys: spec.clients.keys,
       distribution: spec.clients.distribution,
       mix,
     },
-    nemesis: { intervalMs: durationMs(spec.nemesis.interval), faults: spec.nemesis.faults.map(resolveFault) },
+    nemesis: { intervalMs: durationMs(spec.nemesis.interval), faults },
     recoveryMs: durationMs(spec.final.recovery),
     checkerTimeoutMs: durationMs(spec.checker.timeout),
     unsafe: [...spec.node.unsafe],
+    swarm: swarmPlan(loaded, spec),
     ...(spec.node["snapshot-every"] === undefined ? {} : { snapshotEvery: spec.node["snapshot-every"] }),
   };
+}
+
+/** A relative hosts_file is found beside the workload file (the embedded default has none). */
+function swarmPlan(loaded: LoadedWorkload, spec: WorkloadSpec): SwarmPlan {
+  const settings = spec.swarm ?? {};
+  const base = loaded.file.startsWith("<") ? process.cwd() : dirname(resolve(loaded.file));
+  return {
+    hostsFile: settings.hosts_file === undefined ? undefined : resolve(base, settings.hosts_file),
+    hosts: settings.hosts === undefined ? undefined : [...settings.hosts],
+    nodesPerHost: settings.nodes_per_host,
+    image: settings.image,
+  };
+}
+
+/** Faults that mean nothing on a cluster of `nodes` (faultMinimumNodes), each at its line. */
+function faultsTooBigForCluster(loaded: LoadedWorkload, faults: readonly ResolvedFault[], nodes: number): WorkloadProblem[] {
+  const problems: WorkloadProblem[] = [];
+  faults.forEach((fault, index) => {
+    for (const single of singleFaultsOf(fault)) {
+      const minimum = faultMinimumNodes[single.name];
+      if (nodes < minimum) {
+        problems.push({
+          line: loaded.lineOf(["nemesis", "faults", index]),
+          field: `nemesis.faults[${index}]`,
+          message: `fault "${single.name}" needs at least ${minimum} nodes; this cluster has ${nodes}`,
+        });
+      }
+    }
+  });
+  return problems;
 }

@@ -1,7 +1,6 @@
 // One run of a workload, Jepsen's `run!` in order: start the cluster, wait for a leader, drive the
 // clients while the nemesis injects faults for `duration`, heal everything, let the clients run on
 // for `final.recovery`, do the final reads, tear the cluster down, check, write the results.
-import { setTimeout as sleep } from "node:timers/promises";
 import { basename, resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { customAlphabet } from "nanoid";
@@ -13,29 +12,30 @@ import type { CheckResult } from "../../checker/linearizable.js";
 import { renderReportHtml } from "../../checker/linearizability-html.js";
 import { runChecks } from "../checks/compose.js";
 import { explainVerdict } from "../checks/explain.js";
-import { pairOperations } from "../checks/operation-pairs.js";
+import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
-import { deadlineAfter } from "../client/deadline.js";
 import { planFinalPhase } from "../generator/final-reads.js";
 import { OperationGenerator } from "../generator/generator.js";
 import { RateLimiter } from "../generator/rate-limiter.js";
-import { SeededRng } from "../generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
+import { planFaultSteps } from "../nemesis/fault-plan.js";
 import { faultsUnsupportedBy, injectedFaultNames, nemesisFromFault, nodeFlagsForFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
 import { probeHostNetem } from "../runtime/docker/host-netem.js";
-import type { Cluster, Runtime } from "../runtime/runtime.js";
+import type { Cluster, Runtime, RuntimeName } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
 import type { WorkloadSpec } from "./schema.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 
 export interface WorkloadRun {
   loaded: LoadedWorkload;
@@ -91,6 +91,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   run.onCluster(cluster);
   // History time 0 is when the cluster is up, so charts show the workload, not the start-up.
   const history = await HistoryWriter.open(folder.historyPath);
+  const historyStarted = new Date();
   const rootRng = new SeededRng(plan.seed);
   const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
   const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
@@ -115,6 +116,13 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nemeses: plan.nemesis.faults.map(nemesisFromFault),
       intervalMs: plan.nemesis.intervalMs,
       healTimeoutMs,
+      // Same seed, same faults at the same times on the same nodes, whatever the plugin.
+      plan: planFaultSteps({
+        seed: plan.seed,
+        faultCount: plan.nemesis.faults.length,
+        intervalMs: plan.nemesis.intervalMs,
+        durationMs: plan.durationMs,
+      }),
       onEvent: (event: NemesisScheduleEvent) => {
         history.append({ process: "nemesis", ...event });
         progress.onNemesisEvent(event);
@@ -132,7 +140,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       progress.phase = "healing";
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
-      await sleep(plan.recoveryMs, undefined, { signal: hardStop });
+      await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
       healDeadline.dispose();
@@ -157,6 +165,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin,
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
+    configuredFaults: plan.nemesis.faults.length,
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -165,6 +174,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     plugin: plan.plugin,
     nodes: plan.nodes,
     started: started.toISOString(),
+    history_started: historyStarted.toISOString(),
     duration_s: durationS,
     valid: composed.valid,
     checks: composed.checks,
@@ -209,10 +219,13 @@ async function writeLinearizabilityReport(
  * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
  * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
  */
-export async function refusalBeforeCluster(runtime: "docker" | "local", plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+export async function refusalBeforeCluster(runtime: RuntimeName, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
   const names = injectedFaultNames(plan.nemesis.faults);
   if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
     return undefined; // nothing here depends on netem: no need to probe
+  }
+  if (runtime === "swarm") {
+    return undefined; // this host's kernel does not answer for the swarm's other hosts: ask a node
   }
   const netem = await probeHostNetem(signal);
   if (netem === undefined) {
@@ -247,7 +260,7 @@ async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<n
       if (leader !== undefined) {
         return leader;
       }
-      await sleep(100, undefined, { signal: deadline.signal }).catch(() => undefined);
+      await sleep(100, deadline.signal).catch(() => undefined);
     }
   } finally {
     deadline.dispose();

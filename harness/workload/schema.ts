@@ -4,7 +4,8 @@
 import { z } from "zod";
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../node/protocol/unsafe-flags.js";
 import { FAILPOINT_NAMES, parseFailpointAction, type FailpointName } from "../../node/protocol/failpoints.js";
-import { parseDurationMs } from "./duration.js";
+
+import { durationProblem, type DurationBounds } from "./duration.js";
 import { explainIssue } from "./issues.js";
 import { rateProblem } from "./rate.js";
 
@@ -36,11 +37,39 @@ export const faultNames = [
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
+/**
+ * The fewest nodes a fault means anything on; with fewer, every injection would fail or do nothing
+ * (a partition of one node cuts nothing), so the run is refused up front. A majorities ring or a
+ * bridge on 2 nodes cuts no link; membership removes a voter only from 3 up; network faults act on
+ * traffic between nodes.
+ */
+export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
+  "partition-halves": 2,
+  "partition-random-halves": 2,
+  "partition-one": 2,
+  "partition-leader": 2,
+  "partition-majorities-ring": 3,
+  "partition-bridge": 3,
+  "partition-one-way": 2,
+  loss: 2,
+  latency: 2,
+  bandwidth: 2,
+  kill: 1,
+  "kill-leader": 1,
+  pause: 1,
+  "pause-leader": 1,
+  "power-loss": 1,
+  failpoint: 1,
+  "disk-stall": 1,
+  "transfer-leader": 2,
+  membership: 3,
+};
+
 /** The node's unsafe switches, settable from a workload (`node: { unsafe: [...] }`). */
 export const unsafeBehaviours = UNSAFE_FLAGS;
 export type UnsafeBehaviour = UnsafeFlag;
 
-export const runtimeChoices = ["docker", "local", "auto"] as const;
+export const runtimeChoices = ["docker", "local", "swarm", "auto"] as const;
 export type RuntimeChoice = (typeof runtimeChoices)[number];
 
 export const keyDistributions = ["uniform", "zipf"] as const;
@@ -58,9 +87,10 @@ function checkedString(check: (text: string) => string | undefined): z.ZodType<s
   });
 }
 
-const duration = checkedString((text) =>
-  parseDurationMs(text) === undefined ? `expected a duration like "500ms", "10s" or "2m", got "${text}"` : undefined,
-);
+/** A duration like "10s": positive unless `zero` allows 0, and never past the timer limit. */
+const durationOf = (bounds: DurationBounds): z.ZodType<string> => checkedString((text) => durationProblem(text, bounds));
+const duration = durationOf({ zero: false });
+const durationOrZero = durationOf({ zero: true });
 
 /** A positive integer, or "<k>n" meaning k × nodes (the default "2n" gives two clients per node). */
 export type Concurrency = number | `${number}n`;
@@ -79,7 +109,7 @@ const concurrency = z.custom<Concurrency>(() => true).superRefine((value, contex
 });
 
 const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
-const latencyParameters = z.strictObject({ delay: duration.default("100ms"), jitter: duration.default("20ms") });
+const latencyParameters = z.strictObject({ delay: durationOrZero.default("100ms"), jitter: durationOrZero.default("20ms") });
 const bandwidthParameters = z.strictObject({ rate: checkedString(rateProblem).default("1mbit") });
 /** Which nodes a node-local fault hits: the leader, one random node, a random minority, or all. */
 export const faultTargets = ["leader", "one", "minority", "all"] as const;
@@ -239,9 +269,8 @@ function compoundOptionIssues(value: Record<string, unknown>): FaultIssue[] {
     if (key !== compoundSpacingKey) {
       return [{ message: `unknown field "${key}"; known: ${compoundFaultKey}, ${compoundSpacingKey}`, input: value, path: [key] }];
     }
-    return typeof option === "string" && parseDurationMs(option) !== undefined
-      ? []
-      : [{ message: `expected a duration like "500ms", got ${JSON.stringify(option)}`, input: value, path: [key] }];
+    const problem = typeof option === "string" ? durationProblem(option, { zero: true }) : `expected a duration like "500ms", got ${JSON.stringify(option)}`;
+    return problem === undefined ? [] : [{ message: problem, input: value, path: [key] }];
   });
 }
 
@@ -273,8 +302,39 @@ const nemesis = z.strictObject({
 
 const final = z.strictObject({
   /** After every fault is healed, clients keep running this long before the final reads. */
-  recovery: duration.default("10s"),
+  recovery: durationOrZero.default("10s"),
 });
+
+/** Most runs one comparison makes (plugins x fault sets x seeds): a limit on everything. */
+export const compareRunsMax = 1_000;
+const setName = checkedString((text) =>
+  /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text) ? undefined : `expected a name of letters, digits, ".", "_" and "-" (it names result folders), got "${text}"`,
+);
+
+/**
+ * `raftlab compare`'s settings (ignored by `raftlab run`): the plugins (names or paths), the seeds
+ * (a list, or a count n meaning 1..n), named fault sets (each replaces nemesis.faults), and an
+ * operation mix per plugin (by name as listed, or the plugin's own name).
+ */
+const compare = z.strictObject({
+  plugins: z.array(z.string().min(1)).min(1).max(20).optional(),
+  seeds: z.union([z.int().min(1).max(compareRunsMax), z.array(z.int().min(0).max(Number.MAX_SAFE_INTEGER)).min(1).max(compareRunsMax)]).optional(),
+  faults: z.record(setName, z.array(fault)).optional(),
+  mix: z.record(z.string(), z.record(z.string(), z.number().min(0))).optional(),
+});
+export type CompareSection = z.output<typeof compare>;
+/** Where the swarm runtime puts nodes and which image it runs (ignored by the other runtimes). */
+const swarm = z.strictObject({
+  /** YAML mapping swarm node names to their Docker API endpoints; relative to the workload file. */
+  hosts_file: z.string().min(1).optional(),
+  /** The swarm nodes to use, in order (a name may repeat); default: every ready node, by name. */
+  hosts: z.array(z.string().min(1)).min(1).max(nodesMax).optional(),
+  /** Fill each host with this many nodes before the next; default: spread, one host after another. */
+  nodes_per_host: z.int().min(1).max(nodesMax).optional(),
+  /** A registry image every host pulls, instead of building raftlab-node and loading it on each host. */
+  image: z.string().min(1).optional(),
+});
+export type SwarmSettings = z.output<typeof swarm>;
 
 export const workloadSchema = z.strictObject({
   name: checkedString((text) =>
@@ -300,6 +360,8 @@ export const workloadSchema = z.strictObject({
       "snapshot-every": z.int().min(1).max(1e9).optional(),
     })
     .prefault({}),
+  compare: compare.optional(),
+  swarm: swarm.optional(),
 });
 
 /** A validated workload in its YAML form, with defaults filled in. */

@@ -4,9 +4,9 @@
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
 import { encodeFrame, FrameDecoder } from "../server/transport/frame-codec.js";
-import { parseHostPort } from "./abortable.js";
+import { parseHostPort } from "../../lib/host-port.js";
 import { AbortedError, ClientError } from "./errors.js";
-import { silentLogger, type ClientLogger } from "./logger.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 
 /** A request without its id: the connection numbers requests itself. */
 export type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, "id"> : never) : never;
@@ -16,7 +16,7 @@ export interface NodeConnectionOptions {
   /** host:port of the node's client listener. */
   address: string;
   connectTimeoutMs: number;
-  logger?: ClientLogger;
+  logger?: Logger;
 }
 
 interface PendingRequest {
@@ -31,7 +31,7 @@ export class NodeConnection {
   readonly nodeId: number;
   readonly address: string;
   readonly #connectTimeoutMs: number;
-  readonly #logger: ClientLogger;
+  readonly #logger: Logger;
   #socket: net.Socket | undefined;
   #connecting: Promise<net.Socket> | undefined;
   readonly #pending = new Map<number, PendingRequest>();

@@ -24,12 +24,16 @@ async function fakeNode(id: number, handler: FakeHandler): Promise<FakeNodeServe
 function client(nodes: { id: number; address: string }[], options: { requestTimeoutMs?: number; sessions?: boolean } = {}): RaftClient {
   const raftClient = new RaftClient({
     nodes: nodes.map((node) => ({ id: node.id, clientAddress: node.address })),
-    clientId: "test-client",
     requestTimeoutMs: options.requestTimeoutMs ?? 2000,
     ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
   });
   clients.push(raftClient);
   return raftClient;
+}
+
+/** Answers openSession with session id "17" (the index of its entry); every other request goes to `handler`. */
+function withSessions(handler: FakeHandler, sessionId = "17"): FakeHandler {
+  return (request, connection) => (request.type === "openSession" ? connection.reply({ id: request.id, ok: true, result: sessionId }) : handler(request, connection));
 }
 
 const put = { f: "put", key: "x", value: 1 };
@@ -54,7 +58,7 @@ describe("leader discovery", () => {
     const follower = await fakeNode(1, (request, connection) => connection.reply(notLeader(request, 3)));
     const bystander = await fakeNode(2, (request, connection) => connection.reply(notLeader(request, 3)));
     const leader = await fakeNode(3, (request, connection) => connection.reply(ok(request, "done")));
-    const raftClient = client([follower, bystander, leader]);
+    const raftClient = client([follower, bystander, leader], { sessions: false });
 
     expect(await raftClient.invoke(put, { readOnly: false })).toEqual({ type: "ok", value: "done", node: 3 });
     expect(await raftClient.invoke(get, { readOnly: true })).toEqual({ type: "ok", value: "done", node: 3 });
@@ -143,7 +147,7 @@ describe("indeterminate outcomes", () => {
   });
 
   test("after an indeterminate attempt, later NOT_LEADER replies cannot turn the outcome into fail", async () => {
-    const dropper = await fakeNode(1, (_request, connection) => connection.destroy());
+    const dropper = await fakeNode(1, withSessions((_request, connection) => connection.destroy()));
     const follower = await fakeNode(2, (request, connection) => connection.reply(notLeader(request)));
     const raftClient = client([dropper, follower], { requestTimeoutMs: 300 });
     const outcome = await raftClient.invoke(put, { readOnly: false });
@@ -154,27 +158,57 @@ describe("indeterminate outcomes", () => {
 describe("safe retries", () => {
   test("a session command is re-sent with the same seq after a dropped connection", async () => {
     let attempts = 0;
-    const leader = await fakeNode(1, (request, connection) => {
+    const leader = await fakeNode(1, withSessions((request, connection) => {
       attempts += 1;
       if (attempts === 1) {
         connection.destroy();
       } else {
         connection.reply(ok(request, "applied-once"));
       }
-    });
+    }));
     const raftClient = client([leader]);
     expect(await raftClient.invoke(put, { readOnly: false })).toEqual({ type: "ok", value: "applied-once", node: 1 });
     expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "ok" });
     const sessions = leader.requestsOfType("command").map((request) => request.session);
     expect(sessions).toEqual([
-      { clientId: "test-client", seq: 1 },
-      { clientId: "test-client", seq: 1 },
-      { clientId: "test-client", seq: 2 },
+      { clientId: "17", seq: 1 },
+      { clientId: "17", seq: 1 },
+      { clientId: "17", seq: 2 },
+    ]);
+    expect(leader.requestsOfType("openSession")).toHaveLength(1);
+  });
+
+  test("SESSION_EXPIRED ends the command as fail and the next command opens a new session", async () => {
+    let sessionsOpened = 0;
+    const leader = await fakeNode(1, (request, connection) => {
+      if (request.type === "openSession") {
+        sessionsOpened += 1;
+        connection.reply({ id: request.id, ok: true, result: String(100 + sessionsOpened) });
+      } else if (request.type === "command" && request.session?.clientId === "101") {
+        connection.reply({ id: request.id, ok: false, code: "SESSION_EXPIRED", message: "expired" });
+      } else {
+        connection.reply(ok(request, "applied"));
+      }
+    });
+    const raftClient = client([leader]);
+    expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "fail", error: { code: "SESSION_EXPIRED" } });
+    expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "ok", value: "applied" });
+    expect(raftClient.sessionId).toBe("102");
+    expect(leader.requestsOfType("command").map((request) => request.session)).toEqual([
+      { clientId: "101", seq: 1 },
+      { clientId: "102", seq: 1 },
     ]);
   });
 
+  test("a session that cannot be opened fails the command without sending it", async () => {
+    const follower = await fakeNode(1, (request, connection) => connection.reply(notLeader(request)));
+    const raftClient = client([follower], { requestTimeoutMs: 300 });
+    expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "fail" });
+    expect(follower.requestsOfType("command")).toEqual([]);
+  });
+
   test("a session command that keeps timing out ends as info at the deadline", async () => {
-    const silent = await fakeNode(1, () => undefined);
+    const silent = await fakeNode(1, withSessions(() => undefined));
     const raftClient = client([silent], { requestTimeoutMs: 400 });
     expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "info" });
     expect(silent.requests.length).toBeGreaterThan(1);
@@ -183,14 +217,14 @@ describe("safe retries", () => {
   test("session commands from one client go out one at a time, in seq order", async () => {
     let open = 0;
     let maxOpen = 0;
-    const leader = await fakeNode(1, (request, connection) => {
+    const leader = await fakeNode(1, withSessions((request, connection) => {
       open += 1;
       maxOpen = Math.max(maxOpen, open);
       setTimeout(() => {
         open -= 1;
         connection.reply(ok(request, null));
       }, 20);
-    });
+    }));
     const raftClient = client([leader]);
     const outcomes = await Promise.all([1, 2, 3].map(() => raftClient.invoke(put, { readOnly: false })));
     expect(outcomes.map((outcome) => outcome.type)).toEqual(["ok", "ok", "ok"]);

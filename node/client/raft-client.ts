@@ -6,16 +6,17 @@
 // - A command reached a node and its fate is unknown (timeout, connection lost after the write,
 //   TIMEOUT, LEADERSHIP_LOST, SHUTTING_DOWN): the result is `info`, at once, unless re-sending is
 //   safe. It is safe for reads (no effect) and for commands carrying a client session: the node
-//   deduplicates by (clientId, seq), so the client re-sends the SAME seq until the deadline.
+//   deduplicates by (clientId, seq), so the client re-sends the SAME seq until the deadline. The
+//   session is opened through the log before the first command (a retried open only opens another);
+//   SESSION_EXPIRED (the nodes dropped the session) ends the command and the next one opens a new session.
 // - Once any attempt was indeterminate the final result can no longer be `fail`: a later
 //   NOT_LEADER does not prove the earlier attempt did nothing.
-import { nanoid } from "nanoid";
 import type { Json, Operation } from "../../plugins/api.js";
 import type { ClientResponse, ClientSession, ErrorCode, NodeStatus } from "../protocol/client-protocol.js";
+import { deadlineAfter, sleep } from "../../lib/deadline.js";
 import type { FailpointName } from "../protocol/failpoints.js";
-import { deadlineSignal, sleep } from "./abortable.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
-import { silentLogger, type ClientLogger } from "./logger.js";
+import { silentLogger, type Logger } from "../../lib/logger.js";
 import { NodeConnection, type RequestBody } from "./node-connection.js";
 
 /** Where the client reaches a node: structurally the harness's NodeEndpoint. */
@@ -27,8 +28,6 @@ export interface ClientNodeAddress {
 
 export interface RaftClientOptions {
   nodes: readonly ClientNodeAddress[];
-  /** Identifies this client's session on the nodes; a fresh nanoid when absent. */
-  clientId?: string;
   /** Deadline of one invoke, leader discovery and retries included. */
   requestTimeoutMs: number;
   /** Limit of one attempt when a retry would be safe (reads, session commands); default requestTimeoutMs / 3. */
@@ -40,7 +39,7 @@ export interface RaftClientOptions {
    * With sessions, commands of one client go out one at a time (the node remembers one seq per session).
    */
   sessions?: boolean;
-  logger?: ClientLogger;
+  logger?: Logger;
 }
 
 export interface OutcomeError {
@@ -74,18 +73,19 @@ const BACKOFF_BASE_MS = 10;
 const BACKOFF_MAX_MS = 250;
 
 export class RaftClient {
-  readonly clientId: string;
   readonly #requestTimeoutMs: number;
   readonly #attemptTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   /** No retry starts with less time than this before the deadline. */
   readonly #attemptWindowMinMs: number;
   readonly #sessions: boolean;
-  readonly #logger: ClientLogger;
+  readonly #logger: Logger;
   /** Known nodes in a stable order (rotation order); grows when a hint names a new node. */
   readonly #nodeIds: number[] = [];
   readonly #connections = new Map<number, NodeConnection>();
   #leaderGuess: number | undefined;
+  /** The session the nodes opened for this client (the index of its open entry), once opened. */
+  #sessionId: string | undefined;
   /** Last session seq used; a retry re-sends the same seq. */
   #seq = 0;
   /** Session commands run one at a time: this settles when the last queued one finishes. */
@@ -99,7 +99,6 @@ export class RaftClient {
     if (!(options.requestTimeoutMs > 0)) {
       throw new RangeError(`RaftClient: options.requestTimeoutMs must be positive, got ${options.requestTimeoutMs}`);
     }
-    this.clientId = options.clientId ?? nanoid();
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? Math.max(1, Math.floor(options.requestTimeoutMs / 3));
     this.#attemptWindowMinMs = Math.min(this.#attemptTimeoutMs / 2, 100);
@@ -114,6 +113,11 @@ export class RaftClient {
   /** Ids of the nodes this client knows, in rotation order. */
   get nodeIds(): readonly number[] {
     return this.#nodeIds;
+  }
+
+  /** This client's session id on the nodes, once opened (sessions on). */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
   }
 
   /** The node that last answered as leader, if any. */
@@ -135,11 +139,36 @@ export class RaftClient {
     if (!this.#sessions) {
       return this.#run({ type: "command", op }, { retryAfterSend: false, deadline, signal: options.signal });
     }
-    return this.#inSessionOrder(deadline, options.signal, () => {
+    return this.#inSessionOrder(deadline, options.signal, async () => {
+      const clientId = this.#sessionId ?? (await this.#openSession(deadline, options.signal));
+      if (typeof clientId !== "string") {
+        return clientId;
+      }
       this.#seq += 1;
-      const session: ClientSession = { clientId: this.clientId, seq: this.#seq };
-      return this.#run({ type: "command", op, session }, { retryAfterSend: true, deadline, signal: options.signal });
+      const session: ClientSession = { clientId, seq: this.#seq };
+      const outcome = await this.#run({ type: "command", op, session }, { retryAfterSend: true, deadline, signal: options.signal });
+      if (outcome.type !== "ok" && outcome.error.code === "SESSION_EXPIRED" && this.#sessionId === clientId) {
+        this.#sessionId = undefined; // the next command opens a new session
+      }
+      return outcome;
     });
+  }
+
+  /**
+   * Opens a session through the log; the answer is its id. Retrying is safe (at worst a second
+   * session is opened and expires unused). When it fails, the command was not sent: `fail`.
+   */
+  async #openSession(deadline: number, signal: AbortSignal | undefined): Promise<string | ClientOutcome> {
+    const outcome = await this.#run({ type: "openSession" }, { retryAfterSend: true, deadline, signal });
+    if (outcome.type !== "ok") {
+      return { type: "fail", error: { code: outcome.error.code, message: `opening a session: ${outcome.error.message}` }, node: outcome.node };
+    }
+    if (typeof outcome.value !== "string") {
+      return { type: "fail", error: { code: "BAD_RESPONSE", message: `node ${outcome.node} answered openSession with ${JSON.stringify(outcome.value)}, not a session id` }, node: outcome.node };
+    }
+    this.#sessionId = outcome.value;
+    this.#seq = 0;
+    return outcome.value;
   }
 
   /** Asks one node for its status. Throws ClientError or NodeRejectedError. */
@@ -318,6 +347,9 @@ export class RaftClient {
           break;
         case "BAD_REQUEST":
           return { type: "fail", error: lastError, node: target };
+        case "SESSION_EXPIRED":
+          // This attempt did nothing; an earlier one may have: finish decides fail or info.
+          return finish(lastError);
         case "TIMEOUT":
         case "LEADERSHIP_LOST":
         case "SHUTTING_DOWN":
@@ -347,7 +379,7 @@ export class RaftClient {
     // The next command waits for both, so giving up the wait here never lets two run at once.
     this.#sessionTail = Promise.all([previous, mine]);
     try {
-      const wait = deadlineSignal(Math.max(1, deadline - Date.now()), signal);
+      const wait = deadlineAfter(Math.max(1, deadline - Date.now()), signal);
       try {
         await abortableWait(previous, wait.signal);
       } catch {

@@ -3,8 +3,13 @@
 import type { Json, Operation } from "../../plugins/api.js";
 import type { FailpointName } from "./failpoints.js";
 
-/** At-most-once: the node remembers each session's last sequence number and result in replicated state. */
+/**
+ * Exactly-once: the node remembers each session's last sequence number and result in replicated
+ * state. A session is opened first (openSession answers its id); a command naming a session the
+ * nodes do not hold (never opened, or expired) is refused SESSION_EXPIRED.
+ */
 export interface ClientSession {
+  /** The id openSession answered. */
   clientId: string;
   /** Increases by one per new command; a retry reuses the same seq. */
   seq: number;
@@ -15,6 +20,8 @@ export type ClientRequest =
   | { id: number; type: "command"; op: Operation; session?: ClientSession }
   /** A read-only operation, served with ReadIndex (linearizable) without a log entry. */
   | { id: number; type: "read"; op: Operation }
+  /** Opens a client session through the log; the result is the session id (a string). Retrying only opens another. */
+  | { id: number; type: "openSession" }
   | { id: number; type: "status" }
   | { id: number; type: "addMember"; nodeId: number; peerAddress: string; clientAddress: string }
   | { id: number; type: "removeMember"; nodeId: number }
@@ -33,10 +40,12 @@ export type ErrorCode =
   | "LEADERSHIP_LOST"
   /** The node is overloaded or has no quorum; nothing was proposed. */
   | "UNAVAILABLE"
+  /** The command named a session the nodes do not hold (never opened, or expired): this attempt was not applied. */
+  | "SESSION_EXPIRED"
   | "SHUTTING_DOWN";
 
 /** Whether an error proves the operation did not take effect (fail) or leaves it unknown (info). */
-export const DEFINITELY_NOT_APPLIED: ReadonlySet<ErrorCode> = new Set(["NOT_LEADER", "BAD_REQUEST", "UNAVAILABLE"]);
+export const DEFINITELY_NOT_APPLIED: ReadonlySet<ErrorCode> = new Set(["NOT_LEADER", "BAD_REQUEST", "UNAVAILABLE", "SESSION_EXPIRED"]);
 
 export interface LeaderHint {
   nodeId: number;

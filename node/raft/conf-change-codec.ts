@@ -2,7 +2,7 @@
 // codec for them: the server decodes entries with it too (node/server/conf-change-data.ts), and
 // node/sim/conf-change-codec.test.ts pins the layout.
 import type { ConfChange, ConfChangeType } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 
 const TYPES: readonly ConfChangeType[] = ["addNode", "removeNode"];
 const HEADER_BYTES = 1 + 4 + 4;

@@ -1,6 +1,6 @@
 // The pipelining window of one follower: the last index of every app message in flight, oldest
 // first, in a ring buffer. The leader stops sending when the window is full (etcd inflights.go).
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 
 export class Inflights {
   /** Ring of last indexes; slot (start + i) % capacity holds the i-th oldest message. */

@@ -1,7 +1,7 @@
 // The retained Raft log: a snapshot boundary plus every later entry, in memory (etcd log.go
 // without a Storage interface: the server recovers entries from disk and hands them over).
 import type { ConfState, Entry, Snapshot } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { UnstableLog } from "./unstable-log.js";
 
 export interface TermHint {

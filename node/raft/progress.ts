@@ -2,7 +2,7 @@
 // probe: send one app at a time until the follower's position is found;
 // replicate: stream optimistically within the inflight window;
 // snapshot: a snapshot is on its way; send nothing until it lands or fails.
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { Inflights } from "./inflights.js";
 
 export type ProgressState = "probe" | "replicate" | "snapshot";

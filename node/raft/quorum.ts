@@ -1,11 +1,8 @@
 // Majority maths over a single voter set (one-at-a-time membership changes need no joint quorum).
 import type { NodeId } from "./messages.js";
+import { majority } from "../../lib/majority.js";
 
 export type VoteResult = "won" | "lost" | "pending";
-
-export function majority(voterCount: number): number {
-  return Math.floor(voterCount / 2) + 1;
-}
 
 /**
  * The largest index that a majority of voters have matched: sort matches descending, take the

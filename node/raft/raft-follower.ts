@@ -131,9 +131,11 @@ function handleSnapshot(r: Raft, m: Message): void {
     return;
   }
   if (r.log.matchTerm(index, term)) {
-    // We already hold the snapshot's last entry: just commit up to it.
+    // We already hold the snapshot's last entry: just commit up to it. Answer with the commit
+    // index, not the last index (etcd restore()): entries after the snapshot may come from a
+    // deposed leader, and the new leader must not count them as replicated here.
     r.log.commitTo(index);
-    r.send(newMessage("appResp", m.from, { index: r.log.lastIndex() }));
+    r.send(newMessage("appResp", m.from, { index: r.log.committed }));
     return;
   }
   r.log.restore(snapshot);

@@ -3,8 +3,10 @@
 // leadership transfer.
 import type { Entry, Message, NodeId } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert, ProposalDroppedError } from "./errors.js";
-import { committedIndex, majority } from "./quorum.js";
+import { ProposalDroppedError } from "./errors.js";
+import { assert } from "../../lib/assert.js";
+import { committedIndex } from "./quorum.js";
+import { majority } from "../../lib/majority.js";
 import type { Progress } from "./progress.js";
 import { newMessage, type Raft } from "./raft.js";
 
@@ -269,7 +271,10 @@ function handleAppendResponse(r: Raft, m: Message, progress: Progress): void {
     "leader: a follower acknowledged an index beyond this leader's log (Leader Completeness violated: this leader lacks committed entries)",
   );
   const wasPaused = progress.isPaused();
-  if (!progress.maybeUpdate(m.index)) {
+  // A probing follower that acknowledges exactly its match has proven where its log ends, so it
+  // can replicate at once instead of waiting for another round trip (etcd stepLeader MsgAppResp).
+  const probeConfirmed = progress.state === "probe" && progress.match === m.index;
+  if (!progress.maybeUpdate(m.index) && !probeConfirmed) {
     return;
   }
   if (progress.state === "probe") {

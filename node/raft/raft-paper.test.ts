@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { TestNetwork, bytes } from "./test-network.js";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
-import { createRng } from "./rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import type { Entry, Message } from "./messages.js";
 import { encodeConfChange } from "./conf-change-codec.js";
 
@@ -23,7 +23,7 @@ function lone(id: number, voters: number[], entries: Entry[] = [], term = 0, com
       maxEntriesPerMsg: 64,
       maxInflightMsgs: 8,
       maxUncommittedEntriesSize: 1 << 30,
-      rng: createRng(id),
+      rng: new SeededRng(id),
     },
     { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },
   );
@@ -82,7 +82,7 @@ describe("Raft paper claims", () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 50; seed++) {
       const node = lone(1, [1, 2, 3]);
-      node.raft.config.rng = createRng(seed);
+      node.raft.config.rng = new SeededRng(seed);
       node.raft.resetRandomizedElectionTimeout();
       seen.add(node.raft.randomizedElectionTimeout);
     }

@@ -3,11 +3,11 @@
 // leader's and the other roles' handlers live in raft-leader.ts and raft-follower.ts.
 import type { Entry, Message, MessageType, NodeId } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { RaftLog } from "./log.js";
 import { Progress } from "./progress.js";
 import { ReadOnly } from "./read-only.js";
-import type { Rng } from "./rng.js";
+import type { SeededRng } from "../../lib/rng.js";
 import { voteResult, type VoteResult } from "./quorum.js";
 import { stepLeader, tickHeartbeat, appendEntries } from "./raft-leader.js";
 import { stepCandidate, stepFollower, tickElection } from "./raft-follower.js";
@@ -28,7 +28,7 @@ export interface RaftConfig {
   maxInflightMsgs: number;
   /** The leader drops proposals once this many bytes of entry data are uncommitted. */
   maxUncommittedEntriesSize: number;
-  rng: Rng;
+  rng: SeededRng;
   /** Unsafe switch for checker self-tests: grant votes without the log up-to-date check. */
   unsafeVoteWithoutLogCheck?: boolean;
   /** Unsafe: commit by counting replicas of an entry of an earlier term (the paper's Figure 8). */

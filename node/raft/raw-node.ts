@@ -4,14 +4,14 @@
 // advance(). No I/O, no clock, no global randomness.
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Snapshot } from "./messages.js";
 import { NONE } from "./messages.js";
-import { assert, ProposalDroppedError, StepLocalMessageError } from "./errors.js";
+import { ProposalDroppedError, StepLocalMessageError } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { RaftLog } from "./log.js";
 import { EMPTY_BYTES, newMessage, Raft, type RaftConfig, type ReadState, type Role } from "./raft.js";
 import { broadcastAppend, leaderApplyConfChange } from "./raft-leader.js";
 import { encodeConfChange } from "./conf-change-codec.js";
 import type { ProgressState } from "./progress.js";
 
-export type { Rng } from "./rng.js";
 export type { RaftConfig, ReadState, Role } from "./raft.js";
 export { ProposalDroppedError } from "./errors.js";
 
@@ -171,6 +171,27 @@ export class RawNode {
     // Wait for the follower's answer (or the next heartbeat answer) before sending again.
     progress.becomeProbe();
     progress.probeSent = true;
+  }
+
+  /**
+   * Removes and returns the pending messages `select` picks, ahead of the Ready that would carry
+   * them: for messages that depend on no write (heartbeats, heartbeat responses) when the caller
+   * cannot take a Ready yet. The caller is responsible for the choice being safe.
+   */
+  takeMessages(select: (message: Message) => boolean): Message[] {
+    this.#flush();
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    for (const message of this.raft.msgs) {
+      (select(message) ? taken : kept).push(message);
+    }
+    this.raft.msgs = kept;
+    return taken;
+  }
+
+  /** A snapshot from the leader is waiting to be handed out in a Ready, or handed out and not yet advanced. */
+  hasPendingSnapshot(): boolean {
+    return this.raft.log.unstable.snapshot !== undefined;
   }
 
   /** The app holds a snapshot of its state at index (<= applied): keep it to send, drop older entries. */

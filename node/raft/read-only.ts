@@ -3,7 +3,7 @@
 // leader existed when the read arrived. Heartbeats carry the newest pending read's context; an
 // acknowledgement of it also confirms every older pending read.
 import type { Message, NodeId } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 
 export interface ReadIndexStatus {
   request: Message;

@@ -4,7 +4,7 @@
 import type { ConfChange, Entry, Message, NodeId } from "./messages.js";
 import { RawNode, type InitialState } from "./raw-node.js";
 import type { RaftConfig } from "./raft.js";
-import { createRng } from "./rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { decodeConfChange } from "./conf-change-codec.js";
 
 export interface TestNetworkOptions {
@@ -48,7 +48,7 @@ export class TestNetwork {
       maxEntriesPerMsg: 64,
       maxInflightMsgs: 16,
       maxUncommittedEntriesSize: 1 << 30,
-      rng: createRng((this.options.seed ?? 1) * 1000 + id),
+      rng: new SeededRng((this.options.seed ?? 1) * 1000 + id),
       ...this.options.config,
     };
   }

@@ -2,7 +2,7 @@
 // memory (RaftLog); this only tracks the unpersisted suffix and a snapshot awaiting persistence,
 // plus how much of it a Ready has already handed out (so the next Ready does not repeat it).
 import type { Snapshot } from "./messages.js";
-import { assert } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 
 export class UnstableLog {
   /** First index not yet persisted. */

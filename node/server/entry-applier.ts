@@ -1,15 +1,45 @@
 // Applies committed entries and installed snapshots to the node's replicated state: commands go
 // to the plugin through the session table, confChange entries to the core (applyConfChange), the
-// member address book and the transport's peer list. Answers the proposing node's waiting client.
-import type { ConfState, Entry, Snapshot } from "../raft/messages.js";
+// member address book and the transport's peer list. Reports each outcome to the proposing node's
+// waiting client (through ApplyResults). It is the pipeline's AppliedState.
+import type { Failpoints } from "./failpoints.js";
+import type { AppliedState } from "../driver/ready-pipeline.js";
+import type { ConfChange, ConfState, Entry, Snapshot } from "../raft/messages.js";
 import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
+import type { CommandOutcome } from "./client-port/sessions.js";
 import { decodeConfChangeEntryData } from "./conf-change-data.js";
-import type { NodeServer } from "./node-server.js";
-import type { TcpTransport } from "./transport/tcp-transport.js";
+import type { Logger } from "../../lib/logger.js";
+import type { ReplicatedState } from "./replicated-state.js";
 
-export class EntryApplier {
-  readonly #server: NodeServer;
-  readonly #transport: TcpTransport;
+/** Where applied outcomes go: the RequestRouter answers the clients waiting for them. */
+export interface ApplyResults {
+  onCommandApplied(requestId: number, outcome: CommandOutcome): void;
+  onConfChangeApplied(requestId: number, confState: ConfState): void;
+}
+
+/** The peer transport's member list. */
+export interface PeerDirectory {
+  addPeer(id: number, address: string): void;
+  removePeer(id: number): void;
+}
+
+export interface EntryApplierOptions {
+  selfId: number;
+  state: ReplicatedState;
+  /** The core's applyConfChange: the new voters once a confChange entry applies. */
+  applyConfChange(change: ConfChange): ConfState;
+  peers: PeerDirectory;
+  /** The address the command line gives for a peer; it wins over the replicated one (it may be a fault proxy). */
+  flagPeerAddress(id: number): string | undefined;
+  results: ApplyResults;
+  logger: Pick<Logger, "info" | "warn" | "error">;
+  initialConfState: ConfState;
+  /** beforeApply, beforeSnapshotInstall and afterSnapshotInstall are hit here when armed. */
+  failpoints?: Failpoints | undefined;
+}
+
+export class EntryApplier implements AppliedState {
+  readonly #options: EntryApplierOptions;
   /** Index and term of the last applied entry (or installed snapshot). */
   applied = 0;
   appliedTerm = 0;
@@ -17,19 +47,23 @@ export class EntryApplier {
   /** UNSAFE apply-uncommitted: the last command applied ahead of its commit (0: none pending). */
   #appliedAhead = 0;
 
-  constructor(init: { server: NodeServer; transport: TcpTransport; initialConfState: ConfState }) {
-    this.#server = init.server;
-    this.#transport = init.transport;
-    this.confState = { voters: [...init.initialConfState.voters] };
+  constructor(options: EntryApplierOptions) {
+    this.#options = options;
+    this.confState = { voters: [...options.initialConfState.voters] };
+  }
+
+  snapshotData(): Uint8Array {
+    return this.#options.state.snapshotData();
   }
 
   installSnapshot(snapshot: Snapshot): void {
     const { index, term, confState } = snapshot.metadata;
     if (index <= this.applied) {
-      this.#server.logger.warn("ignored a snapshot at or below the applied index", { index, applied: this.applied });
+      this.#options.logger.warn("ignored a snapshot at or below the applied index", { index, applied: this.applied });
       return;
     }
-    this.#server.state.restore(snapshot.data, `snapshot at index ${index}`);
+    this.#options.failpoints?.hitSync("beforeSnapshotInstall");
+    this.#options.state.restore(snapshot.data, `snapshot at index ${index}`);
     this.#appliedAhead = 0;
     this.applied = index;
     this.appliedTerm = term;
@@ -37,9 +71,13 @@ export class EntryApplier {
     for (const id of this.confState.voters) {
       this.#connectPeer(id);
     }
+    this.#options.failpoints?.hitSync("afterSnapshotInstall");
   }
 
   applyEntries(entries: readonly Entry[]): void {
+    if (entries.length > 0) {
+      this.#options.failpoints?.hitSync("beforeApply");
+    }
     for (const entry of entries) {
       if (entry.index <= this.applied) {
         continue; // covered by a snapshot installed in this same Ready
@@ -93,30 +131,37 @@ export class EntryApplier {
         throw error;
       }
       // Deterministic on every node: the entry is skipped everywhere.
-      this.#server.logger.error("skipped a committed entry with a bad envelope", { index: entry.index, error });
+      this.#options.logger.error("skipped a committed entry with a bad envelope", { index: entry.index, error });
       return;
     }
-    const outcome = this.#server.state.applyCommand(envelope);
+    if ("openSession" in envelope) {
+      const clientId = this.#options.state.openSession(entry.index);
+      if (envelope.requestId !== undefined) {
+        this.#options.results.onCommandApplied(envelope.requestId, { ok: true, result: clientId });
+      }
+      return;
+    }
+    const outcome = this.#options.state.applyCommand(envelope);
     if (envelope.requestId !== undefined) {
-      this.#server.router.onCommandApplied(envelope.requestId, outcome);
+      this.#options.results.onCommandApplied(envelope.requestId, outcome);
     }
   }
 
   #applyConfChange(entry: Entry): void {
     const change = decodeConfChangeEntryData(entry.data, entry.index);
-    this.confState = this.#server.rawNode.applyConfChange(change);
+    this.confState = this.#options.applyConfChange(change);
     const context = decodeMemberContext(change.context);
-    const self = this.#server.config.id;
+    const self = this.#options.selfId;
     if (change.type === "addNode") {
-      this.#server.state.addMember(change.nodeId, context);
+      this.#options.state.addMember(change.nodeId, context);
       this.#connectPeer(change.nodeId);
     } else {
-      this.#server.state.removeMember(change.nodeId);
+      this.#options.state.removeMember(change.nodeId);
       if (change.nodeId !== self) {
-        this.#transport.removePeer(change.nodeId);
+        this.#options.peers.removePeer(change.nodeId);
       }
     }
-    this.#server.logger.info("applied a membership change", {
+    this.#options.logger.info("applied a membership change", {
       index: entry.index,
       change: change.type,
       nodeId: change.nodeId,
@@ -124,20 +169,19 @@ export class EntryApplier {
       ...(change.type === "removeNode" && change.nodeId === self ? { removedSelf: true } : {}),
     });
     if (context.requestId !== undefined) {
-      this.#server.router.onConfChangeApplied(context.requestId, this.confState);
+      this.#options.results.onConfChangeApplied(context.requestId, this.confState);
     }
   }
 
-  /** Adds a member to the transport: the flags' address for it wins (it may be a fault proxy). */
   #connectPeer(id: number): void {
-    if (id === this.#server.config.id) {
+    if (id === this.#options.selfId) {
       return;
     }
-    const address = this.#server.config.peers.get(id) ?? this.#server.state.members.get(id)?.peerAddress;
+    const address = this.#options.flagPeerAddress(id) ?? this.#options.state.members.get(id)?.peerAddress;
     if (address === undefined) {
-      this.#server.logger.warn("no peer address known for a member", { nodeId: id });
+      this.#options.logger.warn("no peer address known for a member", { nodeId: id });
       return;
     }
-    this.#transport.addPeer(id, address);
+    this.#options.peers.addPeer(id, address);
   }
 }

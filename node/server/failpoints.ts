@@ -49,6 +49,19 @@ export class Failpoints {
     return action;
   }
 
+  /**
+   * For synchronous code (applying entries, installing a snapshot): a sleep blocks the node's
+   * event loop, as a stuck apply would; error throws FailpointError; panic ends the process.
+   */
+  hitSync(name: FailpointName): void {
+    const action = this.action(name);
+    if (action?.kind === "sleep") {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, action.ms);
+    } else if (action?.kind === "error") {
+      throw new FailpointError(`failpoint ${name}: injected error`);
+    }
+  }
+
   /** undefined when the point is disarmed; otherwise a promise to await (see the file header). */
   hit(name: FailpointName): Promise<void> | undefined {
     const action = this.action(name);

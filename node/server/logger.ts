@@ -2,20 +2,7 @@
 // node and msg, plus the caller's fields. stderr is synchronous for files and pipes on Linux, so a
 // line is never lost when the process is killed right after logging it.
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every line (e.g. { component: "transport" }). */
-  child(fields: LogFields): Logger;
-}
+import { LOG_LEVELS, type LogFields, type Logger, type LogLevel } from "../../lib/logger.js";
 
 export interface JsonLoggerOptions {
   node: number;
@@ -26,16 +13,12 @@ export interface JsonLoggerOptions {
   base?: LogFields;
 }
 
-export function isLogLevel(value: string): value is LogLevel {
-  return Object.hasOwn(LEVEL_RANK, value);
-}
-
 export function createJsonLogger(options: JsonLoggerOptions): Logger {
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
-  const rankMin = LEVEL_RANK[options.levelMin ?? "info"];
+  const rankMin = LOG_LEVELS.indexOf(options.levelMin ?? "info");
   const base = options.base ?? {};
   const log = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVEL_RANK[level] < rankMin) {
+    if (LOG_LEVELS.indexOf(level) < rankMin) {
       return;
     }
     const record = { time: new Date().toISOString(), level, node: options.node, msg, ...base, ...fields };

@@ -10,6 +10,9 @@ import { NodeServer } from "./node-server.js";
 /** How long a stopped node may take to release its handles before the process exits anyway. */
 const EXIT_GRACE_MS = 2000;
 
+/** How often a node logs its resident memory ("memory" records, read by `raftlab compare`). */
+const MEMORY_LOG_INTERVAL_MS = 2_000;
+
 export async function nodeCommand(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(NODE_USAGE);
@@ -55,7 +58,21 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  if (config.exitWithParent) {
+    // EOF (or an error) on stdin means the process holding the pipe is gone.
+    const parentGone = (): void => void server.shutdown("stdin closed: the parent process exited");
+    process.stdin.once("end", parentGone);
+    process.stdin.once("error", parentGone);
+    process.stdin.resume();
+  }
+  // The node reports its own memory, so comparisons see it on every runtime (Docker or local).
+  const memory = setInterval(() => {
+    const usage = process.memoryUsage();
+    logger.info("memory", { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed });
+  }, MEMORY_LOG_INTERVAL_MS);
+  memory.unref();
   const code = await server.done;
+  clearInterval(memory);
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
   if (code !== 0) {

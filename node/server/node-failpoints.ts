@@ -6,7 +6,7 @@ import type { FailpointName } from "../protocol/failpoints.js";
 import { describeFailpointAction, parseFailpointAction } from "../protocol/failpoints.js";
 import type { Message } from "../raft/messages.js";
 import { Failpoints } from "./failpoints.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../lib/logger.js";
 
 export function createNodeFailpoints(logger: Logger): Failpoints {
   return new Failpoints({
@@ -31,7 +31,15 @@ export function setFailpoint(failpoints: Failpoints | undefined, logger: Logger,
   return { id: request.id, ok: true, result: failpoints.list() };
 }
 
-export function sendThroughFailpoint(failpoints: Failpoints, messages: Message[], send: (messages: Message[]) => void): void {
+/** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
+export function failpointTransport(failpoints: Failpoints | undefined, transport: { send(messages: readonly Message[]): void }): { send(messages: readonly Message[]): void } {
+  if (failpoints === undefined) {
+    return transport;
+  }
+  return { send: (messages) => sendThroughFailpoint(failpoints, messages, (batch) => transport.send(batch)) };
+}
+
+function sendThroughFailpoint(failpoints: Failpoints, messages: readonly Message[], send: (messages: readonly Message[]) => void): void {
   const toFollowers = messages.filter((message) => message.type === "app" || message.type === "snap" || message.type === "heartbeat");
   const action = toFollowers.length === 0 ? undefined : failpoints.action("beforeSendToFollower");
   if (action === undefined) {

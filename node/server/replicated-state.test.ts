@@ -7,21 +7,40 @@ const put = (key: string, value: string) => ({ op: { f: "put", key, value } });
 describe("ReplicatedState (kv plugin)", () => {
   it("applies commands, deduplicates a session's retry and refuses a stale seq", () => {
     const state = new ReplicatedState(kvPlugin, 100);
-    const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "c", seq: 1 } };
+    state.openSession(7);
+    const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "7", seq: 1 } };
     expect(state.applyCommand(append)).toEqual({ ok: true, result: null });
     expect(state.applyCommand(append)).toEqual({ ok: true, result: null });
     expect(state.read({ f: "get", key: "k", value: null })).toEqual({ ok: true, result: "a" });
-    state.applyCommand({ ...append, session: { clientId: "c", seq: 2 } });
+    state.applyCommand({ ...append, session: { clientId: "7", seq: 2 } });
     const stale = state.applyCommand(append);
     expect(stale.ok).toBe(false);
-    expect(!stale.ok && stale.message).toMatch(/^stale seq: session c seq 1 is below its last applied seq 2/);
+    expect(!stale.ok && stale.message).toMatch(/^stale seq: session 7 seq 1 is below its last applied seq 2/);
     expect(state.read({ f: "get", key: "k", value: null })).toEqual({ ok: true, result: "aa" });
     expect(state.commandsApplied).toBe(2);
   });
 
+  // Raft thesis §6.3: a session the table no longer holds must not look new, or a retry of a
+  // command it already applied would apply twice.
+  it("refuses a retry from an evicted session with SESSION_EXPIRED instead of applying it again", () => {
+    const state = new ReplicatedState(kvPlugin, 2);
+    const append = (clientId: string) => ({ op: { f: "append", key: "k", value: "a" }, session: { clientId, seq: 1 } });
+    const ids: string[] = [];
+    for (const index of [1, 3, 5]) {
+      ids.push(state.openSession(index));
+      expect(state.applyCommand(append(ids[ids.length - 1]!))).toEqual({ ok: true, result: null });
+    }
+    const retry = state.applyCommand(append(ids[0]!)); // the least recently used session: expired
+    expect(retry).toMatchObject({ ok: false, code: "SESSION_EXPIRED" });
+    expect(state.read({ f: "get", key: "k", value: null })).toEqual({ ok: true, result: "aaa" });
+    const unknown = state.applyCommand(append("never-opened"));
+    expect(unknown).toMatchObject({ ok: false, code: "SESSION_EXPIRED" });
+    expect(state.commandsApplied).toBe(3);
+  });
+
   it("turns a plugin error into a deterministic BAD_REQUEST outcome, cached for the session", () => {
     const state = new ReplicatedState(kvPlugin, 100);
-    const bad = { op: { f: "put", key: "k", value: 7 }, session: { clientId: "c", seq: 1 } };
+    const bad = { op: { f: "put", key: "k", value: 7 }, session: { clientId: state.openSession(1), seq: 1 } };
     const outcome = state.applyCommand(bad);
     expect(outcome).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(state.applyCommand(bad)).toEqual(outcome);
@@ -30,12 +49,12 @@ describe("ReplicatedState (kv plugin)", () => {
   it("restores plugin state, sessions and members from its snapshot", () => {
     const state = new ReplicatedState(kvPlugin, 100);
     state.applyCommand(put("a", "1"));
-    state.applyCommand({ ...put("b", "2"), session: { clientId: "c", seq: 5 } });
+    state.applyCommand({ ...put("b", "2"), session: { clientId: state.openSession(2), seq: 5 } });
     state.addMember(4, { peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2" });
     const copy = new ReplicatedState(kvPlugin, 100);
     copy.restore(state.snapshotData(), "test");
     expect(copy.read({ f: "get", key: "b", value: null })).toEqual({ ok: true, result: "2" });
-    expect(copy.sessions.check("c", 5)).toEqual({ kind: "duplicate", outcome: { ok: true, result: null } });
+    expect(copy.sessions.check("2", 5)).toEqual({ kind: "duplicate", outcome: { ok: true, result: null } });
     expect(copy.members.get(4)).toEqual({ peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2" });
     expect(copy.snapshotData()).toEqual(state.snapshotData());
   });
@@ -51,7 +70,8 @@ describe("ReplicatedState (kv plugin)", () => {
   it("snapshot-without-sessions (unsafe): a retry applied before the snapshot applies again after its install", () => {
     for (const snapshotWithoutSessions of [false, true]) {
       const state = new ReplicatedState(kvPlugin, 100, { snapshotWithoutSessions });
-      const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "c", seq: 1 } };
+      state.openSession(3);
+      const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "3", seq: 1 } };
       state.applyCommand(append);
       const installed = new ReplicatedState(kvPlugin, 100, { snapshotWithoutSessions });
       installed.restore(state.snapshotData(), "test");

@@ -46,6 +46,17 @@ export class ReplicatedState {
     const session = envelope.session;
     if (session !== undefined) {
       const check = this.sessions.check(session.clientId, session.seq);
+      if (check.kind === "unknown" && this.#snapshotWithoutSessions) {
+        // UNSAFE snapshot-without-sessions: like implementations that register sessions
+        // implicitly, a session the table lacks (lost with a snapshot) is taken as new.
+        this.sessions.open(session.clientId);
+      } else if (check.kind === "unknown") {
+        return {
+          ok: false,
+          code: "SESSION_EXPIRED",
+          message: `session ${session.clientId} is not open (never opened, or expired beyond ${this.sessions.capacity} sessions): open a new one`,
+        };
+      }
       if (check.kind === "duplicate") {
         return check.outcome;
       }
@@ -63,6 +74,13 @@ export class ReplicatedState {
       this.sessions.record(session.clientId, session.seq, outcome);
     }
     return outcome;
+  }
+
+  /** Opens a client session named by the index of its open entry; returns the session id. */
+  openSession(entryIndex: number): string {
+    const clientId = String(entryIndex);
+    this.sessions.open(clientId);
+    return clientId;
   }
 
   /** Serves a read-only operation from the current state (the caller ensured linearizability). */

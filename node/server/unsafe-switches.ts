@@ -1,6 +1,6 @@
 // Where the node's unsafe switches (node/protocol/unsafe-flags.ts) reach the pure core, and the
-// small helpers the server's own switches use. The switches exist for raftlab's self-tests only.
-import type { Message } from "../raft/messages.js";
+// pipeline's. The switches exist for raftlab's self-tests only.
+import type { PipelineUnsafeSwitches } from "../driver/ready-pipeline.js";
 import type { UnsafeCoreSwitches } from "../raft/raft.js";
 import type { UnsafeFlag } from "../protocol/unsafe-flags.js";
 
@@ -13,12 +13,11 @@ export function coreUnsafeSwitches(flags: ReadonlySet<UnsafeFlag>): UnsafeCoreSw
   };
 }
 
-/** Splits messages into [matching, others], keeping each side's order. */
-export function partitionMessages(messages: readonly Message[], matches: (message: Message) => boolean): [Message[], Message[]] {
-  const matching: Message[] = [];
-  const others: Message[] = [];
-  for (const message of messages) {
-    (matches(message) ? matching : others).push(message);
-  }
-  return [matching, others];
+/** The switches the Ready pipeline implements (node/driver/ready-pipeline.ts). */
+export function pipelineUnsafeSwitches(flags: ReadonlySet<UnsafeFlag>): PipelineUnsafeSwitches {
+  return {
+    voteNotPersisted: flags.has("vote-not-persisted"),
+    ackBeforeFsync: flags.has("ack-before-fsync"),
+    applyUncommitted: flags.has("apply-uncommitted"),
+  };
 }

@@ -1,18 +1,30 @@
-// A simulated cluster on a virtual clock: RawNodes, the seeded network, per-node ticks, and an
-// explicit persist step per Ready so that a crash can fall between handing out a Ready and
-// finishing its writes (a crash loses whatever was not persisted). Invariants run after every event.
-import type { ConfChange, Entry, HardState, Message, NodeId } from "../raft/messages.js";
-import { RawNode, type Ready } from "../raft/raw-node.js";
+// A simulated cluster on a virtual clock: RawNodes driven by the node's real Ready pipeline
+// (node/driver) over memory disks and the seeded network, per-node ticks, and faults the swarm
+// draws from its seed: disk latency and stalls per node (a write or sync can take several election
+// timeouts), event-loop stalls (a node handles nothing, timers included, for a while), crashes that
+// lose unsynced writes or tear the last one. Invariants run after every event.
+import { silentLogger } from "../../lib/logger.js";
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Snapshot } from "../raft/messages.js";
+import { RawNode } from "../raft/raw-node.js";
 import type { RaftConfig } from "../raft/raft.js";
-import { createRng, type Rng } from "../raft/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { decodeConfChange } from "../raft/conf-change-codec.js";
 import { contextKey } from "../raft/read-only.js";
+import type { DiskScheduler } from "../driver/memory-ports.js";
+import type { Done, LogStorage, SnapshotPoint } from "../driver/ports.js";
+import { ReadyPipeline, type AppliedState } from "../driver/ready-pipeline.js";
 import { EventQueue } from "./event-queue.js";
 import { Network, RELIABLE, type NetworkOptions } from "./network.js";
 import { SimNode, encodeMachine, decodeMachine, hashBytes } from "./sim-node.js";
-import { Invariants } from "./invariants.js";
+import { InvariantViolation, Invariants } from "./invariants.js";
 import { Trace } from "./trace.js";
+
+/** A fault that makes something slow for a while: with probability `rate` per chance, up to `maxUnits` time units. */
+export interface StallOptions {
+  rate: number;
+  maxUnits: number;
+}
 
 export interface ClusterOptions {
   ids: readonly NodeId[];
@@ -21,17 +33,23 @@ export interface ClusterOptions {
   raft?: Partial<Omit<RaftConfig, "id" | "rng">>;
   /** Time units between two ticks of a node. */
   tickUnits?: number;
-  /** Persisting a Ready takes a uniform [0, diskLatencyMax] time units. */
+  /** Each disk operation takes a uniform [0, diskLatencyMax] time units. */
   diskLatencyMax?: number;
+  /** Per disk operation: a stall (the disk takes that long, and everything queued behind it waits). */
+  diskStall?: StallOptions;
+  /** Per tick: the node's event loop blocks (no timer, message or disk completion is handled). */
+  loopStall?: StallOptions;
+  /** Readys in flight in each node's pipeline (the server runs 8). */
+  pipelineDepth?: number;
   /** Take a snapshot and compact every this many applied entries (0: never). */
   snapshotEvery?: number;
-  /** Probability that a node crashes in the middle of persisting a Ready (after a random prefix). */
+  /** Probability that a node crashes as a log write completes, keeping a torn prefix of its unsynced writes. */
   crashDuringWriteRate?: number;
   /** Keep every event's text (determinism test). */
   traceAll?: boolean;
   /**
-   * Models the node's unsafe vote-not-persisted switch: a vote reply leaves before its Ready is
-   * persisted, and a Ready without entries or a snapshot does not persist its hard state.
+   * The node's unsafe vote-not-persisted switch, in the same Ready pipeline: a vote reply leaves
+   * before its Ready is persisted, and a term-and-vote-only hard state waits for the next write.
    */
   unsafeVoteNotPersisted?: boolean;
   /** Voters at bootstrap when they differ from ids (nodes added later start empty). */
@@ -41,15 +59,14 @@ export interface ClusterOptions {
 type SimEvent =
   | { kind: "tick"; node: NodeId; incarnation: number }
   | { kind: "deliver"; message: Message }
-  | { kind: "persist"; node: NodeId; incarnation: number; ready: Ready }
+  | { kind: "disk"; node: NodeId; incarnation: number; complete: () => void }
+  | { kind: "pump"; node: NodeId; incarnation: number; run: () => void }
   | { kind: "action"; node: NodeId; label: string; run: () => void };
 
 export class Cluster {
-  /** unsafeVoteNotPersisted: hard states not yet written, by node. */
-  readonly #unwrittenHardStates = new Map<NodeId, HardState>();
   now = 0;
   steps = 0;
-  readonly rng: Rng;
+  readonly rng: SeededRng;
   readonly nodes = new Map<NodeId, SimNode>();
   readonly network: Network;
   readonly invariants = new Invariants();
@@ -57,29 +74,38 @@ export class Cluster {
   readonly queue = new EventQueue<SimEvent>();
   readonly options: ClusterOptions;
   readonly tickUnits: number;
-  /** Probability of a torn write per persist step; the liveness phase sets it to 0. */
+  /** Probability of a torn write per completed log write; the liveness phase sets it to 0. */
   crashDuringWriteRate: number;
+  /** Disk and event-loop stalls; the liveness phase switches them off. */
+  diskStall: StallOptions | undefined;
+  loopStall: StallOptions | undefined;
   /** Commands each node applied, by log index (re-applying after a restart writes the same slots). */
   readonly appliedCommands = new Map<NodeId, Map<number, string>>();
+  /** Elections won (a node became leader), for the stability property. */
+  leaderChanges = 0;
   #readSequence = 0;
   /** The configuration of the highest conf change any node applied: the cluster's current membership. */
   #latestConfiguration: { index: number; voters: NodeId[] };
   /** Per node: the voters before the last conf change it applied (apply-time configurations overlap by one change). */
   readonly #previousVoters = new Map<NodeId, NodeId[]>();
+  /** Per node: until when its event loop is blocked. */
+  readonly #stalledUntil = new Map<NodeId, number>();
 
   constructor(options: ClusterOptions) {
     this.options = options;
-    this.rng = createRng(options.seed);
-    this.network = new Network(options.network ?? RELIABLE, createRng(options.seed ^ 0x5bd1e995));
+    this.rng = new SeededRng(options.seed);
+    this.network = new Network(options.network ?? RELIABLE, new SeededRng((options.seed ^ 0x5bd1e995) >>> 0));
     this.trace = new Trace(50, options.traceAll ?? false);
     this.tickUnits = options.tickUnits ?? 10;
     this.crashDuringWriteRate = options.crashDuringWriteRate ?? 0;
+    this.diskStall = options.diskStall;
+    this.loopStall = options.loopStall;
     const voters = options.bootstrapVoters ?? options.ids;
     this.#latestConfiguration = { index: 0, voters: [...voters] };
     for (const id of options.ids) {
       // Every node knows the initial configuration (like etcd's --initial-cluster); nodes outside
       // it are not promotable until a conf change adds them.
-      this.nodes.set(id, new SimNode(id, voters));
+      this.nodes.set(id, new SimNode(id, voters, this.#disk(id)));
       this.appliedCommands.set(id, new Map());
       this.#start(id);
     }
@@ -118,30 +144,85 @@ export class Cluster {
       maxInflightMsgs: 8,
       maxUncommittedEntriesSize: 1 << 30,
       ...this.options.raft,
-      rng: createRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
+      rng: new SeededRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
+    };
+  }
+
+  /** A node's disk: log writes complete in order, each snapshot file on its own, after latency and stalls. */
+  #disk(id: NodeId): DiskScheduler {
+    let logFreeAt = 0;
+    return {
+      submit: (queue, complete) => {
+        const node = this.nodes.get(id);
+        const incarnation = node?.incarnation ?? 0;
+        let latency = this.options.diskLatencyMax === undefined || this.options.diskLatencyMax === 0 ? 0 : this.rng.int(this.options.diskLatencyMax + 1);
+        const stall = this.diskStall;
+        if (stall !== undefined && stall.rate > 0 && this.rng.next() < stall.rate) {
+          latency += 1 + this.rng.int(stall.maxUnits);
+          this.trace.record(this.now, "disk-stall", id, undefined, `${queue} +${latency}`);
+        }
+        let at = this.now + latency;
+        if (queue === "log") {
+          at = Math.max(at, logFreeAt);
+          logFreeAt = at;
+        }
+        this.queue.push(at, { kind: "disk", node: id, incarnation, complete });
+      },
     };
   }
 
   #start(id: NodeId): void {
     const node = this.node(id);
     node.recoverMachine();
-    node.raw = new RawNode(this.raftConfig(id, node.incarnation), node.initialState());
-    node.busy = false;
+    const raw = new RawNode(this.raftConfig(id, node.incarnation), node.initialState());
+    node.raw = raw;
+    node.log.onDurableDiscard = (discarded, coveredUpTo) => this.invariants.checkDiscard(node, discarded, coveredUpTo);
+    const incarnation = node.incarnation;
+    const snapshot = node.markedSnapshot();
+    node.pipeline = new ReadyPipeline({
+      rawNode: raw,
+      log: new CheckedLog(node.log, (entries) => this.invariants.checkNewEntries(id, raw, entries)),
+      snapshots: node.snapshots,
+      transport: { send: (messages) => this.#send(id, raw, messages) },
+      clock: {
+        nowMs: () => this.now,
+        defer: (run) => this.queue.push(this.now, { kind: "pump", node: id, incarnation, run }),
+      },
+      state: new SimAppliedState(this, node, raw, snapshot),
+      unsafe: { voteNotPersisted: this.options.unsafeVoteNotPersisted === true },
+      listener: {
+        beforeReady: () => undefined,
+        onApplied: () => undefined,
+        onReadState: (context, index) => this.invariants.onReadState(id, contextKey(context), index),
+        onLeadership: (_previous, next) => {
+          if (next.role === "leader") {
+            this.leaderChanges += 1;
+          }
+        },
+      },
+      logger: { ...silentLogger, info: (message, fields) => this.trace.record(this.now, "log", id, undefined, `${message} ${JSON.stringify(fields ?? {})}`) },
+      readysInflightMax: this.options.pipelineDepth ?? 1,
+      snapshotEvery: this.options.snapshotEvery === undefined || this.options.snapshotEvery <= 0 ? Number.MAX_SAFE_INTEGER : this.options.snapshotEvery,
+      snapshotIndex: snapshot?.metadata.index ?? 0,
+      onFatal: (error) => {
+        throw new InvariantViolation("node-stopped", `node ${id} stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      },
+    });
     this.trace.record(this.now, "start", id, undefined, `incarnation ${node.incarnation}`);
     // Stagger the first tick so nodes do not tick in lockstep.
     this.queue.push(this.now + 1 + this.rng.int(this.tickUnits), { kind: "tick", node: id, incarnation: node.incarnation });
+    node.pipeline.kick();
   }
 
-  crash(id: NodeId): void {
+  /** Crashes a node: its disk keeps what was synced and a prefix of the rest (the last write torn when `tear`). */
+  crash(id: NodeId, tear = false): void {
     const node = this.node(id);
     if (!node.alive) {
       return;
     }
-    this.#unwrittenHardStates.delete(id);
-    node.raw = undefined;
-    node.incarnation++;
-    node.busy = false;
-    this.trace.record(this.now, "crash", id);
+    node.crash(this.rng, tear);
+    this.#stalledUntil.delete(id);
+    this.trace.record(this.now, tear ? "torn-crash" : "crash", id);
   }
 
   restart(id: NodeId): void {
@@ -154,7 +235,7 @@ export class Cluster {
 
   /** Adds a new, empty node that is not a voter yet (it joins through a conf change). */
   addEmptyNode(id: NodeId): void {
-    this.nodes.set(id, new SimNode(id, []));
+    this.nodes.set(id, new SimNode(id, [], this.#disk(id)));
     this.appliedCommands.set(id, new Map());
     this.#start(id);
   }
@@ -165,12 +246,12 @@ export class Cluster {
 
   /** Proposes a command at a node; false when the core dropped it. */
   propose(id: NodeId, command: string): boolean {
-    const raw = this.node(id).raw;
-    if (raw === undefined) {
+    const node = this.node(id);
+    if (node.raw === undefined) {
       return false;
     }
     try {
-      raw.propose(new TextEncoder().encode(command));
+      node.raw.propose(new TextEncoder().encode(command));
     } catch (error) {
       if (error instanceof ProposalDroppedError) {
         return false;
@@ -178,7 +259,7 @@ export class Cluster {
       throw error;
     }
     this.trace.record(this.now, "propose", id, undefined, command);
-    this.#pump(id);
+    node.pipeline?.kick();
     return true;
   }
 
@@ -191,7 +272,7 @@ export class Cluster {
       }
       throw error;
     }
-    this.#pump(id);
+    this.node(id).pipeline?.kick();
     return true;
   }
 
@@ -201,19 +282,19 @@ export class Cluster {
     const key = contextKey(context);
     this.invariants.onReadRequested(key);
     this.raw(id).readIndex(context);
-    this.#pump(id);
+    this.node(id).pipeline?.kick();
     return key;
   }
 
   transferLeader(id: NodeId, to: NodeId): void {
     this.raw(id).transferLeader(to);
     this.trace.record(this.now, "transfer", id, undefined, `to ${to}`);
-    this.#pump(id);
+    this.node(id).pipeline?.kick();
   }
 
   campaign(id: NodeId): void {
     this.raw(id).campaign();
-    this.#pump(id);
+    this.node(id).pipeline?.kick();
   }
 
   /** Voters of the newest configuration applied anywhere. */
@@ -244,6 +325,15 @@ export class Cluster {
     this.now = next.time;
     this.steps++;
     const event = next.item;
+    if (event.kind !== "action") {
+      // A blocked event loop handles nothing until it resumes: the event waits.
+      const target = event.kind === "deliver" ? event.message.to : event.node;
+      const until = this.#stalledUntil.get(target);
+      if (until !== undefined && until > this.now) {
+        this.queue.push(until, event);
+        return true;
+      }
+    }
     switch (event.kind) {
       case "tick":
         this.#onTick(event.node, event.incarnation);
@@ -251,14 +341,14 @@ export class Cluster {
       case "deliver":
         this.#onDeliver(event.message);
         return true;
-      case "persist":
-        this.#onPersist(event.node, event.incarnation, event.ready);
+      case "disk":
+      case "pump":
+        this.#onNodeEvent(event.node, event.incarnation, event.kind === "disk" ? event.complete : event.run, event.kind === "disk");
         return true;
       case "action":
         this.trace.record(this.now, "action", event.node, undefined, event.label);
         event.run();
         for (const id of this.nodes.keys()) {
-          this.#pump(id);
           this.#check(id);
         }
         return true;
@@ -291,8 +381,14 @@ export class Cluster {
       return;
     }
     node.raw.tick();
-    this.#pump(id);
+    node.pipeline?.kick();
     this.#check(id);
+    const stall = this.loopStall;
+    if (stall !== undefined && stall.rate > 0 && this.rng.next() < stall.rate) {
+      const until = this.now + 1 + this.rng.int(stall.maxUnits);
+      this.#stalledUntil.set(id, until);
+      this.trace.record(this.now, "loop-stall", id, undefined, `until ${until}`);
+    }
     this.queue.push(this.now + this.tickUnits, { kind: "tick", node: id, incarnation });
   }
 
@@ -303,98 +399,43 @@ export class Cluster {
     }
     this.trace.record(this.now, "recv", message.to, message);
     node.raw.step(message);
-    this.#pump(message.to);
+    node.pipeline?.kick();
     this.#check(message.to);
+  }
+
+  #onNodeEvent(id: NodeId, incarnation: number, run: () => void, isDisk: boolean): void {
+    const node = this.node(id);
+    if (node.raw === undefined || node.incarnation !== incarnation) {
+      return; // the process that asked for it is gone (its disk keeps only what crashImage kept)
+    }
+    run();
+    if (isDisk && this.crashDuringWriteRate > 0 && node.alive && node.incarnation === incarnation && this.rng.next() < this.crashDuringWriteRate) {
+      this.crash(id, true);
+      return;
+    }
+    this.#check(id);
   }
 
   #check(id: NodeId): void {
     this.invariants.checkNode(this.node(id));
   }
 
-  /** Hands out the next Ready of an idle node; its writes complete in a later persist event. */
-  #pump(id: NodeId): void {
-    const node = this.node(id);
-    const raw = node.raw;
-    if (raw === undefined || node.busy || !raw.hasReady()) {
-      return;
-    }
-    const ready = raw.ready();
-    this.invariants.checkNewEntries(id, raw, ready.entries);
-    if (this.options.unsafeVoteNotPersisted === true) {
-      for (const message of ready.messages.filter((m) => m.type === "voteResp")) {
-        this.#send(message);
+  #send(id: NodeId, raw: RawNode, messages: readonly Message[]): void {
+    for (const message of messages) {
+      this.trace.record(this.now, "send", message.from, message);
+      for (const delay of this.network.route(message)) {
+        this.queue.push(this.now + delay, { kind: "deliver", message });
       }
-      ready.messages = ready.messages.filter((m) => m.type !== "voteResp");
-    }
-    node.busy = true;
-    const latency = this.options.diskLatencyMax === undefined || this.options.diskLatencyMax === 0 ? 0 : this.rng.int(this.options.diskLatencyMax + 1);
-    this.queue.push(this.now + latency, { kind: "persist", node: id, incarnation: node.incarnation, ready });
-  }
-
-  #onPersist(id: NodeId, incarnation: number, ready: Ready): void {
-    const node = this.node(id);
-    const raw = node.raw;
-    if (raw === undefined || node.incarnation !== incarnation) {
-      return;
-    }
-    const crashRate = this.crashDuringWriteRate;
-    if (crashRate > 0 && ready.entries.length + (ready.hardState === undefined ? 0 : 1) > 0 && this.rng.next() < crashRate) {
-      // Torn write: a prefix of the entries reaches the disk, the hard state (written last) does not.
-      const written = this.rng.int(ready.entries.length + 1);
-      if (ready.snapshot !== undefined) {
-        node.writeSnapshot(ready.snapshot, this.invariants);
-      }
-      node.writeEntries(ready.entries.slice(0, written), this.invariants);
-      this.trace.record(this.now, "torn-write", id, undefined, `${written}/${ready.entries.length} entries, no hard state`);
-      this.crash(id);
-      return;
-    }
-    if (ready.snapshot !== undefined) {
-      node.writeSnapshot(ready.snapshot, this.invariants);
-    }
-    node.writeEntries(ready.entries, this.invariants);
-    const hardStateOnly = ready.entries.length === 0 && ready.snapshot === undefined;
-    if (this.options.unsafeVoteNotPersisted === true && hardStateOnly) {
-      // As the node does: an unwritten hard state rides along with the next write of entries.
-      if (ready.hardState !== undefined) {
-        this.#unwrittenHardStates.set(id, ready.hardState);
-      }
-    } else {
-      const hardState = ready.hardState ?? this.#unwrittenHardStates.get(id);
-      this.#unwrittenHardStates.delete(id);
-      if (hardState !== undefined) {
-        node.hardState = hardState;
-      }
-    }
-    for (const message of ready.messages) {
-      this.#send(message);
-      if (message.type === "snap") {
+      if (message.type === "snap" && this.node(id).raw === raw) {
         raw.reportSnapshot(message.to, true);
       }
     }
-    if (ready.snapshot !== undefined) {
-      node.machine = decodeMachine(ready.snapshot.data);
-    }
-    this.#apply(node, raw, ready.committedEntries);
-    for (const read of ready.readStates) {
-      this.invariants.onReadState(id, contextKey(read.context), read.index);
-    }
-    raw.advance(ready);
-    node.busy = false;
-    this.#maybeCompact(node, raw);
-    this.#pump(id);
-    this.#check(id);
   }
 
-  #send(message: Message): void {
-    this.trace.record(this.now, "send", message.from, message);
-    for (const delay of this.network.route(message)) {
-      this.queue.push(this.now + delay, { kind: "deliver", message });
-    }
-  }
-
-  #apply(node: SimNode, raw: RawNode, entries: readonly Entry[]): void {
+  /** Applies committed entries to a node's hash-chain machine, checking State Machine Safety and durability. */
+  applyEntries(node: SimNode, raw: RawNode, entries: readonly Entry[]): ConfState | undefined {
     const commands = this.appliedCommands.get(node.id) ?? new Map<number, string>();
+    let confState: ConfState | undefined;
     for (const entry of entries) {
       if (entry.index <= node.machine.index) {
         continue; // covered by a snapshot installed meanwhile
@@ -403,7 +444,7 @@ export class Cluster {
       if (entry.type === "confChange") {
         const change = decodeConfChange(entry.data, entry.index);
         this.#previousVoters.set(node.id, [...raw.raft.voters]);
-        const confState = raw.applyConfChange(change);
+        confState = raw.applyConfChange(change);
         if (entry.index > this.#latestConfiguration.index) {
           this.#latestConfiguration = { index: entry.index, voters: confState.voters };
         }
@@ -415,24 +456,86 @@ export class Cluster {
       }
       node.machine.index = entry.index;
     }
+    return confState;
+  }
+}
+
+/** The simulated node's applied state, as the pipeline sees it. */
+class SimAppliedState implements AppliedState {
+  appliedTerm: number;
+  confState: ConfState;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly node: SimNode,
+    readonly raw: RawNode,
+    snapshot: Snapshot | undefined,
+  ) {
+    this.appliedTerm = snapshot?.metadata.term ?? 0;
+    this.confState = { voters: [...(snapshot?.metadata.confState.voters ?? node.bootstrapVoters)] };
   }
 
-  #maybeCompact(node: SimNode, raw: RawNode): void {
-    const every = this.options.snapshotEvery ?? 0;
-    const applied = raw.raft.log.applied;
-    const log = raw.raft.log;
-    // Not while a snapshot from the leader is still pending: the core's log already starts after it.
-    if (every <= 0 || applied - node.snapshotIndex < every || node.machine.index !== applied || log.unstable.snapshot !== undefined || applied <= log.snapshotIndex) {
+  get applied(): number {
+    return this.node.machine.index;
+  }
+
+  applyEntries(entries: readonly Entry[]): void {
+    const confState = this.cluster.applyEntries(this.node, this.raw, entries);
+    if (confState !== undefined) {
+      this.confState = confState;
+    }
+    const last = entries[entries.length - 1];
+    if (last !== undefined && last.index === this.node.machine.index) {
+      this.appliedTerm = last.term;
+    }
+  }
+
+  installSnapshot(snapshot: Snapshot): void {
+    if (snapshot.metadata.index <= this.node.machine.index) {
       return;
     }
-    const data = encodeMachine(node.machine);
-    raw.compact(applied, data);
-    const snapshot = raw.raft.log.snapshot;
-    if (snapshot === undefined || snapshot.metadata.index !== applied) {
-      throw new Error(`cluster: node ${node.id} compacted to ${applied} but holds no snapshot there`);
-    }
-    node.entries = node.entries.slice(applied - node.snapshotIndex);
-    node.snapshot = snapshot;
-    this.trace.record(this.now, "compact", node.id, undefined, `at ${applied}`);
+    // A restored snapshot must equal the committed prefix: the machine it carries is checked when
+    // the following entries apply on top of it (State Machine Safety compares every index).
+    this.node.machine = decodeMachine(snapshot.data);
+    this.appliedTerm = snapshot.metadata.term;
+    this.confState = { voters: [...snapshot.metadata.confState.voters] };
+    this.cluster.trace.record(this.cluster.now, "install", this.node.id, undefined, `snapshot at ${snapshot.metadata.index}`);
+  }
+
+  snapshotData(): Uint8Array {
+    return encodeMachine(this.node.machine);
+  }
+}
+
+/** The node's memory log, with the Log Matching check on every append the pipeline makes. */
+class CheckedLog implements LogStorage {
+  constructor(
+    readonly log: LogStorage,
+    readonly onAppend: (entries: readonly Entry[]) => void,
+  ) {}
+
+  get lastIndex(): number {
+    return this.log.lastIndex;
+  }
+
+  get snapshotIndex(): number {
+    return this.log.snapshotIndex;
+  }
+
+  append(entries: readonly Entry[], hardState: HardState | undefined, done: Done): void {
+    this.onAppend(entries);
+    this.log.append(entries, hardState, done);
+  }
+
+  sync(done: Done): void {
+    this.log.sync(done);
+  }
+
+  markSnapshot(point: SnapshotPoint, done: Done): void {
+    this.log.markSnapshot(point, done);
+  }
+
+  compact(index: number, done: Done): void {
+    this.log.compact(index, done);
   }
 }

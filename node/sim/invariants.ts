@@ -4,7 +4,7 @@
 import type { Entry, NodeId } from "../raft/messages.js";
 import type { RawNode } from "../raft/raw-node.js";
 import { hashBytes, FNV_OFFSET, type SimNode } from "./sim-node.js";
-import { majority } from "../raft/quorum.js";
+import { majority } from "../../lib/majority.js";
 
 export type Property =
   | "election-safety"
@@ -14,6 +14,8 @@ export type Property =
   | "commit-monotonic"
   | "durability"
   | "read-freshness"
+  | "node-stopped"
+  | "stability"
   | "liveness";
 
 export class InvariantViolation extends Error {
@@ -44,9 +46,12 @@ export class Invariants {
   readonly #entries = new Map<number, EntryRecord>();
   /** committedTerms[i]: the term of the entry committed at index i, as first seen committed. */
   readonly #committedTerms: number[] = [0];
+  /** committedSeenInTerm[i]: the observing node's term when index i was first seen committed (>= the committing leader's term). */
+  readonly #committedSeenInTerm: number[] = [0];
   /** appliedContent[i]: the content hash applied at index i. */
   readonly #appliedContent: number[] = [0];
-  readonly #commitSeen = new Map<NodeId, { incarnation: number; commit: number }>();
+  /** Per node life: its commit index, and how far its entries were recorded as committed. */
+  readonly #commitSeen = new Map<NodeId, { incarnation: number; commit: number; recorded: number }>();
   readonly #readsPending = new Map<string, number>();
   /** Highest index any node has applied (acknowledged to a client, as far as anyone knows). */
   maxApplied = 0;
@@ -79,11 +84,17 @@ export class Invariants {
     }
     const commit = r.log.committed;
     const seen = this.#commitSeen.get(node.id);
-    if (seen !== undefined && seen.incarnation === node.incarnation && commit < seen.commit) {
+    const sameLife = seen !== undefined && seen.incarnation === node.incarnation;
+    if (sameLife && commit < seen.commit) {
       throw new InvariantViolation("commit-monotonic", `node ${node.id} commit went from ${seen.commit} to ${commit}`);
     }
-    const from = seen !== undefined && seen.incarnation === node.incarnation ? seen.commit : r.log.snapshotIndex;
-    for (let index = Math.max(from + 1, r.log.snapshotIndex + 1); index <= commit; index++) {
+    // Committed as this node has externalised it: a leader counts its own unsynced entries towards
+    // commit, but clamps what it sends (and applies nothing) beyond its durable index, so only
+    // that much is known committed. A follower's commit came from a leader's clamped messages.
+    const externalised = r.role === "leader" ? Math.min(commit, node.pipeline?.durableLastIndex ?? commit) : commit;
+    const recorded = Math.max(externalised, sameLife ? seen.recorded : 0);
+    const from = sameLife ? seen.recorded : r.log.snapshotIndex;
+    for (let index = Math.max(from + 1, r.log.snapshotIndex + 1); index <= externalised; index++) {
       const term = r.log.term(index);
       if (term === undefined) {
         throw new InvariantViolation("state-machine-safety", `node ${node.id} committed index ${index} without an entry`);
@@ -97,20 +108,25 @@ export class Invariants {
           }
         }
         this.#committedTerms[index] = term;
+        this.#committedSeenInTerm[index] = r.term;
       } else if (known !== -1 && known !== term) {
         throw new InvariantViolation("state-machine-safety", `index ${index} committed with term ${known} elsewhere but term ${term} on node ${node.id}`);
       } else if (known === -1) {
         this.#committedTerms[index] = term;
+        this.#committedSeenInTerm[index] = r.term;
       }
     }
-    this.#commitSeen.set(node.id, { incarnation: node.incarnation, commit });
+    this.#commitSeen.set(node.id, { incarnation: node.incarnation, commit, recorded });
   }
 
   #checkLeaderCompleteness(id: NodeId, raw: RawNode): void {
     const log = raw.raft.log;
     for (let index = log.snapshotIndex + 1; index < this.#committedTerms.length; index++) {
       const committed = this.#committedTerms[index] as number;
-      if (committed !== -1 && log.term(index) !== committed) {
+      // Leader Completeness binds leaders of later terms: a leader of a stale term elected late
+      // (its votes held in the network) need not hold what a newer term committed.
+      const seenInTerm = this.#committedSeenInTerm[index] ?? 0;
+      if (committed !== -1 && seenInTerm < raw.raft.term && log.term(index) !== committed) {
         throw new InvariantViolation(
           "leader-completeness",
           `node ${id} became leader of term ${raw.raft.term} without committed entry ${index} (term ${committed}); it has term ${log.term(index) ?? "none"}`,

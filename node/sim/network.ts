@@ -2,7 +2,7 @@
 // plus partitions as a grudge (each node -> the nodes it does not hear from), so one-way and
 // symmetric cuts are the same data. Decisions use the simulation's RNG only.
 import type { Message, MessageType, NodeId } from "../raft/messages.js";
-import type { Rng } from "../raft/rng.js";
+import type { SeededRng } from "../../lib/rng.js";
 
 export interface NetworkOptions {
   /** Probability that a message is lost. */
@@ -12,6 +12,9 @@ export interface NetworkOptions {
   /** Latency in time units, uniform in [latencyMin, latencyMax]; jitter reorders messages. */
   latencyMin: number;
   latencyMax: number;
+  /** Probability that a message is held back `holdUnits` more (past an election timeout, like 6.5840's unreliable Figure 8 test). */
+  holdRate?: number;
+  holdUnits?: number;
 }
 
 export const RELIABLE: NetworkOptions = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 1 };
@@ -28,7 +31,7 @@ export class Network {
   /** Entry copies sent per directed link "from-to" (for bytes-per-entry claims). */
   readonly entriesByLink = new Map<string, number>();
 
-  constructor(options: NetworkOptions, readonly rng: Rng) {
+  constructor(options: NetworkOptions, readonly rng: SeededRng) {
     this.options = { ...options };
   }
 
@@ -47,7 +50,8 @@ export class Network {
     if (dropRate > 0 && this.rng.next() < dropRate) {
       return [];
     }
-    const first = this.#latency();
+    const holdRate = this.options.holdRate ?? 0;
+    const first = this.#latency() + (holdRate > 0 && this.rng.next() < holdRate ? (this.options.holdUnits ?? 0) : 0);
     if (duplicateRate > 0 && this.rng.next() < duplicateRate) {
       return [first, this.#latency()];
     }

@@ -1,8 +1,11 @@
-// One simulated server: what it has persisted (hard state, snapshot, log), its tiny state machine
-// (a hash chain over the applied commands) and its live RawNode, absent while crashed.
-import type { Entry, HardState, NodeId, Snapshot } from "../raft/messages.js";
+// One simulated server: its disk (a memory log and snapshot files that survive crashes, minus
+// unsynced writes), its tiny state machine (a hash chain over the applied commands), and, while it
+// runs, its RawNode driven by the node's real Ready pipeline (node/driver) over those ports.
+import type { Entry, NodeId, Snapshot } from "../raft/messages.js";
 import type { InitialState, RawNode } from "../raft/raw-node.js";
-import type { Invariants } from "./invariants.js";
+import type { SeededRng as Rng } from "../../lib/rng.js";
+import { MemoryLog, MemorySnapshots, type DiskScheduler, type LogImage } from "../driver/memory-ports.js";
+import type { ReadyPipeline } from "../driver/ready-pipeline.js";
 
 export interface MachineState {
   /** Index of the last applied entry. */
@@ -33,84 +36,93 @@ export function decodeMachine(data: Uint8Array): MachineState {
 
 export class SimNode {
   raw: RawNode | undefined = undefined;
+  pipeline: ReadyPipeline | undefined = undefined;
   /** Bumped on every crash: events scheduled for an older incarnation are ignored. */
   incarnation = 0;
-  /** A Ready is being persisted; the next one waits (a server's Ready loop is sequential). */
-  busy = false;
-  hardState: HardState = { term: 0, vote: 0, commit: 0 };
-  snapshot: Snapshot | undefined = undefined;
-  /** Persisted entries after the snapshot: entries[i].index === snapshotIndex + 1 + i. */
-  entries: Entry[] = [];
+  log: MemoryLog;
+  /** Snapshot files survive crashes (a save is durable once it completes). */
+  readonly snapshots: MemorySnapshots;
   machine: MachineState = { index: 0, hash: FNV_OFFSET, count: 0 };
 
   constructor(
     readonly id: NodeId,
     /** Voters before any snapshot (the bootstrap configuration). */
     readonly bootstrapVoters: readonly NodeId[],
-  ) {}
+    readonly disk: DiskScheduler,
+  ) {
+    this.log = new MemoryLog(disk);
+    this.snapshots = new MemorySnapshots(disk);
+  }
 
   get alive(): boolean {
     return this.raw !== undefined;
   }
 
+  /** The snapshot the durable log starts from. */
   get snapshotIndex(): number {
-    return this.snapshot?.metadata.index ?? 0;
+    return this.log.durable.snapshot.index;
   }
 
-  persistedTerm(index: number): number | undefined {
-    if (index === this.snapshotIndex) {
-      return this.snapshot?.metadata.term ?? 0;
-    }
-    return this.entries[index - this.snapshotIndex - 1]?.term;
-  }
-
-  /** Whether index (with term) survives a crash here: in the persisted log or under the snapshot. */
+  /** Whether index (with term) survives a crash here: in the durable log or under its snapshot. */
   holdsDurably(index: number, term: number): boolean {
-    return index <= this.snapshotIndex || this.persistedTerm(index) === term;
+    const image = this.log.durable;
+    if (index <= image.snapshot.index) {
+      return true;
+    }
+    return image.entries[index - image.snapshot.index - 1]?.term === term;
+  }
+
+  /** The durable log's entries (for the discard check before a crash image replaces them). */
+  durableEntries(): readonly Entry[] {
+    return this.log.durable.entries;
+  }
+
+  /**
+   * A crash: the disk keeps what was synced plus a prefix of later writes (torn when `tear`); the
+   * process state is gone. Returns the image the restarted node recovers.
+   */
+  crash(rng: Rng, tear: boolean): LogImage {
+    const image = this.log.crashImage(rng, tear);
+    this.log = new MemoryLog(this.disk, image);
+    this.raw = undefined;
+    this.pipeline = undefined;
+    this.incarnation++;
+    return image;
+  }
+
+  /** The snapshot file the durable log's marker names. */
+  markedSnapshot(): Snapshot | undefined {
+    const point = this.log.durable.snapshot;
+    if (point.index === 0) {
+      return undefined;
+    }
+    const snapshot = this.snapshots.saved.get(point.index);
+    if (snapshot === undefined || snapshot.metadata.term !== point.term) {
+      throw new Error(`sim-node: node ${this.id}'s log marks snapshot ${point.term}/${point.index}, which no saved snapshot file holds`);
+    }
+    return snapshot;
   }
 
   initialState(): InitialState {
-    const lastIndex = this.snapshotIndex + this.entries.length;
+    const image = this.log.durable;
+    const snapshot = this.markedSnapshot();
+    const lastIndex = image.snapshot.index + image.entries.length;
+    const hardState = image.hardState ?? { term: 0, vote: 0, commit: 0 };
     const initial: InitialState = {
-      hardState: { ...this.hardState, commit: Math.min(Math.max(this.hardState.commit, this.snapshotIndex), lastIndex) },
-      entries: this.entries.slice(),
-      confState: { voters: [...(this.snapshot?.metadata.confState.voters ?? this.bootstrapVoters)] },
-      applied: this.snapshotIndex,
+      hardState: { ...hardState, commit: Math.min(Math.max(hardState.commit, image.snapshot.index), lastIndex) },
+      entries: image.entries.slice(),
+      confState: { voters: [...(snapshot?.metadata.confState.voters ?? this.bootstrapVoters)] },
+      applied: image.snapshot.index,
     };
-    if (this.snapshot !== undefined) {
-      initial.snapshot = this.snapshot;
+    if (snapshot !== undefined) {
+      initial.snapshot = snapshot;
     }
     return initial;
   }
 
   /** The state machine as recovered at restart: the snapshot's, or empty. */
   recoverMachine(): void {
-    this.machine = this.snapshot === undefined ? { index: 0, hash: FNV_OFFSET, count: 0 } : decodeMachine(this.snapshot.data);
-  }
-
-  /** Persists a snapshot from the leader: the core dropped its whole log for it, so does the disk. */
-  writeSnapshot(snapshot: Snapshot, invariants: Invariants): void {
-    invariants.checkDiscard(this, this.entries, snapshot.metadata.index);
-    this.snapshot = snapshot;
-    this.entries = [];
-  }
-
-  /** Persists entries at their indexes, truncating a conflicting suffix (never a committed one). */
-  writeEntries(entries: readonly Entry[], invariants: Invariants): void {
-    const first = entries[0];
-    if (first === undefined) {
-      return;
-    }
-    const position = first.index - this.snapshotIndex - 1;
-    if (position < 0 || position > this.entries.length) {
-      throw new Error(`sim-node: node ${this.id} persists entry ${first.index} leaving a gap after ${this.snapshotIndex + this.entries.length}`);
-    }
-    if (position < this.entries.length) {
-      invariants.checkDiscard(this, this.entries.slice(position), 0);
-      this.entries.length = position;
-    }
-    for (const entry of entries) {
-      this.entries.push(entry);
-    }
+    const snapshot = this.markedSnapshot();
+    this.machine = snapshot === undefined ? { index: 0, hash: FNV_OFFSET, count: 0 } : decodeMachine(snapshot.data);
   }
 }

@@ -11,6 +11,15 @@ describe("swarm simulation", () => {
     expect(result.livenessTicks).toBeGreaterThan(0);
   });
 
+  // Found by the swarm once nodes ran the server's pipeline: a Ready finishing before a pending
+  // snapshot's Ready let a later Ready append after the snapshot before its marker, and the log
+  // stopped the node ("append: entry 34 would leave a hole after last index 22"); seed 310 the same.
+  // Seed 143 tripped a too strict Leader Completeness check (a stale-term leader elected late).
+  test.each([206, 310, 143])("regression seed %i", (seed) => {
+    const result = runSeed({ seed, steps: 20_000 });
+    expect(result.ok, `${result.property}: ${result.message}`).toBe(true);
+  });
+
   test("the same seed replays the identical event trace", () => {
     const first = runSeed({ seed: 4242, steps: 5_000, traceAll: true });
     const second = runSeed({ seed: 4242, steps: 5_000, traceAll: true });
@@ -23,7 +32,9 @@ describe("swarm simulation", () => {
 
 describe("simulator self-test", () => {
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
-    const failures = [2, 5, 8].map((seed) => runSeed({ seed, steps: 20_000, unsafe: { unsafeVoteWithoutLogCheck: true } }));
+    // Recorded seeds whose schedules elect a stale leader (re-pick them when the core or the
+    // pipeline changes trajectories: the pipeline's early heartbeats did).
+    const failures = [8, 11, 17].map((seed) => runSeed({ seed, steps: 20_000, unsafe: { unsafeVoteWithoutLogCheck: true } }));
     for (const result of failures) {
       expect(result.ok).toBe(false);
       expect(result.property).toBe("leader-completeness");

@@ -1,9 +1,9 @@
 // Swarm testing (TigerBeetle VOPR style): every fault option is drawn from the seed, so one seed
 // names one whole run. A run has a safety phase (client load plus faults) and a liveness phase
 // (heal, restart everyone, then a new proposal must commit everywhere within a bound).
-import type { NodeId } from "../raft/messages.js";
 import type { UnsafeCoreSwitches } from "../raft/raft.js";
-import { createRng, type Rng } from "../raft/rng.js";
+import type { NodeId } from "../raft/messages.js";
+import { SeededRng } from "../../lib/rng.js";
 import { Cluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
 
@@ -37,6 +37,17 @@ export interface SwarmOptions {
   spareNodes: number;
   /** Probability that a fault decision proposes a membership change (add or remove one voter). */
   membershipRate: number;
+  /** Readys in flight in each node's pipeline (the server runs 8). */
+  pipelineDepth: number;
+  /** Per disk operation: probability of a stall, and its longest length in time units. */
+  diskStallRate: number;
+  diskStallUnits: number;
+  /** Per tick: probability that the node's event loop blocks, and for how long at most. */
+  loopStallRate: number;
+  loopStallUnits: number;
+  /** Probability that a message is held past an election timeout, and by how much. */
+  holdRate: number;
+  holdUnits: number;
 }
 
 const TICK_UNITS = 10;
@@ -44,36 +55,41 @@ const ELECTION_TICK = 10;
 /** After faults stop, a fresh proposal must commit within this many ticks (plus backlog time). */
 export const LIVENESS_TICKS_MAX = 40 * ELECTION_TICK;
 
-function pick<T>(rng: Rng, choices: readonly T[]): T {
-  return choices[rng.int(choices.length)] as T;
-}
-
 export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
-  const rng = createRng(seed ^ 0x2545f491);
+  const rng = new SeededRng((seed ^ 0x2545f491) >>> 0);
   // Always draw, so that --nodes changes only the node count and not every later option.
-  const drawnNodes = pick(rng, [3, 3, 5, 5, 7]);
+  const drawnNodes = rng.pick([3, 3, 5, 5, 7]);
   return {
     nodes: nodes ?? drawnNodes,
     preVote: rng.next() < 0.7,
     checkQuorum: rng.next() < 0.7,
-    dropRate: pick(rng, [0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
-    duplicateRate: pick(rng, [0, 0, 0.01, 0.05, 0.1]),
-    latencyMax: pick(rng, [1, 3, 5, 10, 20, 40]),
-    partitionMode: pick(rng, ["none", "isolate-single", "halves", "one-way", "mixed"] as const),
-    faultInterval: pick(rng, [50, 100, 200, 400]),
-    crashRate: pick(rng, [0, 0.05, 0.1, 0.2]),
-    crashDuringWriteRate: pick(rng, [0, 0, 0.001, 0.01]),
-    diskLatencyMax: pick(rng, [0, 1, 3, 8]),
-    snapshotEvery: pick(rng, [0, 10, 50, 200]),
-    proposalInterval: pick(rng, [2, 5, 10, 30]),
-    maxInflightMsgs: pick(rng, [1, 2, 8, 64]),
-    maxEntriesPerMsg: pick(rng, [1, 4, 64]),
-    maxSizePerMsg: pick(rng, [16, 1024, 64 * 1024]),
-    transferRate: pick(rng, [0, 0, 0.02, 0.1]),
-    readRate: pick(rng, [0, 0.1, 0.5]),
-    maxUncommittedEntriesSize: pick(rng, [64, 512, 4096]),
-    spareNodes: pick(rng, [0, 0, 1, 2]),
-    membershipRate: pick(rng, [0.1, 0.3]),
+    dropRate: rng.pick([0, 0, 0.01, 0.05, 0.1, 0.2, 0.3]),
+    duplicateRate: rng.pick([0, 0, 0.01, 0.05, 0.1]),
+    latencyMax: rng.pick([1, 3, 5, 10, 20, 40]),
+    partitionMode: rng.pick(["none", "isolate-single", "halves", "one-way", "mixed"] as const),
+    faultInterval: rng.pick([50, 100, 200, 400]),
+    crashRate: rng.pick([0, 0.05, 0.1, 0.2]),
+    crashDuringWriteRate: rng.pick([0, 0, 0.001, 0.01]),
+    diskLatencyMax: rng.pick([0, 1, 3, 8]),
+    // Small intervals make leader snapshots and local snapshots race (issue 11, defect 1).
+    snapshotEvery: rng.pick([0, 5, 10, 50, 200]),
+    proposalInterval: rng.pick([2, 5, 10, 30]),
+    maxInflightMsgs: rng.pick([1, 2, 8, 64]),
+    maxEntriesPerMsg: rng.pick([1, 4, 64]),
+    maxSizePerMsg: rng.pick([16, 1024, 64 * 1024]),
+    transferRate: rng.pick([0, 0, 0.02, 0.1]),
+    readRate: rng.pick([0, 0.1, 0.5]),
+    maxUncommittedEntriesSize: rng.pick([64, 512, 4096]),
+    spareNodes: rng.pick([0, 0, 1, 2]),
+    membershipRate: rng.pick([0.1, 0.3]),
+    // Drawn last, so that the options above stay what they were for every seed.
+    pipelineDepth: rng.pick([1, 2, 8]),
+    diskStallRate: rng.pick([0, 0, 0.002, 0.01, 0.05]),
+    diskStallUnits: rng.pick([50, 200, 500]),
+    loopStallRate: rng.pick([0, 0, 0.002, 0.01]),
+    loopStallUnits: rng.pick([30, 150, 400]),
+    holdRate: rng.pick([0, 0, 0.005, 0.02]),
+    holdUnits: rng.pick([150, 300]),
   };
 }
 
@@ -114,7 +130,7 @@ export function runSeed(run: RunOptions): RunResult {
     ids,
     bootstrapVoters: voters,
     seed: run.seed,
-    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax },
+    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax, holdRate: options.holdRate, holdUnits: options.holdUnits },
     raft: {
       electionTick: ELECTION_TICK,
       heartbeatTick: 1,
@@ -128,6 +144,9 @@ export function runSeed(run: RunOptions): RunResult {
     },
     tickUnits: TICK_UNITS,
     diskLatencyMax: options.diskLatencyMax,
+    diskStall: { rate: options.diskStallRate, maxUnits: options.diskStallUnits },
+    loopStall: { rate: options.loopStallRate, maxUnits: options.loopStallUnits },
+    pipelineDepth: options.pipelineDepth,
     snapshotEvery: options.snapshotEvery,
     crashDuringWriteRate: options.crashDuringWriteRate,
     unsafeVoteNotPersisted: run.unsafeVoteNotPersisted ?? false,
@@ -177,6 +196,8 @@ export function runSeed(run: RunOptions): RunResult {
 function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmOptions): number {
   cluster.network.heal();
   cluster.crashDuringWriteRate = 0;
+  cluster.diskStall = undefined;
+  cluster.loopStall = undefined;
   // Healed means no loss, no duplicates and little jitter (heavy reordering is a fault too).
   cluster.network.options = { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: Math.min(cluster.network.options.latencyMax, 5) };
   // Nodes removed from the configuration are shut down, as an operator would; members restart.
@@ -224,14 +245,14 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
 class FaultDriver {
   #running = false;
   #sequence = 0;
-  readonly #rng: Rng;
+  readonly #rng: SeededRng;
 
   constructor(
     readonly cluster: Cluster,
     readonly options: SwarmOptions,
     readonly ids: readonly NodeId[],
   ) {
-    this.#rng = createRng(cluster.options.seed ^ 0x68e31da4);
+    this.#rng = new SeededRng((cluster.options.seed ^ 0x68e31da4) >>> 0);
   }
 
   start(): void {
@@ -250,7 +271,7 @@ class FaultDriver {
     }
     const rng = this.#rng;
     const leader = this.cluster.leader();
-    const target = leader !== undefined && rng.next() < 0.8 ? leader : pick(rng, this.ids);
+    const target = leader !== undefined && rng.next() < 0.8 ? leader : rng.pick(this.ids);
     if (this.cluster.node(target).alive) {
       if (rng.next() < this.options.readRate) {
         this.cluster.readIndex(target);
@@ -258,7 +279,7 @@ class FaultDriver {
         this.cluster.propose(target, `c${++this.#sequence}`);
       }
       if (leader !== undefined && rng.next() < this.options.transferRate && this.cluster.node(leader).alive) {
-        this.cluster.transferLeader(leader, pick(rng, this.ids));
+        this.cluster.transferLeader(leader, rng.pick(this.ids));
       }
     }
     this.cluster.schedule(1 + rng.int(this.options.proposalInterval * 2), 0, "client", () => this.#client());
@@ -275,9 +296,9 @@ class FaultDriver {
     if (this.options.spareNodes > 0 && rng.next() < this.options.membershipRate) {
       this.#changeMembership();
     } else if (roll < this.options.crashRate) {
-      cluster.crash(pick(rng, this.ids));
+      cluster.crash(rng.pick(this.ids));
     } else if (crashed.length > 0 && roll < this.options.crashRate * 2.5) {
-      cluster.restart(pick(rng, crashed));
+      cluster.restart(rng.pick(crashed));
     } else if (this.options.partitionMode !== "none") {
       this.#partition();
     }
@@ -294,7 +315,7 @@ class FaultDriver {
     const voters = this.cluster.raw(leader).status().voters;
     const outsiders = this.ids.filter((id) => !voters.includes(id));
     const remove = outsiders.length === 0 || (voters.length > 3 && rng.next() < 0.5);
-    const nodeId = remove ? pick(rng, voters) : pick(rng, outsiders);
+    const nodeId = remove ? rng.pick(voters) : rng.pick(outsiders);
     if (remove && voters.length <= 3) {
       return;
     }
@@ -313,12 +334,8 @@ class FaultDriver {
     if (rng.next() < 0.3) {
       return; // stay healed for a while
     }
-    const mode = this.options.partitionMode === "mixed" ? pick(rng, ["isolate-single", "halves", "one-way"] as const) : this.options.partitionMode;
-    const shuffled = [...this.ids];
-    for (let i = shuffled.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [shuffled[i], shuffled[j]] = [shuffled[j] as NodeId, shuffled[i] as NodeId];
-    }
+    const mode = this.options.partitionMode === "mixed" ? rng.pick(["isolate-single", "halves", "one-way"] as const) : this.options.partitionMode;
+    const shuffled = rng.shuffle([...this.ids]);
     if (mode === "isolate-single") {
       network.isolate(shuffled[0] as NodeId, this.ids);
     } else if (mode === "halves") {
@@ -327,7 +344,7 @@ class FaultDriver {
     } else {
       const cuts = 1 + rng.int(this.ids.length);
       for (let i = 0; i < cuts; i++) {
-        network.cutOneWay(pick(rng, this.ids), pick(rng, this.ids));
+        network.cutOneWay(rng.pick(this.ids), rng.pick(this.ids));
       }
     }
     this.cluster.trace.record(this.cluster.now, "partition", 0, undefined, network.describeGrudge());

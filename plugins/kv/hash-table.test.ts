@@ -3,6 +3,7 @@ import type { Operation } from "../api.js";
 import { describePluginCompliance } from "../compliance.js";
 import { op, ok, pluginErrorCode, unknown, utf8 } from "../test-support.js";
 import { kvPlugin } from "./index.js";
+import { kvStateOf, type KvModelState } from "./model.js";
 
 describe("kv state machine", () => {
   it("reads an absent key as null", () => {
@@ -115,50 +116,74 @@ describe("kv state machine", () => {
 
 describe("kv model", () => {
   const { model } = kvPlugin;
+  // x's value alone, or absent: the state of a partition of key x.
+  const x = (value: string | null): KvModelState => (value === null ? null : kvStateOf({ x: value }));
+  const keyOf = (state: KvModelState | undefined): string | undefined => (state === undefined ? undefined : model.stateKey(state));
+  const expectState = (actual: KvModelState | undefined, expected: KvModelState | undefined): void => {
+    expect(keyOf(actual)).toBe(keyOf(expected));
+  };
 
   it("starts absent and partitions by key", () => {
     expect(model.init()).toBeNull();
     expect(model.partitionKey(op("get", "k7"))).toBe("k7");
   });
 
+  it("refuses to partition an operation without a key", () => {
+    expect(() => model.partitionKey({ f: "get", value: null })).toThrow('kv operation "get" has no key');
+    expect(pluginErrorCode(() => model.partitionKey({ f: "put", key: null, value: "1" }))).toBe("BAD_ARGUMENT");
+  });
+
   it("accepts exactly the results the state machine gives", () => {
-    expect(model.step(null, op("get", "x"), ok(null))).toBeNull();
-    expect(model.step(null, op("get", "x"), ok("1"))).toBeUndefined();
-    expect(model.step("1", op("get", "x"), ok("1"))).toBe("1");
-    expect(model.step(null, op("put", "x", "1"), ok(null))).toBe("1");
-    expect(model.step(null, op("put", "x", "1"), ok("1"))).toBeUndefined();
-    expect(model.step(null, op("append", "x", "1 "), ok(null))).toBe("1 ");
-    expect(model.step("1 ", op("append", "x", "2 "), ok(null))).toBe("1 2 ");
-    expect(model.step(null, op("cas", "x", [null, "1"]), ok(true))).toBe("1");
-    expect(model.step(null, op("cas", "x", [null, "1"]), ok(false))).toBeUndefined();
-    expect(model.step("0", op("cas", "x", ["1", "2"]), ok(false))).toBe("0");
-    expect(model.step("0", op("cas", "x", ["1", "2"]), ok(true))).toBeUndefined();
-    expect(model.step("1", op("delete", "x"), ok(null))).toBeNull();
+    expectState(model.step(null, op("get", "x"), ok(null)), null);
+    expectState(model.step(null, op("get", "x"), ok("1")), undefined);
+    expectState(model.step(x("1"), op("get", "x"), ok("1")), x("1"));
+    expectState(model.step(null, op("put", "x", "1"), ok(null)), x("1"));
+    expectState(model.step(null, op("put", "x", "1"), ok("1")), undefined);
+    expectState(model.step(null, op("append", "x", "1 "), ok(null)), x("1 "));
+    expectState(model.step(x("1 "), op("append", "x", "2 "), ok(null)), x("1 2 "));
+    expectState(model.step(null, op("cas", "x", [null, "1"]), ok(true)), x("1"));
+    expectState(model.step(null, op("cas", "x", [null, "1"]), ok(false)), undefined);
+    expectState(model.step(x("0"), op("cas", "x", ["1", "2"]), ok(false)), x("0"));
+    expectState(model.step(x("0"), op("cas", "x", ["1", "2"]), ok(true)), undefined);
+    expectState(model.step(x("1"), op("delete", "x"), ok(null)), null);
   });
 
   it("with an unknown outcome returns the state the operation would leave", () => {
-    expect(model.step("0", op("cas", "x", ["0", "2"]), unknown)).toBe("2");
-    expect(model.step("0", op("cas", "x", ["1", "2"]), unknown)).toBe("0");
-    expect(model.step(null, op("append", "x", "1 "), unknown)).toBe("1 ");
-    expect(model.step("1", op("delete", "x"), unknown)).toBeNull();
+    expectState(model.step(x("0"), op("cas", "x", ["0", "2"]), unknown), x("2"));
+    expectState(model.step(x("0"), op("cas", "x", ["1", "2"]), unknown), x("0"));
+    expectState(model.step(null, op("append", "x", "1 "), unknown), x("1 "));
+    expectState(model.step(x("1"), op("delete", "x"), unknown), null);
   });
 
   it("treats a malformed operation as one that never took effect", () => {
-    expect(model.step("1", op("put", "x", 3), unknown)).toBe("1");
-    expect(model.step("1", op("put", "x", 3), ok(null))).toBeUndefined();
-    expect(model.step("1", op("incr", "x"), unknown)).toBe("1");
+    expectState(model.step(x("1"), op("put", "x", 3), unknown), x("1"));
+    expectState(model.step(x("1"), op("put", "x", 3), ok(null)), undefined);
+    expectState(model.step(x("1"), op("incr", "x"), unknown), x("1"));
+  });
+
+  it("keeps keys apart whatever the partitioning", () => {
+    const both = model.step(x("1"), op("put", "y", "2"), ok(null));
+    expectState(both, kvStateOf({ x: "1", y: "2" }));
+    expectState(model.step(both as KvModelState, op("get", "y"), ok("1")), undefined);
+    expectState(model.step(both as KvModelState, op("get", "y"), ok("2")), both);
+    expectState(model.step(both as KvModelState, op("get", "z"), ok(null)), both);
+    expectState(model.step(both as KvModelState, op("delete", "x"), ok(null)), kvStateOf({ y: "2" }));
+    // Insertion order does not matter: equal maps, equal keys.
+    expect(model.stateKey(kvStateOf({ y: "2", x: "1" }))).toBe(model.stateKey(both as KvModelState));
   });
 
   it("gives the absent key and the empty string different state keys", () => {
-    expect(model.stateKey(null)).not.toBe(model.stateKey(""));
-    expect(model.stateKey("a")).toBe(model.stateKey("a"));
+    expect(model.stateKey(null)).not.toBe(model.stateKey(x("")));
+    expect(model.stateKey(x("a"))).toBe(model.stateKey(x("a")));
+    expect(model.stateKey(kvStateOf({ a: "b=c" }))).not.toBe(model.stateKey(kvStateOf({ "a:b": "c" })));
   });
 
   it("describes operations and states on one line", () => {
     expect(model.describeOperation(op("cas", "x", ["1", "2"]), ok(true))).toBe('cas "x" ["1","2"] -> true');
     expect(model.describeOperation(op("get", "x"), unknown)).toBe('get "x" -> ?');
     expect(model.describeState(null)).toBe("absent");
-    expect(model.describeState("1 2 ")).toBe('"1 2 "');
+    expect(model.describeState(x("1 2 "))).toBe('"1 2 "');
+    expect(model.describeState(kvStateOf({ x: "1", y: "2" }))).toBe('"x"="1", "y"="2"');
   });
 });
 

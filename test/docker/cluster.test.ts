@@ -11,12 +11,13 @@ import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker/
 import { netemMissingMessage } from "../../harness/runtime/docker/network.js";
 import { FaultUnsupportedError } from "../../harness/runtime/runtime.js";
 import { connectProbe, echoedBytesProbe, echoNodeCommand, labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 /** Sends a line to a node's client port from the host and returns what comes back within `waitMs`. */
 function echoFromHost(clientAddress: string, line: string, waitMs = 2_000): Promise<string> {
-  const [host, port] = clientAddress.split(":") as [string, string];
+  const { host, port } = parseHostPort(clientAddress);
   return new Promise((resolve) => {
-    const socket = connect({ host, port: Number(port) });
+    const socket = connect({ host, port });
     let received = "";
     const timer = setTimeout(() => finish(), waitMs);
     const finish = (): void => {

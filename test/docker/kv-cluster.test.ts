@@ -5,7 +5,7 @@ import type Docker from "dockerode";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../../lib/deadline.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker/docker-runtime.js";
 import { RaftClient } from "../../node/client/index.js";
@@ -22,7 +22,7 @@ async function waitForLeader(client: RaftClient, signal: AbortSignal): Promise<n
     if (leader !== undefined) {
       return leader;
     }
-    await sleep(200, undefined, { signal });
+    await sleep(200, signal);
   }
 }
 

@@ -16,10 +16,11 @@ import { decodeMessage, encodeMessage } from "../../node/server/transport/messag
 import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/transport/peer-handshake.js";
 import { decodeSnapshotChunk, encodeSnapshotChunk, isSnapshotChunkPayload } from "../../node/server/transport/snapshot-chunk-codec.js";
 import { SnapshotChunker, SnapshotReassembler } from "../../node/server/transport/snapshot-chunks.js";
-import { RecordingLogger } from "../../node/server/structured-logger.js";
+import { RecordingLogger } from "../../lib/testing/recording-logger.js";
 import { TcpTransport } from "../../node/server/transport/tcp-transport.js";
 import * as arbitrary from "./message-arbitraries.js";
 import { waitUntil } from "./wait-until.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_260_129);
 const FUZZED_FRAMES = 10_000;
@@ -274,7 +275,7 @@ describe("fuzzed frames against a live listener", () => {
     }
     expect(mismatches).toEqual([]);
 
-    const port = Number(listener.listenAddress.split(":")[1]);
+    const { port } = parseHostPort(listener.listenAddress);
     const signal = AbortSignal.timeout(90_000);
     setMaxListeners(CONCURRENT_CONNECTIONS + 8, signal); // one abort listener per open connection
     const worker = async (queue: FuzzCase[]): Promise<void> => {

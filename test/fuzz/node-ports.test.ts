@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeHandshake } from "../../node/server/transport/peer-handshake.js";
 import { encodeFrame, FRAME_HEADER_BYTES } from "../../node/server/transport/frame-codec.js";
 import { TestCluster } from "../integration/cluster-helpers.js";
-import { seededRandom } from "../../history/simulate-history.js";
+import { seededRandom } from "../../lib/rng.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 const SEED = Number(process.env["RAFTLAB_FUZZ_SEED"] ?? 20_261_129);
 const FRAMES = 10_000;
@@ -74,9 +75,8 @@ function fuzzedFrame(random: () => number, port: Port, clusterId: string, target
 
 /** Sends frames on one connection; resolves when the node closes it or after a short pause. */
 function throwFrames(address: string, frames: Buffer[]): Promise<void> {
-  const colon = address.lastIndexOf(":");
   return new Promise((resolve) => {
-    const socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const socket = net.connect(parseHostPort(address));
     const done = (): void => {
       socket.destroy();
       resolve();

@@ -4,6 +4,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFrame, FrameDecoder } from "../../node/server/transport/frame-codec.js";
 import { TestCluster, waitFor } from "./cluster-helpers.js";
+import { parseHostPort } from "../../lib/host-port.js";
 
 let cluster: TestCluster;
 
@@ -64,8 +65,7 @@ describe("a 3-node kv cluster", () => {
 
   it("closes only the connection that sends a bad frame, and answers bad JSON with BAD_REQUEST", async () => {
     const leader = await cluster.waitForLeader();
-    const [host, port] = cluster.node(leader).clientAddress.split(":") as [string, string];
-    const socket = net.connect({ host, port: Number(port) });
+    const socket = net.connect(parseHostPort(cluster.node(leader).clientAddress));
     const decoder = new FrameDecoder();
     const answers: unknown[] = [];
     socket.on("data", (chunk) => answers.push(...decoder.push(chunk).map((f) => JSON.parse(Buffer.from(f).toString()))));
@@ -82,15 +82,20 @@ describe("a 3-node kv cluster", () => {
 
   it("applies a command retried with the same session seq once, and refuses an older seq", async () => {
     const op = { f: "append", key: "session-key", value: "x" };
-    const session = { clientId: "client-a", seq: 1 };
+    const unopened = await cluster.invoke({ type: "command", op, session: { clientId: "client-a", seq: 1 } });
+    expect(unopened).toMatchObject({ ok: false, code: "SESSION_EXPIRED" });
+    const opened = await cluster.invoke({ type: "openSession" });
+    expect(opened).toMatchObject({ ok: true, result: expect.stringMatching(/^\d+$/) });
+    const clientId = opened.ok && "result" in opened ? String(opened.result) : "";
+    const session = { clientId, seq: 1 };
     const first = await cluster.invoke({ type: "command", op, session });
     const retry = await cluster.invoke({ type: "command", op, session });
     expect(first).toMatchObject({ ok: true, result: null });
     expect(retry).toMatchObject({ ok: true, result: null });
     expect(await cluster.get("session-key")).toBe("x");
-    await cluster.invoke({ type: "command", op, session: { clientId: "client-a", seq: 2 } });
+    await cluster.invoke({ type: "command", op, session: { clientId, seq: 2 } });
     expect(await cluster.get("session-key")).toBe("xx");
-    const stale = await cluster.invoke({ type: "command", op, session: { clientId: "client-a", seq: 1 } });
+    const stale = await cluster.invoke({ type: "command", op, session: { clientId, seq: 1 } });
     expect(stale).toMatchObject({ ok: false, code: "BAD_REQUEST" });
     expect(!stale.ok && stale.message).toMatch(/^stale seq/);
     expect(await cluster.get("session-key")).toBe("xx");

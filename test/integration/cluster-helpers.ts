@@ -12,6 +12,8 @@ import type { Json, Operation } from "../../plugins/api.js";
 import { NodeConnection, type RequestBody } from "../../node/client/node-connection.js";
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
 import { freePorts } from "../../harness/runtime/local/free-port.js";
+import { parseHostPort } from "../../lib/host-port.js";
+import { sleep } from "../../lib/deadline.js";
 
 export { freePorts };
 
@@ -303,14 +305,13 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : `: ${(lastError as Error).message}`}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 
 async function canConnect(address: string): Promise<boolean> {
-  const colon = address.lastIndexOf(":");
   return new Promise((resolve) => {
-    const socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const socket = net.connect(parseHostPort(address));
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);

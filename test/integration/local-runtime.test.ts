@@ -7,14 +7,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { RaftClient, type ClientOutcome } from "../../node/client/raft-client.js";
-import { SeededRng } from "../../harness/generator/rng.js";
+import { SeededRng } from "../../lib/rng.js";
 import { createNemesis } from "../../harness/nemesis/catalogue.js";
 import { createNemesisContext, type NemesisContext } from "../../harness/nemesis/nemesis.js";
 import { LocalRuntime } from "../../harness/runtime/local/local-runtime.js";
 import type { Cluster } from "../../harness/runtime/runtime.js";
 import { eventually } from "../../harness/runtime/testing/stub-cluster.js";
 
-const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "cli", "raftlab.js");
+const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "raftlab-node.js");
 const runId = `local-runtime-it-${process.pid}-${Date.now()}`;
 const nodeIds = [1, 2, 3];
 const logDir = path.join(os.tmpdir(), `${runId}-logs`);

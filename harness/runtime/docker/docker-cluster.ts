@@ -10,6 +10,7 @@ import { isNotFound } from "../../../docker/image/image.js";
 import { DockerNetworkControl } from "./network.js";
 import { waitForTcp } from "./tcp-wait.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+import { sleep } from "../../../lib/deadline.js";
 
 export interface DockerNode {
   id: number;
@@ -96,7 +97,7 @@ export class DockerCluster implements Cluster {
         throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
       }
       signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   }
 
@@ -186,9 +187,7 @@ export class DockerCluster implements Cluster {
       return;
     }
     const state = (await node.container.inspect()).State;
-    const tail = await readFile(this.logPath(node.id), "utf8")
-      .then((text) => text.split("\n").slice(-20).join("\n"))
-      .catch(() => "(no log)");
+    const tail = await readLogTail(this.logPath(node.id));
     const why = state.Running
       ? `its client port ${node.clientAddress} did not accept within ${this.parts.readyTimeoutMs} ms`
       : `it exited with code ${state.ExitCode}`;
@@ -202,6 +201,13 @@ export class DockerCluster implements Cluster {
     }
     return node;
   }
+}
+
+/** The last lines of a node's log file, for messages about a node that did not come up. */
+export async function readLogTail(path: string, lines = 20): Promise<string> {
+  return readFile(path, "utf8")
+    .then((text) => text.split("\n").slice(-lines).join("\n"))
+    .catch(() => "(no log)");
 }
 
 function destroyStream(stream: NodeJS.ReadableStream | undefined): void {

@@ -2,27 +2,21 @@
 // network with a fixed address, so faults can be made with iptables inside each container.
 // Everything it creates is labelled raftlab.run=<runId>, which `raftlab clean` relies on.
 import Docker from "dockerode";
-import { isPluginPath } from "../../../plugins/registry.js";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { networkInterfaces } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
 import { DockerCluster, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
-import { ensureNodeImage, nodeImageCliPath, type BuildPolicy } from "../../../docker/image/image.js";
+import { ensureNodeImage, type BuildPolicy } from "../../../docker/image/image.js";
 import { nodeLabel, runLabel } from "./labels.js";
+import { clientPort, createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "./node-container.js";
 import { registerCleanup } from "./signal-cleanup.js";
-import { freeSubnets, nodeIdMax, subnetAddresses } from "./subnet.js";
+import { subnetAddresses } from "./subnet.js";
 import type { Cluster, ClusterSpec, Runtime } from "../runtime.js";
 
 export { DockerCluster } from "./docker-cluster.js";
 export { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 export { nodeLabel, runLabel } from "./labels.js";
 
-export const peerPort = 7000;
-export const clientPort = 7001;
-/** Where a third-party plugin's directory is mounted (read-only) in each container. */
-const pluginMountPoint = "/plugin";
+export { clientPort, peerPort } from "./node-container.js";
 const pingTimeoutMs = 5_000;
 
 export interface DockerRuntimeOptions {
@@ -86,7 +80,11 @@ export class DockerRuntime implements Runtime {
     await mkdir(spec.logDir, { recursive: true });
     const labels = { [runLabel]: spec.runId };
     const networkName = `raftlab-${spec.runId}`;
-    const subnet = await createNetwork(docker, networkName, labels, signal);
+    const subnet = await createRunNetwork(
+      docker,
+      { name: networkName, driver: "bridge", internal: true, labels, usedSubnets: () => daemonSubnets(docker) },
+      signal,
+    );
     const addresses = subnetAddresses(subnet);
     const nodes: DockerNode[] = spec.nodeIds.map((id) => {
       const containerName = `raftlab-${spec.runId}-n${id}`;
@@ -109,7 +107,16 @@ export class DockerRuntime implements Runtime {
       for (const node of nodes) {
         signal?.throwIfAborted();
         await docker.createVolume({ Name: node.volumeName, Labels: { ...labels, [nodeLabel]: String(node.id) } });
-        const command = clusterOptions.command?.({ id: node.id, address: node.address }) ?? this.nodeCommand(spec, node, nodes, plugin.argument);
+        const command =
+          clusterOptions.command?.({ id: node.id, address: node.address }) ??
+          nodeCommand({
+            spec,
+            id: node.id,
+            peers: new Map(nodes.map((peer) => [peer.id, `${peer.address}:${peerPort}`])),
+            peerClients: new Map(nodes.map((peer) => [peer.id, peer.clientAddress])),
+            plugin: plugin.argument,
+            extraNodeArgs: this.options.extraNodeArgs,
+          });
         await docker.createContainer({
           name: node.containerName,
           Hostname: `n${node.id}`,
@@ -123,7 +130,7 @@ export class DockerRuntime implements Runtime {
             // docker-init as PID 1 forwards SIGTERM and reaps; a bare node as PID 1 ignores SIGTERM.
             Init: true,
             Mounts: [{ Type: "volume", Source: node.volumeName, Target: "/data" }],
-            Binds: plugin.bind === undefined ? [] : [plugin.bind],
+            Binds: plugin.bind === undefined ? [] : [`${plugin.bind.source}:${plugin.bind.target}:ro`],
             LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
           },
           NetworkingConfig: { EndpointsConfig: { [networkName]: { IPAMConfig: { IPv4Address: node.address } } } },
@@ -136,114 +143,6 @@ export class DockerRuntime implements Runtime {
     }
     log(`docker: run ${spec.runId}: ${nodes.length} nodes on ${networkName} (${subnet}), image ${image}`);
     return cluster;
-  }
-
-  private nodeCommand(spec: ClusterSpec, node: DockerNode, nodes: readonly DockerNode[], plugin: string): string[] {
-    const peers = nodes.map((peer) => `${peer.id}=${peer.address}:${peerPort}`).join(",");
-    const peerClients = nodes.map((peer) => `${peer.id}=${peer.clientAddress}`).join(",");
-    return [
-      "node",
-      nodeImageCliPath,
-      "--id", String(node.id),
-      "--listen", `0.0.0.0:${peerPort}`,
-      "--client-listen", `0.0.0.0:${clientPort}`,
-      "--peers", peers,
-      "--peer-clients", peerClients,
-      "--plugin", plugin,
-      "--data", "/data",
-      "--cluster-id", spec.runId,
-      ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
-      ...(spec.nodeFlags ?? []),
-      ...(this.options.extraNodeArgs ?? []),
-    ];
-  }
-}
-
-/** Creates the run's internal network on a free /24, retrying when a concurrent run takes it first. */
-async function createNetwork(docker: Docker, name: string, labels: Record<string, string>, signal: AbortSignal | undefined): Promise<string> {
-  const attemptsMax = 8;
-  for (let attempt = 1; ; attempt += 1) {
-    signal?.throwIfAborted();
-    const used = [
-      ...(await docker.listNetworks()).flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? "")),
-      ...Object.values(networkInterfaces()).flatMap((interfaces) => (interfaces ?? []).map((entry) => entry.cidr ?? "")),
-    ];
-    const subnet = freeSubnets(used, Math.floor(Math.random() * 256))[0];
-    if (subnet === undefined) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_NO_SUBNET", "every /24 of 10.213.0.0/16 is in use; run `raftlab clean` to remove leftover networks");
-    }
-    const { gateway } = subnetAddresses(subnet);
-    try {
-      await docker.createNetwork({
-        Name: name,
-        Driver: "bridge",
-        Internal: true,
-        CheckDuplicate: true,
-        Labels: labels,
-        IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: gateway }] },
-      });
-      return subnet;
-    } catch (error) {
-      const overlap = /overlap/i.test(error instanceof Error ? error.message : String(error));
-      if (!overlap || attempt >= attemptsMax) {
-        throw new DockerRuntimeError("RAFTLAB_DOCKER_NO_SUBNET", `creating network ${name} on ${subnet} failed: ${String(error)}`, { cause: error });
-      }
-    }
-  }
-}
-
-/**
- * A builtin plugin passes by name (the node rejects unknown names). A plugin given by path (told
- * apart as the plugin registry does) is loaded at the SAME path inside the container: its package
- * root (the nearest directory above it with a package.json) is bind-mounted read-only at its host
- * path, so the plugin's relative imports (e.g. "../api.js") and its own node_modules resolve
- * exactly as on the host.
- */
-function pluginArgument(plugin: string): { argument: string; bind?: string } {
-  if (!isPluginPath(plugin)) {
-    return { argument: plugin };
-  }
-  const hostPath = resolve(plugin);
-  if (!existsSync(hostPath)) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `plugin module ${hostPath} (from "${plugin}") does not exist on the host`);
-  }
-  const mountRoot = packageRoot(dirname(hostPath)) ?? dirname(hostPath);
-  if (imageOwnedPath(mountRoot)) {
-    // Mounting there would hide the image's own files: mount just the plugin's directory instead.
-    return { argument: `${pluginMountPoint}/${basename(hostPath)}`, bind: `${dirname(hostPath)}:${pluginMountPoint}:ro` };
-  }
-  return { argument: hostPath, bind: `${mountRoot}:${mountRoot}:ro` };
-}
-
-function packageRoot(directory: string): string | undefined {
-  for (let current = directory; ; current = dirname(current)) {
-    if (existsSync(join(current, "package.json"))) {
-      return current;
-    }
-    if (dirname(current) === current) {
-      return undefined;
-    }
-  }
-}
-
-/** Paths the node image itself uses, which a bind mount must not cover. */
-function imageOwnedPath(path: string): boolean {
-  const imageDirectories = ["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/app", "/data", "/proc", "/sys", "/dev", "/run"];
-  // Under /tmp is fine (only /tmp itself, where tsx keeps its cache, must stay writable).
-  return path === "/" || path === "/tmp" || imageDirectories.some((directory) => path === directory || path.startsWith(`${directory}/`));
-}
-
-function validateSpec(spec: ClusterSpec): void {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(spec.runId)) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `runId "${spec.runId}" must be 1-63 letters, digits, "_", "." or "-" (it names containers and networks)`);
-  }
-  if (spec.nodeIds.length === 0 || new Set(spec.nodeIds).size !== spec.nodeIds.length) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `nodeIds must be non-empty and distinct, got [${spec.nodeIds.join(", ")}]`);
-  }
-  for (const id of spec.nodeIds) {
-    if (!Number.isInteger(id) || id < 1 || id > nodeIdMax) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `node id ${id} must be an integer in 1..${nodeIdMax}`);
-    }
   }
 }
 

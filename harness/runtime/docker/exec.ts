@@ -1,9 +1,9 @@
 // Runs a command inside a running container (docker exec) and collects its demultiplexed output.
 import type Docker from "dockerode";
 import { PassThrough } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import type { ExecResult } from "../runtime.js";
+import { sleep } from "../../../lib/deadline.js";
 
 const exitCodePollIntervalMs = 20;
 const exitCodePollsMax = 250;
@@ -53,7 +53,7 @@ export async function execInContainer(container: Docker.Container, argv: readonl
     if (attempt >= exitCodePollsMax) {
       throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `exec ${argv.join(" ")}: output ended but the daemon reports no exit code`);
     }
-    await sleep(exitCodePollIntervalMs, undefined, { signal: options.signal });
+    await sleep(exitCodePollIntervalMs, options.signal);
   }
 }
 

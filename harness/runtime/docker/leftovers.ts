@@ -1,13 +1,21 @@
-// Finds and removes what raftlab left in Docker: containers, networks and volumes labelled
-// raftlab.run (a run killed with SIGKILL, or a crashed harness), and optionally the cached images.
+// Finds and removes what raftlab left in Docker: swarm services (on a manager), containers, networks
+// and volumes labelled raftlab.run (a run killed with SIGKILL, or a crashed harness), and optionally
+// the cached images.
 import type Docker from "dockerode";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tolerate } from "./docker-cluster.js";
 import { nodeImageRepository } from "../../../docker/image/image.js";
 import { runLabel } from "./labels.js";
 
+/** What removeLeftovers removes, in this order (a service holds containers; containers hold networks and volumes). */
+export const leftoverKinds = ["services", "containers", "networks", "volumes"] as const;
+export type LeftoverKind = (typeof leftoverKinds)[number];
+
 export interface LeftoverOptions {
   /** Only this run's objects (default: every run's). */
-  runId?: string;
+  runId?: string | undefined;
+  /** Only these kinds (default: all), e.g. containers on every swarm host before the networks. */
+  kinds?: readonly LeftoverKind[];
   /** Also remove raftlab-node images (they are a cache: the next run rebuilds one). */
   images?: boolean;
   /** Called with "container raftlab-x-n1" and the like as each object goes. */
@@ -15,6 +23,7 @@ export interface LeftoverOptions {
 }
 
 export interface LeftoverReport {
+  services: string[];
   containers: string[];
   networks: string[];
   volumes: string[];
@@ -26,7 +35,8 @@ export interface LeftoverReport {
 export async function removeLeftovers(docker: Docker, options: LeftoverOptions = {}): Promise<LeftoverReport> {
   const label = options.runId === undefined ? runLabel : `${runLabel}=${options.runId}`;
   const filters = JSON.stringify({ label: [label] });
-  const report: LeftoverReport = { containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const report: LeftoverReport = { services: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const kinds = new Set(options.kinds ?? leftoverKinds);
   const remove = async (kind: keyof Omit<LeftoverReport, "failures">, name: string, work: () => Promise<unknown>): Promise<void> => {
     try {
       await tolerate(work(), [404]);
@@ -36,16 +46,28 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
       report.failures.push(`${kind.slice(0, -1)} ${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
+  if (kinds.has("services")) {
+    // Only a swarm manager lists services; any other daemon has none of raftlab's.
+    for (const service of await docker.listServices({ filters }).catch(() => [])) {
+      await remove("services", service.Spec?.Name ?? service.ID, () => docker.getService(service.ID).remove());
+    }
+  }
   // Containers first: a network or volume in use by one cannot be removed.
-  for (const container of await docker.listContainers({ all: true, filters })) {
-    const name = (container.Names[0] ?? container.Id).replace(/^\//, "");
-    await remove("containers", name, () => docker.getContainer(container.Id).remove({ force: true, v: true }));
+  if (kinds.has("containers")) {
+    for (const container of await docker.listContainers({ all: true, filters })) {
+      const name = (container.Names[0] ?? container.Id).replace(/^\//, "");
+      await remove("containers", name, () => docker.getContainer(container.Id).remove({ force: true, v: true }));
+    }
   }
-  for (const network of await docker.listNetworks({ filters })) {
-    await remove("networks", network.Name, () => docker.getNetwork(network.Id).remove());
+  if (kinds.has("networks")) {
+    for (const network of await docker.listNetworks({ filters })) {
+      await remove("networks", network.Name, () => whileInUse(() => docker.getNetwork(network.Id).remove()));
+    }
   }
-  for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
-    await remove("volumes", volume.Name, () => docker.getVolume(volume.Name).remove());
+  if (kinds.has("volumes")) {
+    for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
+      await remove("volumes", volume.Name, () => whileInUse(() => docker.getVolume(volume.Name).remove()));
+    }
   }
   if (options.images === true) {
     const images = await docker.listImages({ filters: JSON.stringify({ reference: [nodeImageRepository] }) });
@@ -56,4 +78,24 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
     }
   }
   return report;
+}
+
+/** How long a network or volume may stay "in use" after its containers went (a swarm agent tears a task down asynchronously). */
+const inUseWaitMs = 15_000;
+
+async function whileInUse(work: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + inUseWaitMs;
+  for (;;) {
+    try {
+      await work();
+      return;
+    } catch (error) {
+      const status = (error as { statusCode?: unknown }).statusCode;
+      const inUse = status === 409 || /in use|active endpoints/i.test(error instanceof Error ? error.message : String(error));
+      if (!inUse || Date.now() > deadline) {
+        throw error;
+      }
+      await sleep(250);
+    }
+  }
 }

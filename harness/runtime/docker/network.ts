@@ -1,7 +1,7 @@
 // Packet faults for Docker nodes, made with iptables and tc INSIDE each node's container (its own
 // network namespace), in Jepsen's way: blocks and loss are iptables rules, latency is a netem qdisc
-// and bandwidth a tbf qdisc on the node's eth0 (egress). The wanted faults are kept here as state, and each node's
-// rules are rewritten from that state, so a node that restarts (fresh namespace, no rules) or was
+// and bandwidth a tbf qdisc on the node's interface on the run's network (egress). The wanted
+// faults are kept here as state, and each node's rules are rewritten from that state, so a node that restarts (fresh namespace, no rules) or was
 // paused (docker exec refuses paused containers) gets its rules back from reconcile().
 //
 // Rules live in one chain, RAFTLAB, jumped to from INPUT: heal rewrites it empty. Only INPUT is
@@ -9,15 +9,20 @@
 // never does, while dropping at the receiver makes the sender time out as it would.
 import type Docker from "dockerode";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
+import { isNotFound } from "../../../docker/image/image.js";
 import { execInContainer } from "./exec.js";
 import { FaultUnsupportedError, type NetworkControl } from "../runtime.js";
 import { burstBytesFor } from "../local/token-bucket.js";
 
 export interface NetworkNode {
   id: number;
-  /** The node's address on the run's internal network. */
-  address: string;
-  container: Docker.Container;
+  /**
+   * The node's address on the run's internal network. Read at each rewrite: a swarm node gets a new
+   * address when it restarts, and every node's rules are then rewritten (reconcile).
+   */
+  readonly address: string;
+  /** Read at each rewrite too: a restarted swarm node is a new container. */
+  readonly container: Docker.Container;
 }
 
 interface Latency {
@@ -29,24 +34,27 @@ const chain = "RAFTLAB";
 
 /**
  * Applies iptables-restore input (rewriting only the RAFTLAB chain), hooks the chain into INPUT, and
- * sets eth0's qdiscs: netem (RAFTLAB_NETEM) at the root with tbf (RAFTLAB_TBF) under it, or either
- * alone. Qdiscs of the wanted kinds are changed in place (`replace`), so a rewrite that leaves them
+ * sets the qdiscs of the interface that holds the node's address (eth0 on a plain Docker network; a
+ * swarm task has several networks, in no fixed order): netem (RAFTLAB_NETEM) at the root with tbf
+ * (RAFTLAB_TBF) under it, or either alone. Qdiscs of the wanted kinds are changed in place (`replace`), so a rewrite that leaves them
  * alone does not drop the packets they queue; other shapes are deleted first. The image has no
  * grep or sed: the shell's `case` reads `tc qdisc show`.
  */
 const applyScript = [
   "set -e",
+  'set -- $(ip -o -4 addr show to "$RAFTLAB_ADDRESS/32"); dev=${2:-}',
+  'if [ -z "$dev" ]; then echo "no interface holds $RAFTLAB_ADDRESS" >&2; exit 1; fi',
   `printf '%s\\n' "$RAFTLAB_RULES" | iptables-restore -w --noflush`,
   `iptables -w -C INPUT -j ${chain} 2>/dev/null || iptables -w -I INPUT 1 -j ${chain}`,
-  'qdiscs=$(tc qdisc show dev eth0)',
+  'qdiscs=$(tc qdisc show dev "$dev")',
   'case "$qdiscs" in "qdisc netem 1: root"*) installed=netem ;; "qdisc tbf 1: root"*) installed=tbf ;; *) installed= ;; esac',
   'case "$qdiscs" in *"parent 1:1"*) installed="$installed+tbf" ;; esac',
   'if [ -n "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then wanted=netem+tbf; elif [ -n "$RAFTLAB_NETEM" ]; then wanted=netem; ' +
     'elif [ -n "$RAFTLAB_TBF" ]; then wanted=tbf; else wanted=; fi',
-  'if [ "$installed" != "$wanted" ]; then tc qdisc del dev eth0 root 2>/dev/null || true; fi',
-  'if [ -n "$RAFTLAB_NETEM" ]; then tc qdisc replace dev eth0 root handle 1: netem $RAFTLAB_NETEM; fi',
-  'if [ -n "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev eth0 parent 1:1 handle 10: tbf $RAFTLAB_TBF; fi',
-  'if [ -z "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev eth0 root handle 1: tbf $RAFTLAB_TBF; fi',
+  'if [ "$installed" != "$wanted" ]; then tc qdisc del dev "$dev" root 2>/dev/null || true; fi',
+  'if [ -n "$RAFTLAB_NETEM" ]; then tc qdisc replace dev "$dev" root handle 1: netem $RAFTLAB_NETEM; fi',
+  'if [ -n "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev "$dev" parent 1:1 handle 10: tbf $RAFTLAB_TBF; fi',
+  'if [ -z "$RAFTLAB_NETEM" ] && [ -n "$RAFTLAB_TBF" ]; then tc qdisc replace dev "$dev" root handle 1: tbf $RAFTLAB_TBF; fi',
 ].join("\n");
 
 /** How long tbf may queue a packet before dropping it: a router's buffer, not an endless one. */
@@ -116,7 +124,10 @@ export class DockerNetworkControl implements NetworkControl {
     await this.apply(nodeIds, signal);
   }
 
-  /** A tbf qdisc on each node's eth0: what it sends (to peers and to clients) leaves at most at the rate. */
+  /**
+   * A tbf qdisc on each node's interface on the run's network: what it sends there leaves at most at
+   * the rate (to peers and, on a plain Docker network, to clients too).
+   */
   async bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void> {
     if (!(Number.isSafeInteger(bitsPerSecond) && bitsPerSecond > 0)) {
       throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `bandwidth needs a whole number of bits per second > 0, got ${bitsPerSecond}`);
@@ -220,7 +231,7 @@ export class DockerNetworkControl implements NetworkControl {
     const netem = latency === undefined ? "" : `delay ${latency.delayMs}ms ${latency.jitterMs}ms`;
     const result = await execInContainer(node.container, ["sh", "-c", applyScript], {
       signal,
-      env: [`RAFTLAB_RULES=${this.rulesFor(id)}`, `RAFTLAB_NETEM=${netem}`, `RAFTLAB_TBF=${this.tbfFor(id)}`],
+      env: [`RAFTLAB_ADDRESS=${node.address}`, `RAFTLAB_RULES=${this.rulesFor(id)}`, `RAFTLAB_NETEM=${netem}`, `RAFTLAB_TBF=${this.tbfFor(id)}`],
     });
     if (result.exitCode !== 0) {
       throw new DockerRuntimeError(
@@ -239,8 +250,18 @@ export class DockerNetworkControl implements NetworkControl {
   }
 }
 
-/** docker exec works only in a running, unpaused container. */
+/**
+ * docker exec works only in a running, unpaused container. A container that is gone (a swarm task's,
+ * removed by the swarm after its task ended) holds no rules either.
+ */
 async function isExecutable(container: Docker.Container): Promise<boolean> {
-  const state = (await container.inspect()).State;
-  return state.Running && !state.Paused;
+  try {
+    const state = (await container.inspect()).State;
+    return state.Running && !state.Paused;
+  } catch (error) {
+    if (isNotFound(error)) {
+      return false;
+    }
+    throw error;
+  }
 }

@@ -1,18 +1,20 @@
-// Removes a run's containers, network and volumes when the harness is interrupted (Ctrl-C,
-// SIGTERM from CI), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
+// Removes a run's containers, services, networks and volumes when the harness is interrupted
+// (Ctrl-C, SIGTERM from CI, SIGHUP when its terminal closes), so an interrupted run leaves nothing behind. `raftlab clean` covers the rest
 // (SIGKILL, power loss).
 
 type Cleanup = () => Promise<void>;
 
 const cleanups = new Set<Cleanup>();
-const handledSignals = ["SIGINT", "SIGTERM"] as const;
+import { constants } from "node:os";
+
+const handledSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** Cleaning up after a signal may take this long before the process exits anyway. */
 const cleanupTimeLimitMs = 30_000;
 let installed = false;
 let cleaning = false;
 
 /**
- * Runs `cleanup` if the process receives SIGINT or SIGTERM before the returned function is called.
+ * Runs `cleanup` if the process receives SIGINT, SIGTERM or SIGHUP before the returned function is called.
  * When no other listener handles the signal, the process then exits with 128 + the signal number;
  * when another listener exists (say, a run command saving partial results), that listener decides.
  */
@@ -45,13 +47,13 @@ export async function runRegisteredCleanups(): Promise<void> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const exitCode = 128 + (signal === "SIGINT" ? 2 : 15);
+  const exitCode = 128 + constants.signals[signal];
   if (cleaning) {
     // A second Ctrl-C: stop waiting.
     process.exit(exitCode);
   }
   cleaning = true;
-  process.stderr.write(`raftlab: ${signal}: removing this run's containers, network and volumes\n`);
+  process.stderr.write(`raftlab: ${signal}: removing this run's containers, services, networks and volumes\n`);
   const othersHandle = process.listenerCount(signal) > 1;
   const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
   const limit = new Promise<void>((resolve) => setTimeout(resolve, cleanupTimeLimitMs).unref());

@@ -1,6 +1,7 @@
 // Waits until a TCP port accepts connections, for node readiness.
 import { connect } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { parseHostPort } from "../../../lib/host-port.js";
+import { sleep } from "../../../lib/deadline.js";
 
 const attemptTimeoutMs = 1_000;
 const retryIntervalMs = 100;
@@ -30,9 +31,7 @@ export async function waitForTcp(
   signal: AbortSignal | undefined,
   stillWorthWaiting: () => Promise<boolean>,
 ): Promise<boolean> {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon);
-  const port = Number(address.slice(colon + 1));
+  const { host, port } = parseHostPort(address);
   for (;;) {
     signal?.throwIfAborted();
     if (await tcpAccepts(host, port)) {
@@ -41,6 +40,6 @@ export async function waitForTcp(
     if (Date.now() >= deadlineMs || !(await stillWorthWaiting())) {
       return false;
     }
-    await sleep(retryIntervalMs, undefined, { signal });
+    await sleep(retryIntervalMs, signal);
   }
 }

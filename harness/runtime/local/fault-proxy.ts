@@ -3,6 +3,7 @@
 // faults of both directions of the pair (see proxied-connection.ts for what each fault means).
 // The local runtime makes one per ordered pair, so every byte between two nodes crosses a proxy.
 import net from "node:net";
+import { parseHostPort, type HostPort } from "../../../lib/host-port.js";
 import { LinkFaults } from "./link-faults.js";
 import { ProxiedConnection, type ProxyStats } from "./proxied-connection.js";
 
@@ -54,12 +55,13 @@ export class FaultProxy {
   /** Listens on 127.0.0.1, port chosen by the OS. */
   static async start(options: FaultProxyOptions, signal?: AbortSignal): Promise<FaultProxy> {
     signal?.throwIfAborted();
-    const separator = options.targetAddress.lastIndexOf(":");
-    const upstreamHost = options.targetAddress.slice(0, separator);
-    const upstreamPort = Number(options.targetAddress.slice(separator + 1));
-    if (separator <= 0 || !Number.isInteger(upstreamPort) || upstreamPort <= 0) {
-      throw new FaultProxyError(`proxy ${options.source}->${options.target}: target address "${options.targetAddress}" is not host:port`);
+    let upstream: HostPort;
+    try {
+      upstream = parseHostPort(options.targetAddress);
+    } catch (error) {
+      throw new FaultProxyError(`proxy ${options.source}->${options.target}: target address: ${(error as Error).message}`);
     }
+    const { host: upstreamHost, port: upstreamPort } = upstream;
     const random = options.random ?? Math.random;
     const server = net.createServer();
     const proxy = new FaultProxy(options, server);

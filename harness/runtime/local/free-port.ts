@@ -1,6 +1,6 @@
 // Port helpers for the local runtime: the OS picks free ports; nodes are then told to use them.
 import net from "node:net";
-import { sleep } from "../../../node/client/abortable.js";
+import { sleep } from "../../../lib/deadline.js";
 
 /**
  * Asks the OS for `count` distinct free loopback ports (listening on port 0, then closing). Another

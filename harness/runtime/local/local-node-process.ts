@@ -6,8 +6,8 @@
 // (execa 10, installed when this was written, also failed to load on Node 20; the project now pins 9).
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
-import { deadlineAfter, DeadlineError } from "../../client/deadline.js";
 import { waitForListener } from "./free-port.js";
+import { DeadlineError, deadlineAfter } from "../../../lib/deadline.js";
 
 export type LocalRuntimeErrorCode =
   /** the built node server is missing: the local runtime runs bin/raftlab-node.js. */
@@ -61,6 +61,8 @@ export class LocalNodeProcess {
   readonly id: number;
   readonly #options: LocalNodeProcessOptions;
   #child: ChildProcess | undefined;
+  /** Whether this node was started before (restarts pass --initial-cluster-state existing). */
+  #started = false;
   /** Settles when the current child has exited (never rejects). */
   #exited: Promise<void> = Promise.resolve();
 
@@ -84,21 +86,30 @@ export class LocalNodeProcess {
       return;
     }
     const { cliPath, nodeArgs, logPath } = this.#options;
-    const argv = [...this.#options.execArgv, cliPath, ...nodeArgs];
+    // Every start after the first says the member ran before: a wiped data directory then refuses
+    // to bootstrap again (etcd's --initial-cluster-state existing).
+    const restart = this.#started && !nodeArgs.includes("--join") ? ["--initial-cluster-state", "existing"] : [];
+    this.#started = true;
+    const argv = [...this.#options.execArgv, cliPath, ...nodeArgs, ...restart];
     this.#note("local runtime: starting node", { argv: [process.execPath, ...argv] });
     // The child writes straight into the log file, so logs survive the harness and cost it nothing.
     const logFd = openSync(logPath, "a");
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, argv, { stdio: ["ignore", logFd, logFd] });
+      // stdin is a pipe the child never gets data on: when this process dies in any way, the kernel
+      // closes it and the node (started with --exit-with-parent) stops instead of running on.
+      child = spawn(process.execPath, argv, { stdio: ["pipe", logFd, logFd] });
     } finally {
       closeSync(logFd);
     }
+    // Nothing is ever written to it; its only job is to close. Not to hold the harness open either.
+    child.stdin?.on("error", () => undefined);
     liveChildren.add(child);
     this.#child = child;
     this.#exited = new Promise<void>((resolve) => {
       const exited = (exitCode: number | null, signal: NodeJS.Signals | null, error?: Error): void => {
         liveChildren.delete(child);
+        child.stdin?.destroy();
         this.#note("local runtime: node exited", { exitCode, signal, ...(error === undefined ? {} : { error: error.message }) });
         if (this.#child === child) {
           this.#child = undefined;

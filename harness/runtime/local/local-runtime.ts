@@ -6,13 +6,14 @@
 // Differences from Docker worth knowing: exec runs on the HOST (there is no container), and loss
 // acts per chunk read from a socket rather than per packet: a lost chunk arrives after TCP's
 // retransmission timeout, as a lost packet would (see proxied-connection.ts).
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { FaultProxy } from "./fault-proxy.js";
 import { freePorts } from "./free-port.js";
+import { harnessPidFile } from "./leftovers.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
@@ -152,6 +153,8 @@ class LocalCluster implements Cluster {
         proxyAddress.set(linkKey(source, target), proxy.address);
       }
     }
+    mkdirSync(this.dataRoot, { recursive: true });
+    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
     const peerClients = nodeIds.map((id) => `${id}=127.0.0.1:${this.#clientPorts.get(id)!}`).join(",");
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
@@ -168,6 +171,7 @@ class LocalCluster implements Cluster {
         "--plugin", this.#spec.plugin,
         "--data", dataDir,
         "--cluster-id", this.#spec.runId,
+        "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
         ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { RaftClient } from "../../../node/client/raft-client.js";
 import { LocalRuntime } from "../local/local-runtime.js";
 import type { Cluster } from "../runtime.js";
+import { sleep } from "../../../lib/deadline.js";
 
 export interface StubCluster {
   cluster: Cluster;
@@ -65,6 +66,6 @@ export async function eventually(check: () => Promise<boolean>, what: string, ti
     if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }

@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { parseHostPort } from "../../../lib/host-port.js";
 import { encodeFrame, FrameDecoder } from "../../../node/server/transport/frame-codec.js";
 
 const HEARD_WINDOW_MS = 400;
@@ -19,11 +20,6 @@ function flag(argv: string[], name: string): string {
     throw new Error(`stub-node: missing ${name}`);
   }
   return value;
-}
-
-function split(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
 }
 
 function log(id: number, msg: string): void {
@@ -68,7 +64,7 @@ function main(argv: string[]): void {
       }
     });
   });
-  peerServer.listen(split(flag(argv, "--listen")).port, "127.0.0.1");
+  peerServer.listen(parseHostPort(flag(argv, "--listen"), { listen: true }).port, "127.0.0.1");
 
   const clientServer = net.createServer((socket) => {
     socket.on("error", () => undefined);
@@ -84,7 +80,7 @@ function main(argv: string[]): void {
       }
     });
   });
-  clientServer.listen(split(flag(argv, "--client-listen")).port, "127.0.0.1");
+  clientServer.listen(parseHostPort(flag(argv, "--client-listen"), { listen: true }).port, "127.0.0.1");
 
   const outgoing = new Map<number, net.Socket>();
   setInterval(() => {
@@ -94,7 +90,7 @@ function main(argv: string[]): void {
       }
       let socket = outgoing.get(peer);
       if (socket === undefined || socket.destroyed) {
-        socket = net.connect(split(address));
+        socket = net.connect(parseHostPort(address));
         socket.on("error", () => undefined);
         const opened = socket;
         socket.on("close", () => {

@@ -7,8 +7,8 @@ import type { ClientRequest, ClientResponse } from "../../protocol/client-protoc
 import { crc32c } from "../../../lib/crc32c.js";
 import { FRAME_HEADER_BYTES, FrameDecoder } from "../transport/frame-codec.js";
 import { parseClientRequest } from "./client-request.js";
-import { splitAddress } from "../config/config.js";
-import type { Logger } from "../logger.js";
+import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
+import type { Logger } from "../../../lib/logger.js";
 
 export type Reply = (response: ClientResponse) => void;
 
@@ -60,7 +60,7 @@ export class ClientApi {
 
   /** Starts listening; resolves with the bound address (useful with port 0). */
   async start(): Promise<string> {
-    const { host, port } = splitAddress(this.#options.listen);
+    const { host, port } = parseHostPort(this.#options.listen, { listen: true });
     await new Promise<void>((resolve, reject) => {
       this.#server.once("error", reject);
       this.#server.listen({ host, port }, () => {
@@ -69,7 +69,7 @@ export class ClientApi {
       });
     });
     const address = this.#server.address() as net.AddressInfo;
-    return `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    return formatHostPort(address.address, address.port);
   }
 
   get stats(): { connections: number; badFrames: number } {

@@ -30,7 +30,11 @@ describe("parseClientRequest", () => {
     [{ id: 7, type: "command", op: { f: "put", key: 3, value: 1 } }, 7, "field op.key: expected a string or null"],
     [{ id: 7, type: "command", op: { f: "put", key: "k" } }, 7, "field op.value: missing"],
     [{ id: 7, type: "command", op: { f: "put", value: 1 }, session: { clientId: "c" } }, 7, "field session.seq"],
-    [{ id: 7, type: "addMember", nodeId: 4, peerAddress: "nowhere", clientAddress: "a:1" }, 7, "field peerAddress"],
+    [{ id: 7, type: "addMember", nodeId: 4, peerAddress: "nowhere", clientAddress: "a:1" }, 7, 'field peerAddress: "nowhere" is not HOST:PORT'],
+    // Port 99999 used to pass (the old rule counted digits only) and failed later, at the dial.
+    [{ id: 7, type: "addMember", nodeId: 4, peerAddress: "a:1", clientAddress: "a:99999" }, 7, 'field clientAddress: port 99999 in "a:99999" is above 65535'],
+    [{ id: 7, type: "addMember", nodeId: 4, peerAddress: "a:0", clientAddress: "a:1" }, 7, 'field peerAddress: port 0 in "a:0"'],
+    [{ id: 7, type: "addMember", nodeId: 4, peerAddress: 7000, clientAddress: "a:1" }, 7, "field peerAddress: expected a HOST:PORT string"],
     [{ id: 7, type: "removeMember", nodeId: 0 }, 7, "field nodeId"],
   ])("refuses %j naming the field", (value, id, message) => {
     const parsed = parse(value);

@@ -3,6 +3,7 @@
 import { FAILPOINT_NAMES, isFailpointName, parseFailpointAction } from "../../protocol/failpoints.js";
 import type { Operation } from "../../../plugins/api.js";
 import type { ClientRequest } from "../../protocol/client-protocol.js";
+import { HostPortError, parseHostPort } from "../../../lib/host-port.js";
 
 export type ParsedRequest = { ok: true; request: ClientRequest } | { ok: false; id: number; message: string };
 
@@ -54,19 +55,21 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
     }
     case "status":
       return { ok: true, request: { id, type: "status" } };
+    case "openSession":
+      return { ok: true, request: { id, type: "openSession" } };
     case "addMember":
       if (!isNodeId(raw.nodeId)) {
         return fail("field nodeId: expected a positive integer");
       }
-      if (typeof raw.peerAddress !== "string" || !isHostPort(raw.peerAddress)) {
-        return fail("field peerAddress: expected HOST:PORT");
-      }
-      if (typeof raw.clientAddress !== "string" || !isHostPort(raw.clientAddress)) {
-        return fail("field clientAddress: expected HOST:PORT");
+      for (const field of ["peerAddress", "clientAddress"] as const) {
+        const problem = addressProblem(raw[field]);
+        if (problem !== undefined) {
+          return fail(`field ${field}: ${problem}`);
+        }
       }
       return {
         ok: true,
-        request: { id, type: "addMember", nodeId: raw.nodeId, peerAddress: raw.peerAddress, clientAddress: raw.clientAddress },
+        request: { id, type: "addMember", nodeId: raw.nodeId, peerAddress: raw.peerAddress as string, clientAddress: raw.clientAddress as string },
       };
     case "removeMember":
       return isNodeId(raw.nodeId)
@@ -86,7 +89,7 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return { ok: true, request: { id, type: "failpoint", name: raw.name, action: raw.action } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, status, addMember, removeMember, transferLeader, failpoint`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, failpoint`,
       );
   }
 }
@@ -113,10 +116,22 @@ function parseOperation(value: unknown): Operation | string {
   return operation;
 }
 
-function isNodeId(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 0xffff_ffff;
+/** Why `value` is not a HOST:PORT a member can be dialled at, or undefined when it is one. */
+function addressProblem(value: unknown): string | undefined {
+  if (typeof value !== "string") {
+    return "expected a HOST:PORT string";
+  }
+  try {
+    parseHostPort(value);
+    return undefined;
+  } catch (error) {
+    if (error instanceof HostPortError) {
+      return error.message;
+    }
+    throw error;
+  }
 }
 
-function isHostPort(value: string): boolean {
-  return /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(value);
+function isNodeId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 0xffff_ffff;
 }

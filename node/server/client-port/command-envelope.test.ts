@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCommand, decodeMemberContext, encodeCommand, encodeMemberContext, EnvelopeError } from "./command-envelope.js";
+import { decodeCommand, decodeMemberContext, encodeCommand, encodeMemberContext, encodeOpenSession, EnvelopeError } from "./command-envelope.js";
 
 describe("command envelope", () => {
   it("round-trips a command with and without session and request id", () => {
@@ -7,6 +7,13 @@ describe("command envelope", () => {
     expect(decodeCommand(encodeCommand(full), 5)).toEqual(full);
     const bare = { op: { f: "add", value: 3 } };
     expect(decodeCommand(encodeCommand(bare), 5)).toEqual(bare);
+  });
+
+  it("round-trips a session open, with and without request id", () => {
+    expect(decodeCommand(encodeOpenSession({ openSession: true, requestId: 12 }), 5)).toEqual({ openSession: true, requestId: 12 });
+    expect(decodeCommand(encodeOpenSession({ openSession: true }), 5)).toEqual({ openSession: true });
+    const badKind = new Uint8Array([1, ...new TextEncoder().encode('{"k":"close"}')]);
+    expect(() => decodeCommand(badKind, 4)).toThrow('entry 4: envelope field k is "close", not "open"');
   });
 
   it("names the entry and field of a bad envelope", () => {

@@ -1,5 +1,6 @@
 // What the node writes into log entries. A normal entry's data is a command envelope: a version
-// byte, then UTF-8 JSON { o: op, c?: clientId, s?: seq, r?: requestId }. Empty data is a leader's
+// byte, then UTF-8 JSON { o: op, c?: clientId, s?: seq, r?: requestId }, or { k: "open", r? } to
+// open a client session (its id is the entry's index). Empty data is a leader's
 // no-op. `r` lets the proposing node find its waiting client when the entry is applied (the core's
 // propose returns no index); it is unique per node boot, so an entry from an earlier life of this
 // node never answers a new request. A confChange entry's context is the member's addresses (so
@@ -13,6 +14,12 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export interface CommandEnvelope {
   op: Operation;
   session?: { clientId: string; seq: number };
+  requestId?: number;
+}
+
+/** Opens a client session; `requestId` finds the proposing node's waiting client. */
+export interface OpenSessionEnvelope {
+  openSession: true;
   requestId?: number;
 }
 
@@ -44,8 +51,16 @@ export function encodeCommand(envelope: CommandEnvelope): Uint8Array {
   return bytes;
 }
 
+export function encodeOpenSession(envelope: OpenSessionEnvelope): Uint8Array {
+  const json = JSON.stringify(envelope.requestId === undefined ? { k: "open" } : { k: "open", r: envelope.requestId });
+  const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(json, "utf8"));
+  bytes[0] = ENVELOPE_VERSION;
+  bytes.write(json, 1, "utf8");
+  return bytes;
+}
+
 /** Decodes a command entry; throws EnvelopeError naming the entry index and the field at fault. */
-export function decodeCommand(data: Uint8Array, entryIndex: number): CommandEnvelope {
+export function decodeCommand(data: Uint8Array, entryIndex: number): CommandEnvelope | OpenSessionEnvelope {
   if (data[0] !== ENVELOPE_VERSION) {
     throw new EnvelopeError(`entry ${entryIndex}: unknown envelope version ${data[0] ?? "(empty)"}`);
   }
@@ -58,7 +73,16 @@ export function decodeCommand(data: Uint8Array, entryIndex: number): CommandEnve
   if (typeof wire !== "object" || wire === null) {
     throw new EnvelopeError(`entry ${entryIndex}: envelope is not an object`);
   }
-  const { o, c, s, r } = wire as Record<string, unknown>;
+  const { o, c, s, r, k } = wire as Record<string, unknown>;
+  if (r !== undefined && !Number.isSafeInteger(r)) {
+    throw new EnvelopeError(`entry ${entryIndex}: envelope field r is not an integer`);
+  }
+  if (k !== undefined) {
+    if (k !== "open") {
+      throw new EnvelopeError(`entry ${entryIndex}: envelope field k is ${JSON.stringify(k)}, not "open"`);
+    }
+    return r === undefined ? { openSession: true } : { openSession: true, requestId: r as number };
+  }
   if (typeof o !== "object" || o === null || typeof (o as { f?: unknown }).f !== "string") {
     throw new EnvelopeError(`entry ${entryIndex}: envelope field o (the operation) is not {f, ...}`);
   }
@@ -70,9 +94,6 @@ export function decodeCommand(data: Uint8Array, entryIndex: number): CommandEnve
     envelope.session = { clientId: c, seq: s as number };
   }
   if (r !== undefined) {
-    if (!Number.isSafeInteger(r)) {
-      throw new EnvelopeError(`entry ${entryIndex}: envelope field r is not an integer`);
-    }
     envelope.requestId = r as number;
   }
   return envelope;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ReadBatcher, type WaitingRead } from "./read-batcher.js";
 
-function harness(inflightMax = 2) {
+function harness(inflightMax = 2, origin = { nodeId: 1, boot: 7 }) {
   const requested: Uint8Array[] = [];
-  const batcher = new ReadBatcher({ requestReadIndex: (context) => requested.push(context), reissueAfterMs: 100, waitingMax: 3, inflightMax });
+  const batcher = new ReadBatcher({ requestReadIndex: (context) => requested.push(context), reissueAfterMs: 100, waitingMax: 3, inflightMax, origin });
   const events: string[] = [];
   const read = (name: string, deadlineMs = 1000): WaitingRead => ({
     deadlineMs,
@@ -71,6 +71,21 @@ describe("ReadBatcher", () => {
     expect(events).toEqual(["b:UNAVAILABLE"]);
     batcher.onApplied(7);
     expect(events).toEqual(["b:UNAVAILABLE", "a:served"]);
+  });
+
+  // The leader keeps one pending read per context: two nodes forwarding the same context would
+  // share one read state, and a restarted node reusing a context could get an older read index.
+  it("issues contexts unique across nodes and across lives of one node", () => {
+    const contexts = [
+      harness(2, { nodeId: 1, boot: 7 }),
+      harness(2, { nodeId: 2, boot: 7 }),
+      harness(2, { nodeId: 1, boot: 8 }),
+    ].map(({ batcher, requested, read }) => {
+      batcher.add(read("a"));
+      batcher.flush(0);
+      return Buffer.from(requested[0]!).toString("hex");
+    });
+    expect(new Set(contexts).size).toBe(3);
   });
 
   it("reports full at its bound", () => {

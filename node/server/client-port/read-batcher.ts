@@ -33,6 +33,12 @@ export interface ReadBatcherOptions {
   waitingMax: number;
   /** Most read index requests in flight at once. */
   inflightMax: number;
+  /**
+   * Who issues the contexts: this node's id and a number drawn at each boot. The leader keeps one
+   * pending read per context, so contexts must differ across nodes (forwarded reads would share one
+   * read state) and across one node's lives (a reused context could return an older read index).
+   */
+  origin: { nodeId: number; boot: number };
 }
 
 export class ReadBatcher {
@@ -149,8 +155,11 @@ export class ReadBatcher {
   }
 
   #issue(nowMs: number): void {
-    const context = new Uint8Array(8);
-    new DataView(context.buffer).setFloat64(0, this.#nextContext++);
+    const context = new Uint8Array(16);
+    const view = new DataView(context.buffer);
+    view.setUint32(0, this.#options.origin.nodeId);
+    view.setUint32(4, this.#options.origin.boot >>> 0);
+    view.setFloat64(8, this.#nextContext++);
     const batch: Batch = { context, key: contextKey(context), reads: this.#queued, issuedAtMs: nowMs };
     this.#queued = [];
     this.#inflight.set(batch.key, batch);

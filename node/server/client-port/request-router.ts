@@ -3,13 +3,16 @@
 // ReadIndex is confirmed and applied, membership changes once the confChange entry is applied,
 // leadership transfers once the new leader is seen. Leadership loss fails what is pending with
 // LEADERSHIP_LOST (the entry may still commit: indeterminate); deadlines give TIMEOUT.
+import type { FailpointName } from "../../protocol/failpoints.js";
 import { PluginError, type Json, type Operation, type StateMachine } from "../../../plugins/api.js";
 import type { ClientRequest, ClientResponse, ErrorCode, LeaderHint, NodeStatus } from "../../protocol/client-protocol.js";
 import type { ConfState } from "../../raft/messages.js";
 import type { SoftState } from "../../raft/raw-node.js";
 import type { ClientRequestHandler, Reply } from "./client-api.js";
-import { encodeCommand, encodeMemberContext } from "./command-envelope.js";
-import type { NodeServer } from "../node-server.js";
+import { encodeCommand, encodeMemberContext, encodeOpenSession } from "./command-envelope.js";
+import type { RawNode } from "../../raft/raw-node.js";
+import type { NodeConfig } from "../config/config.js";
+import type { ReplicatedState } from "../replicated-state.js";
 import { PendingRequests } from "./pending-requests.js";
 import { ReadBatcher } from "./read-batcher.js";
 import type { CommandOutcome } from "./sessions.js";
@@ -20,6 +23,22 @@ const PENDING_READS_MAX = 65_536;
 /** Read index requests (heartbeat rounds) in flight at once; one is issued per Ready cycle at most. */
 const READ_BATCHES_INFLIGHT_MAX = 16;
 
+/** What the router needs of its node: the core's inputs, the replicated state and the pipeline's view. */
+export interface RouterNode {
+  readonly config: Pick<NodeConfig, "id" | "tickMs" | "electionTicks" | "requestTimeoutMs" | "unsafe" | "peerClients">;
+  readonly rawNode: Pick<RawNode, "propose" | "proposeConfChange" | "readIndex" | "transferLeader" | "status">;
+  readonly state: ReplicatedState;
+  /** Role and leader as the node acts on them (as of the last finished Ready). */
+  readonly softState: SoftState;
+  readonly isLeader: boolean;
+  readonly applied: number;
+  readonly confState: ConfState;
+  /** Asks for a Ready soon (the router just gave the core an input). */
+  kick(): void;
+  /** The test-only failpoint request (refused unless the node runs with --failpoints). */
+  setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse;
+}
+
 interface PendingTransfer {
   id: number;
   to: number;
@@ -28,7 +47,7 @@ interface PendingTransfer {
 }
 
 export class RequestRouter implements ClientRequestHandler {
-  readonly #server: NodeServer;
+  readonly #server: RouterNode;
   readonly #commands = new PendingRequests<CommandOutcome>(PENDING_COMMANDS_MAX);
   readonly #confChanges = new PendingRequests<ConfState>(64);
   readonly #reads: ReadBatcher;
@@ -38,13 +57,14 @@ export class RequestRouter implements ClientRequestHandler {
   /** ack-before-commit only: a copy of the state machine that applies commands as they are proposed. */
   #speculative: StateMachine | undefined;
 
-  constructor(server: NodeServer) {
+  constructor(server: RouterNode) {
     this.#server = server;
     this.#reads = new ReadBatcher({
       requestReadIndex: (context) => server.rawNode.readIndex(context),
       reissueAfterMs: server.config.tickMs * server.config.electionTicks * 2,
       waitingMax: PENDING_READS_MAX,
       inflightMax: READ_BATCHES_INFLIGHT_MAX,
+      origin: { nodeId: server.config.id, boot: Math.floor(Math.random() * 2 ** 32) },
     });
   }
 
@@ -58,6 +78,9 @@ export class RequestRouter implements ClientRequestHandler {
         return;
       case "read":
         this.#read(request, reply);
+        return;
+      case "openSession":
+        this.#openSession(request, reply);
         return;
       case "addMember":
       case "removeMember":
@@ -108,6 +131,28 @@ export class RequestRouter implements ClientRequestHandler {
     }
     if (this.#speculative !== undefined) {
       reply(outcomeResponse(id, applyTo(this.#speculative, request.op))); // UNSAFE: not yet committed
+      return;
+    }
+    this.#commands.add(requestId, {
+      deadlineMs: performance.now() + this.#server.config.requestTimeoutMs,
+      settle: (result) => reply(result.ok ? outcomeResponse(id, result.outcome) : error(id, result.code, result.message)),
+    });
+  }
+
+  /** Opens a session through the log: its id is the index of the entry, known once applied. */
+  #openSession(request: Extract<ClientRequest, { type: "openSession" }>, reply: Reply): void {
+    const { id } = request;
+    const refusal = this.#checkLeader(id);
+    if (refusal !== undefined) {
+      reply(refusal);
+      return;
+    }
+    if (this.#commands.full) {
+      reply(error(id, "UNAVAILABLE", `more than ${PENDING_COMMANDS_MAX} commands pending on this node`));
+      return;
+    }
+    const requestId = this.#nextRequestId++;
+    if (!this.#propose(id, reply, () => this.#server.rawNode.propose(encodeOpenSession({ openSession: true, requestId })))) {
       return;
     }
     this.#commands.add(requestId, {

@@ -1,22 +1,33 @@
-// At-most-once client sessions, part of the replicated state: clientId -> the last applied seq and
-// its result. A retried command (same seq) gets the cached result without being applied again; an
-// older seq is refused. The table lives in the snapshot, so deduplication survives failover,
-// restarts and compaction. Every node must evict identically: entries are kept in the order of
-// their last application (a Map's insertion order, re-inserted on each use) and the oldest are
-// evicted once the table exceeds its cap. Nodes must therefore run with the same cap.
+// Exactly-once client sessions (Raft thesis §6.3), part of the replicated state: clientId -> the
+// last applied seq and its result. A client first opens a session with a log entry of its own; the
+// session's id is that entry's index, so it is unique for the cluster's life and a retried open
+// only makes a second session. A retried command (same seq) gets the cached result without being
+// applied again; an older seq is refused. A command naming a session the table does not hold
+// (never opened, or expired) is refused SESSION_EXPIRED and not applied: it can never look new,
+// so a retry cannot apply twice. The table lives in the snapshot, so deduplication survives
+// failover, restarts and compaction.
+//
+// The limit: at most `capacity` sessions (--sessions-max, default 10,000). Opening one more expires
+// the least recently used (a Map's insertion order, re-inserted on each use); every node expires
+// identically, so nodes must run with the same cap. A client whose session expired gets
+// SESSION_EXPIRED and must open a new one; the command it was retrying stays indeterminate.
 import type { Json } from "../../../plugins/api.js";
 
 /** The outcome of applying one command, as replicated state (so identical on every node). */
-export type CommandOutcome = { ok: true; result: Json } | { ok: false; code: "BAD_REQUEST"; message: string };
+export type CommandOutcome = { ok: true; result: Json } | { ok: false; code: "BAD_REQUEST" | "SESSION_EXPIRED"; message: string };
 
 export type SessionCheck =
+  /** Never opened, or expired: the command must not be applied. */
+  | { kind: "unknown" }
   | { kind: "new" }
   | { kind: "duplicate"; outcome: CommandOutcome }
   | { kind: "stale"; lastSeq: number };
 
 interface SessionRecord {
+  /** 0 for a session opened and not used yet. */
   seq: number;
-  outcome: CommandOutcome;
+  /** The outcome of seq; null before the first command. */
+  outcome: CommandOutcome | null;
 }
 
 export class SessionTableError extends Error {
@@ -45,23 +56,39 @@ export class SessionTable {
 
   check(clientId: string, seq: number): SessionCheck {
     const record = this.#records.get(clientId);
-    if (record === undefined || seq > record.seq) {
+    if (record === undefined) {
+      return { kind: "unknown" };
+    }
+    if (seq > record.seq) {
       return { kind: "new" };
     }
-    if (seq === record.seq) {
+    if (seq === record.seq && record.outcome !== null) {
       return { kind: "duplicate", outcome: record.outcome };
     }
     return { kind: "stale", lastSeq: record.seq };
   }
 
+  /** Opens a session (the id is the index of its open entry: never reused), expiring the least recently used beyond capacity. */
+  open(clientId: string): void {
+    if (this.#records.has(clientId)) {
+      throw new Error(`invariant: session ${clientId} opened twice`);
+    }
+    this.#records.set(clientId, { seq: 0, outcome: null });
+    this.#evict();
+  }
+
   /** Records the outcome of a newly applied command, making this session the most recent. */
   record(clientId: string, seq: number, outcome: CommandOutcome): void {
     const previous = this.#records.get(clientId);
-    if (previous !== undefined && !(seq > previous.seq)) {
-      throw new Error(`invariant: session ${clientId} seq ${seq} recorded after seq ${previous.seq}`);
+    if (previous === undefined || !(seq > previous.seq)) {
+      throw new Error(`invariant: session ${clientId} seq ${seq} recorded after ${previous === undefined ? "no open" : `seq ${previous.seq}`}`);
     }
     this.#records.delete(clientId);
     this.#records.set(clientId, { seq, outcome });
+    this.#evict();
+  }
+
+  #evict(): void {
     while (this.#records.size > this.capacity) {
       const oldest = this.#records.keys().next().value as string;
       this.#records.delete(oldest);
@@ -89,7 +116,7 @@ export class SessionTable {
         throw new SessionTableError(`session table row ${index}: expected [clientId, seq, outcome]`);
       }
       const [clientId, seq, outcome] = row as [unknown, unknown, unknown];
-      if (typeof clientId !== "string" || !Number.isSafeInteger(seq) || !isCommandOutcome(outcome)) {
+      if (typeof clientId !== "string" || !Number.isSafeInteger(seq) || !(outcome === null || isCommandOutcome(outcome))) {
         throw new SessionTableError(`session table row ${index}: bad clientId, seq or outcome`);
       }
       records.set(clientId, { seq: seq as number, outcome });
@@ -109,5 +136,5 @@ function isCommandOutcome(value: unknown): value is CommandOutcome {
   if (outcome.ok === true) {
     return "result" in outcome;
   }
-  return outcome.ok === false && outcome.code === "BAD_REQUEST" && typeof outcome.message === "string";
+  return outcome.ok === false && (outcome.code === "BAD_REQUEST" || outcome.code === "SESSION_EXPIRED") && typeof outcome.message === "string";
 }

@@ -45,6 +45,9 @@ describe("parseNodeArgs", () => {
     [["--id", "x"], '--id: "x" is not a non-negative integer'],
     [["--listen", "localhost"], '--listen: "localhost" is not HOST:PORT'],
     [["--listen", "127.0.0.1:70000"], '--listen: port 70000 in "127.0.0.1:70000" is above 65535'],
+    [["--listen", "::1:7001"], '--listen: "::1:7001" is not HOST:PORT (write an IPv6 host in brackets: [::1]:7000)'],
+    // Port 0 is "any free port" for a listener but cannot be dialled: it used to pass in --peers.
+    [["--peers", "1=127.0.0.1:0"], '--peers: port 0 in "127.0.0.1:0" can only be listened on: give a port in 1..65535'],
     [["--peers", "2=127.0.0.1:7002"], "--peers: must list this node's own id 1 (or start it with --join)"],
     [["--peers", "1=a:1,1=b:2"], "--peers: node 1 listed twice"],
     [["--unsafe", "fast-reads"], '--unsafe: "fast-reads" is not one of stale-reads, ack-before-commit, vote-without-log-check'],

@@ -3,11 +3,12 @@
 //   [--peer-clients 1=HOST:PORT,...] --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID]
 //   [--unsafe stale-reads,ack-before-commit,vote-without-log-check] [--join]
 // plus tuning flags with defaults chosen for sub-second failover on loopback.
-import { isLogLevel, type LogLevel } from "../logger.js";
+import { isLogLevel, type LogLevel } from "../../../lib/logger.js";
 
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../protocol/unsafe-flags.js";
 import { configFileArgs } from "./config-file.js";
 import { ConfigError } from "./config-error.js";
+import { HostPortError, parseHostPort, type ParseHostPortOptions } from "../../../lib/host-port.js";
 
 export { ConfigError, UNSAFE_FLAGS, type UnsafeFlag };
 
@@ -27,6 +28,16 @@ export interface NodeConfig {
   unsafe: Set<UnsafeFlag>;
   /** Not in the initial configuration: start empty and wait to be added. */
   join: boolean;
+  /**
+   * etcd's --initial-cluster-state: "existing" says this member ran before, so an empty data
+   * directory was wiped and the node refuses to bootstrap it again (it could vote twice in a term).
+   */
+  initialClusterState: "new" | "existing";
+  /**
+   * Stop when stdin closes: the local runtime holds the write end of a pipe, which the kernel closes
+   * when the harness dies in any way (SIGKILL included), so no node outlives its run.
+   */
+  exitWithParent: boolean;
   /** Take a snapshot and compact the log every this many applied entries. */
   snapshotEvery: number;
   tickMs: number;
@@ -51,10 +62,12 @@ export interface NodeConfig {
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
          --peers 1=HOST:PORT,2=HOST:PORT,... [--peer-clients 1=HOST:PORT,...]
          --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID] [--join]
+         [--initial-cluster-state new|existing]
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
          [--request-timeout-ms N] [--sessions-max N] [--log-level debug|info|warn|error]
-         [--simulate-power-loss] [--failpoints] [--config FILE]
+         [--exit-with-parent] [--simulate-power-loss] [--failpoints] [--config FILE]
+--exit-with-parent stops the node when its stdin closes (a harness holds it open through a pipe).
 Node ids are positive integers, also written n1, n2, ... --config reads any of these flags from a
 YAML (or JSON) mapping keyed by flag name without dashes; flags on the command line override it.
 `;
@@ -62,9 +75,9 @@ YAML (or JSON) mapping keyed by flag name without dashes; flags on the command l
 const VALUE_FLAGS = new Set([
   "--id", "--listen", "--client-listen", "--peers", "--peer-clients", "--plugin", "--data", "--cluster-id",
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
-  "--sessions-max", "--log-level", "--config",
+  "--sessions-max", "--log-level", "--config", "--initial-cluster-state",
 ]);
-const BOOLEAN_FLAGS = new Set(["--join", "--simulate-power-loss", "--failpoints"]);
+const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--simulate-power-loss", "--failpoints"]);
 
 /** Parses argv (after "node"); throws ConfigError naming the flag (or config-file setting) at fault. */
 export function parseNodeArgs(argv: readonly string[]): NodeConfig {
@@ -102,9 +115,13 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   const id = parseNodeId("--id", required("--id"));
   const join = booleans.has("--join");
   const peers = parseAddressMap("--peers", required("--peers"));
-  const listen = parseAddress("--listen", required("--listen"));
+  const listen = parseAddress("--listen", required("--listen"), { listen: true });
   if (!join && !peers.has(id)) {
     throw new ConfigError("--peers", `must list this node's own id ${id} (or start it with --join)`);
+  }
+  const initialClusterState = values.get("--initial-cluster-state") ?? "new";
+  if (initialClusterState !== "new" && initialClusterState !== "existing") {
+    throw new ConfigError("--initial-cluster-state", `"${initialClusterState}" is not one of new, existing`);
   }
   const logLevel = values.get("--log-level") ?? "info";
   if (!isLogLevel(logLevel)) {
@@ -118,7 +135,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   return {
     id,
     listen,
-    clientListen: parseAddress("--client-listen", required("--client-listen")),
+    clientListen: parseAddress("--client-listen", required("--client-listen"), { listen: true }),
     peers,
     peerClients: values.has("--peer-clients") ? parseAddressMap("--peer-clients", values.get("--peer-clients")!) : new Map(),
     plugin: required("--plugin"),
@@ -126,6 +143,8 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     clusterId: values.get("--cluster-id") ?? "raftlab",
     unsafe: parseUnsafe(values.get("--unsafe")),
     join,
+    initialClusterState,
+    exitWithParent: booleans.has("--exit-with-parent"),
     simulatePowerLoss: booleans.has("--simulate-power-loss"),
     failpoints: booleans.has("--failpoints"),
     snapshotEvery: parseInteger("--snapshot-every", values.get("--snapshot-every") ?? "10000", 1, 1e9),
@@ -179,24 +198,17 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return value;
 }
 
-/** HOST:PORT with a numeric port; IPv6 hosts in brackets ([::1]:7000). */
-export function parseAddress(flag: string, text: string): string {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(text);
-  if (match === null) {
-    throw new ConfigError(flag, `"${text}" is not HOST:PORT`);
-  }
-  const port = Number(match[2]);
-  if (port > 65535) {
-    throw new ConfigError(flag, `port ${port} in "${text}" is above 65535`);
+/** HOST:PORT (lib/host-port.ts rules); `listen` addresses may give port 0 (the OS picks one). */
+function parseAddress(flag: string, text: string, options: ParseHostPortOptions = {}): string {
+  try {
+    parseHostPort(text, options);
+  } catch (error) {
+    if (error instanceof HostPortError) {
+      throw new ConfigError(flag, error.message);
+    }
+    throw error;
   }
   return text;
-}
-
-/** Splits "host:port" (or "[v6]:port") into its parts; the address must have passed parseAddress. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(":");
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(address.slice(colon + 1)) };
 }
 
 function parseAddressMap(flag: string, text: string): Map<number, string> {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type { Entry, HardState } from "../../raft/messages.js";
 import { FileLog } from "./file-log.js";
 import { StorageError } from "./storage-error.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { readRecordAt } from "./wal-record.js";
 
 const directories: string[] = [];

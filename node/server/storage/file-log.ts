@@ -9,13 +9,13 @@
 // Snapshot protocol for the server: save the snapshot file (snapshot-store.ts) first, then
 // markSnapshot() + sync(), then compact(). A marker therefore never names a snapshot that is not
 // on disk; a snapshot newer than the WAL's marker is harmless (the log still covers it).
-import assert from "node:assert/strict";
+import { assert } from "../../../lib/assert.js";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Entry, HardState } from "../../raft/messages.js";
 import { CodecError } from "../../../lib/binary-cursor.js";
 import { StorageError } from "./storage-error.js";
-import { silentLogger, type StructuredLogger } from "../structured-logger.js";
+import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { encodeRecords, hasValidRecordAfter, readRecordAt, type WalRecord } from "./wal-record.js";
 import { WalReplay } from "./wal-replay.js";
 import { directFiles, type FileSystem, type WritableFile } from "./files.js";
@@ -25,7 +25,7 @@ import { listSegments, segmentFileName, syncDirectory } from "./wal-segment.js";
 export const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 
 export interface FileLogOptions {
-  logger?: StructuredLogger;
+  logger?: Logger;
   /** A segment is closed and a new one started once a write would take it past this size. */
   segmentBytesMax?: number;
   /** How segments are opened for writing (default: directly; powerLossFiles under test). */
@@ -60,7 +60,7 @@ interface Segment {
 export class FileLog {
   readonly recovery: WalRecovery;
   readonly #walDirectory: string;
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
   readonly #segmentBytesMax: number;
   /** Live segments, oldest first; the last one is being written. */
   readonly #segments: Segment[];
@@ -87,7 +87,7 @@ export class FileLog {
 
   private constructor(init: {
     walDirectory: string;
-    logger: StructuredLogger;
+    logger: Logger;
     segmentBytesMax: number;
     segments: Segment[];
     handle: WritableFile;
@@ -387,7 +387,7 @@ async function replaySegment(
   segmentPath: string,
   isLast: boolean,
   replay: WalReplay,
-  logger: StructuredLogger,
+  logger: Logger,
 ): Promise<{ maxEntryIndex: number; validBytes: number; truncatedTail?: WalRecovery["truncatedTail"] }> {
   const bytes = await readFile(segmentPath);
   let offset = 0;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Snapshot } from "../../raft/messages.js";
 import { SnapshotStore } from "./snapshot-store.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 
 const directories: string[] = [];
 async function dataDirectory(): Promise<string> {

@@ -8,7 +8,7 @@ import { ByteReader, ByteWriter } from "../../../lib/binary-cursor.js";
 import { crc32c } from "../../../lib/crc32c.js";
 import { readSnapshotMetadata, snapshotMetadataEncodedBytes, writeSnapshotMetadata } from "../transport/message-codec.js";
 import { StorageError } from "./storage-error.js";
-import { silentLogger, type StructuredLogger } from "../structured-logger.js";
+import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { syncDirectory } from "./wal-segment.js";
 import { directFiles, type FileSystem, type WritableFile } from "./files.js";
 import type { Failpoints } from "../failpoints.js";
@@ -19,7 +19,7 @@ const SNAPSHOT_NAME = /^(\d{16})-(\d+)\.snap$/;
 const TEMP_SUFFIX = ".tmp";
 
 export interface SnapshotStoreOptions {
-  logger?: StructuredLogger;
+  logger?: Logger;
   /** Snapshots kept after a successful save, newest first (the previous one is a fallback). */
   keep?: number;
   /** How snapshot files are opened for writing (default: directly; powerLossFiles under test). */
@@ -41,7 +41,7 @@ interface SnapshotFile {
 export class SnapshotStore {
   readonly directory: string;
   readonly #dataDirectory: string;
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
   readonly #keep: number;
   readonly #files: FileSystem;
   readonly #failpoints: Failpoints | undefined;

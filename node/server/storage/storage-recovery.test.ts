@@ -39,6 +39,17 @@ describe("recoverStorage", () => {
     await again.fileLog.close();
   });
 
+  // etcd --initial-cluster-state existing: a member started before must find its data. A wiped
+  // directory bootstrapping again would restart at term 1 with no vote and could vote twice in a term.
+  it("refuses to bootstrap an empty data directory of a member that was started before", async () => {
+    await expect(recoverStorage({ dataDir, bootstrapVoters: [1, 2, 3], initialClusterState: "existing", logger })).rejects.toThrow(
+      /the data directory is empty, but --initial-cluster-state existing/,
+    );
+    const joined = await recoverStorage({ dataDir, bootstrapVoters: undefined, initialClusterState: "existing", logger });
+    expect(joined.initial.entries).toEqual([]);
+    await joined.fileLog.close();
+  });
+
   it("starts a --join node empty", async () => {
     const recovered = await recoverStorage({ dataDir, bootstrapVoters: undefined, logger });
     expect(recovered.initial).toEqual({ hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: [] }, applied: 0 });

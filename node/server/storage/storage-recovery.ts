@@ -10,7 +10,8 @@ import type { ConfState, Entry, HardState, Snapshot } from "../../raft/messages.
 import { FileLog } from "./file-log.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import { encodeConfChangeEntryData } from "../conf-change-data.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../../lib/logger.js";
+
 import type { FileSystem } from "./files.js";
 import type { Failpoints } from "../failpoints.js";
 
@@ -25,6 +26,11 @@ export interface RecoverOptions {
   dataDir: string;
   /** Voters of the initial configuration, or undefined for a node started with --join. */
   bootstrapVoters: number[] | undefined;
+  /**
+   * "existing" (etcd's --initial-cluster-state): this member was started before, so an empty data
+   * directory means it was wiped and must not bootstrap again. Default "new".
+   */
+  initialClusterState?: "new" | "existing";
   logger: Logger;
   /** How files are opened for writing (powerLossFiles under test). */
   files?: FileSystem;
@@ -61,6 +67,15 @@ export async function recoverStorage(options: RecoverOptions): Promise<Recovered
     }
     let hardState: HardState = recovery.hardState ?? { term: 0, vote: 0, commit: 0 };
     const isEmpty = snapshot === undefined && entries.length === 0 && recovery.hardState === undefined;
+    if (isEmpty && options.bootstrapVoters !== undefined && options.initialClusterState === "existing") {
+      // Bootstrapping again would restart this member at term 1 without its vote: it could vote
+      // twice in a term and elect two leaders. Joining starts empty and takes the leader's log.
+      throw new RecoveryError(
+        `${options.dataDir}: the data directory is empty, but --initial-cluster-state existing says this member ran before ` +
+          "(a wiped directory must not bootstrap again: it could vote twice in a term); restore its data, or remove the member " +
+          "and add it back, starting it with --join",
+      );
+    }
     if (isEmpty && options.bootstrapVoters !== undefined) {
       entries = bootstrapEntries(options.bootstrapVoters);
       hardState = { term: 1, vote: 0, commit: entries.length };

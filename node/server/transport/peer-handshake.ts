@@ -40,14 +40,3 @@ export function decodeHandshake(bytes: Uint8Array, label: string): PeerHandshake
   r.end();
   return { clusterId: Buffer.from(clusterIdBytes).toString("utf8"), fromNodeId, toNodeId };
 }
-
-/** "host:port" or "[v6]:port" → parts; throws RangeError naming the address otherwise. */
-export function parseHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address);
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (host === undefined || !(port >= 0 && port <= 65535)) {
-    throw new RangeError(`not a host:port address: ${JSON.stringify(address)}`);
-  }
-  return { host, port };
-}

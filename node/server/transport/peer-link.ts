@@ -5,8 +5,8 @@
 import net from "node:net";
 import type { NodeId } from "../../raft/messages.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
-import { parseHostPort } from "./peer-handshake.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import { parseHostPort } from "../../../lib/host-port.js";
+import type { Logger } from "../../../lib/logger.js";
 
 /** Counters a link updates; owned by the transport, which sums them over all links. */
 export interface LinkCounters {
@@ -40,7 +40,7 @@ export interface PeerLinkOptions {
   queuedBytesMax: number;
   connectTimeoutMs: number;
   backoff: BackoffOptions;
-  logger: StructuredLogger;
+  logger: Logger;
   counters: LinkCounters;
   onUnreachable: (peerId: NodeId) => void;
 }

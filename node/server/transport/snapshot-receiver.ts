@@ -4,7 +4,7 @@
 import type { NodeId } from "../../raft/messages.js";
 import type { SnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotReassembler, type ReassemblyResult } from "./snapshot-chunks.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import type { Logger } from "../../../lib/logger.js";
 
 interface Assembly<Connection> {
   connection: Connection;
@@ -15,9 +15,9 @@ interface Assembly<Connection> {
 export class SnapshotReceiver<Connection> {
   readonly #assemblies = new Map<NodeId, Assembly<Connection>>();
   readonly #snapshotBytesMax: number | undefined;
-  readonly #logger: StructuredLogger;
+  readonly #logger: Logger;
 
-  constructor(options: { snapshotBytesMax?: number | undefined; logger: StructuredLogger }) {
+  constructor(options: { snapshotBytesMax?: number | undefined; logger: Logger }) {
     this.#snapshotBytesMax = options.snapshotBytesMax;
     this.#logger = options.logger;
   }

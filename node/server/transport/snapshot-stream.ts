@@ -7,12 +7,12 @@ import { FRAME_HEADER_BYTES, sealFrame } from "./frame-codec.js";
 import type { FrameStream } from "./peer-link.js";
 import { encodeSnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotChunker } from "./snapshot-chunks.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import type { Logger } from "../../../lib/logger.js";
 
 export interface SnapshotStreamOptions {
   message: Message;
   chunkBytes: number;
-  logger: StructuredLogger;
+  logger: Logger;
   /** Called at most once with the outcome. */
   onFinished: (peerId: NodeId, ok: boolean) => void;
 }

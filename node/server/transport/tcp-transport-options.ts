@@ -2,7 +2,7 @@
 import type { Message, NodeId } from "../../raft/messages.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { LinkCounters } from "./peer-link.js";
-import type { StructuredLogger } from "../structured-logger.js";
+import type { Logger } from "../../../lib/logger.js";
 
 export interface TcpTransportOptions {
   nodeId: NodeId;
@@ -24,7 +24,7 @@ export interface TcpTransportOptions {
   snapshotChunkBytes?: number;
   /** Largest chunked snapshot accepted from a peer. */
   snapshotBytesMax?: number;
-  logger: StructuredLogger;
+  logger: Logger;
   frameBytesMax?: number;
   /** Per peer bound on frames waiting to be written; the oldest are dropped beyond it. */
   queuedMessagesMax?: number;

@@ -9,8 +9,9 @@ import { encodeFrame } from "./frame-codec.js";
 import { encodeHandshake } from "./peer-handshake.js";
 import { encodeSnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotChunker } from "./snapshot-chunks.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
+import { parseHostPort } from "../../../lib/host-port.js";
 
 const FRAME_BYTES_MAX = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
@@ -83,7 +84,7 @@ function heartbeat(from: NodeId, to: NodeId, tag: number): Message {
 
 /** A raw connection to `node` that has sent a valid handshake from `fromNodeId`. */
 function rawPeer(node: Node, fromNodeId: NodeId): net.Socket {
-  const socket = net.connect(Number(node.transport.listenAddress.split(":")[1]), "127.0.0.1");
+  const socket = net.connect(parseHostPort(node.transport.listenAddress));
   socket.on("error", () => undefined);
   socket.write(encodeFrame(encodeHandshake({ clusterId: "test-cluster", fromNodeId, toNodeId: node.transport.nodeId })));
   return socket;

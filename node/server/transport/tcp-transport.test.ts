@@ -5,8 +5,9 @@ import type { Message, NodeId } from "../../raft/messages.js";
 import { encodeFrame } from "./frame-codec.js";
 import { encodeMessage } from "./message-codec.js";
 import { encodeHandshake } from "./peer-handshake.js";
-import { RecordingLogger } from "../structured-logger.js";
+import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
+import { parseHostPort } from "../../../lib/host-port.js";
 
 const open: TcpTransport[] = [];
 afterEach(async () => {
@@ -147,7 +148,7 @@ describe("TcpTransport", () => {
 
   test("a message whose sender disagrees with the handshake closes the connection", async () => {
     const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"], [3, "127.0.0.1:1"]]) });
-    const socket = net.connect(Number(a.transport.listenAddress.split(":")[1]), "127.0.0.1");
+    const socket = net.connect(parseHostPort(a.transport.listenAddress));
     socket.on("error", () => undefined);
     socket.write(encodeFrame(encodeHandshake({ clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1 })));
     socket.write(encodeFrame(encodeMessage(message(2, 1, 1))));

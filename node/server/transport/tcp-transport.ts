@@ -13,7 +13,8 @@ import { decodeSnapshotChunk, isSnapshotChunkPayload } from "./snapshot-chunk-co
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES } from "./snapshot-chunks.js";
 import { SnapshotReceiver } from "./snapshot-receiver.js";
 import { SnapshotStream } from "./snapshot-stream.js";
-import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX, parseHostPort } from "./peer-handshake.js";
+import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "./peer-handshake.js";
+import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
 import { PeerLink } from "./peer-link.js";
 import type { TcpTransportOptions, TransportStats } from "./tcp-transport-options.js";
 
@@ -60,7 +61,7 @@ export class TcpTransport {
     if (!(Number.isSafeInteger(this.#snapshotChunkBytes) && this.#snapshotChunkBytes >= 1 && this.#snapshotChunkBytes <= this.#frameBytesMax / 2)) {
       throw new RangeError(`TcpTransport: snapshotChunkBytes must be a positive integer well under frameBytesMax, got ${this.#snapshotChunkBytes}`);
     }
-    parseHostPort(options.listen);
+    parseHostPort(options.listen, { listen: true });
     for (const [peerId, address] of options.peers) {
       if (peerId !== this.nodeId) {
         parseHostPort(address);
@@ -82,7 +83,7 @@ export class TcpTransport {
     if (this.#server !== undefined || this.#closed) {
       throw new Error("TcpTransport: start() called twice or after close()");
     }
-    const { host, port } = parseHostPort(this.#options.listen);
+    const { host, port } = parseHostPort(this.#options.listen, { listen: true });
     const server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -103,7 +104,7 @@ export class TcpTransport {
     });
     server.on("error", (error) => this.#options.logger.error("transport: listener error", { error: error.message }));
     const bound = server.address() as net.AddressInfo;
-    this.#listenAddress = bound.family === "IPv6" ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+    this.#listenAddress = formatHostPort(bound.address, bound.port);
     this.#options.logger.info("transport: listening", { node: this.nodeId, address: this.#listenAddress });
     for (const [peerId, address] of this.#peerAddresses) {
       this.#links.set(peerId, this.#newLink(peerId, address));

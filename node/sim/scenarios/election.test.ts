@@ -43,7 +43,7 @@ describe("election", () => {
     const cluster = makeCluster(7, { seed: 11 });
     waitForLeader(cluster);
     for (let round = 0; round < 10; round++) {
-      const shuffled = ids(7).sort(() => cluster.rng.next() - 0.5);
+      const shuffled = cluster.rng.shuffle(ids(7));
       const down = shuffled.slice(0, 3);
       const up = shuffled.slice(3);
       cluster.network.partition([down, up]);

@@ -117,7 +117,7 @@ describe("unsafe switches of the core", () => {
   });
 
   test("the simulator's invariants catch each core switch on seeds where the safe core passes", () => {
-    const seeds = [2, 4, 7];
+    const seeds = [4, 5, 7];
     for (const seed of seeds) {
       expect(runSeed({ seed, steps: 15_000 }).ok).toBe(true);
       const result = runSeed({ seed, steps: 15_000, unsafe: { unsafeAppendWithoutTruncate: true } });

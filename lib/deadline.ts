@@ -1,4 +1,5 @@
-// A signal that aborts after a delay or when any parent aborts, with an explicit dispose.
+// Waits that honour an AbortSignal: a signal that aborts after a delay or when any parent aborts
+// (with an explicit dispose), and a sleep that ends early with the signal's reason.
 // Not AbortSignal.any([AbortSignal.timeout(ms), parent]): on Node 20 the combined signal holds its
 // sources weakly, so the timeout signal can be garbage-collected and never fire.
 
@@ -8,16 +9,50 @@ export interface Deadline {
   dispose(): void;
 }
 
-export function deadlineAfter(delayMs: number, ...parents: readonly AbortSignal[]): Deadline {
+/**
+ * A signal that aborts with a DeadlineError after `delayMs`, or with a parent's reason when a parent
+ * aborts first. Absent parents (`undefined`) are skipped, for optional caller signals.
+ */
+export function deadlineAfter(delayMs: number, ...parents: readonly (AbortSignal | undefined)[]): Deadline {
   if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
     throw new RangeError(`a deadline needs a finite delay >= 0, got ${delayMs}`);
   }
-  return linkedDeadline(delayMs, parents);
+  return linkedDeadline(delayMs, present(parents));
 }
 
 /** A signal that aborts when any parent aborts (no timer). */
-export function linkedSignal(...parents: readonly AbortSignal[]): Deadline {
-  return linkedDeadline(undefined, parents);
+export function linkedSignal(...parents: readonly (AbortSignal | undefined)[]): Deadline {
+  return linkedDeadline(undefined, present(parents));
+}
+
+/**
+ * Resolves after `delayMs` (negative counts as 0), or rejects with the signal's reason (as
+ * `signal.throwIfAborted()` would throw it) as soon as `signal` aborts.
+ */
+export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(reasonOf(signal));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(reasonOf(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, delayMs));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function reasonOf(signal: AbortSignal): unknown {
+  return signal.reason as unknown;
+}
+
+function present(parents: readonly (AbortSignal | undefined)[]): AbortSignal[] {
+  return parents.filter((parent): parent is AbortSignal => parent !== undefined);
 }
 
 function linkedDeadline(delayMs: number | undefined, parents: readonly AbortSignal[]): Deadline {

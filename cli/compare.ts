@@ -1,0 +1,183 @@
+// `raftlab compare FILE --plugins a,b[,path] [--seeds 1,2,3 | --seeds 5] [--runtime docker|local|auto] [--out DIR] [--duration 10s]`
+// Runs the workload for every plugin x fault set x seed, each cell under the same seeded fault plan,
+// and writes results/compare/<name>/<timestamp>/ with every run's folder, comparison.json and compare.html.
+// Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a crashed run or crash.
+import { setMaxListeners } from "node:events";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { format, seedsToJudgeMin } from "../harness/compare/aggregate.js";
+import { resolveMatrix, type CompareMatrix } from "../harness/compare/compare-spec.js";
+import { renderCompareHtml } from "../harness/compare/compare-html.js";
+import { buildComparison, type CellResult, type Comparison } from "../harness/compare/comparison.js";
+import { differentialChecks, type DifferentialReport } from "../harness/compare/differential.js";
+import { runMatrix } from "../harness/compare/run-matrix.js";
+import { runTimestamp } from "../harness/results/results-folder.js";
+import type { Cluster } from "../harness/runtime/runtime.js";
+import { WorkloadFileError } from "../harness/workload/errors.js";
+import { readWorkloadFile } from "../harness/workload/load.js";
+import { applyOverrides } from "../harness/workload/overrides.js";
+import { chooseRuntime } from "./runtime-choice.js";
+import { shortPath } from "./short-path.js";
+
+const usage = `usage: raftlab compare FILE [--plugins kv,counter,./my-plugin.ts] [--seeds 1,2,3 | --seeds 5 | --seeds 1..20]
+                       [--runtime docker|local|auto] [--out DIR] [--duration 10s]
+
+Runs FILE once per plugin x fault set x seed (plugins, seeds and fault sets from the flags, else from
+the workload's compare: section), every cell under the same seeded fault plan. Plugins with the same
+operations are first replayed sequentially through one generated sequence (a differential check).
+Writes results/compare/<name>/<timestamp>/: runs/<plugin>--<fault set>--s<seed>/, comparison.json, compare.html.
+Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a crashed run or a crash.
+`;
+
+const options = {
+  plugins: { type: "string" },
+  seeds: { type: "string" },
+  runtime: { type: "string" },
+  out: { type: "string" },
+  duration: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Operations in the sequential differential replay. */
+const differentialOperations = 10_000;
+
+export async function compareCommand(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (parsed.values.help !== true && parsed.positionals.length !== 1) {
+      throw new Error(`expected one workload file, got ${parsed.positionals.length}`);
+    }
+  } catch (error) {
+    process.stderr.write(`raftlab compare: ${(error as Error).message}\n${usage}`);
+    return 254;
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const log = (line: string): void => {
+    process.stderr.write(`raftlab compare: ${line}\n`);
+  };
+  const { runtime: runtimeFlag, duration, seeds, plugins, out } = parsed.values;
+  let matrix: CompareMatrix;
+  let file: string;
+  let loaded: Awaited<ReturnType<typeof readWorkloadFile>>;
+  try {
+    file = parsed.positionals[0] ?? "";
+    loaded = await readWorkloadFile(file);
+    const spec = applyOverrides(loaded.spec, { ...(runtimeFlag === undefined ? {} : { runtime: runtimeFlag }), ...(duration === undefined ? {} : { duration }) });
+    matrix = await resolveMatrix(loaded, spec, { ...(plugins === undefined ? {} : { plugins }), ...(seeds === undefined ? {} : { seeds }) }, process.cwd());
+    loaded = { ...loaded, spec };
+  } catch (error) {
+    if (error instanceof WorkloadFileError) {
+      process.stderr.write(`${error.message}\n`);
+      return 254;
+    }
+    throw error;
+  }
+  log(`${matrix.plugins.length} plugin(s) x ${matrix.faultSets.length} fault set(s) x ${matrix.seeds.length} seed(s) = ${matrix.cells.length} run(s)`);
+
+  const differential = differentialChecks(matrix.plugins, { seed: matrix.seeds[0] ?? 1, operations: differentialOperations, keys: loaded.spec.clients.keys });
+  for (const report of differential) {
+    log(describeDifferential(report));
+  }
+
+  const interrupt = new AbortController();
+  setMaxListeners(0, interrupt.signal);
+  let cluster: Cluster | undefined;
+  let destroyAllClusters: () => Promise<void> = async () => undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping, destroying the cluster`);
+    interrupt.abort(new Error(`interrupted by ${signal}`));
+    void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const chosen = await chooseRuntime(loaded.spec.runtime, log, interrupt.signal);
+    destroyAllClusters = chosen.destroyAll;
+    const started = new Date();
+    const directory = out ?? join("results", "compare", matrix.name, runTimestamp(started));
+    await mkdir(directory, { recursive: true });
+    log(`results in ${directory}`);
+    const cells: CellResult[] = [];
+    const write = async (finished: CellResult[]): Promise<Comparison> => {
+      const comparison = buildComparison({ matrix, workloadFile: file, started, runtime: chosen.runtime.name, differential, cells: finished });
+      await writeFile(join(directory, "comparison.json"), `${JSON.stringify(comparison, null, 2)}\n`);
+      await writeFile(join(directory, "compare.html"), renderCompareHtml(comparison));
+      return comparison;
+    };
+    const results = await runMatrix({
+      matrix,
+      loaded,
+      runtime: chosen.runtime,
+      directory,
+      hardStop: interrupt.signal,
+      log,
+      onCluster: (created) => {
+        cluster = created;
+      },
+      // Partial results after each cell, so a long comparison can be looked at while it runs.
+      onCell: async (result) => {
+        cells.push(result);
+        await write(cells);
+      },
+    });
+    const comparison = await write(results);
+    printComparison(comparison, directory);
+    return comparison.exit_code;
+  } catch (error) {
+    if (interrupt.signal.aborted) {
+      return 255;
+    }
+    log(`compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cluster?.destroy();
+    return 255;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export function describeDifferential(report: DifferentialReport): string {
+  const difference = report.first_difference;
+  if (difference === null) {
+    return `differential: ${report.a} and ${report.b} agree on ${report.operations} sequential operations`;
+  }
+  return (
+    `differential: ${report.a} and ${report.b} first differ at operation ${difference.index} ${JSON.stringify(difference.operation)}: ` +
+    `${report.a} returned ${JSON.stringify(difference.result_a)}, ${report.b} returned ${JSON.stringify(difference.result_b)}`
+  );
+}
+
+function printComparison(comparison: Comparison, directory: string): void {
+  const lines = [`${comparison.name}: worst verdict ${comparison.worst.toUpperCase()} over ${comparison.cells.length} run(s) (${comparison.runtime})`];
+  const stat = (aggregate: Comparison["aggregates"][number], key: string): string => {
+    const stats = aggregate.metrics[key];
+    if (stats === undefined || stats.median === null) {
+      return "-";
+    }
+    return stats.n > 1 ? `${format(stats.median)} [${format(stats.min ?? 0)}-${format(stats.max ?? 0)}]` : format(stats.median);
+  };
+  lines.push(`  ${"plugin".padEnd(22)} ${"fault set".padEnd(14)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
+  for (const aggregate of comparison.aggregates) {
+    const { valid, invalid, unknown, crashed } = aggregate.counts;
+    lines.push(
+      `  ${aggregate.plugin.padEnd(22)} ${aggregate.fault_set.padEnd(14)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
+        `${stat(aggregate, "throughput_ops_per_s").padEnd(20)} ${stat(aggregate, "latency_p99_ms").padEnd(20)} ${stat(aggregate, "availability")}`,
+    );
+  }
+  const beyond = comparison.differences.filter((difference) => difference.exceeds_spread === true);
+  if (comparison.seeds.length < seedsToJudgeMin) {
+    lines.push(`${comparison.seeds.length} seed(s) per cell: too few to judge differences against run-to-run spread (use --seeds 5 or more)`);
+  } else {
+    lines.push(beyond.length === 0 ? "no difference exceeds the run-to-run spread" : "differences beyond the run-to-run spread:");
+    for (const difference of beyond) {
+      lines.push(`  [${difference.fault_set}] ${difference.statement}`);
+    }
+  }
+  lines.push(`results: ${shortPath(directory)}`, `page:    ${shortPath(join(directory, "compare.html"))}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

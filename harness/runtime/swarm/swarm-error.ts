@@ -1,0 +1,39 @@
+// Operating errors of the swarm runtime. A refusal (the swarm or a host is not fit for a run) is
+// found before anything is created and is the user's to fix: the run command exits 254 on it.
+
+export type SwarmRuntimeErrorCode =
+  /** The Docker daemon raftlab talks to is in no swarm, or only a worker. */
+  | "RAFTLAB_SWARM_NOT_MANAGER"
+  /** A host's Docker API does not answer, answers as another swarm node, or has no endpoint. */
+  | "RAFTLAB_SWARM_HOST_UNREACHABLE"
+  /** A daemon too old for services with NET_ADMIN (cap_add needs API 1.41, Docker 20.10). */
+  | "RAFTLAB_SWARM_API_TOO_OLD"
+  /** The workload's placement does not fit the swarm (unknown host, too few hosts). */
+  | "RAFTLAB_SWARM_PLACEMENT"
+  /** Getting the node image onto a host failed (pull, or save and load). */
+  | "RAFTLAB_SWARM_IMAGE"
+  /** A node's task did not start, or a Docker call during the run failed. */
+  | "RAFTLAB_SWARM_TASK_FAILED";
+
+const refusals: ReadonlySet<SwarmRuntimeErrorCode> = new Set([
+  "RAFTLAB_SWARM_NOT_MANAGER",
+  "RAFTLAB_SWARM_HOST_UNREACHABLE",
+  "RAFTLAB_SWARM_API_TOO_OLD",
+  "RAFTLAB_SWARM_PLACEMENT",
+]);
+
+export class SwarmRuntimeError extends Error {
+  override readonly name = "SwarmRuntimeError";
+  constructor(
+    readonly code: SwarmRuntimeErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+
+  /** Whether the run was refused before anything was created (exit 254), not broken midway. */
+  get refusal(): boolean {
+    return refusals.has(this.code);
+  }
+}

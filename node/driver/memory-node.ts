@@ -1,0 +1,130 @@
+// One node's Ready pipeline over memory ports, driven by hand: for the pipeline's unit tests and
+// fixed schedules. Deferred pumps run only when run() is called, disk operations complete only
+// when the test completes them (ManualDisk), and sent messages collect in `sent`.
+import type { ConfState, Entry, Message, NodeId, Snapshot } from "../raft/messages.js";
+import { RawNode, type SoftState } from "../raft/raw-node.js";
+import { SeededRng } from "../../lib/rng.js";
+import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
+import type { Clock } from "./ports.js";
+import { ReadyPipeline, type AppliedState, type PipelineListener } from "./ready-pipeline.js";
+import { silentLogger } from "../../lib/logger.js";
+
+/** A state machine that counts: its snapshot is the applied index as text. */
+export class CountingState implements AppliedState {
+  applied = 0;
+  appliedTerm = 0;
+  confState: ConfState;
+  readonly appliedIndexes: number[] = [];
+  readonly installed: number[] = [];
+
+  constructor(voters: readonly NodeId[]) {
+    this.confState = { voters: [...voters] };
+  }
+
+  applyEntries(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      if (entry.index <= this.applied) {
+        continue;
+      }
+      this.appliedIndexes.push(entry.index);
+      this.applied = entry.index;
+      this.appliedTerm = entry.term;
+    }
+  }
+
+  installSnapshot(snapshot: Snapshot): void {
+    this.installed.push(snapshot.metadata.index);
+    this.applied = snapshot.metadata.index;
+    this.appliedTerm = snapshot.metadata.term;
+    this.confState = { voters: [...snapshot.metadata.confState.voters] };
+  }
+
+  snapshotData(): Uint8Array {
+    return new TextEncoder().encode(String(this.applied));
+  }
+}
+
+export class MemoryNode {
+  readonly disk = new ManualDisk();
+  readonly log = new MemoryLog(this.disk);
+  readonly snapshots = new MemorySnapshots(this.disk);
+  readonly rawNode: RawNode;
+  readonly state: CountingState;
+  readonly pipeline: ReadyPipeline;
+  readonly sent: Message[] = [];
+  readonly fatal: unknown[] = [];
+  readonly leadership: SoftState[] = [];
+  readonly #deferred: (() => void)[] = [];
+
+  constructor(options: { id: NodeId; voters: readonly NodeId[]; snapshotEvery?: number; readysInflightMax?: number }) {
+    this.rawNode = new RawNode(
+      {
+        id: options.id,
+        electionTick: 10,
+        heartbeatTick: 1,
+        preVote: false,
+        checkQuorum: false,
+        maxSizePerMsg: 1 << 20,
+        maxEntriesPerMsg: 64,
+        maxInflightMsgs: 8,
+        maxUncommittedEntriesSize: 1 << 30,
+        rng: new SeededRng(options.id),
+      },
+      { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: [...options.voters] }, applied: 0 },
+    );
+    this.state = new CountingState(options.voters);
+    const clock: Clock = { nowMs: () => 0, defer: (callback) => this.#deferred.push(callback) };
+    const listener: PipelineListener = {
+      beforeReady: () => undefined,
+      onApplied: () => undefined,
+      onReadState: () => undefined,
+      onLeadership: (_previous, next) => this.leadership.push(next),
+    };
+    this.pipeline = new ReadyPipeline({
+      rawNode: this.rawNode,
+      log: this.log,
+      snapshots: this.snapshots,
+      transport: { send: (messages) => this.sent.push(...messages) },
+      clock,
+      state: this.state,
+      listener,
+      logger: silentLogger,
+      readysInflightMax: options.readysInflightMax ?? 8,
+      snapshotEvery: options.snapshotEvery ?? 1_000_000,
+      snapshotIndex: 0,
+      onFatal: (error) => this.fatal.push(error),
+    });
+  }
+
+  /** Steps a message from a peer and kicks the pipeline (as the server does). */
+  step(message: Message): void {
+    this.rawNode.step(message);
+    this.pipeline.kick();
+  }
+
+  /** Runs the deferred pumps (and any they defer in turn). */
+  run(): void {
+    while (this.#deferred.length > 0) {
+      this.#deferred.shift()!();
+    }
+  }
+
+  /** Runs pumps and completes every disk operation until nothing is left. */
+  settle(): void {
+    for (;;) {
+      this.run();
+      const before = this.disk.queues.log.length + this.disk.queues.snapshot.length;
+      if (before === 0) {
+        return;
+      }
+      this.disk.completeAll();
+    }
+  }
+
+  /** Messages sent so far of one type, and forgets them. */
+  take(type: Message["type"]): Message[] {
+    const taken = this.sent.filter((message) => message.type === type);
+    this.sent.splice(0, this.sent.length, ...this.sent.filter((message) => message.type !== type));
+    return taken;
+  }
+}

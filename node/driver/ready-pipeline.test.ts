@@ -1,0 +1,37 @@
+// The Ready pipeline over memory ports, on fixed schedules (each disk completion chosen by the test).
+import { describe, expect, test } from "vitest";
+import { newMessage } from "../raft/raft.js";
+import type { Entry } from "../raft/messages.js";
+import { MemoryNode } from "./memory-node.js";
+
+function entries(term: number, from: number, to: number): Entry[] {
+  const list: Entry[] = [];
+  for (let index = from; index <= to; index++) {
+    list.push({ term, index, type: "normal", data: new TextEncoder().encode(`e${index}`) });
+  }
+  return list;
+}
+
+describe("ReadyPipeline on a follower", () => {
+  // Issue 11, defect 1: a follower took its own periodic snapshot while a snapshot from the leader
+  // was being saved, and stopped on "markSnapshot: index A is below the current snapshot S".
+  test("a local snapshot that a leader's snapshot overtakes is abandoned, not written below it", () => {
+    const node = new MemoryNode({ id: 2, voters: [1, 2, 3], snapshotEvery: 3 });
+    node.step(newMessage("app", 2, { from: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: entries(1, 1, 5) }));
+    node.settle();
+    node.step(newMessage("heartbeat", 2, { from: 1, term: 1, commit: 5 }));
+    node.run(); // applies 1..5 (commit only: no write), so the local snapshot at 5 starts: its save is held
+    expect(node.state.applied).toBe(5);
+    expect(node.disk.queues.snapshot).toHaveLength(1);
+    const snapshot = { metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3] } }, data: new TextEncoder().encode("10") };
+    node.step(newMessage("snap", 2, { from: 1, term: 1, snapshot }));
+    node.run(); // takes the Ready with the leader's snapshot: its save is queued too
+    expect(node.disk.queues.snapshot).toHaveLength(2);
+    node.disk.completeAt("snapshot", 1); // the leader's snapshot file is written first, its marker follows
+    node.settle(); // then the local one's
+    expect(node.fatal).toEqual([]);
+    expect(node.state.installed).toEqual([10]);
+    expect(node.log.snapshotIndex).toBe(10);
+    expect(node.rawNode.status().commit).toBe(10);
+  });
+});
