@@ -14,6 +14,7 @@ import type { ClientResponse } from "../node/protocol/client-protocol.js";
 import { freePorts } from "../harness/runtime/local/free-port.js";
 import { BenchConnection } from "./bench-connection.js";
 import { sleep } from "../lib/deadline.js";
+import { newSecret, writeSecretFile } from "../node/server/config/secret-file.js";
 
 // dist/bench/cluster.js -> <root>/bin/raftlab-node.js
 const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/raftlab-node.js");
@@ -98,6 +99,8 @@ class BenchCluster {
       mkdirSync(logDir, { recursive: true });
     }
     const ports = await freePorts(size * 2);
+    const secretFile = path.join(cluster.root, "cluster-secret");
+    writeSecretFile(secretFile, newSecret());
     const peers = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2]}`).join(",");
     const clients = Array.from({ length: size }, (_, k) => `${k + 1}=127.0.0.1:${ports[k * 2 + 1]}`).join(",");
     for (let id = 1; id <= size; id++) {
@@ -106,6 +109,7 @@ class BenchCluster {
         ...profile, CLI_PATH, "--id", String(id), "--listen", `127.0.0.1:${ports[(id - 1) * 2]}`,
         "--client-listen", `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, "--peers", peers, "--peer-clients", clients,
         "--plugin", "kv", "--data", path.join(cluster.root, `n${id}`), "--log-level", logDir === undefined ? "warn" : "info",
+        "--secret-file", secretFile,
       ];
       const logPath = logDir === undefined ? undefined : path.join(logDir, `node-${id}.log`);
       cluster.nodes.push({ id, clientAddress: `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, args, logPath, process: undefined, exited: Promise.resolve() });

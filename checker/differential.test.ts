@@ -101,22 +101,26 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
   });
 });
 
-// The kv's read-mapping inference (plugins/kv/prepare-kv-history.ts) decides get/put histories
-// with unique values without a search: its verdicts must be brute force's, it must actually decide
-// (no search), and every step of a reported cycle must hold in the history.
-describe("checker agrees with brute force: kv get/put decided by read-mapping", () => {
+// The kv's read-mapping inference (plugins/kv/prepare-kv-history.ts) decides get/put/cas
+// histories with unique values without a search: its verdicts must be brute force's, it must
+// actually decide (get/put always; with cas, unless a failed cas fits nowhere in its first order),
+// and every step of a reported cycle must hold in the history.
+describe("checker agrees with brute force: kv get/put/cas decided by read-mapping", () => {
   const readMappingScenarios = fc.record({
     seed: fc.integer(),
     clientCount: fc.integer({ min: 1, max: 6 }),
     operationCount: fc.integer({ min: 1, max: 12 }),
     infoProbability: fc.constantFrom(0, 0.1, 0.3),
     keys: fc.constantFrom(["a"], ["a", "b"]),
-    // A get made to return another written value, or the initial null.
-    staleRead: fc.option(fc.nat(), { nil: null }),
+    operationNames: fc.constantFrom(["get", "put"], ["get", "put", "cas"], ["get", "cas", "cas"]),
+    // A get made to return another written value or the initial null, or a cas's result flipped.
+    mutation: fc.option(fc.nat(), { nil: null }),
   });
 
-  test("on random small histories with stale reads and info operations", () => {
+  test("on random small histories with stale reads, flipped cas results and info operations", () => {
     const verdicts = { ok: 0, illegal: 0 };
+    let searched = 0;
+    let casHistories = 0;
     fc.assert(
       fc.property(readMappingScenarios, (scenario) => {
         const random = seededRandom(scenario.seed);
@@ -127,44 +131,69 @@ describe("checker agrees with brute force: kv get/put decided by read-mapping", 
           infoProbability: scenario.infoProbability,
           failProbability: 0.1,
           random,
-          operationNames: ["get", "put"],
+          operationNames: scenario.operationNames,
         });
-        if (scenario.staleRead !== null) {
-          const gets = events.filter((event) => event.type === "ok" && event.f === "get");
-          const written: Json[] = [null, ...events.filter((event) => event.type === "invoke" && event.f === "put").map((event) => event.value)];
-          const target = gets[scenario.staleRead % Math.max(1, gets.length)];
-          if (target !== undefined) {
-            target.value = written[Math.floor(random() * written.length)] ?? null;
-          }
+        if (scenario.mutation !== null) {
+          mutateReadOrCas(events, scenario.mutation, random);
         }
         const { operations } = historyOperations(events);
         const expected = isLinearizableBruteForce(kvPlugin.model, operations) ? "ok" : "illegal";
         verdicts[expected] += 1;
         const result = checkOperations(kvPlugin.model, operations);
         expect(result.verdict).toBe(expected);
+        const withCas = operations.some((operation) => operation.input.f === "cas");
+        casHistories += withCas ? 1 : 0;
         for (const partition of result.partitions) {
-          expect(partition.iterations).toBe(0);
+          if (!withCas) {
+            expect(partition.iterations).toBe(0);
+          }
+          searched += partition.iterations > 0 ? 1 : 0;
           if (partition.violationWitness !== undefined) {
             expectCycleHolds(partition.violationWitness);
           }
         }
-        if (expected === "ok") {
-          expect(result.partitions.every((partition) => partition.verdict === "ok")).toBe(true);
-        }
       }),
-      { numRuns: 3000 },
+      { numRuns: 4000 },
     );
-    expect(verdicts.ok).toBeGreaterThan(500);
-    expect(verdicts.illegal).toBeGreaterThan(300);
+    expect(verdicts.ok).toBeGreaterThan(800);
+    expect(verdicts.illegal).toBeGreaterThan(500);
+    expect(casHistories).toBeGreaterThan(1500);
+    // Most cas histories are decided without a search too.
+    expect(searched).toBeLessThan(casHistories / 5);
   });
 });
 
+function mutateReadOrCas(events: ClientEvent[], choice: number, random: () => number): void {
+  const targets = events.filter((event) => event.type === "ok" && (event.f === "get" || event.f === "cas"));
+  const target = targets[choice % Math.max(1, targets.length)];
+  if (target === undefined) {
+    return;
+  }
+  if (target.f === "cas") {
+    target.value = target.value !== true;
+    return;
+  }
+  const written: Json[] = [null];
+  for (const event of events) {
+    if (event.type === "invoke" && event.f === "put") {
+      written.push(event.value);
+    } else if (event.type === "invoke" && event.f === "cas" && Array.isArray(event.value)) {
+      written.push(event.value[1] ?? null);
+    }
+  }
+  target.value = written[Math.floor(random() * written.length)] ?? null;
+}
+
 /** Every order of the witness's cycle holds in the history, and the steps join up. */
 function expectCycleHolds(witness: ViolationWitness): void {
+  const valueOf = (write: HistoryOperation | null): Json =>
+    write === null ? null : write.input.f === "cas" ? ((write.input.value as Json[])[1] ?? null) : write.input.value;
+  // `operation` is `write`, a get of its value, or a cas that swapped its value out.
   const wrote = (write: HistoryOperation | null, operation: HistoryOperation): boolean =>
     operation === write ||
-    (operation.input.f === "get" && operation.outcome.known && operation.outcome.value === (write === null ? null : write.input.value));
-  expect(witness.cycle.length).toBeGreaterThanOrEqual(2);
+    (operation.input.f === "get" && operation.outcome.known && operation.outcome.value === valueOf(write)) ||
+    (operation.input.f === "cas" && (operation.input.value as Json[])[0] === valueOf(write));
+  expect(witness.cycle.length).toBeGreaterThanOrEqual(1);
   witness.cycle.forEach((step, position) => {
     expect(witness.cycle[(position + 1) % witness.cycle.length]?.before).toBe(step.after);
     switch (step.because) {

@@ -23,6 +23,9 @@ export interface HistoryOperation {
   type: "ok" | "info";
 }
 
+/** Shared by every operation of unknown outcome; never mutated. */
+const unknownOutcome: Outcome = Object.freeze({ known: false });
+
 export interface PairedOperations {
   operations: HistoryOperation[];
   /** How many `fail` operations were dropped. */
@@ -47,7 +50,7 @@ export function historyOperations(events: readonly HistoryEvent[]): PairedOperat
       id: operations.length,
       process: invoke.process,
       input: inputOf(invoke),
-      outcome: ok === undefined ? { known: false } : { known: true, value: ok.value },
+      outcome: ok === undefined ? unknownOutcome : { known: true, value: ok.value },
       call: invoke.time,
       ret: ok === undefined ? Infinity : ok.time,
       invokeIndex,
@@ -58,6 +61,8 @@ export function historyOperations(events: readonly HistoryEvent[]): PairedOperat
   return { operations, failedCount };
 }
 
+// The invoke event is the operation's input as it is (its extra fields, time, process and the
+// like, are not the model's business): a million-operation history keeps no second copy.
 function inputOf(event: ClientEvent): Operation {
-  return event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
+  return event;
 }

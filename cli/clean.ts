@@ -91,6 +91,7 @@ export async function cleanCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(
     `raftlab clean: removed ${report.services.length > 0 ? `${counted(report.services.length, "service")}, ` : ""}` +
+      `${report.secrets.length > 0 ? `${counted(report.secrets.length, "secret")}, ` : ""}` +
       `${counted(report.containers.length, "container")}, ${counted(report.networks.length, "network")}, ` +
       `${counted(report.volumes.length, "volume")}${images ? `, ${counted(report.images.length, "image")}` : ""}\n`,
   );

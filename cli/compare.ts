@@ -1,4 +1,4 @@
-// `raftlab compare FILE --plugins a,b[,path] [--seeds 1,2,3 | --seeds 5] [--runtime docker|local|auto] [--out DIR] [--duration 10s]`
+// `raftlab compare FILE --plugins a,b[,path] [--seeds 1,2,3 | --seeds 5] [--runtime docker|local|swarm|auto] [--out DIR] [--duration 10s]`
 // Runs the workload for every plugin x fault set x seed, each cell under the same seeded fault plan,
 // and writes results/compare/<name>/<timestamp>/ with every run's folder, comparison.json and compare.html.
 // Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a crashed run or crash.
@@ -17,11 +17,12 @@ import type { Cluster } from "../harness/runtime/runtime.js";
 import { WorkloadFileError } from "../harness/workload/errors.js";
 import { readWorkloadFile } from "../harness/workload/load.js";
 import { applyOverrides } from "../harness/workload/overrides.js";
+import { swarmPlan } from "../harness/workload/plan.js";
 import { chooseRuntime } from "./runtime-choice.js";
 import { shortPath } from "./short-path.js";
 
 const usage = `usage: raftlab compare FILE [--plugins kv,counter,./my-plugin.ts] [--seeds 1,2,3 | --seeds 5 | --seeds 1..20]
-                       [--runtime docker|local|auto] [--out DIR] [--duration 10s]
+                       [--runtime docker|local|swarm|auto] [--out DIR] [--duration 10s]
 
 Runs FILE once per plugin x fault set x seed (plugins, seeds and fault sets from the flags, else from
 the workload's compare: section), every cell under the same seeded fault plan. Plugins with the same
@@ -96,7 +97,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const chosen = await chooseRuntime(loaded.spec.runtime, log, interrupt.signal);
+    const chosen = await chooseRuntime(loaded.spec.runtime, log, interrupt.signal, swarmPlan(loaded, loaded.spec));
     destroyAllClusters = chosen.destroyAll;
     const started = new Date();
     const directory = out ?? join("results", "compare", matrix.name, runTimestamp(started));
@@ -161,11 +162,13 @@ function printComparison(comparison: Comparison, directory: string): void {
     }
     return stats.n > 1 ? `${format(stats.median)} [${format(stats.min ?? 0)}-${format(stats.max ?? 0)}]` : format(stats.median);
   };
-  lines.push(`  ${"plugin".padEnd(22)} ${"fault set".padEnd(14)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
+  const pluginWidth = Math.max(6, ...comparison.aggregates.map((aggregate) => aggregate.plugin.length));
+  const setWidth = Math.max(9, ...comparison.aggregates.map((aggregate) => aggregate.fault_set.length));
+  lines.push(`  ${"plugin".padEnd(pluginWidth)} ${"fault set".padEnd(setWidth)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
   for (const aggregate of comparison.aggregates) {
     const { valid, invalid, unknown, crashed } = aggregate.counts;
     lines.push(
-      `  ${aggregate.plugin.padEnd(22)} ${aggregate.fault_set.padEnd(14)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
+      `  ${aggregate.plugin.padEnd(pluginWidth)} ${aggregate.fault_set.padEnd(setWidth)} ${`${valid}/${invalid}/${unknown}/${crashed}`.padEnd(30)} ` +
         `${stat(aggregate, "throughput_ops_per_s").padEnd(20)} ${stat(aggregate, "latency_p99_ms").padEnd(20)} ${stat(aggregate, "availability")}`,
     );
   }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { HistoryError } from "./history-error.js";
-import { parseHistory } from "./parse.js";
+import { historyNestingMax } from "./event.js";
+import { decodeUtf8, parseHistory } from "./parse.js";
 
 const lines = (...events: object[]): string => events.map((event) => JSON.stringify(event)).join("\n") + "\n";
 const invoke = (index: number, process: number, f = "get", value: unknown = null): object => ({
@@ -106,5 +107,25 @@ describe("parseHistory", () => {
 
   test("a call left open at the end is accepted (the checker treats it as info)", () => {
     expect(parseHistory(lines(invoke(0, 1)), "h.jsonl").events).toHaveLength(1);
+  });
+});
+
+describe("decodeUtf8 and nesting", () => {
+  test("refuses invalid UTF-8 naming the line and byte, after valid multi-byte characters", () => {
+    const good = Buffer.from('{"a":"é€😀"}\n', "utf8");
+    const bad = Buffer.concat([Buffer.from('{"a":"é', "utf8"), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n', "utf8")]);
+    expect(decodeUtf8(good, "h.jsonl")).toBe('{"a":"é€😀"}\n');
+    expect(() => decodeUtf8(Buffer.concat([good, bad]), "h.jsonl")).toThrow(
+      'h.jsonl:2: not valid UTF-8 (byte 0xc3 at byte 9 of the line); write strings as UTF-8 or \\u escapes',
+    );
+  });
+
+  test("refuses a value nested deeper than the limit, naming the field", () => {
+    const nested = (depth: number): string => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const line = (value: string): string => `{"index":0,"time":0,"process":0,"type":"invoke","f":"put","key":"k","value":${value}}\n`;
+    expect(parseHistory(line(nested(historyNestingMax)), "h.jsonl").events).toHaveLength(1);
+    expect(() => parseHistory(line(nested(historyNestingMax + 1)), "h.jsonl")).toThrow(
+      `h.jsonl:1: field "value": nested more than ${historyNestingMax} levels deep`,
+    );
   });
 });

@@ -273,18 +273,22 @@ function parseEventLine(raw: string, file: string, line: number): HistoryEvent {
 /** The first field whose value nests deeper than historyNestingMax, or undefined. Iterative: a
  * recursive walk would overflow the stack on exactly the values it is meant to refuse. */
 function fieldNestedTooDeep(record: Record<string, unknown>): string | undefined {
-  for (const [field, value] of Object.entries(record)) {
+  for (const field in record) {
+    const value = record[field];
+    // Most fields are scalars: nothing to walk, and no allocation on a per-line path.
+    if (typeof value !== "object" || value === null) {
+      continue;
+    }
     const stack: [unknown, number][] = [[value, 1]];
     while (stack.length > 0) {
       const [current, depth] = stack.pop()!;
-      if (typeof current !== "object" || current === null) {
-        continue;
-      }
       if (depth > historyNestingMax) {
         return field;
       }
-      for (const child of Array.isArray(current) ? current : Object.values(current)) {
-        stack.push([child, depth + 1]);
+      for (const child of Array.isArray(current) ? current : Object.values(current as object)) {
+        if (typeof child === "object" && child !== null) {
+          stack.push([child, depth + 1]);
+        }
       }
     }
   }

@@ -233,7 +233,7 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, checkou
  * ones that no container uses (the daemon refuses to remove those, which is the behaviour wanted
  * here). Images other checkouts built (another label, or none: built before labels) are theirs.
  */
-async function pruneOldImages(docker: Docker, keep: string, checkout: string, log: (message: string) => void): Promise<void> {
+export async function pruneOldImages(docker: Docker, keep: string, checkout: string, log: (message: string) => void): Promise<void> {
   const images = await docker.listImages({
     filters: JSON.stringify({ reference: [nodeImageRepository], label: [`${checkoutLabel}=${checkout}`] }),
   });

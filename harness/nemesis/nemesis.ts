@@ -1,6 +1,7 @@
 // The nemesis contract, in Jepsen's spirit: a fault is invoked, lasts a while, then is healed. Each
 // nemesis is a small stateful object (it remembers what it did, so heal undoes exactly that) and
 // reports what it did as JSON, which the scheduler (combined.ts) writes into the history.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../../plugins/api.js";
 import type { RaftClient } from "../../node/client/raft-client.js";
 import type { Cluster } from "../runtime/runtime.js";
@@ -66,13 +67,27 @@ export function randomMinority(rng: SeededRng, nodeIds: readonly number[], nemes
   return rng.shuffle([...nodeIds]).slice(0, size).sort((a, b) => a - b);
 }
 
-/** The leader, or NO_LEADER naming the nemesis. */
+/** How long a leader-targeted fault waits for an election in progress (a few election timeouts). */
+const leaderWaitMs = 2_000;
+const leaderPollMs = 100;
+
+/**
+ * The leader, or NO_LEADER naming the nemesis. An election in progress (after a heal, a restart) is
+ * waited for briefly: a fault that fails for so short a gap would leave that fault untested, which
+ * the nemesis check reports as an unknown verdict.
+ */
 export async function requireLeader(context: NemesisContext, nemesis: string, signal?: AbortSignal): Promise<number> {
-  const leader = await context.leader(signal);
-  if (leader === undefined) {
-    throw new NemesisError("NO_LEADER", nemesis, "no node answered as leader");
+  const deadline = Date.now() + leaderWaitMs;
+  for (;;) {
+    const leader = await context.leader(signal);
+    if (leader !== undefined) {
+      return leader;
+    }
+    if (Date.now() + leaderPollMs > deadline || signal?.aborted === true) {
+      throw new NemesisError("NO_LEADER", nemesis, `no node answered as leader within ${leaderWaitMs} ms`);
+    }
+    await sleep(leaderPollMs, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
   }
-  return leader;
 }
 
 /** The usual context: leader() asks every node for its status through the client. */

@@ -61,6 +61,11 @@ export class FaultUnsupportedError extends Error {
 export interface Cluster {
   readonly runtime: RuntimeName;
   readonly nodes: readonly NodeEndpoint[];
+  /**
+   * This run's cluster secret (drawn per cluster, handed to the nodes in a file): clients pass it
+   * to RaftClient, since membership changes and leadership transfers need it.
+   */
+  readonly secret: Uint8Array;
   readonly network: NetworkControl;
   /** Starts a node that is stopped or was killed (keeps its data directory). */
   start(id: number, signal?: AbortSignal): Promise<void>;

@@ -134,7 +134,7 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
 }
 
 /** A relative hosts_file is found beside the workload file (the embedded default has none). */
-function swarmPlan(loaded: LoadedWorkload, spec: WorkloadSpec): SwarmPlan {
+export function swarmPlan(loaded: LoadedWorkload, spec: WorkloadSpec): SwarmPlan {
   const settings = spec.swarm ?? {};
   const base = loaded.file.startsWith("<") ? process.cwd() : dirname(resolve(loaded.file));
   return {

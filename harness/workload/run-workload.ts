@@ -94,13 +94,13 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const historyStarted = new Date();
   const rootRng = new SeededRng(plan.seed);
   const generator = new OperationGenerator({ operations: plugin.operations, ...plan.clients, seed: rootRng.nextUint32() });
-  const nemesisClient = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 2_000 });
+  const nemesisClient = new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: 2_000 });
   const pool = new ClientPool({
     concurrency: plan.clients.concurrency,
     createClients: (index) => ({
-      client: new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: plan.clients.timeoutMs }),
+      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs }),
       // Reads start at the worker's home node: workers spread over the nodes, as Jepsen's clients are.
-      readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
+      readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
     }),
     history,
     timeoutMs: plan.clients.timeoutMs,

@@ -1,10 +1,13 @@
 // One lazily opened TCP connection to one node's client port. Requests are pipelined: each carries
 // an id and the response echoing it settles the matching promise, in any order. Every failure says
-// whether the request's bytes may have reached the node (ClientError.sent).
+// whether the request's bytes may have reached the node (ClientError.sent). Given the cluster
+// secret, a new connection first authenticates (node/protocol/client-auth.ts), both ways, so that
+// administrative requests are accepted and the node is known to hold the same secret.
 import net from "node:net";
 import type { ClientRequest, ClientResponse } from "../protocol/client-protocol.js";
 import { encodeFrame, FrameDecoder } from "../server/transport/frame-codec.js";
 import { parseHostPort } from "../../lib/host-port.js";
+import { authProofMatches, clientAuthProof, newAuthNonce } from "../protocol/client-auth.js";
 import { AbortedError, ClientError } from "./errors.js";
 import { silentLogger, type Logger } from "../../lib/logger.js";
 
@@ -16,6 +19,8 @@ export interface NodeConnectionOptions {
   /** host:port of the node's client listener. */
   address: string;
   connectTimeoutMs: number;
+  /** The cluster secret: authenticate every new connection with it (needed for administrative requests). */
+  secret?: Uint8Array | undefined;
   logger?: Logger;
 }
 
@@ -31,6 +36,7 @@ export class NodeConnection {
   readonly nodeId: number;
   readonly address: string;
   readonly #connectTimeoutMs: number;
+  readonly #secret: Uint8Array | undefined;
   readonly #logger: Logger;
   #socket: net.Socket | undefined;
   #connecting: Promise<net.Socket> | undefined;
@@ -43,6 +49,7 @@ export class NodeConnection {
     this.nodeId = options.nodeId;
     this.address = options.address;
     this.#connectTimeoutMs = options.connectTimeoutMs;
+    this.#secret = options.secret;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -63,12 +70,17 @@ export class NodeConnection {
     }
     const deadline = Date.now() + options.timeoutMs;
     const socket = await this.#connect(signal, options.timeoutMs);
+    return this.#exchange(socket, body, deadline, options.timeoutMs, signal);
+  }
+
+  /** Writes one request on an open socket and waits for the response with its id. */
+  #exchange(socket: net.Socket, body: RequestBody, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<ClientResponse> {
     if (this.#pending.size >= PENDING_REQUESTS_MAX) {
-      throw new ClientError(
+      return Promise.reject(new ClientError(
         "CONNECTION_FAILED",
         `node ${this.nodeId} has ${this.#pending.size} requests outstanding (limit ${PENDING_REQUESTS_MAX}); not sending`,
         false,
-      );
+      ));
     }
     const id = this.#nextRequestId++;
     return new Promise<ClientResponse>((resolve, reject) => {
@@ -87,7 +99,7 @@ export class NodeConnection {
           reject(
             new ClientError(
               "REQUEST_TIMEOUT",
-              `no response from node ${this.nodeId} (${this.address}) to request ${id} (${body.type}) within ${options.timeoutMs} ms`,
+              `no response from node ${this.nodeId} (${this.address}) to request ${id} (${body.type}) within ${timeoutMs} ms`,
               true,
             ),
           );
@@ -184,13 +196,64 @@ export class NodeConnection {
         }
         socket.setNoDelay(true);
         this.#attach(socket);
-        resolve(socket);
+        this.#authenticate(socket).then(
+          () => {
+            if (socket.destroyed) {
+              reject(new ClientError("CONNECTION_FAILED", `connection to node ${this.nodeId} (${this.address}) closed while authenticating`, false));
+              return;
+            }
+            this.#socket = socket;
+            resolve(socket);
+          },
+          (error: unknown) => {
+            socket.destroy();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
       });
     });
   }
 
+  /**
+   * With a secret: proves it over the node's nonce and checks the node's proof over ours. Fails
+   * with CONNECTION_FAILED (nothing of the caller's was sent) naming the reason.
+   */
+  async #authenticate(socket: net.Socket): Promise<void> {
+    const secret = this.#secret;
+    if (secret === undefined) {
+      return;
+    }
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    const failed = (reason: string): ClientError =>
+      new ClientError("CONNECTION_FAILED", `cannot authenticate with node ${this.nodeId} (${this.address}): ${reason}`, false);
+    let challenge: ClientResponse;
+    let answer: ClientResponse;
+    const clientNonce = newAuthNonce();
+    try {
+      challenge = await this.#exchange(socket, { type: "authChallenge" }, deadline, this.#connectTimeoutMs, undefined);
+      const serverNonce = challenge.ok && "result" in challenge ? (challenge.result as { nonce?: unknown }).nonce : undefined;
+      if (typeof serverNonce !== "string") {
+        throw failed(challenge.ok ? "the node sent no nonce" : `${challenge.code}: ${challenge.message}`);
+      }
+      const proof = clientAuthProof(secret, "client", serverNonce, clientNonce);
+      answer = await this.#exchange(socket, { type: "authenticate", nonce: clientNonce, proof }, deadline, this.#connectTimeoutMs, undefined);
+      const serverProof = answer.ok && "result" in answer ? (answer.result as { proof?: unknown }).proof : undefined;
+      if (typeof serverProof !== "string") {
+        throw failed(answer.ok ? "the node sent no proof" : `${answer.code}: ${answer.message}`);
+      }
+      if (!authProofMatches(serverProof, clientAuthProof(secret, "server", serverNonce, clientNonce))) {
+        throw failed("the node's proof does not match: it does not hold this cluster's secret");
+      }
+    } catch (error) {
+      if (error instanceof ClientError && error.code === "CONNECTION_FAILED") {
+        throw error;
+      }
+      throw failed((error as Error).message);
+    }
+  }
+
+  /** Reads responses from `socket`; it becomes the connection's socket once authenticated (#open). */
   #attach(socket: net.Socket): void {
-    this.#socket = socket;
     const decoder = new FrameDecoder();
     let closeReason = "closed by the node";
     socket.on("data", (chunk: Buffer) => {

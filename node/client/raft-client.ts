@@ -39,6 +39,8 @@ export interface RaftClientOptions {
    * With sessions, commands of one client go out one at a time (the node remembers one seq per session).
    */
   sessions?: boolean;
+  /** The cluster secret: connections authenticate with it (administrative requests need it). */
+  secret?: Uint8Array | undefined;
   logger?: Logger;
 }
 
@@ -80,6 +82,7 @@ export class RaftClient {
   readonly #attemptWindowMinMs: number;
   readonly #sessions: boolean;
   readonly #logger: Logger;
+  readonly #secret: Uint8Array | undefined;
   /** Known nodes in a stable order (rotation order); grows when a hint names a new node. */
   readonly #nodeIds: number[] = [];
   readonly #connections = new Map<number, NodeConnection>();
@@ -105,6 +108,7 @@ export class RaftClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? Math.min(1000, this.#attemptTimeoutMs);
     this.#sessions = options.sessions ?? true;
     this.#logger = options.logger ?? silentLogger;
+    this.#secret = options.secret;
     for (const node of options.nodes) {
       this.#addNode(node.id, node.clientAddress);
     }
@@ -346,6 +350,7 @@ export class RaftClient {
           target = this.#nextNode(target);
           break;
         case "BAD_REQUEST":
+        case "UNAUTHENTICATED":
           return { type: "fail", error: lastError, node: target };
         case "SESSION_EXPIRED":
           // This attempt did nothing; an earlier one may have: finish decides fail or info.
@@ -417,7 +422,7 @@ export class RaftClient {
     }
     this.#connections.set(
       id,
-      new NodeConnection({ nodeId: id, address: clientAddress, connectTimeoutMs: this.#connectTimeoutMs, logger: this.#logger }),
+      new NodeConnection({ nodeId: id, address: clientAddress, connectTimeoutMs: this.#connectTimeoutMs, secret: this.#secret, logger: this.#logger }),
     );
     this.#nodeIds.push(id);
   }

@@ -27,7 +27,14 @@ export type ClientRequest =
   | { id: number; type: "removeMember"; nodeId: number }
   | { id: number; type: "transferLeader"; to: number }
   /** Test only, refused unless the node runs with --failpoints: arms a failpoint (node/protocol/failpoints.ts). */
-  | { id: number; type: "failpoint"; name: FailpointName; action: string };
+  | { id: number; type: "failpoint"; name: FailpointName; action: string }
+  /** Starts authenticating this connection (client-auth.ts); answered with { nonce }. */
+  | { id: number; type: "authChallenge" }
+  /** Proves the cluster secret over the node's nonce; answered with { proof } of the node's own. */
+  | { id: number; type: "authenticate"; nonce: string; proof: string };
+
+/** Requests that change the cluster itself: they need an authenticated connection. */
+export const ADMIN_REQUESTS: ReadonlySet<ClientRequest["type"]> = new Set(["addMember", "removeMember", "transferLeader"]);
 
 export type ErrorCode =
   /** This node is not the leader; `leader` says who is, when known. Safe to retry elsewhere: nothing was proposed. */
@@ -42,10 +49,12 @@ export type ErrorCode =
   | "UNAVAILABLE"
   /** The command named a session the nodes do not hold (never opened, or expired): this attempt was not applied. */
   | "SESSION_EXPIRED"
-  | "SHUTTING_DOWN";
+  | "SHUTTING_DOWN"
+  /** An administrative request on a connection that has not proved the cluster secret, or a failed proof. Nothing was done. */
+  | "UNAUTHENTICATED";
 
 /** Whether an error proves the operation did not take effect (fail) or leaves it unknown (info). */
-export const DEFINITELY_NOT_APPLIED: ReadonlySet<ErrorCode> = new Set(["NOT_LEADER", "BAD_REQUEST", "UNAVAILABLE", "SESSION_EXPIRED"]);
+export const DEFINITELY_NOT_APPLIED: ReadonlySet<ErrorCode> = new Set(["NOT_LEADER", "BAD_REQUEST", "UNAVAILABLE", "SESSION_EXPIRED", "UNAUTHENTICATED"]);
 
 export interface LeaderHint {
   nodeId: number;

@@ -27,6 +27,7 @@ import type { Failpoints } from "./failpoints.js";
 import type { FailpointName } from "../protocol/failpoints.js";
 import type { ClientResponse } from "../protocol/client-protocol.js";
 import { directFiles, powerLossFiles } from "./storage/files.js";
+import { ConnectionBudget } from "./connection-budget.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -76,7 +77,10 @@ export class NodeServer {
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
     this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, { snapshotWithoutSessions: init.config.unsafe.has("snapshot-without-sessions") });
+    const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
+      secret: this.config.secret,
+      connectionBudget,
       nodeId: this.config.id,
       clusterId: this.config.clusterId,
       listen: this.config.listen,
@@ -124,7 +128,13 @@ export class NodeServer {
       onFatal: (error) => this.#fatal(error),
       unsafe: pipelineUnsafeSwitches(this.config.unsafe),
     });
-    this.#clientApi = new ClientApi({ listen: this.config.clientListen, handler: this.router, logger: this.logger.child({ component: "client-api" }) });
+    this.#clientApi = new ClientApi({
+      listen: this.config.clientListen,
+      handler: this.router,
+      logger: this.logger.child({ component: "client-api" }),
+      secret: this.config.secret,
+      connectionBudget,
+    });
     this.#ticker = new Ticker({ intervalMs: this.config.tickMs, onTick: () => this.#onTick() });
   }
 
@@ -193,6 +203,11 @@ export class NodeServer {
 
   get isLeader(): boolean {
     return this.softState.role === "leader";
+  }
+
+  /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
+  peerLastHeardMs(peerId: number): number | undefined {
+    return this.#transport.lastHeardMs(peerId);
   }
 
   get fileLog(): FileLog {

@@ -1,6 +1,6 @@
 // An example third-party plugin: a grow-only set of strings. It imports only the contract
-// (plugins/api.ts), as any plugin outside raftlab would, and is loaded by path: name it in a
-// workload (`plugin: ./plugins/examples/set-plugin.ts`) and `raftlab run that-workload.yaml`, or
+// (plugins/api.ts), as any plugin outside raftlab would, and is loaded by path:
+//   raftlab run --plugin ./plugins/examples/set-plugin.ts       (or `plugin:` in a workload file)
 //   raftlab check history.jsonl --plugin ./plugins/examples/set-plugin.ts
 // Operations: add (value: a string; result null; adding a member twice changes nothing) and
 // read (read-only; result: every member, sorted, so equal sets give equal results).

@@ -1,129 +1,97 @@
-// Decides a kv history of gets and puts on one key whose written values are unique (raftlab's
+// Decides a kv history of gets, puts and cas on one key whose written values are unique (raftlab's
 // generator writes unique values) without a search, in O(n log n): with unique values every read
-// names the write it saw (Gibbons & Korach's register with a known read-mapping), and that fixes
-// the linearization up to an order of "clusters". Any other history (cas, append, delete, a value
-// written twice, several keys in one partition, a malformed operation) is searched as it is.
+// names the write it saw (Gibbons & Korach's register with a known read-mapping). Any other history
+// (append, delete, a value written twice, several keys in one partition, a malformed operation) is
+// searched as it is.
 //
-// Terms: the cluster of a write is the write and the ok gets that returned its value; the gets
-// that returned null (absent) form the cluster of the initial state, whose "write" comes before
-// everything. x < y is real-time order (x returned before y was called); a cluster's `low` is the
-// earliest return of its operations and its `high` the latest call.
+// Terms (read-mapping.ts): the cluster of a write is the write and the ok gets of its value; the
+// gets of null form the initial state's cluster, before everything. A swap (a cas that returned
+// true) that replaced e by n chains n's cluster immediately after e's. x < y is real-time order
+// (x returned before y was called); a cluster's `low` is the earliest return of its operations,
+// its `high` the latest call; a chain's are those of its clusters together.
 //
-// In a linearization each cluster is contiguous: its write, then its reads (a read between two
-// writes sees the first, and no value is written twice). So the history is linearizable iff
-//   1. no read returns before its write is called (read-from against real time), and
-//   2. the clusters can be ordered so that x < y implies cluster(x) before cluster(y), that is,
-//      no two clusters C, D have low(C) < high(D) and low(D) < high(C): then some x in C returned
-//      before some y in D was called and some u in D returned before some v in C was called.
-// (2) is a cycle of two "write-order" steps; a longer cycle of such steps always contains one of
-// two, since the relation compares one end of each cluster with one end of the other. When both
-// hold, ordering the clusters by min(low, high), and each cluster's reads by call, is a
-// linearization; the checker verifies it by stepping the model, so a bug here cannot make a
-// wrong "ok". That the violations are exact is what checker/differential.test.ts proves against
-// brute force.
-//
-// Omitted: gets of unknown outcome (they change nothing) and puts of unknown outcome whose value
-// no ok get returned (dropping one from a linearization changes no read: none saw its value).
+// In a linearization each cluster is contiguous (a read between two writes sees the first, and
+// no value is written twice), and so is each chain, in its order. So the history without its
+// misses (cas that returned false, which change nothing) is linearizable iff
+//   1. no get returns before the write of its value is called;
+//   2. no chain loops (a swap chain that comes back to its start);
+//   3. within a chain, no cluster's low is below the high of a cluster before it (an operation of
+//      the later cluster returned before one of the earlier was called);
+//   4. no two chains C, D have low(C) < high(D) and low(D) < high(C): each would have to come
+//      before the other. (A longer cycle of such orders always contains one of two: the relation
+//      compares one end of each chain with one end of the other.)
+// When all hold, the chains ordered by min(low, high), clusters in chain order, each as its write
+// then its gets by call, are a linearization. Each miss is then placed at the earliest point its
+// real-time window and the misses before it allow where the value is not the one it expected; if
+// one cannot be placed that way, the whole history is searched, trying that order first (another
+// order might fit it). The checker verifies the linearization by stepping the model, so a bug
+// here cannot make a wrong "ok".
+// A violation of 1-4 is one without the misses, so one of the history; each is proven exact by
+// checker/differential.test.ts against brute force.
 import type { HistoryPreparation, PrecedenceStep, TimedOperation } from "../api.js";
+import { initialCluster, readMappingOf, type ReadMapping } from "./read-mapping.js";
+import { placeMisses } from "./place-misses.js";
 
-/** The initial state's cluster: its "write" is no operation. */
-const initialCluster = 0;
+type Violation = NonNullable<HistoryPreparation["violation"]>;
 
 export function prepareKvHistory(operations: readonly TimedOperation[]): HistoryPreparation {
-  const count = operations.length;
-  if (count === 0) {
+  if (operations.length === 0) {
     return {};
   }
-  const key = operations[0]?.input.key;
-  // Cluster ids: 0 is the initial state's, then one per put in operation order.
-  const clusterOf = new Int32Array(count).fill(-1);
-  const writeOfCluster: (number | null)[] = [null];
-  const clusterOfValue = new Map<string, number>();
-  for (let index = 0; index < count; index += 1) {
-    const { input } = operations[index] as TimedOperation;
-    if (input.key !== key || typeof key !== "string") {
-      return {};
-    }
-    if (input.f === "put") {
-      if (typeof input.value !== "string" || clusterOfValue.has(input.value)) {
-        return {};
-      }
-      clusterOf[index] = writeOfCluster.length;
-      clusterOfValue.set(input.value, writeOfCluster.length);
-      writeOfCluster.push(index);
-    } else if (input.f !== "get" || (input.value !== null && input.value !== undefined)) {
-      return {};
-    }
+  const mapping = readMappingOf(operations);
+  if (mapping === null) {
+    return {};
   }
-  const clusterCount = writeOfCluster.length;
-  const readCount = new Int32Array(clusterCount);
-  const omit: number[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const { input, outcome } = operations[index] as TimedOperation;
-    if (input.f === "put" && outcome.known && outcome.value !== null) {
-      return { violation: { operation: index, reason: `a put returns null, not ${JSON.stringify(outcome.value)}` } };
-    }
-    if (input.f !== "get") {
-      continue;
-    }
-    if (!outcome.known) {
-      omit.push(index);
-      continue;
-    }
-    const value = outcome.value;
-    const cluster = value === null ? initialCluster : typeof value === "string" ? clusterOfValue.get(value) : undefined;
-    if (cluster === undefined) {
-      return { violation: { operation: index, reason: `it read ${JSON.stringify(value)}, which no operation wrote` } };
-    }
-    clusterOf[index] = cluster;
-    readCount[cluster] = (readCount[cluster] as number) + 1;
+  if ("violation" in mapping) {
+    return { violation: mapping.violation };
   }
-  for (let cluster = 1; cluster < clusterCount; cluster += 1) {
-    const write = writeOfCluster[cluster] as number;
-    if (!(operations[write] as TimedOperation).outcome.known && readCount[cluster] === 0) {
-      omit.push(write);
-      clusterOf[write] = -1;
-    }
+  const chains = chainsOf(mapping);
+  if (!Array.isArray(chains)) {
+    return { violation: chains };
   }
-  const readBeforeWrite = findReadBeforeWrite(operations, clusterOf, writeOfCluster);
-  if (readBeforeWrite !== undefined) {
-    return { omit, violation: readBeforeWrite };
+  const bounds = clusterBounds(operations, mapping);
+  const violation =
+    findReadBeforeWrite(operations, mapping) ?? findChainInversion(operations, mapping, chains, bounds) ?? findConflict(operations, mapping, chains, bounds);
+  if (violation !== undefined) {
+    return { violation };
   }
-  const bounds = clusterBounds(operations, clusterOf, clusterCount);
-  const conflict = findConflict(bounds, clusterCount);
-  if (conflict !== undefined) {
-    return { omit, violation: describeConflict(operations, writeOfCluster, bounds, conflict) };
+  const core = coreOrder(operations, mapping, chains, bounds);
+  const linearization = placeMisses(operations, mapping, core);
+  if (linearization !== null) {
+    return { omit: mapping.omit, linearization };
   }
-  return { omit, linearization: linearizationOf(operations, clusterOf, writeOfCluster, bounds) };
+  // The search decides; it tries the order found first. Only gets of unknown outcome are left
+  // out: an unobserved write may be what a failed cas saw.
+  return {
+    omit: mapping.omit.filter((index) => (operations[index] as TimedOperation).input.f === "get"),
+    priorities: new Map(core.map((index, position) => [index, position])),
+  };
 }
 
-/** Per cluster: `low`, the earliest return, and `high`, the latest call, of its operations; and its extreme operations. */
+/** Per cluster: `low` and `high`, and the operations they come from (-1: none, the initial state's low). */
 interface ClusterBounds {
   low: Float64Array;
   high: Float64Array;
   lowOperation: Int32Array;
   highOperation: Int32Array;
-  /** Whether the cluster has any operation (an omitted write with no reads has none). */
-  used: Uint8Array;
 }
 
-function clusterBounds(operations: readonly TimedOperation[], clusterOf: Int32Array, clusterCount: number): ClusterBounds {
+function clusterBounds(operations: readonly TimedOperation[], mapping: ReadMapping): ClusterBounds {
+  const clusterCount = mapping.writeOf.length;
   const bounds: ClusterBounds = {
     low: new Float64Array(clusterCount).fill(Infinity),
     high: new Float64Array(clusterCount).fill(-Infinity),
     lowOperation: new Int32Array(clusterCount).fill(-1),
     highOperation: new Int32Array(clusterCount).fill(-1),
-    used: new Uint8Array(clusterCount),
   };
   // The initial state's "write" returned before anything was called.
   bounds.low[initialCluster] = -Infinity;
   for (let index = 0; index < operations.length; index += 1) {
-    const cluster = clusterOf[index] as number;
+    const cluster = mapping.clusterOf[index] as number;
     if (cluster === -1) {
       continue;
     }
     const { call, ret } = operations[index] as TimedOperation;
-    bounds.used[cluster] = 1;
     if (ret < (bounds.low[cluster] as number)) {
       bounds.low[cluster] = ret;
       bounds.lowOperation[cluster] = index;
@@ -136,16 +104,43 @@ function clusterBounds(operations: readonly TimedOperation[], clusterOf: Int32Ar
   return bounds;
 }
 
-/** A read that returned before the write of its value was called. */
-function findReadBeforeWrite(
-  operations: readonly TimedOperation[],
-  clusterOf: Int32Array,
-  writeOfCluster: readonly (number | null)[],
-): HistoryPreparation["violation"] {
+/** The chains (clusters in order), or the violation of a chain that loops. */
+function chainsOf(mapping: ReadMapping): number[][] | Violation {
+  const { writeOf, predecessorOf, successorOf } = mapping;
+  const visited = new Uint8Array(writeOf.length);
+  const chains: number[][] = [];
+  for (let head = 0; head < writeOf.length; head += 1) {
+    if (predecessorOf[head] !== -1) {
+      continue;
+    }
+    const chain: number[] = [];
+    for (let cluster = head; cluster !== -1; cluster = successorOf[cluster] as number) {
+      visited[cluster] = 1;
+      chain.push(cluster);
+    }
+    chains.push(chain);
+  }
+  const looped = visited.indexOf(0);
+  if (looped === -1) {
+    return chains;
+  }
+  // Every cluster of a loop is written by a swap of the one before: a cycle of read-from steps.
+  const cycle: PrecedenceStep[] = [];
+  let cluster = looped;
+  do {
+    const next = successorOf[cluster] as number;
+    cycle.push({ before: writeOf[cluster] as number, after: writeOf[next] as number, because: "read-from" });
+    cluster = next;
+  } while (cluster !== looped);
+  return { operation: writeOf[looped] as number, reason: "cas operations swapped values in a circle, each value written once", cycle };
+}
+
+/** A get that returned before the write of its value was called. */
+function findReadBeforeWrite(operations: readonly TimedOperation[], mapping: ReadMapping): Violation | undefined {
   for (let index = 0; index < operations.length; index += 1) {
     const operation = operations[index] as TimedOperation;
-    const cluster = clusterOf[index] as number;
-    const write = cluster === -1 ? null : (writeOfCluster[cluster] as number | null);
+    const cluster = mapping.clusterOf[index] as number;
+    const write = cluster === -1 ? null : (mapping.writeOf[cluster] as number | null);
     if (operation.input.f !== "get" || write === null || write === index) {
       continue;
     }
@@ -163,47 +158,96 @@ function findReadBeforeWrite(
   return undefined;
 }
 
-/**
- * Two clusters C and D with low(C) < high(D) and low(D) < high(C), if any: clusters sorted by
- * low, and for each D the cluster of largest high among those with low below high(D) (the best
- * two, so that D itself can be skipped).
- */
-function findConflict(bounds: ClusterBounds, clusterCount: number): [number, number] | undefined {
-  const { low, high, used } = bounds;
-  const byLow: number[] = [];
-  for (let cluster = 0; cluster < clusterCount; cluster += 1) {
-    if (used[cluster] === 1) {
-      byLow.push(cluster);
-    }
-  }
-  byLow.sort((first, second) => (low[first] as number) - (low[second] as number) || first - second);
-  const sortedLow = Float64Array.from(byLow, (cluster) => low[cluster] as number);
-  // Prefix k (the first k clusters by low): the largest high and its cluster, and the largest
-  // high among the others.
-  const bestCluster = new Int32Array(byLow.length + 1).fill(-1);
-  const secondCluster = new Int32Array(byLow.length + 1).fill(-1);
-  for (let position = 0; position < byLow.length; position += 1) {
-    const cluster = byLow[position] as number;
-    let best = bestCluster[position] as number;
-    let second = secondCluster[position] as number;
-    if (best === -1 || (high[cluster] as number) > (high[best] as number)) {
-      second = best;
-      best = cluster;
-    } else if (second === -1 || (high[cluster] as number) > (high[second] as number)) {
-      second = cluster;
-    }
-    bestCluster[position + 1] = best;
-    secondCluster[position + 1] = second;
-  }
-  for (const cluster of byLow) {
-    const prefix = countBelow(sortedLow, high[cluster] as number);
-    const best = bestCluster[prefix] as number;
-    const other = best === cluster ? (secondCluster[prefix] as number) : best;
-    if (other !== -1 && (high[other] as number) > (low[cluster] as number)) {
-      return [other, cluster];
+/** Within a chain, a cluster with an operation that returned before one of an earlier cluster was called. */
+function findChainInversion(operations: readonly TimedOperation[], mapping: ReadMapping, chains: readonly number[][], bounds: ClusterBounds): Violation | undefined {
+  for (const chain of chains) {
+    let earliest = -1;
+    for (let position = 0; position < chain.length; position += 1) {
+      const cluster = chain[position] as number;
+      if (earliest !== -1 && (bounds.low[cluster] as number) < (bounds.high[chain[earliest] as number] as number)) {
+        const before = chain[earliest] as number;
+        const cycle: PrecedenceStep[] = [];
+        for (let step = earliest; step < position; step += 1) {
+          cycle.push({ before: mapping.writeOf[chain[step] as number] as number | null, after: mapping.writeOf[chain[step + 1] as number] as number, because: "read-from" });
+        }
+        const [earlier, later] = [bounds.lowOperation[cluster] as number, bounds.highOperation[before] as number];
+        cycle.push({ before: mapping.writeOf[cluster] as number, after: mapping.writeOf[before] as number | null, because: "write-order", evidence: [earlier, later] });
+        return {
+          operation: later,
+          reason: `cas operations put ${valueOf(operations, mapping.writeOf[before] as number | null)} before ${valueOf(operations, mapping.writeOf[cluster] as number)}, but ${nameOf(operations, earlier)} returned before ${nameOf(operations, later)} was called`,
+          cycle,
+        };
+      }
+      if (earliest === -1 || (bounds.high[cluster] as number) > (bounds.high[chain[earliest] as number] as number)) {
+        earliest = position;
+      }
     }
   }
   return undefined;
+}
+
+/**
+ * Two chains C and D with low(C) < high(D) and low(D) < high(C), if any: chains sorted by low,
+ * and for each D the chain of largest high among those with low below high(D) (the best two, so
+ * that D itself can be skipped).
+ */
+function findConflict(operations: readonly TimedOperation[], mapping: ReadMapping, chains: readonly number[][], bounds: ClusterBounds): Violation | undefined {
+  const ends = chainEnds(chains, bounds);
+  const order = Array.from(chains.keys()).sort((first, second) => (ends.low[first] as number) - (ends.low[second] as number) || first - second);
+  const sortedLow = Float64Array.from(order, (chain) => ends.low[chain] as number);
+  const bestChain = new Int32Array(order.length + 1).fill(-1);
+  const secondChain = new Int32Array(order.length + 1).fill(-1);
+  for (let position = 0; position < order.length; position += 1) {
+    const chain = order[position] as number;
+    let best = bestChain[position] as number;
+    let second = secondChain[position] as number;
+    if (best === -1 || (ends.high[chain] as number) > (ends.high[best] as number)) {
+      second = best;
+      best = chain;
+    } else if (second === -1 || (ends.high[chain] as number) > (ends.high[second] as number)) {
+      second = chain;
+    }
+    bestChain[position + 1] = best;
+    secondChain[position + 1] = second;
+  }
+  for (const chain of order) {
+    const prefix = countBelow(sortedLow, ends.high[chain] as number);
+    const best = bestChain[prefix] as number;
+    const other = best === chain ? (secondChain[prefix] as number) : best;
+    if (other !== -1 && (ends.high[other] as number) > (ends.low[chain] as number)) {
+      return describeConflict(operations, mapping, ends, [other, chain], chains);
+    }
+  }
+  return undefined;
+}
+
+interface ChainEnds {
+  low: Float64Array;
+  high: Float64Array;
+  lowOperation: Int32Array;
+  highOperation: Int32Array;
+}
+
+function chainEnds(chains: readonly number[][], bounds: ClusterBounds): ChainEnds {
+  const ends: ChainEnds = {
+    low: new Float64Array(chains.length).fill(Infinity),
+    high: new Float64Array(chains.length).fill(-Infinity),
+    lowOperation: new Int32Array(chains.length).fill(-1),
+    highOperation: new Int32Array(chains.length).fill(-1),
+  };
+  chains.forEach((chain, index) => {
+    for (const cluster of chain) {
+      if ((bounds.low[cluster] as number) < (ends.low[index] as number)) {
+        ends.low[index] = bounds.low[cluster] as number;
+        ends.lowOperation[index] = bounds.lowOperation[cluster] as number;
+      }
+      if ((bounds.high[cluster] as number) > (ends.high[index] as number)) {
+        ends.high[index] = bounds.high[cluster] as number;
+        ends.highOperation[index] = bounds.highOperation[cluster] as number;
+      }
+    }
+  });
+  return ends;
 }
 
 /** How many of the sorted values are below `limit`. */
@@ -223,59 +267,63 @@ function countBelow(sorted: Float64Array, limit: number): number {
 
 function describeConflict(
   operations: readonly TimedOperation[],
-  writeOfCluster: readonly (number | null)[],
-  bounds: ClusterBounds,
+  mapping: ReadMapping,
+  ends: ChainEnds,
   [first, second]: [number, number],
-): NonNullable<HistoryPreparation["violation"]> {
+  chains: readonly number[][],
+): Violation {
   // x in `first` returned before y in `second` was called, and u in `second` before v in `first`
   // (x or u is -1 for the initial state's cluster, which comes first without any evidence).
-  const x = bounds.lowOperation[first] as number;
-  const y = bounds.highOperation[second] as number;
-  const u = bounds.lowOperation[second] as number;
-  const v = bounds.highOperation[first] as number;
-  const firstWrite = writeOfCluster[first] as number | null;
-  const secondWrite = writeOfCluster[second] as number | null;
-  const step = (before: number | null, after: number | null, earlier: number, later: number): PrecedenceStep =>
-    earlier === -1 ? { before, after, because: "write-order" } : { before, after, because: "write-order", evidence: [earlier, later] };
-  const valueOf = (write: number | null): string =>
-    write === null ? "absent" : JSON.stringify((operations[write] as TimedOperation).input.value);
-  const nameOf = (index: number): string => {
-    const { input, outcome } = operations[index] as TimedOperation;
-    return input.f === "put" ? `put ${JSON.stringify(input.value)}` : `get -> ${outcome.known ? JSON.stringify(outcome.value) : "?"}`;
-  };
-  const orderOf = (before: number | null, after: number | null, earlier: number, later: number): string =>
+  const x = ends.lowOperation[first] as number;
+  const y = ends.highOperation[second] as number;
+  const u = ends.lowOperation[second] as number;
+  const v = ends.highOperation[first] as number;
+  const writeOfOperation = (index: number): number | null => mapping.writeOf[mapping.clusterOf[index] as number] as number | null;
+  const firstWrite = x === -1 ? null : writeOfOperation(x);
+  const orderOf = (earlier: number, later: number): string =>
     earlier === -1
-      ? `${valueOf(before)} came first (the initial state)`
-      : `${valueOf(before)} came before ${valueOf(after)} (${nameOf(earlier)} returned before ${nameOf(later)} was called)`;
-  return {
-    // The later-called of the two operations that saw their value too late.
-    operation: (operations[y] as TimedOperation).call > (operations[v] as TimedOperation).call ? y : v,
-    reason: `${orderOf(firstWrite, secondWrite, x, y)}, but ${orderOf(secondWrite, firstWrite, u, v)}; each value is written once`,
-    cycle: [step(firstWrite, secondWrite, x, y), step(secondWrite, firstWrite, u, v)],
+      ? `${valueOf(operations, null)} came first (the initial state)`
+      : `${valueOf(operations, writeOfOperation(earlier))} came before ${valueOf(operations, writeOfOperation(later))} (${nameOf(operations, earlier)} returned before ${nameOf(operations, later)} was called)`;
+  // Reported: the one of y and v that saw the older value (of the write called first), the stale
+  // read in the usual story; either cannot be linearized with the other.
+  const callOf = (write: number | null): number => (write === null ? -Infinity : (operations[write] as TimedOperation).call);
+  const violation: Violation = {
+    operation: callOf(firstWrite) < callOf(writeOfOperation(y)) ? v : y,
+    reason: `${orderOf(x, y)}, but ${orderOf(u, v)}; each value is written once`,
   };
+  // A cycle of two write-order steps when each chain is one cluster; longer chains would need
+  // their swaps spelled out, and the reason says enough.
+  if ((chains[first] as number[]).length === 1 && (chains[second] as number[]).length === 1) {
+    const step = (before: number | null, after: number | null, earlier: number, later: number): PrecedenceStep =>
+      earlier === -1 ? { before, after, because: "write-order" } : { before, after, because: "write-order", evidence: [earlier, later] };
+    violation.cycle = [step(firstWrite, writeOfOperation(y), x, y), step(writeOfOperation(y), firstWrite, u, v)];
+  }
+  return violation;
 }
 
-/** Clusters by min(low, high), each as its write then its reads by call. */
-function linearizationOf(
-  operations: readonly TimedOperation[],
-  clusterOf: Int32Array,
-  writeOfCluster: readonly (number | null)[],
-  bounds: ClusterBounds,
-): number[] {
-  const { low, high, used } = bounds;
-  const order: number[] = [];
-  const clusters: number[] = [];
-  for (let cluster = 0; cluster < writeOfCluster.length; cluster += 1) {
-    if (used[cluster] === 1) {
-      clusters.push(cluster);
-    }
+function valueOf(operations: readonly TimedOperation[], write: number | null): string {
+  if (write === null) {
+    return "absent";
   }
-  const start = (cluster: number): number => Math.min(low[cluster] as number, high[cluster] as number);
-  clusters.sort((first, second) => start(first) - start(second) || first - second);
+  const { input } = operations[write] as TimedOperation;
+  return JSON.stringify(input.f === "cas" ? (input.value as [string | null, string])[1] : input.value);
+}
+
+function nameOf(operations: readonly TimedOperation[], index: number): string {
+  const { input, outcome } = operations[index] as TimedOperation;
+  const result = outcome.known ? JSON.stringify(outcome.value) : "?";
+  return input.f === "get" ? `get -> ${result}` : `${input.f} ${JSON.stringify(input.value)}`;
+}
+
+/** Chains by min(low, high), clusters in chain order, each as its write then its gets by call. */
+function coreOrder(operations: readonly TimedOperation[], mapping: ReadMapping, chains: readonly number[][], bounds: ClusterBounds): number[] {
+  const ends = chainEnds(chains, bounds);
+  const start = (chain: number): number => Math.min(ends.low[chain] as number, ends.high[chain] as number);
+  const chainOrder = Array.from(chains.keys()).sort((first, second) => start(first) - start(second) || first - second);
   const readsOf = new Map<number, number[]>();
   for (let index = 0; index < operations.length; index += 1) {
-    const cluster = clusterOf[index] as number;
-    if (cluster !== -1 && writeOfCluster[cluster] !== index) {
+    const cluster = mapping.clusterOf[index] as number;
+    if (cluster !== -1 && mapping.writeOf[cluster] !== index) {
       let reads = readsOf.get(cluster);
       if (reads === undefined) {
         reads = [];
@@ -284,14 +332,17 @@ function linearizationOf(
       reads.push(index);
     }
   }
-  for (const cluster of clusters) {
-    const write = writeOfCluster[cluster] as number | null;
-    if (write !== null) {
-      order.push(write);
+  const order: number[] = [];
+  for (const chain of chainOrder) {
+    for (const cluster of chains[chain] as number[]) {
+      const write = mapping.writeOf[cluster] as number | null;
+      if (write !== null) {
+        order.push(write);
+      }
+      const reads = readsOf.get(cluster) ?? [];
+      reads.sort((first, second) => (operations[first] as TimedOperation).call - (operations[second] as TimedOperation).call);
+      order.push(...reads);
     }
-    const reads = readsOf.get(cluster) ?? [];
-    reads.sort((first, second) => (operations[first] as TimedOperation).call - (operations[second] as TimedOperation).call);
-    order.push(...reads);
   }
   return order;
 }

@@ -39,7 +39,7 @@ describe.skipIf(skipDocker)("a real kv cluster in Docker", () => {
       { runId: uniqueRunId("kv"), nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir },
       AbortSignal.timeout(110_000),
     );
-    client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5_000 });
+    client = new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: 5_000 });
   });
 
   afterAll(async () => {
@@ -77,7 +77,7 @@ describe.skipIf(skipDocker)("a third-party plugin in Docker", () => {
       { runId: uniqueRunId("plugin"), nodeIds: [1], plugin: "plugins/examples/set-plugin.ts", unsafe: [], logDir },
       AbortSignal.timeout(100_000),
     );
-    const client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5_000 });
+    const client = new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: 5_000 });
     try {
       const signal = AbortSignal.timeout(60_000);
       expect(await waitForLeader(client, signal)).toBe(1);

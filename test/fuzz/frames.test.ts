@@ -1,6 +1,7 @@
 // Throws 10,000 fuzzed frames at a live TcpTransport listener over real sockets, one connection
-// per bad frame (the listener closes a connection at its first bad frame), each after a handshake
-// and a few valid messages. Every outcome is predicted by running the same bytes through the codecs
+// per bad frame (the listener closes a connection at its first bad frame), each after a real
+// handshake (challenge and proof over the cluster secret) and a few valid messages, except the
+// cases that fuzz the handshake itself. Every outcome is predicted by running the same bytes through the codecs
 // in memory; the listener's counters and deliveries must match exactly, and a well-formed peer must
 // still get through afterwards. Snapshots split into chunk frames are fuzzed too (whole, mutated,
 // reordered); a peer has at most one snapshot in assembly, so those cases go through one worker
@@ -13,7 +14,8 @@ import type { Message } from "../../node/raft/messages.js";
 import { CodecError } from "../../lib/binary-cursor.js";
 import { encodeFrame, FrameDecoder, FrameError } from "../../node/server/transport/frame-codec.js";
 import { decodeMessage, encodeMessage } from "../../node/server/transport/message-codec.js";
-import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/transport/peer-handshake.js";
+import { decodeHello, decodeProof, HANDSHAKE_FRAME_BYTES_MAX } from "../../node/server/transport/peer-handshake.js";
+import { connectPeerSocket } from "../../node/server/transport/testing/peer-socket.js";
 import { decodeSnapshotChunk, encodeSnapshotChunk, isSnapshotChunkPayload } from "../../node/server/transport/snapshot-chunk-codec.js";
 import { SnapshotChunker, SnapshotReassembler } from "../../node/server/transport/snapshot-chunks.js";
 import { RecordingLogger } from "../../lib/testing/recording-logger.js";
@@ -31,6 +33,7 @@ const CLUSTER_ID = "fuzz-cluster";
 const LISTENER = 1;
 const FUZZER = 2;
 const GOOD_PEER = 3;
+const SECRET = Buffer.from("fuzz-cluster-secret-0123456789abcdef", "utf8");
 
 type Counter = "badFrames" | "badMessages" | "handshakesRejected" | "badSnapshotChunks";
 const KINDS = [
@@ -52,6 +55,8 @@ const EXPECTED_COUNTER: Record<Kind, Counter | "either" | undefined> = {
 
 interface FuzzCase {
   kind: Kind;
+  /** Sent after a completed handshake, or (garbageHandshake, wrongMagic) on a bare connection. */
+  afterHandshake: boolean;
   stream: Buffer;
 }
 
@@ -86,64 +91,68 @@ function chunkPayloads(input: CaseInput): Buffer[] {
   }
   return payloads;
 }
-const handshakeFrame = encodeFrame(encodeHandshake({ clusterId: CLUSTER_ID, fromNodeId: FUZZER, toNodeId: LISTENER }));
 
 type CaseInput = typeof caseInputs extends fc.Arbitrary<infer T> ? T : never;
 
 function buildCase(input: CaseInput, clean: boolean): FuzzCase {
   const prefix = input.prefix.map(frameOf);
-  const withPrefix = (...rest: Buffer[]): Buffer => Buffer.concat([handshakeFrame, ...prefix, ...rest]);
+  const withPrefix = (...rest: Buffer[]): Buffer => Buffer.concat([...prefix, ...rest]);
   if (clean) {
-    return { kind: "clean", stream: withPrefix(frameOf(input.last)) };
+    return { kind: "clean", afterHandshake: true, stream: withPrefix(frameOf(input.last)) };
   }
   const kind = input.kind;
+  const bare = kind === "garbageHandshake" || kind === "wrongMagic";
+  return { kind, afterHandshake: !bare, stream: caseStream(input, kind, prefix, withPrefix) };
+}
+
+function caseStream(input: CaseInput, kind: (typeof KINDS)[number], prefix: Buffer[], withPrefix: (...rest: Buffer[]) => Buffer): Buffer {
   switch (kind) {
     case "randomBytes":
-      return { kind, stream: withPrefix(Buffer.from(input.bytes)) };
+      return withPrefix(Buffer.from(input.bytes));
     case "truncated": {
       const frame = frameOf(input.last);
-      return { kind, stream: withPrefix(frame.subarray(0, 1 + (input.position % (frame.length - 1)))) };
+      return withPrefix(frame.subarray(0, 1 + (input.position % (frame.length - 1))));
     }
     case "bitFlip": {
       const frame = frameOf(input.last);
       const bit = input.position % (frame.length * 8);
       frame[bit >> 3] = frame[bit >> 3]! ^ (1 << (bit & 7));
-      return { kind, stream: withPrefix(frame) };
+      return withPrefix(frame);
     }
     case "oversized": {
       const header = Buffer.alloc(8);
       header.writeUInt32BE(input.oversize, 0);
       header.writeUInt32BE(input.position % 0x100000000, 4);
-      return { kind, stream: withPrefix(header, Buffer.from(input.bytes)) };
+      return withPrefix(header, Buffer.from(input.bytes));
     }
     case "garbageMessage":
-      return { kind, stream: withPrefix(encodeFrame(input.bytes)) };
+      return withPrefix(encodeFrame(input.bytes));
     case "mutatedMessage": {
       const payload = encodeMessage(tagged(input.last));
       const at = input.position % payload.length;
       payload[at] = payload[at] === input.bytes[0] ? payload[at]! ^ 0xff : input.bytes[0]!;
-      return { kind, stream: withPrefix(encodeFrame(payload)) };
+      return withPrefix(encodeFrame(payload));
     }
     case "wrongSender":
-      return { kind, stream: withPrefix(frameOf({ ...input.last, from: GOOD_PEER })) };
+      return withPrefix(frameOf({ ...input.last, from: GOOD_PEER }));
     case "garbageHandshake":
-      return { kind, stream: Buffer.from(input.bytes) };
+      return Buffer.from(input.bytes);
     case "wrongMagic":
-      return { kind, stream: Buffer.concat([encodeFrame(input.bytes), ...prefix]) };
+      return Buffer.concat([encodeFrame(input.bytes), ...prefix]);
     case "chunkedSnapshot":
-      return { kind, stream: withPrefix(...chunkPayloads(input).map((payload) => encodeFrame(payload))) };
+      return withPrefix(...chunkPayloads(input).map((payload) => encodeFrame(payload)));
     case "mutatedChunk": {
       const payloads = chunkPayloads(input);
       const payload = payloads[input.position % payloads.length]!;
       const at = (input.position >> 3) % payload.length;
       payload[at] = payload[at] === input.bytes[0] ? payload[at]! ^ 0xff : input.bytes[0]!;
-      return { kind, stream: withPrefix(...payloads.map((p) => encodeFrame(p))) };
+      return withPrefix(...payloads.map((p) => encodeFrame(p)));
     }
     case "reorderedChunks": {
       const payloads = chunkPayloads(input);
       const k = input.position % (payloads.length - 1);
       [payloads[k], payloads[k + 1]] = [payloads[k + 1]!, payloads[k]!];
-      return { kind, stream: withPrefix(...payloads.map((p) => encodeFrame(p))) };
+      return withPrefix(...payloads.map((p) => encodeFrame(p)));
     }
   }
 }
@@ -158,22 +167,30 @@ interface Outcome {
   delivered: string[];
 }
 
-/** What the listener must do with `stream`, worked out with the codecs alone. */
-function predict(stream: Buffer): Outcome {
+/**
+ * What the listener must do with `stream`, worked out with the codecs alone. On a bare connection
+ * the first frame must be a hello for this listener and the second a proof, which no bytes made up
+ * here can be (it needs the secret and the listener's fresh nonce).
+ */
+function predict(stream: Buffer, afterHandshake: boolean): Outcome {
   const delivered: string[] = [];
-  const decoder = new FrameDecoder({ frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
+  const decoder = new FrameDecoder({ frameBytesMax: afterHandshake ? FRAME_BYTES_MAX : HANDSHAKE_FRAME_BYTES_MAX });
   const reassembler = new SnapshotReassembler();
-  let handshaken = false;
+  const handshaken = afterHandshake;
+  let helloSeen = false;
   try {
     decoder.append(stream);
     for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
       if (!handshaken) {
-        const handshake = decodeHandshake(frame, "handshake");
-        if (handshake.clusterId !== CLUSTER_ID || handshake.toNodeId !== LISTENER || ![FUZZER, GOOD_PEER].includes(handshake.fromNodeId)) {
+        if (helloSeen) {
+          decodeProof(frame, "proof"); // throws on a malformed one; a well-formed one is still wrong
           return { counter: "handshakesRejected", delivered };
         }
-        handshaken = true;
-        decoder.frameBytesMax = FRAME_BYTES_MAX;
+        const hello = decodeHello(frame, "hello");
+        if (hello.clusterId !== CLUSTER_ID || hello.toNodeId !== LISTENER || ![FUZZER, GOOD_PEER].includes(hello.fromNodeId)) {
+          return { counter: "handshakesRejected", delivered };
+        }
+        helloSeen = true;
         continue;
       }
       let message: Message;
@@ -211,10 +228,17 @@ function predict(stream: Buffer): Outcome {
   }
 }
 
-/** Writes the whole stream on a fresh connection, half-closes, waits for the listener to close. */
-function throwAt(port: number, stream: Buffer, signal: AbortSignal): Promise<void> {
+/**
+ * On a fresh connection (handshaken as the fuzzer first, unless the case fuzzes the handshake),
+ * writes the whole stream, half-closes, and waits for the listener to close.
+ */
+async function throwAt(port: number, fuzzCase: FuzzCase, signal: AbortSignal): Promise<void> {
+  const { stream } = fuzzCase;
+  const handshaken = fuzzCase.afterHandshake
+    ? (await connectPeerSocket({ address: `127.0.0.1:${port}`, clusterId: CLUSTER_ID, fromNodeId: FUZZER, toNodeId: LISTENER, secret: SECRET })).socket
+    : undefined;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
+    const socket = handshaken ?? net.connect({ host: "127.0.0.1", port });
     const onAbort = (): void => {
       socket.destroy();
       reject(new Error(`connection still open when giving up: ${String(signal.reason)}`));
@@ -222,7 +246,11 @@ function throwAt(port: number, stream: Buffer, signal: AbortSignal): Promise<voi
     signal.addEventListener("abort", onAbort, { once: true });
     socket.on("error", () => undefined); // the listener may reset us mid-write: that is the point
     socket.on("data", () => undefined);
-    socket.once("connect", () => socket.end(stream));
+    if (handshaken === undefined) {
+      socket.once("connect", () => socket.end(stream));
+    } else {
+      socket.end(stream);
+    }
     socket.once("close", () => {
       signal.removeEventListener("abort", onAbort);
       resolve();
@@ -246,6 +274,9 @@ describe("fuzzed frames against a live listener", () => {
       logger,
       frameBytesMax: FRAME_BYTES_MAX,
       backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      secret: SECRET,
+      // Every worker's connection may be in its handshake at once.
+      handshakesInflightMax: CONCURRENT_CONNECTIONS,
     });
     await listener.start(AbortSignal.timeout(5000));
   });
@@ -263,7 +294,7 @@ describe("fuzzed frames against a live listener", () => {
     const expectedTags: string[] = [];
     const mismatches: string[] = [];
     for (const [k, fuzzCase] of cases.entries()) {
-      const outcome = predict(fuzzCase.stream);
+      const outcome = predict(fuzzCase.stream, fuzzCase.afterHandshake);
       const want = EXPECTED_COUNTER[fuzzCase.kind];
       if (want !== "either" && outcome.counter !== want) {
         mismatches.push(`case ${k} (${fuzzCase.kind}): codecs say ${outcome.counter ?? "clean"}`);
@@ -280,7 +311,7 @@ describe("fuzzed frames against a live listener", () => {
     setMaxListeners(CONCURRENT_CONNECTIONS + 8, signal); // one abort listener per open connection
     const worker = async (queue: FuzzCase[]): Promise<void> => {
       for (let fuzzCase = queue.shift(); fuzzCase !== undefined; fuzzCase = queue.shift()) {
-        await throwAt(port, fuzzCase.stream, signal);
+        await throwAt(port, fuzzCase, signal);
       }
     };
     const chunkCases = cases.filter((c) => CHUNK_KINDS.has(c.kind));
@@ -308,6 +339,7 @@ describe("fuzzed frames against a live listener", () => {
       peers: new Map([[LISTENER, listener.listenAddress]]),
       onMessage: () => undefined,
       logger: new RecordingLogger(100),
+      secret: SECRET,
     });
     try {
       await goodPeer.start(signal);

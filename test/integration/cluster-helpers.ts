@@ -1,6 +1,7 @@
 // Real node processes on 127.0.0.1 for integration tests: `node bin/raftlab-node.js ...` per
 // node, ports from port-0 probes, a temp data dir per node, stderr kept for assertions and dumped
-// when a test fails. Requests go through the client library's NodeConnection (real frames).
+// when a test fails. Requests go through the client library's NodeConnection (real frames),
+// authenticated with the cluster's secret, which every node reads from <root>/cluster-secret.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, mkdtemp, rm } from "node:fs/promises";
@@ -12,6 +13,7 @@ import type { Json, Operation } from "../../plugins/api.js";
 import { NodeConnection, type RequestBody } from "../../node/client/node-connection.js";
 import type { ClientResponse, NodeStatus } from "../../node/protocol/client-protocol.js";
 import { freePorts } from "../../harness/runtime/local/free-port.js";
+import { newSecret, writeSecretFile } from "../../node/server/config/secret-file.js";
 import { parseHostPort } from "../../lib/host-port.js";
 import { sleep } from "../../lib/deadline.js";
 
@@ -44,23 +46,34 @@ export interface ClusterOptions {
   plugin?: string;
   /** Extra flags for every node, e.g. ["--snapshot-every", "100"]. */
   flags?: string[];
+  /** Open-files limit (`ulimit -n`) for every node process. */
+  fdLimit?: number;
 }
 
 export class TestCluster {
   readonly nodes = new Map<number, TestNode>();
   readonly #connections = new Map<number, NodeConnection>();
   #initialVoters: number[] = [];
+  /** The cluster secret every node and this helper's connections use. */
+  readonly secret: Uint8Array;
+  readonly secretFile: string;
 
   private constructor(
     readonly root: string,
     readonly plugin: string,
     readonly flags: string[],
-  ) {}
+    readonly fdLimit: number | undefined,
+  ) {
+    const secret = newSecret();
+    this.secretFile = path.join(root, "cluster-secret");
+    writeSecretFile(this.secretFile, secret);
+    this.secret = Buffer.from(secret, "utf8");
+  }
 
   static async create(options: ClusterOptions): Promise<TestCluster> {
     requireBuild();
     const root = await mkdtemp(path.join(os.tmpdir(), "raftlab-it-"));
-    const cluster = new TestCluster(root, options.plugin ?? "kv", options.flags ?? []);
+    const cluster = new TestCluster(root, options.plugin ?? "kv", options.flags ?? [], options.fdLimit);
     const ids = Array.from({ length: options.size }, (_, k) => k + 1);
     cluster.#initialVoters = ids;
     const ports = await freePorts(ids.length * 2);
@@ -115,6 +128,7 @@ export class TestCluster {
     return [
       CLI_PATH, "--id", String(id), "--listen", node.peerAddress, "--client-listen", node.clientAddress,
       "--peers", peers, "--peer-clients", clients, "--plugin", this.plugin, "--data", node.dataDir,
+      "--secret-file", this.secretFile,
       ...(node.join ? ["--join"] : []), ...this.flags,
     ];
   }
@@ -125,7 +139,11 @@ export class TestCluster {
     if (node.process !== undefined) {
       throw new Error(`node ${id} is already running`);
     }
-    const child = spawn(process.execPath, [...this.args(id), ...extraFlags], { stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [process.execPath, ...this.args(id), ...extraFlags];
+    const child =
+      this.fdLimit === undefined
+        ? spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] })
+        : spawn("/bin/sh", ["-c", `ulimit -n ${this.fdLimit} && exec "$@"`, "sh", ...argv], { stdio: ["ignore", "pipe", "pipe"] });
     node.process = child;
     const logPath = path.join(this.root, `node-${id}.log`);
     const collect = (chunk: Buffer): void => {
@@ -188,7 +206,7 @@ export class TestCluster {
   connection(id: number): NodeConnection {
     let connection = this.#connections.get(id);
     if (connection === undefined) {
-      connection = new NodeConnection({ nodeId: id, address: this.node(id).clientAddress, connectTimeoutMs: 2000 });
+      connection = new NodeConnection({ nodeId: id, address: this.node(id).clientAddress, connectTimeoutMs: 2000, secret: this.secret });
       this.#connections.set(id, connection);
     }
     return connection;

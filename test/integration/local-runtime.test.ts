@@ -36,7 +36,7 @@ beforeAll(async () => {
     unsafe: [],
     logDir,
   });
-  client = new RaftClient({ nodes: cluster.nodes, requestTimeoutMs: 5000 });
+  client = new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: 5000 });
   context = createNemesisContext({ client, rng: new SeededRng(11) });
 });
 

@@ -10,7 +10,7 @@ function run(args: string[]): { status: number | null; stderr: string } {
   return { status: result.status, stderr: result.stderr };
 }
 
-const valid = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0.0.1:2", "--peers", "1=127.0.0.1:1", "--data", "/tmp/x"];
+const valid = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0.0.1:2", "--peers", "1=127.0.0.1:1", "--data", "/tmp/x", "--insecure"];
 
 it("exits 254 naming a bad flag", () => {
   const result = run([...valid, "--plugin", "kv", "--unsafe", "fast"]);
@@ -28,4 +28,11 @@ it("exits 254 naming an unknown plugin", () => {
   const result = run([...valid, "--plugin", "no-such-plugin"]);
   expect(result.status).toBe(254);
   expect(result.stderr).toMatch(/--plugin: .*no-such-plugin/);
+});
+
+it("exits 254 when started without credentials, unless --insecure says so", () => {
+  const withoutCredentials = valid.filter((flag) => flag !== "--insecure");
+  const result = run([...withoutCredentials, "--plugin", "kv"]);
+  expect(result.status).toBe(254);
+  expect(result.stderr.split("\n")[0]).toMatch(/^raftlab node: --secret-file: is required: .*\(pass --insecure to run without authentication/);
 });

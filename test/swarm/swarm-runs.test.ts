@@ -126,4 +126,43 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     expect(await summaryOf(out)).toMatchObject({ runtime: "swarm", valid: false, checks: { linearizable: { valid: false } } });
     expect(await labelledObjects("unsafe-stale-reads-")).toEqual([]);
   });
+
+  it("Ctrl-C during a run removes its services, networks and volumes", async () => {
+    await ensureSwarm();
+    let runId = "";
+    const run = await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--out", join(directory, "interrupted")], {
+      onStderr: (text, send) => {
+        const match = /swarm: run (\S+):/.exec(text);
+        if (match !== null && runId === "") {
+          runId = match[1]!;
+          send("SIGINT");
+        }
+      },
+    });
+    expect(runId).toMatch(/^kv-kill-/);
+    // 255 when the run's own handler exits first, 130 (128 + SIGINT) when the cleanup's does.
+    expect([130, 255]).toContain(run.code);
+    expect(await labelledObjects(runId)).toEqual([]);
+  });
+
+  it("raftlab clean removes what a run killed with SIGKILL left in the swarm", async () => {
+    await ensureSwarm();
+    let runId = "";
+    await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--out", join(directory, "killed")], {
+      onStderr: (text, send) => {
+        const match = /swarm: run (\S+):/.exec(text);
+        if (match !== null && runId === "") {
+          runId = match[1]!;
+          send("SIGKILL");
+        }
+      },
+    });
+    expect(runId).toMatch(/^kv-kill-/);
+    const left = await labelledObjects(runId);
+    expect(left.filter((object) => object.startsWith("service ")).length).toBe(3);
+    const clean = await runCli(["clean", "--run", runId]);
+    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, \d+ containers?, 2 networks, 3 volumes$/m);
+    expect(clean.code).toBe(0);
+    expect(await labelledObjects(runId)).toEqual([]);
+  });
 });

@@ -27,6 +27,8 @@ export interface DockerClusterParts {
   networkName: string;
   subnet: string;
   nodes: readonly DockerNode[];
+  /** The run's cluster secret, already in each container. */
+  secret: Uint8Array;
   logDir: string;
   readyTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL in stop(), in whole seconds (Docker's unit). */
@@ -39,6 +41,7 @@ const exitWaitMs = 30_000;
 export class DockerCluster implements Cluster {
   readonly runtime = "docker" as const;
   readonly nodes: readonly NodeEndpoint[];
+  readonly secret: Uint8Array;
   readonly network: DockerNetworkControl;
   readonly networkName: string;
   readonly subnet: string;
@@ -52,6 +55,7 @@ export class DockerCluster implements Cluster {
   constructor(private readonly parts: DockerClusterParts) {
     this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
     this.nodes = parts.nodes.map((node) => ({ id: node.id, clientAddress: node.clientAddress }));
+    this.secret = parts.secret;
     this.network = new DockerNetworkControl(this.byId);
     this.networkName = parts.networkName;
     this.subnet = parts.subnet;

@@ -7,8 +7,12 @@ import { DockerCluster, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { ensureNodeImage, type BuildPolicy } from "../../../docker/image/image.js";
 import { nodeLabel, runLabel } from "./labels.js";
-import { clientPort, createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "./node-container.js";
+import {
+  clientPort, createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, SECRET_DIRECTORY, SECRET_FILE_NAME, validateSpec,
+} from "./node-container.js";
 import { registerCleanup } from "./signal-cleanup.js";
+import { singleFileTar } from "./secret-archive.js";
+import { newSecret } from "../../../node/server/config/secret-file.js";
 import { subnetAddresses } from "./subnet.js";
 import type { Cluster, ClusterSpec, Runtime } from "../runtime.js";
 
@@ -91,8 +95,10 @@ export class DockerRuntime implements Runtime {
       const address = addresses.nodeAddress(id);
       return { id, address, clientAddress: `${address}:${clientPort}`, containerName, volumeName: containerName, container: docker.getContainer(containerName) };
     });
+    const secretText = newSecret();
     const cluster = new DockerCluster({
       docker,
+      secret: Buffer.from(secretText, "utf8"),
       runId: spec.runId,
       networkName,
       subnet,
@@ -135,6 +141,8 @@ export class DockerRuntime implements Runtime {
           },
           NetworkingConfig: { EndpointsConfig: { [networkName]: { IPAMConfig: { IPv4Address: node.address } } } },
         });
+        // Into the container's own filesystem (it survives kill and start), root-only.
+        await node.container.putArchive(singleFileTar(SECRET_FILE_NAME, Buffer.from(`${secretText}\n`, "utf8")), { path: SECRET_DIRECTORY });
       }
       await cluster.launch(signal);
     } catch (error) {

@@ -2,13 +2,16 @@
 // and volumes labelled raftlab.run (a run killed with SIGKILL, or a crashed harness), and optionally
 // the cached images.
 import type Docker from "dockerode";
-import { setTimeout as sleep } from "node:timers/promises";
+import { sleep } from "../../../lib/deadline.js";
 import { tolerate } from "./docker-cluster.js";
 import { nodeImageRepository } from "../../../docker/image/image.js";
 import { runLabel } from "./labels.js";
 
-/** What removeLeftovers removes, in this order (a service holds containers; containers hold networks and volumes). */
-export const leftoverKinds = ["services", "containers", "networks", "volumes"] as const;
+/**
+ * What removeLeftovers removes, in this order (a service holds containers and its secret; containers
+ * hold networks and volumes).
+ */
+export const leftoverKinds = ["services", "secrets", "containers", "networks", "volumes"] as const;
 export type LeftoverKind = (typeof leftoverKinds)[number];
 
 export interface LeftoverOptions {
@@ -24,6 +27,8 @@ export interface LeftoverOptions {
 
 export interface LeftoverReport {
   services: string[];
+  /** Swarm secrets (the cluster secret a swarm run hands its services). */
+  secrets: string[];
   containers: string[];
   networks: string[];
   volumes: string[];
@@ -35,7 +40,7 @@ export interface LeftoverReport {
 export async function removeLeftovers(docker: Docker, options: LeftoverOptions = {}): Promise<LeftoverReport> {
   const label = options.runId === undefined ? runLabel : `${runLabel}=${options.runId}`;
   const filters = JSON.stringify({ label: [label] });
-  const report: LeftoverReport = { services: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const report: LeftoverReport = { services: [], secrets: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
   const kinds = new Set(options.kinds ?? leftoverKinds);
   const remove = async (kind: keyof Omit<LeftoverReport, "failures">, name: string, work: () => Promise<unknown>): Promise<void> => {
     try {
@@ -52,6 +57,12 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
       await remove("services", service.Spec?.Name ?? service.ID, () => docker.getService(service.ID).remove());
     }
   }
+  if (kinds.has("secrets")) {
+    // Likewise only a manager holds secrets; one still used by a service cannot go, so after them.
+    for (const secret of await docker.listSecrets({ filters }).catch(() => [])) {
+      await remove("secrets", secret.Spec?.Name ?? secret.ID, () => docker.getSecret(secret.ID).remove());
+    }
+  }
   // Containers first: a network or volume in use by one cannot be removed.
   if (kinds.has("containers")) {
     for (const container of await docker.listContainers({ all: true, filters })) {
@@ -61,7 +72,10 @@ export async function removeLeftovers(docker: Docker, options: LeftoverOptions =
   }
   if (kinds.has("networks")) {
     for (const network of await docker.listNetworks({ filters })) {
-      await remove("networks", network.Name, () => whileInUse(() => docker.getNetwork(network.Id).remove()));
+      await remove("networks", network.Name, async () => {
+        await whileInUse(() => docker.getNetwork(network.Id).remove());
+        await untilGone(() => docker.getNetwork(network.Id).inspect());
+      });
     }
   }
   if (kinds.has("volumes")) {
@@ -97,5 +111,27 @@ async function whileInUse(work: () => Promise<unknown>): Promise<void> {
       }
       await sleep(250);
     }
+  }
+}
+
+/**
+ * Waits until `inspect` answers 404: a swarm manager accepts the removal of an overlay network at
+ * once but lists it until every host let go of it, and "removed" must mean gone.
+ */
+async function untilGone(inspect: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + inUseWaitMs;
+  for (;;) {
+    try {
+      await inspect();
+    } catch (error) {
+      if ((error as { statusCode?: unknown }).statusCode === 404) {
+        return;
+      }
+      throw error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`still listed ${inUseWaitMs} ms after its removal was accepted`);
+    }
+    await sleep(250);
   }
 }

@@ -26,7 +26,13 @@ export interface NodeCommandOptions {
   /** The --plugin argument (a builtin name, or the plugin's path inside the container). */
   plugin: string;
   extraNodeArgs?: readonly string[] | undefined;
+  /** Where the container finds the cluster secret; default SECRET_DIRECTORY/SECRET_FILE_NAME. */
+  secretFile?: string | undefined;
 }
+
+/** Where each container holds the run's cluster secret (written by putArchive before it starts). */
+export const SECRET_DIRECTORY = "/etc";
+export const SECRET_FILE_NAME = "raftlab-cluster-secret";
 
 /** The node's command line inside a container (image entry, ports 7000/7001, data at /data). */
 export function nodeCommand(options: NodeCommandOptions): string[] {
@@ -43,6 +49,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     "--plugin", options.plugin,
     "--data", "/data",
     "--cluster-id", spec.runId,
+    "--secret-file", options.secretFile ?? `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
     ...(spec.nodeFlags ?? []),
     ...(options.extraNodeArgs ?? []),

@@ -17,6 +17,7 @@ import { harnessPidFile } from "./leftovers.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
+import { newSecret, writeSecretFile } from "../../../node/server/config/secret-file.js";
 import type { Cluster, ClusterSpec, ExecResult, NetworkControl, NodeEndpoint, Runtime } from "../runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
@@ -88,8 +89,10 @@ class LocalCluster implements Cluster {
   readonly runtime = "local" as const;
   readonly nodes: readonly NodeEndpoint[];
   readonly network: NetworkControl;
-  /** Root of this run's node data directories: <tmp>/raftlab-<runId>. */
+  readonly secret: Uint8Array;
+  /** Root of this run's node data directories and its secret file: <tmp>/raftlab-<runId>, mode 0700. */
   readonly dataRoot: string;
+  readonly #secretText = newSecret();
   readonly #spec: ClusterSpec;
   readonly #cliPath: string;
   readonly #options: LocalRuntimeOptions;
@@ -119,6 +122,7 @@ class LocalCluster implements Cluster {
     this.#cliPath = cliPath;
     this.#options = options;
     this.dataRoot = path.join(os.tmpdir(), `raftlab-${spec.runId}`);
+    this.secret = Buffer.from(this.#secretText, "utf8");
     for (const source of spec.nodeIds) {
       for (const target of spec.nodeIds) {
         if (source !== target) {
@@ -156,6 +160,10 @@ class LocalCluster implements Cluster {
     mkdirSync(this.dataRoot, { recursive: true });
     writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
     const peerClients = nodeIds.map((id) => `${id}=127.0.0.1:${this.#clientPorts.get(id)!}`).join(",");
+    // The secret goes in a file only the owner can read, never on a command line (visible in ps).
+    mkdirSync(this.dataRoot, { recursive: true, mode: 0o700 });
+    const secretFile = path.join(this.dataRoot, "cluster-secret");
+    writeSecretFile(secretFile, this.#secretText);
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
       mkdirSync(dataDir, { recursive: true });
@@ -171,6 +179,7 @@ class LocalCluster implements Cluster {
         "--plugin", this.#spec.plugin,
         "--data", dataDir,
         "--cluster-id", this.#spec.runId,
+        "--secret-file", secretFile,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
         ...(this.#spec.nodeFlags ?? []),

@@ -39,15 +39,21 @@ export async function distributeNodeImage(options: ImageDistributionOptions): Pr
       continue;
     }
     const started = Date.now();
-    // The save stream goes straight into the load request: nothing is written to disk here.
-    const saved = await options.builder.getImage(image).get();
-    await follow(host.docker, await host.docker.loadImage(saved), `loading ${image} into ${host.name} (${host.endpoint})`);
-    if (!(await imageExists(host.docker, image))) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `loading ${image} into ${host.name} (${host.endpoint}) ended, but the host does not list the image`);
-    }
+    await copyImage(options.builder, host.docker, image, `${host.name} (${host.endpoint})`);
     log(`swarm: loaded ${image} into ${host.name} in ${Date.now() - started} ms`);
   }
   return image;
+}
+
+/** `docker save IMAGE | docker load` from one daemon into another, streamed: nothing is written to disk. */
+export async function copyImage(source: Docker, target: Docker, image: string, targetName: string): Promise<void> {
+  const saved = await source.getImage(image).get().catch((error: unknown) => {
+    throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `saving ${image} for ${targetName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  await follow(target, await target.loadImage(saved), `loading ${image} into ${targetName}`);
+  if (!(await imageExists(target, image))) {
+    throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `loading ${image} into ${targetName} ended, but the host does not list the image`);
+  }
 }
 
 /** Reads a pull or load progress stream to its end; an error message in it fails the step. */

@@ -2,7 +2,10 @@
 // restarted by Swarm (restart condition none: the nemesis decides restarts), NET_ADMIN for the
 // iptables and tc faults, its volume at /data, both run networks, and its client port published in
 // host mode on the host that runs it. Pure, so its shape is checked without a swarm.
-import { clientPort } from "../docker/node-container.js";
+import { clientPort, SECRET_FILE_NAME } from "../docker/node-container.js";
+
+/** Where Swarm mounts the cluster secret inside each task (its secrets live under /run/secrets). */
+export const swarmSecretFile = `/run/secrets/${SECRET_FILE_NAME}`;
 
 export interface NodeServiceOptions {
   name: string;
@@ -24,6 +27,8 @@ export interface NodeServiceOptions {
   publishedPort?: number | undefined;
   /** Bumped to make Swarm replace the task (a restart), as `docker service update --force` does. */
   forceUpdate: number;
+  /** The run's Swarm secret, mounted root-only at swarmSecretFile. */
+  secret: { id: string; name: string };
 }
 
 /** The body of POST /services/create (and of /services/{id}/update, with the version). */
@@ -43,6 +48,8 @@ export function nodeServiceSpec(options: NodeServiceOptions): Record<string, unk
         // docker-init as PID 1 forwards SIGTERM and reaps; a bare node as PID 1 ignores SIGTERM.
         Init: true,
         CapabilityAdd: ["NET_ADMIN"],
+        // Swarm hands the cluster secret to the task encrypted and keeps it in memory (tmpfs).
+        Secrets: [{ SecretID: options.secret.id, SecretName: options.secret.name, File: { Name: SECRET_FILE_NAME, UID: "0", GID: "0", Mode: 0o400 } }],
         StopGracePeriod: options.stopGraceSeconds * nanosecondsPerSecond,
         Mounts: [
           { Type: "volume", Source: options.volumeName, Target: "/data", VolumeOptions: { Labels: options.labels } },

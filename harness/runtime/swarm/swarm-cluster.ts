@@ -59,6 +59,8 @@ export interface SwarmClusterParts {
   logDir: string;
   readyTimeoutMs: number;
   stopGraceSeconds: number;
+  /** The cluster secret the services hold (as a Swarm secret); clients authenticate with it. */
+  secret: Uint8Array;
 }
 
 interface SwarmTask {
@@ -82,6 +84,7 @@ const endedStates = new Set(["complete", "shutdown", "failed", "rejected", "remo
 export class SwarmCluster implements Cluster {
   readonly runtime = "swarm" as const;
   readonly network: DockerNetworkControl;
+  readonly secret: Uint8Array;
   private readonly byId: ReadonlyMap<number, SwarmNode>;
   private readonly logs = new Map<number, WriteStream>();
   private readonly logStreams = new Map<number, NodeJS.ReadableStream>();
@@ -91,6 +94,7 @@ export class SwarmCluster implements Cluster {
   constructor(private readonly parts: SwarmClusterParts) {
     this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
     this.network = new DockerNetworkControl(this.byId);
+    this.secret = parts.secret;
   }
 
   get nodes(): readonly NodeEndpoint[] {

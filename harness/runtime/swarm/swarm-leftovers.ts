@@ -1,5 +1,5 @@
 // Removes a swarm run's objects (or every run's, for `raftlab clean`) across all hosts, in the order
-// their dependencies allow: the services (through the manager), the task containers on every host
+// their dependencies allow: the services and their secret (through the manager), the task containers on every host
 // (force: a swarm agent removes them only in its own time), the overlay networks (through the
 // manager), then each host's volumes.
 import type Docker from "dockerode";
@@ -15,7 +15,7 @@ export interface RunObjectsOptions {
 }
 
 export async function removeRunObjects(options: RunObjectsOptions): Promise<LeftoverReport> {
-  const report: LeftoverReport = { services: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
+  const report: LeftoverReport = { services: [], secrets: [], containers: [], networks: [], volumes: [], images: [], failures: [] };
   const step = async (docker: Docker, kinds: readonly LeftoverKind[], where?: string): Promise<void> => {
     const part = await removeLeftovers(docker, {
       runId: options.runId,
@@ -26,7 +26,7 @@ export async function removeRunObjects(options: RunObjectsOptions): Promise<Left
       report[key].push(...part[key].map((name) => (where === undefined || key === "failures" ? name : `${name} (${where})`)));
     }
   };
-  await step(options.manager, ["services"]);
+  await step(options.manager, ["services", "secrets"]);
   for (const host of options.hosts) {
     await step(host.docker, ["containers"], host.name);
   }

@@ -16,6 +16,8 @@ import { SwarmCluster, type SwarmNode } from "./swarm-cluster.js";
 import { SwarmRuntimeError } from "./swarm-error.js";
 import { preflight } from "./swarm-hosts.js";
 import { removeRunObjects } from "./swarm-leftovers.js";
+import { swarmSecretFile } from "./service-spec.js";
+import { newSecret } from "../../../node/server/config/secret-file.js";
 
 export { SwarmCluster } from "./swarm-cluster.js";
 export { SwarmRuntimeError } from "./swarm-error.js";
@@ -124,6 +126,10 @@ export class SwarmRuntime implements Runtime {
         await node.host.docker.createVolume({ Name: node.volumeName, Labels: { ...labels, [nodeLabel]: String(node.id) } });
       }
       const peers = new Map(nodes.map((node) => [node.id, `${node.serviceName}:${peerPort}`]));
+      const secretText = newSecret();
+      const secretName = `raftlab-${spec.runId}`;
+      const createdSecret = (await manager.createSecret({ Name: secretName, Labels: labels, Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64") })) as { id: string };
+      const secret = { id: createdSecret.id, name: secretName };
       cluster = new SwarmCluster({
         manager,
         runId: spec.runId,
@@ -132,6 +138,7 @@ export class SwarmRuntime implements Runtime {
         peerNetwork: { name: peerNetworkName, id: peerNetworkId, subnet: peerSubnet },
         clientNetwork: { name: clientNetworkName, subnet: clientSubnet },
         logDir: spec.logDir,
+        secret: Buffer.from(secretText, "utf8"),
         readyTimeoutMs,
         stopGraceSeconds,
         serviceOptions: (node) => ({
@@ -139,7 +146,8 @@ export class SwarmRuntime implements Runtime {
           labels: { ...labels, [nodeLabel]: String(node.id) },
           image,
           // Clients know every node's id and address, so leader hints need no client addresses.
-          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs }),
+          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs, secretFile: swarmSecretFile }),
+          secret,
           nodeId: node.id,
           swarmNodeId: node.host.swarmNodeId,
           volumeName: node.volumeName,

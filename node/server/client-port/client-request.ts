@@ -3,6 +3,7 @@
 import { FAILPOINT_NAMES, isFailpointName, parseFailpointAction } from "../../protocol/failpoints.js";
 import type { Operation } from "../../../plugins/api.js";
 import type { ClientRequest } from "../../protocol/client-protocol.js";
+import { isAuthHex } from "../../protocol/client-auth.js";
 import { HostPortError, parseHostPort } from "../../../lib/host-port.js";
 
 export type ParsedRequest = { ok: true; request: ClientRequest } | { ok: false; id: number; message: string };
@@ -87,9 +88,19 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
         return fail("field action: expected sleep(<ms>ms), panic, error or off");
       }
       return { ok: true, request: { id, type: "failpoint", name: raw.name, action: raw.action } };
+    case "authChallenge":
+      return { ok: true, request: { id, type: "authChallenge" } };
+    case "authenticate":
+      if (!isAuthHex(raw.nonce)) {
+        return fail("field nonce: expected 64 lowercase hex characters");
+      }
+      if (!isAuthHex(raw.proof)) {
+        return fail("field proof: expected 64 lowercase hex characters");
+      }
+      return { ok: true, request: { id, type: "authenticate", nonce: raw.nonce, proof: raw.proof } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, failpoint`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, authChallenge, authenticate, failpoint`,
       );
   }
 }

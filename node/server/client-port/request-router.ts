@@ -16,6 +16,7 @@ import type { ReplicatedState } from "../replicated-state.js";
 import { PendingRequests } from "./pending-requests.js";
 import { ReadBatcher } from "./read-batcher.js";
 import type { CommandOutcome } from "./sessions.js";
+import { checkReconfiguration } from "./reconfiguration-check.js";
 
 /** Proposals awaiting their entry, across all client connections. */
 const PENDING_COMMANDS_MAX = 65_536;
@@ -37,6 +38,8 @@ export interface RouterNode {
   kick(): void;
   /** The test-only failpoint request (refused unless the node runs with --failpoints). */
   setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse;
+  /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
+  peerLastHeardMs(peerId: number): number | undefined;
 }
 
 interface PendingTransfer {
@@ -91,6 +94,11 @@ export class RequestRouter implements ClientRequestHandler {
         return;
       case "failpoint":
         reply(this.#server.setFailpoint(request));
+        return;
+      case "authChallenge":
+      case "authenticate":
+        // The client port answers these itself, per connection (client-api.ts).
+        reply(error(request.id, "BAD_REQUEST", `${request.type} is answered by the client port, not routed`));
         return;
     }
   }
@@ -206,6 +214,16 @@ export class RequestRouter implements ClientRequestHandler {
       reply(error(id, "BAD_REQUEST", `field nodeId: cannot remove ${nodeId}, the only voter`));
       return;
     }
+    const unsafeChange = checkReconfiguration({
+      voters,
+      change: { type: request.type, nodeId },
+      leaderId: this.#server.config.id,
+      isHealthy: (voter) => this.#isHealthyFollower(voter),
+    });
+    if (unsafeChange !== undefined) {
+      reply(error(id, "UNAVAILABLE", unsafeChange));
+      return;
+    }
     const requestId = this.#nextRequestId++;
     const context = adding
       ? encodeMemberContext({ peerAddress: request.peerAddress, clientAddress: request.clientAddress, requestId })
@@ -239,6 +257,18 @@ export class RequestRouter implements ClientRequestHandler {
     this.#server.rawNode.transferLeader(to);
     this.#transfers.push({ id, to, reply, deadlineMs: performance.now() + this.#server.config.requestTimeoutMs });
     this.#server.kick();
+  }
+
+  /**
+   * A follower counts towards a safe reconfiguration when the leader replicates to it (its
+   * progress is in the replicate state: its log matches and it is streaming) and it was heard
+   * from within two election timeouts.
+   */
+  #isHealthyFollower(voter: number): boolean {
+    const progress = this.#server.rawNode.status().progress?.[voter];
+    const heardMs = this.#server.peerLastHeardMs(voter);
+    const staleMs = 2 * this.#server.config.electionTicks * this.#server.config.tickMs;
+    return progress?.state === "replicate" && heardMs !== undefined && performance.now() - heardMs <= staleMs;
   }
 
   /** Runs a proposal; answers UNAVAILABLE (nothing proposed) if the core drops it. */

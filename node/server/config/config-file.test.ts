@@ -32,6 +32,7 @@ plugin: kv
 data: /tmp/raftlab-n1
 unsafe: [stale-reads]
 snapshot-every: 500
+insecure: true
 `;
 
 describe("raftlab node --config FILE", () => {
@@ -54,7 +55,7 @@ describe("raftlab node --config FILE", () => {
   });
 
   it("accepts JSON (a YAML subset) and boolean join", () => {
-    const path = configFile("n4.json", JSON.stringify({ id: 4, listen: "127.0.0.1:7004", "client-listen": "127.0.0.1:8004", peers: "1=127.0.0.1:7001", plugin: "counter", data: "/tmp/n4", join: true }));
+    const path = configFile("n4.json", JSON.stringify({ id: 4, listen: "127.0.0.1:7004", "client-listen": "127.0.0.1:8004", peers: "1=127.0.0.1:7001", plugin: "counter", data: "/tmp/n4", join: true, insecure: true }));
     const config = parseNodeArgs(["--config", path]);
     expect(config.join).toBe(true);
     expect(config.plugin).toBe("counter");

@@ -1,8 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, parseNodeArgs } from "./config.js";
+import { newSecret, writeSecretFile } from "./secret-file.js";
 
 const base = [
-  "--id", "1", "--listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001",
+  "--insecure", "--id", "1", "--listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001",
   "--peers", "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003", "--plugin", "kv", "--data", "/tmp/n1",
 ];
 
@@ -33,7 +37,7 @@ describe("parseNodeArgs", () => {
   it("accepts --flag=value and --join without its own id in --peers", () => {
     const config = parseNodeArgs([
       "--id=4", "--listen=127.0.0.1:7004", "--client-listen=127.0.0.1:8004", "--peers=1=127.0.0.1:7001",
-      "--plugin=counter", "--data=/tmp/n4", "--join", "--snapshot-every=100",
+      "--plugin=counter", "--data=/tmp/n4", "--join", "--snapshot-every=100", "--insecure",
     ]);
     expect(config.join).toBe(true);
     expect(config.snapshotEvery).toBe(100);
@@ -69,5 +73,37 @@ describe("parseNodeArgs", () => {
   it("names a missing required flag", () => {
     expect(errorOf(base.slice(0, -2)).message).toBe("--data: is required");
     expect(errorOf([...base.slice(0, -1)]).message).toBe("--data: needs a value");
+  });
+});
+
+describe("the cluster secret", () => {
+  const directory = mkdtempSync(join(tmpdir(), "raftlab-secret-"));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  const secured = base.filter((flag) => flag !== "--insecure");
+
+  it("is read from --secret-file, a file only its owner may read", () => {
+    const path = join(directory, "good");
+    const secret = newSecret();
+    writeSecretFile(path, secret);
+    expect(Buffer.from(parseNodeArgs([...secured, "--secret-file", path]).secret!).toString()).toBe(secret);
+    expect(parseNodeArgs(base).secret).toBeUndefined();
+  });
+
+  it.each([
+    [[], /^--secret-file: is required: .*pass --insecure to run without authentication/],
+    [["--secret-file", "/no/such/file"], /^--secret-file: cannot read \/no\/such\/file: ENOENT/],
+    [["--secret-file", "x", "--insecure"], /^--insecure: cannot be combined with --secret-file$/],
+  ])("refuses to start without one, unless --insecure: %j", (extra, message) => {
+    expect(errorOf([...secured, ...extra]).message).toMatch(message);
+  });
+
+  it("refuses a file others may read, and a short secret", () => {
+    const open = join(directory, "open");
+    writeFileSync(open, newSecret());
+    chmodSync(open, 0o644);
+    expect(errorOf([...secured, "--secret-file", open]).message).toBe(`--secret-file: ${open} has mode 0644: other users may read it; chmod 600 it`);
+    const short = join(directory, "short");
+    writeSecretFile(short, "hunter2");
+    expect(errorOf([...secured, "--secret-file", short]).message).toBe(`--secret-file: ${short} holds 7 characters; a secret needs at least 32`);
   });
 });

@@ -2,12 +2,14 @@
 // raftlab node --id 1 --listen HOST:PORT --client-listen HOST:PORT --peers 1=HOST:PORT,...
 //   [--peer-clients 1=HOST:PORT,...] --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID]
 //   [--unsafe stale-reads,ack-before-commit,vote-without-log-check] [--join]
+//   --secret-file PATH | --insecure
 // plus tuning flags with defaults chosen for sub-second failover on loopback.
 import { isLogLevel, type LogLevel } from "../../../lib/logger.js";
 
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../protocol/unsafe-flags.js";
 import { configFileArgs } from "./config-file.js";
 import { ConfigError } from "./config-error.js";
+import { readSecretFile } from "./secret-file.js";
 import { HostPortError, parseHostPort, type ParseHostPortOptions } from "../../../lib/host-port.js";
 
 export { ConfigError, UNSAFE_FLAGS, type UnsafeFlag };
@@ -28,6 +30,11 @@ export interface NodeConfig {
   unsafe: Set<UnsafeFlag>;
   /** Not in the initial configuration: start empty and wait to be added. */
   join: boolean;
+  /**
+   * The cluster secret read from --secret-file: peers prove it to each other in the handshake and
+   * clients prove it before administrative requests. Undefined only with --insecure.
+   */
+  secret: Uint8Array | undefined;
   /**
    * etcd's --initial-cluster-state: "existing" says this member ran before, so an empty data
    * directory was wiped and the node refuses to bootstrap it again (it could vote twice in a term).
@@ -62,6 +69,7 @@ export interface NodeConfig {
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
          --peers 1=HOST:PORT,2=HOST:PORT,... [--peer-clients 1=HOST:PORT,...]
          --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID] [--join]
+         --secret-file PATH | --insecure
          [--initial-cluster-state new|existing]
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
@@ -70,14 +78,16 @@ export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --clien
 --exit-with-parent stops the node when its stdin closes (a harness holds it open through a pipe).
 Node ids are positive integers, also written n1, n2, ... --config reads any of these flags from a
 YAML (or JSON) mapping keyed by flag name without dashes; flags on the command line override it.
+--secret-file names a file (mode 0600 or stricter) holding the cluster's shared secret, at least
+32 characters; without it the node refuses to start unless --insecure says to run unauthenticated.
 `;
 
 const VALUE_FLAGS = new Set([
   "--id", "--listen", "--client-listen", "--peers", "--peer-clients", "--plugin", "--data", "--cluster-id",
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
-  "--sessions-max", "--log-level", "--config", "--initial-cluster-state",
+  "--sessions-max", "--log-level", "--config", "--initial-cluster-state", "--secret-file",
 ]);
-const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--simulate-power-loss", "--failpoints"]);
+const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--insecure", "--simulate-power-loss", "--failpoints"]);
 
 /** Parses argv (after "node"); throws ConfigError naming the flag (or config-file setting) at fault. */
 export function parseNodeArgs(argv: readonly string[]): NodeConfig {
@@ -132,7 +142,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError("--heartbeat-ticks", `must be below --election-ticks (${electionTicks})`);
   }
-  return {
+  const config: NodeConfig = {
     id,
     listen,
     clientListen: parseAddress("--client-listen", required("--client-listen"), { listen: true }),
@@ -143,6 +153,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     clusterId: values.get("--cluster-id") ?? "raftlab",
     unsafe: parseUnsafe(values.get("--unsafe")),
     join,
+    secret: undefined,
     initialClusterState,
     exitWithParent: booleans.has("--exit-with-parent"),
     simulatePowerLoss: booleans.has("--simulate-power-loss"),
@@ -155,6 +166,26 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     sessionsMax: parseInteger("--sessions-max", values.get("--sessions-max") ?? "10000", 1, 10_000_000),
     logLevel,
   };
+  config.secret = credential(values.get("--secret-file"), booleans.has("--insecure"));
+  return config;
+}
+
+/** The secret from --secret-file; undefined with --insecure; one of the two is required. */
+function credential(secretFile: string | undefined, insecure: boolean): Uint8Array | undefined {
+  if (secretFile !== undefined && insecure) {
+    throw new ConfigError("--insecure", "cannot be combined with --secret-file");
+  }
+  if (insecure) {
+    return undefined;
+  }
+  if (secretFile === undefined || secretFile === "") {
+    throw new ConfigError(
+      "--secret-file",
+      "is required: peers and administrative clients authenticate with the cluster secret in this file " +
+        "(pass --insecure to run without authentication, for a throwaway local experiment)",
+    );
+  }
+  return readSecretFile("--secret-file", secretFile);
 }
 
 function collectFlags(argv: readonly string[], values: Map<string, string>, booleans: Set<string>): void {

@@ -5,6 +5,9 @@
 import net from "node:net";
 import type { NodeId } from "../../raft/messages.js";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { HANDSHAKE_FRAME_BYTES_MAX, type DialerHandshake } from "./peer-handshake.js";
+import { encodeFrame, FrameDecoder, FrameError } from "./frame-codec.js";
+import { CodecError } from "../../../lib/binary-cursor.js";
 import { parseHostPort } from "../../../lib/host-port.js";
 import type { Logger } from "../../../lib/logger.js";
 
@@ -34,8 +37,10 @@ export interface FrameStream {
 export interface PeerLinkOptions {
   peerId: NodeId;
   address: string;
-  /** The handshake frame, written first on every new connection. */
-  handshakeFrame: Buffer;
+  /** A fresh handshake (new nonce) for every connection: hello first, then the proof answering the peer's challenge. */
+  handshake: () => DialerHandshake;
+  /** The peer must answer the hello within this time, or the connection is dropped and retried. */
+  handshakeTimeoutMs: number;
   queuedMessagesMax: number;
   queuedBytesMax: number;
   connectTimeoutMs: number;
@@ -45,7 +50,8 @@ export interface PeerLinkOptions {
   onUnreachable: (peerId: NodeId) => void;
 }
 
-type LinkState = "connecting" | "open" | "waiting" | "closed";
+/** connecting (TCP) -> handshaking (hello sent, awaiting the peer's challenge) -> open. */
+type LinkState = "connecting" | "handshaking" | "open" | "waiting" | "closed";
 
 export class PeerLink {
   readonly peerId: NodeId;
@@ -151,25 +157,56 @@ export class PeerLink {
     this.#state = "connecting";
     let failure: Error | undefined;
     this.#timer = setTimeout(() => socket.destroy(new Error(`no connection within ${this.#options.connectTimeoutMs} ms`)), this.#options.connectTimeoutMs);
+    const handshake = this.#options.handshake();
+    const decoder = new FrameDecoder({ frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX });
     socket.once("connect", () => {
       clearTimeout(this.#timer);
       if (this.#state !== "connecting" || this.#socket !== socket) {
         return;
       }
-      this.#state = "open";
-      this.#openedAtMs = performance.now();
-      socket.write(this.#options.handshakeFrame);
-      this.#options.logger.info("transport: connected to peer", { peer: this.peerId, address: this.address });
-      this.#scheduleFlush();
+      this.#state = "handshaking";
+      socket.write(encodeFrame(handshake.helloFrame()));
+      this.#timer = setTimeout(
+        () => socket.destroy(new Error(`no handshake challenge within ${this.#options.handshakeTimeoutMs} ms`)),
+        this.#options.handshakeTimeoutMs,
+      );
     });
-    // The acceptor never writes; reading keeps the socket flowing so its close is noticed.
-    socket.on("data", () => undefined);
+    // After the handshake the acceptor never writes; reading keeps the socket flowing so its close is noticed.
+    socket.on("data", (chunk: Buffer) => {
+      if (this.#state === "handshaking" && this.#socket === socket) {
+        this.#onHandshakeData(socket, handshake, decoder, chunk);
+      }
+    });
     socket.on("end", () => socket.destroy());
     socket.on("drain", () => this.#flush());
     socket.on("error", (error) => {
       failure = error;
     });
     socket.on("close", () => this.#onClose(socket, failure));
+  }
+
+  /** The acceptor's challenge: verify its proof, send ours, and the link is open. */
+  #onHandshakeData(socket: net.Socket, handshake: DialerHandshake, decoder: FrameDecoder, chunk: Buffer): void {
+    let proofFrame: Buffer;
+    try {
+      const challenge = decoder.push(chunk)[0];
+      if (challenge === undefined) {
+        return;
+      }
+      proofFrame = encodeFrame(handshake.answer(challenge));
+    } catch (error) {
+      if (!(error instanceof CodecError) && !(error instanceof FrameError)) {
+        throw error;
+      }
+      socket.destroy(new Error(`handshake refused: ${error.message}`));
+      return;
+    }
+    clearTimeout(this.#timer);
+    socket.write(proofFrame);
+    this.#state = "open";
+    this.#openedAtMs = performance.now();
+    this.#options.logger.info("transport: connected to peer", { peer: this.peerId, address: this.address });
+    this.#scheduleFlush();
   }
 
   #onClose(socket: net.Socket, failure: Error | undefined): void {
@@ -188,7 +225,14 @@ export class PeerLink {
       logger.warn("transport: lost connection to peer", { peer: this.peerId, address: this.address, error: failure?.message });
     } else {
       counters.connectFailures += 1;
-      logger.debug("transport: could not connect to peer", { peer: this.peerId, address: this.address, error: failure?.message });
+      // A refused handshake is a configuration problem (another secret or cluster): say so; the
+      // backoff bounds how often.
+      const fields = { peer: this.peerId, address: this.address, error: failure?.message };
+      if (failure?.message.startsWith("handshake refused") === true) {
+        logger.warn("transport: peer refused our handshake or failed its own", fields);
+      } else {
+        logger.debug("transport: could not connect to peer", fields);
+      }
     }
     this.#state = "waiting";
     this.#abandonStream();

@@ -3,6 +3,7 @@ import type { Message, NodeId } from "../../raft/messages.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { LinkCounters } from "./peer-link.js";
 import type { Logger } from "../../../lib/logger.js";
+import type { ConnectionBudget } from "../connection-budget.js";
 
 export interface TcpTransportOptions {
   nodeId: NodeId;
@@ -25,14 +26,21 @@ export interface TcpTransportOptions {
   /** Largest chunked snapshot accepted from a peer. */
   snapshotBytesMax?: number;
   logger: Logger;
+  /** The cluster secret both sides prove in the handshake; undefined (insecure) proves with an empty key. */
+  secret?: Uint8Array | undefined;
+  /** Descriptors shared with the client port; inbound connections beyond it are refused. */
+  connectionBudget?: ConnectionBudget;
   frameBytesMax?: number;
   /** Per peer bound on frames waiting to be written; the oldest are dropped beyond it. */
   queuedMessagesMax?: number;
   queuedBytesMax?: number;
   connectTimeoutMs?: number;
-  /** An accepted connection must complete its handshake within this time. */
+  /** A connection (either side) must complete its handshake within this time (default 5 s). */
   handshakeTimeoutMs?: number;
+  /** Accepted connections open at once (default 64); authenticated ones are one per peer. */
   inboundConnectionsMax?: number;
+  /** Accepted connections still in their handshake at once (default 16). */
+  handshakesInflightMax?: number;
   backoff?: BackoffOptions;
 }
 
@@ -45,9 +53,9 @@ export interface TransportStats extends LinkCounters {
   badFrames: number;
   /** Connections closed for a frame that does not decode, or whose from/to disagree with the handshake. */
   badMessages: number;
-  /** Accepted connections closed before or at the handshake (garbage, wrong cluster, unknown peer, timeout). */
+  /** Accepted connections closed before or at the handshake (garbage, wrong cluster, unknown peer, bad proof, timeout). */
   handshakesRejected: number;
-  /** Accepted connections refused because inboundConnectionsMax were open. */
+  /** Accepted connections refused: inboundConnectionsMax or handshakesInflightMax reached, or no descriptors left. */
   inboundRefused: number;
   /** Messages to a node that is not a peer (or to ourselves). */
   droppedUnknownPeer: number;

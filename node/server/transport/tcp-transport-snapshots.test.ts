@@ -5,16 +5,17 @@ import net from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
 import { waitUntil } from "../../../test/fuzz/wait-until.js";
 import type { Message, NodeId } from "../../raft/messages.js";
-import { encodeFrame } from "./frame-codec.js";
-import { encodeHandshake } from "./peer-handshake.js";
+import { encodeFrame, FrameDecoder } from "./frame-codec.js";
+import { decodeHello, encodeChallenge, handshakeProof, newNonce } from "./peer-handshake.js";
+import { connectPeerSocket } from "./testing/peer-socket.js";
 import { encodeSnapshotChunk } from "./snapshot-chunk-codec.js";
 import { SnapshotChunker } from "./snapshot-chunks.js";
 import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
-import { parseHostPort } from "../../../lib/host-port.js";
 
 const FRAME_BYTES_MAX = 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
+const SECRET = Buffer.from("snapshot-test-secret-0123456789abcdef", "utf8");
 
 const open: TcpTransport[] = [];
 const servers: net.Server[] = [];
@@ -45,6 +46,7 @@ async function startNode(nodeId: NodeId, options: Partial<TcpTransportOptions> =
     frameBytesMax: FRAME_BYTES_MAX,
     snapshotChunkBytes: CHUNK_BYTES,
     backoff: { initialDelayMs: 5, maxDelayMs: 50 },
+    secret: SECRET,
     ...options,
   });
   open.push(transport);
@@ -82,11 +84,10 @@ function heartbeat(from: NodeId, to: NodeId, tag: number): Message {
   };
 }
 
-/** A raw connection to `node` that has sent a valid handshake from `fromNodeId`. */
-function rawPeer(node: Node, fromNodeId: NodeId): net.Socket {
-  const socket = net.connect(parseHostPort(node.transport.listenAddress));
-  socket.on("error", () => undefined);
-  socket.write(encodeFrame(encodeHandshake({ clusterId: "test-cluster", fromNodeId, toNodeId: node.transport.nodeId })));
+/** A raw connection to `node` that has completed the handshake as `fromNodeId`. */
+async function rawPeer(node: Node, fromNodeId: NodeId): Promise<net.Socket> {
+  const address = node.transport.listenAddress;
+  const { socket } = await connectPeerSocket({ address, clusterId: "test-cluster", fromNodeId, toNodeId: node.transport.nodeId, secret: SECRET });
   return socket;
 }
 
@@ -148,10 +149,16 @@ describe("snapshots larger than a frame", () => {
   });
 
   test("a connection lost mid-stream reports the snapshot failed", async () => {
-    // A peer that accepts, reads a little, then drops the connection.
+    // A peer that accepts (answering the handshake), reads a little, then drops the connection.
     const server = net.createServer((socket) => {
       let bytes = 0;
+      const decoder = new FrameDecoder();
       socket.on("data", (chunk: Buffer) => {
+        if (bytes === 0) {
+          const hello = decodeHello(decoder.push(chunk)[0]!, "hello");
+          const acceptorNonce = newNonce();
+          socket.write(encodeFrame(encodeChallenge({ acceptorNonce, acceptorProof: handshakeProof(SECRET, "accept", hello, acceptorNonce) })));
+        }
         bytes += chunk.length;
         if (bytes > 3 * CHUNK_BYTES) {
           socket.destroy();
@@ -179,28 +186,28 @@ describe("snapshots larger than a frame", () => {
   test("a chunk out of order closes the connection, is counted and logged, and nothing is delivered", async () => {
     const b = await startNode(2, { peers: new Map([[1, "127.0.0.1:1"]]), backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
     const frames = chunkFrames(snap(1, 2, 40, pattern(5 * CHUNK_BYTES, 7)));
-    const socket = rawPeer(b, 1);
+    const socket = await rawPeer(b, 1);
     socket.write(Buffer.concat([frames[0]!, frames[1]!, frames[3]!]));
     await new Promise((resolve) => socket.once("close", resolve));
     expect(b.received).toEqual([]);
     expect(b.transport.stats()).toMatchObject({ badSnapshotChunks: 1, messagesIn: 0 });
     expect(b.logger.find("warn", /closing a bad inbound connection/)[0]?.fields).toMatchObject({
       counter: "badSnapshotChunks",
-      reason: expect.stringMatching(/^frame 3 from node 1 \(127\.0\.0\.1:\d+\): chunk 3 arrived, chunk 2 was expected$/) as unknown,
+      reason: expect.stringMatching(/^frame 4 from node 1 \(127\.0\.0\.1:\d+\): chunk 3 arrived, chunk 2 was expected$/) as unknown,
     });
   });
 
   test("a partial snapshot dies with its connection; the next connection's snapshot arrives whole", async () => {
     const b = await startNode(2, { peers: new Map([[1, "127.0.0.1:1"]]), backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
     const signal = AbortSignal.timeout(10_000);
-    const first = rawPeer(b, 1);
+    const first = await rawPeer(b, 1);
     first.write(Buffer.concat(chunkFrames(snap(1, 2, 40, pattern(5 * CHUNK_BYTES, 8))).slice(0, 3)));
     await waitUntil(() => b.transport.stats().framesIn === 3, signal, "three chunks");
     first.destroy();
     await waitUntil(() => b.logger.find("info", /discarded a partial snapshot/).length === 1, signal, "the partial snapshot to be discarded");
     expect(b.logger.find("info", /discarded a partial snapshot/)[0]?.fields).toMatchObject({ peer: 1, receivedBytes: 3 * CHUNK_BYTES });
 
-    const second = rawPeer(b, 1);
+    const second = await rawPeer(b, 1);
     const data = pattern(4 * CHUNK_BYTES + 1, 9);
     second.end(Buffer.concat(chunkFrames(snap(1, 2, 60, data))));
     await waitUntil(() => b.received.length === 1, signal, "the second snapshot");
@@ -211,7 +218,7 @@ describe("snapshots larger than a frame", () => {
 
   test("a chunk claiming another sender closes the connection as a bad message", async () => {
     const b = await startNode(2, { peers: new Map([[1, "127.0.0.1:1"], [3, "127.0.0.1:1"]]), backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
-    const socket = rawPeer(b, 1);
+    const socket = await rawPeer(b, 1);
     socket.write(chunkFrames(snap(3, 2, 40, pattern(2 * CHUNK_BYTES, 10)))[0]!);
     await new Promise((resolve) => socket.once("close", resolve));
     expect(b.transport.stats()).toMatchObject({ badMessages: 1, badSnapshotChunks: 0 });

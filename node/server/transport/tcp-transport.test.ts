@@ -4,11 +4,13 @@ import { waitUntil } from "../../../test/fuzz/wait-until.js";
 import type { Message, NodeId } from "../../raft/messages.js";
 import { encodeFrame } from "./frame-codec.js";
 import { encodeMessage } from "./message-codec.js";
-import { encodeHandshake } from "./peer-handshake.js";
+import { DialerHandshake, encodeProof } from "./peer-handshake.js";
+import { connectPeerSocket } from "./testing/peer-socket.js";
 import { RecordingLogger } from "../../../lib/testing/recording-logger.js";
 import { TcpTransport, type TcpTransportOptions } from "./tcp-transport.js";
 import { parseHostPort } from "../../../lib/host-port.js";
 
+const SECRET = Buffer.from("test-secret-0123456789abcdef0123456789", "utf8");
 const open: TcpTransport[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((transport) => transport.close()));
@@ -34,6 +36,7 @@ async function startNode(nodeId: NodeId, options: Partial<TcpTransportOptions> =
     onUnreachable: (peerId) => unreachable.push(peerId),
     logger,
     backoff: { initialDelayMs: 5, maxDelayMs: 50 },
+    secret: SECRET,
     ...options,
   });
   open.push(transport);
@@ -148,9 +151,7 @@ describe("TcpTransport", () => {
 
   test("a message whose sender disagrees with the handshake closes the connection", async () => {
     const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"], [3, "127.0.0.1:1"]]) });
-    const socket = net.connect(parseHostPort(a.transport.listenAddress));
-    socket.on("error", () => undefined);
-    socket.write(encodeFrame(encodeHandshake({ clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1 })));
+    const { socket } = await connectPeerSocket({ address: a.transport.listenAddress, clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1, secret: SECRET });
     socket.write(encodeFrame(encodeMessage(message(2, 1, 1))));
     socket.write(encodeFrame(encodeMessage(message(3, 1, 2))));
     socket.write(encodeFrame(encodeMessage(message(2, 1, 3))));
@@ -158,7 +159,7 @@ describe("TcpTransport", () => {
     expect(indexes(a.received, 2)).toEqual([1]);
     expect(a.transport.stats()).toMatchObject({ badMessages: 1, messagesIn: 1 });
     expect(a.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toMatch(
-      /^frame 2 from node 2 \(127\.0\.0\.1:\d+\): message from node 3 to node 1 on a connection from node 2 to node 1$/,
+      /^frame 3 from node 2 \(127\.0\.0\.1:\d+\): message from node 3 to node 1 on a connection from node 2 to node 1$/,
     );
   });
 
@@ -175,5 +176,65 @@ describe("TcpTransport", () => {
     expect([...a!.transport.peers().keys()]).toEqual([]);
     a!.transport.send([message(1, 2, 2)]);
     expect(a!.transport.stats().droppedUnknownPeer).toBe(3);
+  });
+
+  test("nodes with different secrets never exchange a message; an insecure node cannot join a secured one", async () => {
+    const [a] = await startCluster(1);
+    const impostor = await startNode(2, { secret: Buffer.from("another-secret-0123456789abcdef0123456", "utf8"), peers: new Map([[1, a!.transport.listenAddress]]) });
+    const insecure = await startNode(3, { secret: undefined, peers: new Map([[1, a!.transport.listenAddress]]) });
+    a!.transport.addPeer(2, impostor.transport.listenAddress);
+    a!.transport.addPeer(3, insecure.transport.listenAddress);
+    impostor.transport.send([message(2, 1, 1)]);
+    insecure.transport.send([message(3, 1, 1)]);
+    a!.transport.send([message(1, 2, 1), message(1, 3, 1)]);
+    const signal = AbortSignal.timeout(10_000);
+    // Each dialer checks the acceptor's proof first, so every attempt fails on the dialing side.
+    const failed = (node: Node): boolean => node.logger.find("warn", /peer refused our handshake/).length > 0;
+    await waitUntil(() => failed(a!) && failed(impostor) && failed(insecure), signal, "refused handshakes on every side");
+    expect(a!.received).toEqual([]);
+    expect(impostor.received).toEqual([]);
+    expect(insecure.received).toEqual([]);
+    expect(a!.logger.find("warn", /peer refused our handshake/)[0]?.fields["error"]).toMatch(/acceptorProof .*does not match: the peer does not hold this cluster's secret/);
+  });
+
+  test("a replayed handshake fails: the proof answers another connection's challenge", async () => {
+    const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]) });
+    const recorded = await connectPeerSocket({ address: a.transport.listenAddress, clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1, secret: SECRET });
+    recorded.socket.destroy();
+    const socket = net.connect(parseHostPort(a.transport.listenAddress));
+    socket.on("error", () => undefined);
+    socket.resume(); // read the challenge, so the node's close is seen
+    socket.write(Buffer.concat([...recorded.sent, encodeFrame(encodeMessage(message(2, 1, 1)))]));
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(a.received).toEqual([]);
+    expect(a.transport.stats().handshakesRejected).toBe(1);
+  });
+
+  test("frames sent before the proof, or a proof without the secret, are refused", async () => {
+    const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]) });
+    const handshake = new DialerHandshake(undefined, "test-cluster", 2, 1);
+    for (const afterHello of [encodeFrame(encodeMessage(message(2, 1, 1))), encodeFrame(encodeProof(Buffer.alloc(32)))]) {
+      const socket = net.connect(parseHostPort(a.transport.listenAddress));
+      socket.on("error", () => undefined);
+      socket.resume(); // read the challenge, so the node's close is seen
+      socket.write(Buffer.concat([encodeFrame(handshake.helloFrame()), afterHello]));
+      await new Promise((resolve) => socket.once("close", resolve));
+    }
+    expect(a.received).toEqual([]);
+    expect(a.transport.stats().handshakesRejected).toBe(2);
+  });
+
+  test("a half-sent handshake is dropped at the deadline, and unauthenticated connections are capped", async () => {
+    const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]), handshakeTimeoutMs: 200, handshakesInflightMax: 2 });
+    const port = Number(a.transport.listenAddress.split(":")[1]);
+    const sockets = Array.from({ length: 4 }, () => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.write(Buffer.from([0, 0, 0, 40]));
+      return socket;
+    });
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once("close", resolve))));
+    await waitUntil(() => a.transport.stats().inboundConnections === 0, AbortSignal.timeout(5000), "the node to close every connection");
+    expect(a.transport.stats()).toMatchObject({ inboundRefused: 2, handshakesRejected: 2 });
   });
 });

@@ -13,7 +13,11 @@ import { decodeSnapshotChunk, isSnapshotChunkPayload } from "./snapshot-chunk-co
 import { DEFAULT_SNAPSHOT_CHUNK_BYTES } from "./snapshot-chunks.js";
 import { SnapshotReceiver } from "./snapshot-receiver.js";
 import { SnapshotStream } from "./snapshot-stream.js";
-import { decodeHandshake, encodeHandshake, HANDSHAKE_FRAME_BYTES_MAX } from "./peer-handshake.js";
+import {
+  decodeHello, decodeProof, DialerHandshake, encodeChallenge, HANDSHAKE_FRAME_BYTES_MAX, handshakeProof, newNonce,
+  PROOF_MISMATCH, proofMatches, type PeerHello,
+} from "./peer-handshake.js";
+import { RateLimitedLog } from "../rate-limited-log.js";
 import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
 import { PeerLink } from "./peer-link.js";
 import type { TcpTransportOptions, TransportStats } from "./tcp-transport-options.js";
@@ -24,12 +28,23 @@ interface InboundConnection {
   socket: net.Socket;
   remote: string;
   decoder: FrameDecoder;
-  /** Set once the handshake is accepted. */
+  /** Set once the handshake is accepted: the only sender this connection may speak for. */
   peerId: NodeId | undefined;
+  /** The dialer's hello, once received; the proof must answer the challenge sent for it. */
+  hello: PeerHello | undefined;
+  acceptorNonce: Buffer | undefined;
+  /** Holds one descriptor of the connection budget, released on close. */
+  budgeted: boolean;
   handshakeTimer: NodeJS.Timeout;
   /** Set when we closed it for bad input, so it is counted once. */
   failed: boolean;
 }
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+/** Peers are few; beyond a handful of spare connections, inbound ones are abuse or leaks. */
+const DEFAULT_INBOUND_CONNECTIONS_MAX = 64;
+/** Unauthenticated connections at once: each holds at most one handshake frame (1 KiB). */
+const DEFAULT_HANDSHAKES_INFLIGHT_MAX = 16;
 
 type RejectCounter = "badFrames" | "badMessages" | "handshakesRejected" | "badSnapshotChunks";
 
@@ -47,6 +62,9 @@ export class TcpTransport {
     inboundRefused: 0, droppedQueueFull: 0, droppedUnknownPeer: 0, droppedTooLarge: 0, reconnects: 0, connectFailures: 0,
     snapshotsStreamed: 0, snapshotsReassembled: 0, badSnapshotChunks: 0,
   };
+  /** When each peer's last message arrived (performance.now()), for the reconfiguration check. */
+  readonly #lastHeardMs = new Map<NodeId, number>();
+  readonly #refusals: RateLimitedLog;
   #server: net.Server | undefined;
   #listenAddress: string | undefined;
   #closed = false;
@@ -57,6 +75,7 @@ export class TcpTransport {
     this.#frameBytesMax = options.frameBytesMax ?? DEFAULT_FRAME_BYTES_MAX;
     // A chunk and its few header bytes must fit a frame with room to spare.
     this.#snapshotChunkBytes = options.snapshotChunkBytes ?? Math.min(DEFAULT_SNAPSHOT_CHUNK_BYTES, Math.floor(this.#frameBytesMax / 4));
+    this.#refusals = new RateLimitedLog({ logger: options.logger });
     this.#snapshots = new SnapshotReceiver({ snapshotBytesMax: options.snapshotBytesMax, logger: options.logger });
     if (!(Number.isSafeInteger(this.#snapshotChunkBytes) && this.#snapshotChunkBytes >= 1 && this.#snapshotChunkBytes <= this.#frameBytesMax / 2)) {
       throw new RangeError(`TcpTransport: snapshotChunkBytes must be a positive integer well under frameBytesMax, got ${this.#snapshotChunkBytes}`);
@@ -183,6 +202,11 @@ export class TcpTransport {
     this.#options.logger.info("transport: peer removed", { peer: peerId });
   }
 
+  /** performance.now() when the last message from `peerId` arrived; undefined if none since start. */
+  lastHeardMs(peerId: NodeId): number | undefined {
+    return this.#lastHeardMs.get(peerId);
+  }
+
   peers(): ReadonlyMap<NodeId, string> {
     return new Map(this.#peerAddresses);
   }
@@ -218,7 +242,8 @@ export class TcpTransport {
     return new PeerLink({
       peerId,
       address,
-      handshakeFrame: encodeFrame(encodeHandshake({ clusterId: this.#options.clusterId, fromNodeId: this.nodeId, toNodeId: peerId })),
+      handshake: () => new DialerHandshake(this.#options.secret, this.#options.clusterId, this.nodeId, peerId),
+      handshakeTimeoutMs: this.#options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       queuedMessagesMax: this.#options.queuedMessagesMax ?? 4096,
       queuedBytesMax: this.#options.queuedBytesMax ?? 64 * 1024 * 1024,
       connectTimeoutMs: this.#options.connectTimeoutMs ?? 2000,
@@ -231,20 +256,26 @@ export class TcpTransport {
 
   #accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (this.#closed || this.#inbound.size >= (this.#options.inboundConnectionsMax ?? 256)) {
+    const refusal = this.#refuseInbound();
+    const budgeted = refusal === undefined && (this.#options.connectionBudget?.tryAcquire("peer") ?? true);
+    if (refusal !== undefined || !budgeted) {
       this.#counters.inboundRefused += 1;
-      this.#options.logger.warn("transport: refusing a connection", { remote, reason: this.#closed ? "closed" : "too many inbound connections" });
+      const reason = refusal ?? "no file descriptors left for connections (the rest are kept for storage)";
+      this.#refusals.warn("transport: refusing a connection", "transport: refusing a connection", { remote, reason });
       socket.destroy();
       return;
     }
-    const handshakeTimeoutMs = this.#options.handshakeTimeoutMs ?? 5000;
+    const handshakeTimeoutMs = this.#options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const connection: InboundConnection = {
       socket,
       remote,
       decoder: new FrameDecoder({ frameBytesMax: HANDSHAKE_FRAME_BYTES_MAX }),
       peerId: undefined,
+      hello: undefined,
+      acceptorNonce: undefined,
+      budgeted: this.#options.connectionBudget !== undefined,
       failed: false,
-      handshakeTimer: setTimeout(() => this.#reject(connection, "handshakesRejected", `no handshake within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs),
+      handshakeTimer: setTimeout(() => this.#reject(connection, "handshakesRejected", `no complete handshake within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs),
     };
     this.#inbound.add(connection);
     socket.setKeepAlive(true, 10_000);
@@ -264,6 +295,10 @@ export class TcpTransport {
     socket.on("close", () => {
       clearTimeout(connection.handshakeTimer);
       this.#inbound.delete(connection);
+      if (connection.budgeted) {
+        connection.budgeted = false;
+        this.#options.connectionBudget?.release();
+      }
       this.#snapshots.connectionClosed(connection);
     });
   }
@@ -317,6 +352,7 @@ export class TcpTransport {
         return;
       }
       this.#counters.messagesIn += 1;
+      this.#lastHeardMs.set(connection.peerId, performance.now());
       this.#options.onMessage(message);
       if (connection.failed || this.#closed) {
         return; // onMessage removed the peer or closed the transport
@@ -348,19 +384,32 @@ export class TcpTransport {
     return result.message;
   }
 
+  /** Why a new inbound connection is refused now, or undefined to take it. */
+  #refuseInbound(): string | undefined {
+    if (this.#closed) {
+      return "closed";
+    }
+    if (this.#inbound.size >= (this.#options.inboundConnectionsMax ?? DEFAULT_INBOUND_CONNECTIONS_MAX)) {
+      return "too many inbound connections";
+    }
+    let handshaking = 0;
+    for (const connection of this.#inbound) {
+      handshaking += connection.peerId === undefined ? 1 : 0;
+    }
+    if (handshaking >= (this.#options.handshakesInflightMax ?? DEFAULT_HANDSHAKES_INFLIGHT_MAX)) {
+      return "too many connections still in their handshake";
+    }
+    return undefined;
+  }
+
+  /**
+   * The acceptor's half of the handshake (peer-handshake.ts): the hello is answered with a
+   * challenge, the proof must answer that challenge. Returns true once the peer is authenticated.
+   */
   #acceptHandshake(connection: InboundConnection, frame: Uint8Array): boolean {
     let reason: string | undefined;
     try {
-      const handshake = decodeHandshake(frame, `handshake from ${connection.remote}`);
-      if (handshake.clusterId !== this.#options.clusterId) {
-        reason = `cluster id ${JSON.stringify(handshake.clusterId)} is not ours (${JSON.stringify(this.#options.clusterId)})`;
-      } else if (handshake.toNodeId !== this.nodeId) {
-        reason = `addressed to node ${handshake.toNodeId}, this is node ${this.nodeId}`;
-      } else if (!this.#peerAddresses.has(handshake.fromNodeId)) {
-        reason = `node ${handshake.fromNodeId} is not a known peer`;
-      } else {
-        connection.peerId = handshake.fromNodeId;
-      }
+      reason = connection.hello === undefined ? this.#receiveHello(connection, frame) : this.#receiveProof(connection, connection.hello, frame);
     } catch (error) {
       if (!(error instanceof CodecError)) {
         throw error;
@@ -371,10 +420,38 @@ export class TcpTransport {
       this.#reject(connection, "handshakesRejected", reason);
       return false;
     }
+    return true;
+  }
+
+  #receiveHello(connection: InboundConnection, frame: Uint8Array): string | undefined {
+    const hello = decodeHello(frame, `handshake from ${connection.remote}`);
+    if (hello.clusterId !== this.#options.clusterId) {
+      return `cluster id ${JSON.stringify(hello.clusterId)} is not ours (${JSON.stringify(this.#options.clusterId)})`;
+    }
+    if (hello.toNodeId !== this.nodeId) {
+      return `addressed to node ${hello.toNodeId}, this is node ${this.nodeId}`;
+    }
+    if (!this.#peerAddresses.has(hello.fromNodeId)) {
+      return `node ${hello.fromNodeId} is not a known peer`;
+    }
+    const acceptorNonce = newNonce();
+    connection.hello = hello;
+    connection.acceptorNonce = acceptorNonce;
+    connection.socket.write(encodeFrame(encodeChallenge({ acceptorNonce, acceptorProof: handshakeProof(this.#options.secret, "accept", hello, acceptorNonce) })));
+    return undefined;
+  }
+
+  #receiveProof(connection: InboundConnection, hello: PeerHello, frame: Uint8Array): string | undefined {
+    const proof = decodeProof(frame, `handshake proof from ${connection.remote} (claiming node ${hello.fromNodeId})`);
+    if (!proofMatches(proof, handshakeProof(this.#options.secret, "dial", hello, connection.acceptorNonce!))) {
+      return `proof from ${connection.remote} claiming node ${hello.fromNodeId} ${PROOF_MISMATCH}`;
+    }
+    const peerId = hello.fromNodeId;
+    connection.peerId = peerId;
     clearTimeout(connection.handshakeTimer);
     connection.decoder.frameBytesMax = this.#frameBytesMax;
-    this.#options.logger.info("transport: accepted peer connection", { peer: connection.peerId, remote: connection.remote });
-    return true;
+    this.#options.logger.info("transport: accepted peer connection", { peer: peerId, remote: connection.remote });
+    return undefined;
   }
 
   #reject(connection: InboundConnection, counter: RejectCounter, reason: string): void {
@@ -384,7 +461,8 @@ export class TcpTransport {
     connection.failed = true;
     clearTimeout(connection.handshakeTimer);
     this.#counters[counter] += 1;
-    this.#options.logger.warn("transport: closing a bad inbound connection", { remote: connection.remote, peer: connection.peerId, counter, reason });
+    // Grouped by counter and error code, so a flood of one kind does not hide the first of another.
+    this.#refusals.warn(`${counter} ${/^[A-Z_]+(?=:)/.exec(reason)?.[0] ?? ""}`, "transport: closing a bad inbound connection", { remote: connection.remote, peer: connection.peerId, counter, reason });
     connection.socket.destroy();
   }
 }
