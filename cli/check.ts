@@ -17,16 +17,16 @@ import { explainVerdict } from "../harness/checks/explain.js";
 import { timerLimitMs } from "../harness/workload/duration.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
-                    [--allow-invoke-after-info]
+                    [--strict]
 
 Checks a history (JSON Lines) for linearizability against a plugin's sequential model.
   --plugin NAME|PATH  kv (default), counter, queue, or a plugin module path
   --timeout DURATION  give up with verdict unknown after this long (e.g. 500ms, 60s, 2m); default 60s
   --html FILE         also write a self-contained HTML view of the history and the verdict
   --json              print one JSON object instead of the summary
-  --allow-invoke-after-info
-                      accept a process that invokes again after its own info (some converted
-                      Knossos histories do; the format forbids it)
+  --strict            reject a process that invokes again after its own info (accepted by
+                      default, as Knossos's own data does it: the info operation stays open to
+                      the end; the output counts them)
 Exit codes: 0 linearizable, 1 not linearizable, 2 unknown, 254 bad usage or bad input.
 `;
 
@@ -71,7 +71,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
       const hint =
         error instanceof HistoryError && error.code === "RAFTLAB_HISTORY_INVOKE_AFTER_INFO"
-          ? " (--allow-invoke-after-info accepts it)"
+          ? " (without --strict it is accepted)"
           : "";
       process.stderr.write(`raftlab check: ${error.message}${hint}\n`);
       return 254;
@@ -219,6 +219,8 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
       timeout: { type: "string", default: "60s" },
       html: { type: "string" },
       json: { type: "boolean", default: false },
+      strict: { type: "boolean", default: false },
+      // Accepted for old scripts: this is the default now.
       "allow-invoke-after-info": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -235,7 +237,7 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
     timeoutMs: parseDurationMs(values.timeout),
     html: values.html ?? null,
     json: values.json,
-    allowInvokeAfterInfo: values["allow-invoke-after-info"],
+    allowInvokeAfterInfo: !values.strict,
   };
 }
 
@@ -274,6 +276,9 @@ function humanReport({ options, plugin, history, operations, failedCount, result
   const lines: string[] = [];
   const verdictText = { ok: "linearizable", illegal: "NOT linearizable", unknown: "unknown" }[result.verdict];
   lines.push(`${options.file}: ${verdictText}${result.reason === undefined ? "" : ` (${result.reason})`}`);
+  if (history.invokesAfterInfo > 0) {
+    lines.push(`  ${history.invokesAfterInfo} invoke(s) by a process after its own info, accepted (each info operation stays open to the end; --strict rejects them)`);
+  }
   lines.push(
     `  ${operations.length} operations (${operations.length - infoCount} ok, ${infoCount} info; ${failedCount} failed, dropped), ` +
       `plugin ${plugin.name}, ${result.partitions.length} partitions (${result.partitionsDone} decided), ${Math.round(result.elapsedMs)} ms`,
@@ -345,6 +350,7 @@ function jsonReport({ options, plugin, history, operations, failedCount, result,
     verdict: result.verdict,
     ...(result.reason === undefined ? {} : { reason: result.reason }),
     explanation,
+    invokesAfterInfo: history.invokesAfterInfo,
     operations: operations.length,
     infoOperations: operations.filter((operation) => operation.type === "info").length,
     failedOperations: failedCount,
