@@ -16,7 +16,7 @@ import { allInfoStrategies } from "./portfolio-search.js";
 import { counterPlugin } from "../plugins/counter/index.js";
 import { kvPlugin } from "../plugins/kv/index.js";
 import { queuePlugin } from "../plugins/queue/index.js";
-import { testKvPlugin } from "./test-plugins.js";
+import { testKvPlugin } from "./testing/test-plugins.js";
 
 interface Scenario {
   seed: number;

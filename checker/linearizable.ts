@@ -173,7 +173,8 @@ export function checkOperations<S>(
     if (prepared.violation !== null) {
       const result: PartitionResult = {
         key: group.key,
-        verdict: index === illegalIndex ? "illegal" : "unknown",
+        // Certain without a search, whichever partition ended the check.
+        verdict: "illegal",
         operations: group.operations,
         linearization: [],
         firstBadOperation: prepared.violation.operation,
@@ -263,7 +264,7 @@ export function partitionOperations<S>(model: Model<S>, operations: readonly His
  * history is bad input. `operation` locates it in the history (invokeIndex is its event).
  */
 export class UnpartitionableOperationError extends Error {
-  readonly code = "RAFTLAB_CHECK_UNPARTITIONABLE";
+  readonly code = "CHECK_UNPARTITIONABLE";
   override readonly name = "UnpartitionableOperationError";
 
   constructor(

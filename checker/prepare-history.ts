@@ -33,17 +33,18 @@ export interface PreparedViolation {
 }
 
 export function preparePartition<S>(model: Model<S>, operations: readonly HistoryOperation[]): PreparedPartition {
-  const unprepared: PreparedPartition = {
+  // Decided partitions keep no copy of their operations.
+  const unprepared = (kept: HistoryOperation[]): PreparedPartition => ({
     model: model as Model<unknown>,
     specialised: false,
-    operations: [...operations],
+    operations: kept,
     precedences: [],
     priorities: new Map(),
     violation: null,
     linearization: null,
-  };
+  });
   if (model.prepareHistory === undefined) {
-    return unprepared;
+    return unprepared([...operations]);
   }
   const timed: TimedOperation[] = operations.map((operation) => ({
     input: operation.input,
@@ -53,13 +54,13 @@ export function preparePartition<S>(model: Model<S>, operations: readonly Histor
   }));
   const preparation = model.prepareHistory(timed);
   if (preparation.violation !== undefined) {
-    return { ...unprepared, operations: [], violation: violationOf(operations, preparation.violation) };
+    return { ...unprepared([]), violation: violationOf(operations, preparation.violation) };
   }
   if (preparation.linearization !== undefined) {
-    return { ...unprepared, operations: [], linearization: verifiedLinearization(model, operations, preparation) };
+    return { ...unprepared([]), linearization: verifiedLinearization(model, operations, preparation) };
   }
   if (isEmpty(preparation)) {
-    return unprepared;
+    return unprepared([...operations]);
   }
   const omitted = new Uint8Array(operations.length);
   for (const index of preparation.omit ?? []) {

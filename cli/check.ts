@@ -34,7 +34,7 @@ const prefixShown = 8;
 const partitionsExplainedMax = 3;
 
 export class UsageError extends Error {
-  readonly code = "RAFTLAB_CHECK_USAGE";
+  readonly code = "CHECK_USAGE";
 }
 
 interface CheckArguments {
@@ -70,7 +70,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
       const hint =
-        error instanceof HistoryError && error.code === "RAFTLAB_HISTORY_INVOKE_AFTER_INFO"
+        error instanceof HistoryError && error.code === "HISTORY_INVOKE_AFTER_INFO"
           ? " (without --strict it is accepted)"
           : "";
       process.stderr.write(`raftlab check: ${error.message}${hint}\n`);

@@ -10,7 +10,7 @@ import type { Plugin } from "../plugins/api.js";
 import { format } from "../harness/compare/aggregate.js";
 import { median } from "../harness/compare/run-metrics.js";
 import { parseSeeds } from "../harness/compare/seeds.js";
-import type { Cluster, Runtime } from "../harness/runtime/runtime.js";
+import { FaultUnsupportedError, type Cluster, type Runtime } from "../harness/runtime/runtime.js";
 import { createResultsFolder, outDirectoryProblem, updateLatestLink } from "../harness/results/results-folder.js";
 import { describeChecks, type RunSummary } from "../harness/results/summary.js";
 import { loadDefaultWorkload } from "../harness/workload/defaults.js";
@@ -18,7 +18,7 @@ import { WorkloadFileError } from "../harness/workload/errors.js";
 import { readWorkloadFile, type LoadedWorkload } from "../harness/workload/load.js";
 import { applyOverrides } from "../harness/workload/overrides.js";
 import { loadWorkloadPlugin, planRun, type RunPlan } from "../harness/workload/plan.js";
-import { FaultRefusedError, refusalBeforeCluster, runWorkload } from "../harness/workload/run-workload.js";
+import { refusalBeforeCluster, runWorkload } from "../harness/workload/run-workload.js";
 import type { WorkloadSpec } from "../harness/workload/schema.js";
 import { chooseRuntime } from "./runtime-choice.js";
 import { shortPath } from "./short-path.js";
@@ -228,7 +228,7 @@ async function runOnce(options: {
 }): Promise<RunOutcome | number> {
   const { prepared, plan, runtime, out, log } = options;
   log(`workload ${plan.name} (${prepared.loaded.file}), seed ${plan.seed}: re-run with --seed ${plan.seed}`);
-  const refusal = await refusalBeforeCluster(runtime.name, plan, options.hardStop);
+  const refusal = await refusalBeforeCluster(runtime, plan, options.hardStop);
   if (refusal !== undefined) {
     process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${refusal}\n`);
     return 254;
@@ -256,7 +256,7 @@ async function runOnce(options: {
     }
     return { seed: plan.seed, summary, directory: folder.directory };
   } catch (error) {
-    if (error instanceof FaultRefusedError) {
+    if (error instanceof FaultUnsupportedError) {
       process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${error.message}\n`);
       await discardFolder(); // nothing ran: keep no empty run
       return 254;

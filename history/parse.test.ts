@@ -52,7 +52,7 @@ describe("parseHistory", () => {
 
   test("bad JSON names the file and line", () => {
     const error = parseError(lines(invoke(0, 1)) + "{not json\n");
-    expect(error.code).toBe("RAFTLAB_HISTORY_BAD_JSON");
+    expect(error.code).toBe("HISTORY_BAD_JSON");
     expect(error.line).toBe(2);
     expect(error.message).toMatch(/^h\.jsonl:2: not valid JSON/);
   });
@@ -68,20 +68,20 @@ describe("parseHistory", () => {
     ["value", { ...invoke(0, 1), value: undefined }],
   ])("a missing or mistyped %s is named", (field, event) => {
     const error = parseError(lines(event));
-    expect(error.code).toBe("RAFTLAB_HISTORY_BAD_FIELD");
+    expect(error.code).toBe("HISTORY_BAD_FIELD");
     expect(error.field).toBe(field);
     expect(error.message).toContain(`h.jsonl:1: field "${field}"`);
   });
 
   test("time must not decrease", () => {
     const error = parseError(lines(invoke(5, 1), invoke(3, 2)));
-    expect(error.code).toBe("RAFTLAB_HISTORY_TIME_DECREASING");
+    expect(error.code).toBe("HISTORY_TIME_DECREASING");
     expect(error.line).toBe(2);
   });
 
   test("a completion needs an open call by its process", () => {
     const error = parseError(lines(invoke(0, 1), complete(1, 2, "ok")));
-    expect(error.code).toBe("RAFTLAB_HISTORY_UNMATCHED_COMPLETION");
+    expect(error.code).toBe("HISTORY_UNMATCHED_COMPLETION");
     expect(error.line).toBe(2);
     expect(error.field).toBe("process");
   });
@@ -93,14 +93,14 @@ describe("parseHistory", () => {
 
   test("a process may not invoke while its call is open", () => {
     const error = parseError(lines(invoke(0, 1), invoke(1, 1)));
-    expect(error.code).toBe("RAFTLAB_HISTORY_OVERLAPPING_INVOKE");
+    expect(error.code).toBe("HISTORY_OVERLAPPING_INVOKE");
     expect(error.line).toBe(2);
   });
 
   test("a process may not invoke after its info unless allowed", () => {
     const text = lines(invoke(0, 1), complete(1, 1, "info"), invoke(2, 1), complete(3, 1, "ok", "get", "v"));
     const error = parseError(text);
-    expect(error.code).toBe("RAFTLAB_HISTORY_INVOKE_AFTER_INFO");
+    expect(error.code).toBe("HISTORY_INVOKE_AFTER_INFO");
     expect(error.line).toBe(3);
     expect(parseHistory(text, "h.jsonl", { allowInvokeAfterInfo: true }).invokesAfterInfo).toBe(1);
   });

@@ -36,7 +36,7 @@ export async function readHistoryFile(path: string, options: ParseOptions = {}):
     bytes = await readFile(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new HistoryError("RAFTLAB_HISTORY_UNREADABLE", path, null, null, `cannot read: ${reason}`);
+    throw new HistoryError("HISTORY_UNREADABLE", path, null, null, `cannot read: ${reason}`);
   }
   return parseHistory(decodeUtf8(bytes, path), path, options);
 }
@@ -58,7 +58,7 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
       const column = firstInvalidByte(lineBytes);
       const byte = lineBytes[column] ?? 0;
       throw new HistoryError(
-        "RAFTLAB_HISTORY_BAD_ENCODING",
+        "HISTORY_BAD_ENCODING",
         file,
         line,
         null,
@@ -116,7 +116,7 @@ export function parseHistory(text: string, file: string, options: ParseOptions =
     const event = parseEventLine(raw, file, lineNumber);
     if (event.time < previousTime) {
       throw new HistoryError(
-        "RAFTLAB_HISTORY_TIME_DECREASING",
+        "HISTORY_TIME_DECREASING",
         file,
         lineNumber,
         "time",
@@ -152,7 +152,7 @@ function checkProcessOrder(
     const afterInfo = state.retiredAtLine !== 0;
     if (afterInfo && !allowInvokeAfterInfo) {
       throw new HistoryError(
-        "RAFTLAB_HISTORY_INVOKE_AFTER_INFO",
+        "HISTORY_INVOKE_AFTER_INFO",
         file,
         line,
         "process",
@@ -161,7 +161,7 @@ function checkProcessOrder(
     }
     if (state.open !== null) {
       throw new HistoryError(
-        "RAFTLAB_HISTORY_OVERLAPPING_INVOKE",
+        "HISTORY_OVERLAPPING_INVOKE",
         file,
         line,
         "process",
@@ -174,7 +174,7 @@ function checkProcessOrder(
   const open = state.open;
   if (open === null) {
     throw new HistoryError(
-      "RAFTLAB_HISTORY_UNMATCHED_COMPLETION",
+      "HISTORY_UNMATCHED_COMPLETION",
       file,
       line,
       "process",
@@ -182,11 +182,11 @@ function checkProcessOrder(
     );
   }
   if (open.f !== event.f) {
-    throw new HistoryError("RAFTLAB_HISTORY_BAD_FIELD", file, line, "f", `"${event.f}" completes an invoke of "${open.f}"`);
+    throw new HistoryError("HISTORY_BAD_FIELD", file, line, "f", `"${event.f}" completes an invoke of "${open.f}"`);
   }
   if (event.key !== undefined && (open.key ?? null) !== (event.key ?? null)) {
     throw new HistoryError(
-      "RAFTLAB_HISTORY_BAD_FIELD",
+      "HISTORY_BAD_FIELD",
       file,
       line,
       "key",
@@ -206,18 +206,18 @@ function parseEventLine(raw: string, file: string, line: number): HistoryEvent {
     parsed = JSON.parse(raw);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new HistoryError("RAFTLAB_HISTORY_BAD_JSON", file, line, null, `not valid JSON: ${reason}`);
+    throw new HistoryError("HISTORY_BAD_JSON", file, line, null, `not valid JSON: ${reason}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new HistoryError("RAFTLAB_HISTORY_BAD_JSON", file, line, null, "each line must be a JSON object");
+    throw new HistoryError("HISTORY_BAD_JSON", file, line, null, "each line must be a JSON object");
   }
   const tooDeep = fieldNestedTooDeep(parsed as Record<string, unknown>);
   if (tooDeep !== undefined) {
-    throw new HistoryError("RAFTLAB_HISTORY_BAD_FIELD", file, line, tooDeep, `nested more than ${historyNestingMax} levels deep`);
+    throw new HistoryError("HISTORY_BAD_FIELD", file, line, tooDeep, `nested more than ${historyNestingMax} levels deep`);
   }
   const record = parsed as Record<string, unknown>;
   const bad = (field: string, detail: string): HistoryError =>
-    new HistoryError("RAFTLAB_HISTORY_BAD_FIELD", file, line, field, detail);
+    new HistoryError("HISTORY_BAD_FIELD", file, line, field, detail);
 
   const index = record["index"];
   if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0) {

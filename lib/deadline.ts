@@ -79,7 +79,7 @@ function linkedDeadline(delayMs: number | undefined, parents: readonly AbortSign
 }
 
 export class DeadlineError extends Error {
-  readonly code = "RAFTLAB_DEADLINE";
+  readonly code = "DEADLINE";
   override readonly name = "DeadlineError";
   constructor(readonly delayMs: number) {
     super(`deadline of ${delayMs} ms passed`);

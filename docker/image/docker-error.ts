@@ -3,17 +3,17 @@
 
 export type DockerRuntimeErrorCode =
   /** The Docker daemon does not answer (not running, or no permission on its socket). */
-  | "RAFTLAB_DOCKER_UNAVAILABLE"
+  | "DOCKER_UNAVAILABLE"
   /** Assembling or importing the node image failed (missing host binary, ldd, tar, import). */
-  | "RAFTLAB_DOCKER_IMAGE_FAILED"
+  | "DOCKER_IMAGE_FAILED"
   /** No free /24 was left in the address range reserved for raftlab networks. */
-  | "RAFTLAB_DOCKER_NO_SUBNET"
+  | "DOCKER_NO_SUBNET"
   /** A node container exited, or its client port did not open in time. */
-  | "RAFTLAB_DOCKER_NODE_NOT_READY"
+  | "DOCKER_NODE_NOT_READY"
   /** A command run inside a container (iptables, tc) failed. */
-  | "RAFTLAB_DOCKER_EXEC_FAILED"
+  | "DOCKER_EXEC_FAILED"
   /** The cluster spec cannot be mapped onto Docker objects (bad run id, node id out of range). */
-  | "RAFTLAB_DOCKER_BAD_SPEC";
+  | "DOCKER_BAD_SPEC";
 
 export class DockerRuntimeError extends Error {
   override readonly name = "DockerRuntimeError";

@@ -28,7 +28,7 @@ export async function withFileLock<T>(lockPath: string, signal: AbortSignal | un
       continue;
     }
     if (Date.now() > deadline) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `waited ${waitLimitMs} ms for the lock ${lockPath}; remove it if no build is running`);
+      throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `waited ${waitLimitMs} ms for the lock ${lockPath}; remove it if no build is running`);
     }
     await sleep(pollIntervalMs, signal);
   }

@@ -59,7 +59,7 @@ export async function planImage(root: string, signal: AbortSignal | undefined): 
       ? (await readdir(moduleDirectory)).filter((name) => name.endsWith(".so")).map((name) => join(moduleDirectory, name))
       : [];
   if (modules.length === 0) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `no xtables modules next to ${libxtables ?? "libxtables (not linked by iptables?)"}`);
+    throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `no xtables modules next to ${libxtables ?? "libxtables (not linked by iptables?)"}`);
   }
   const libraryDirectories = [...new Set(toolLibraries.map((path) => dirname(path)))];
   const moduleLibraries = (await libraryClosure(modules, libraryDirectories)).found;

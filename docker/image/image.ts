@@ -61,7 +61,7 @@ export function projectRoot(): string {
     }
     const parent = dirname(directory);
     if (parent === directory) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `no package.json above ${fileURLToPath(import.meta.url)}`);
+      throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `no package.json above ${fileURLToPath(import.meta.url)}`);
     }
     directory = parent;
   }
@@ -133,7 +133,7 @@ async function buildDistIfNeeded(
       return;
     }
   } else if (policy === "never") {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `${entry} is missing; run \`npm run build\` first`);
+    throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `${entry} is missing; run \`npm run build\` first`);
   }
   log("docker: dist/ is missing or older than the sources; running tsc -p tsconfig.build.json");
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
@@ -143,7 +143,7 @@ async function buildDistIfNeeded(
     log(`docker: tsc reported type errors but emitted dist/:\n${result.stdout.slice(0, 2000)}`);
   } else if (result.exitCode !== 0) {
     throw new DockerRuntimeError(
-      "RAFTLAB_DOCKER_IMAGE_FAILED",
+      "DOCKER_IMAGE_FAILED",
       `building dist/ failed (tsc exit ${result.exitCode ?? "?"}):\n${result.stdout}${result.stderr}`,
     );
   }
@@ -219,12 +219,12 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, checkou
   try {
     await Promise.all([imported, tarExit]);
   } catch (error) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `importing the rootfs ${rootfs} as ${tag} failed: ${String(error)}`, {
+    throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `importing the rootfs ${rootfs} as ${tag} failed: ${String(error)}`, {
       cause: error,
     });
   }
   if (!(await imageExists(docker, tag))) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `docker import reported success but ${tag} does not exist`);
+    throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `docker import reported success but ${tag} does not exist`);
   }
 }
 

@@ -27,7 +27,7 @@ export async function findHostBinary(names: readonly string[]): Promise<string> 
     }
   }
   throw new DockerRuntimeError(
-    "RAFTLAB_DOCKER_IMAGE_FAILED",
+    "DOCKER_IMAGE_FAILED",
     `none of ${names.join(", ")} was found in ${binaryDirectories.join(":")}; install it on the host (e.g. apt-get install iptables iproute2)`,
   );
 }
@@ -54,7 +54,7 @@ export async function sharedLibraries(
     }
     if (/not found/.test(line)) {
       if (current !== undefined && required.has(current)) {
-        throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `ldd ${current}: a library is missing: ${line.trim()}`);
+        throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `ldd ${current}: a library is missing: ${line.trim()}`);
       }
       continue;
     }
@@ -67,7 +67,7 @@ export async function sharedLibraries(
   }
   if (libraries.size === 0) {
     throw new DockerRuntimeError(
-      "RAFTLAB_DOCKER_IMAGE_FAILED",
+      "DOCKER_IMAGE_FAILED",
       `ldd listed no libraries for ${all.join(", ")} (exit ${result.exitCode}): ${result.stderr.slice(0, 400)}`,
     );
   }
@@ -102,7 +102,7 @@ export class RootfsBuilder {
    */
   async copyHostPath(hostPath: string): Promise<void> {
     if (!isAbsolute(hostPath)) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `rootfs copy needs an absolute path, got "${hostPath}"`);
+      throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `rootfs copy needs an absolute path, got "${hostPath}"`);
     }
     // Resolve the directory (not the file): /lib/x/libc.so.6 is written to /usr/lib/x/libc.so.6
     // on a merged-/usr host, which the mirrored /lib symlink then reaches.
@@ -171,7 +171,7 @@ export class RootfsBuilder {
 
   private pathInRoot(rootfsPath: string): string {
     if (!isAbsolute(rootfsPath) || rootfsPath.split("/").includes("..")) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_IMAGE_FAILED", `rootfs path must be absolute without "..": "${rootfsPath}"`);
+      throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `rootfs path must be absolute without "..": "${rootfsPath}"`);
     }
     return join(this.root, rootfsPath);
   }

@@ -62,7 +62,7 @@ export function cellDirectory(directory: string, cell: CompareCell): string {
 async function runCell(cell: CompareCell, run: MatrixRun, log: (line: string) => void): Promise<CellResult> {
   const base = baseOf(cell, run.directory, "crashed");
   try {
-    const refusal = await refusalBeforeCluster(run.runtime.name, cell.plan, run.hardStop);
+    const refusal = await refusalBeforeCluster(run.runtime, cell.plan, run.hardStop);
     if (refusal !== undefined) {
       return { ...base, error: `fault set ${cell.faultSet.name}: ${refusal}` };
     }

@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SeededRng } from "../../lib/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
-import { netemMissingMessage } from "../runtime/docker/network.js";
-import { createNemesis, faultsUnsupportedBy, injectedFaultNames, NEMESIS_NAMES, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
+import { dockerNetworkCapabilities, netemMissingMessage, netemMissingReason } from "../runtime/docker/network.js";
+import { ALL_NETWORK_FAULTS } from "../runtime/runtime.js";
+import { createNemesis, injectedFaultNames, NEMESIS_NAMES, networkFaultsNeeded, unsupportedFaults, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
 import { PARTITION_NAMES } from "./partition.js";
 import { createNemesisContext, NemesisError, type NemesisContext } from "./nemesis.js";
 
@@ -87,17 +88,25 @@ describe("degraded links", () => {
     expect(await nemesis.heal(stub.cluster)).toEqual({ f: "heal", value: { fault: "bandwidth", network: "healed" } });
   });
 
-  test("latency is refused up front only on Docker without netem", () => {
-    const faults = ["kill", "latency", "loss", "latency", "bandwidth"];
-    expect(faultsUnsupportedBy("docker", faults, { netem: false })).toEqual(["latency"]);
-    expect(faultsUnsupportedBy("docker", faults, { netem: true })).toEqual([]);
-    expect(faultsUnsupportedBy("local", faults, { netem: false })).toEqual([]);
+  test("each fault is refused only when the capability it needs is not there", () => {
+    const faults = ["kill", "latency", "loss", "latency", "bandwidth", "partition-one"];
+    const noLatency = { ...ALL_NETWORK_FAULTS, latency: "no netem here" };
+    expect(unsupportedFaults(faults, noLatency)).toEqual([{ fault: "latency", reason: "no netem here" }]);
+    expect(unsupportedFaults(faults, ALL_NETWORK_FAULTS)).toEqual([]);
+    expect(unsupportedFaults(faults, { block: "no iptables", loss: "no iptables" })).toEqual([
+      { fault: "loss", reason: "no iptables" },
+      { fault: "partition-one", reason: "no iptables" },
+    ]);
+    // A capability the runtime cannot tell yet refuses nothing (the cluster is asked later).
+    expect(unsupportedFaults(faults, {})).toEqual([]);
+    expect(networkFaultsNeeded(faults)).toEqual(["latency", "loss", "bandwidth", "block"]);
+    expect(networkFaultsNeeded(["kill", "pause-leader", "membership", "transfer-leader"])).toEqual([]);
   });
 
   test("a compound fault is refused for the members it contains", () => {
     const names = injectedFaultNames([{ name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }], spacing: "0ms" }, { name: "kill" }]);
     expect(names).toEqual(["kill-leader", "latency", "kill"]);
-    expect(faultsUnsupportedBy("docker", names, { netem: false })).toEqual(["latency"]);
+    expect(unsupportedFaults(names, dockerNetworkCapabilities(false))).toEqual([{ fault: "latency", reason: netemMissingReason }]);
   });
 });
 
@@ -145,7 +154,7 @@ test("the partition nemesis covers exactly the schema's partition faults", () =>
 });
 
 test("the refusal names the faults, the missing qdisc and the way out", () => {
-  expect(unsupportedFaultsMessage("docker", ["latency"])).toBe(
+  expect(unsupportedFaultsMessage("docker", unsupportedFaults(["latency", "kill"], dockerNetworkCapabilities(false)))).toBe(
     `the docker runtime cannot inject latency on this host: ${netemMissingMessage}. Use --runtime local (its proxies delay traffic in userland) or a host with netem.`,
   );
 });

@@ -1,7 +1,6 @@
 // The nemesis catalogue: fault names as workloads spell them (harness/workload/schema.ts
-// faultNames) mapped to fresh nemesis objects, and which runtime cannot inject which fault.
-import { netemMissingMessage } from "../runtime/docker/network.js";
-import type { RuntimeName } from "../runtime/runtime.js";
+// faultNames) mapped to fresh nemesis objects, and the network capability each fault needs.
+import type { NetworkCapabilities, NetworkFaultKind, RuntimeName } from "../runtime/runtime.js";
 import { durationMs } from "../workload/duration.js";
 import { rateBitsPerSecond } from "../workload/rate.js";
 import { faultNames, singleFaultsOf, type FaultName, type ResolvedFault, type ResolvedSingleFault } from "../workload/schema.js";
@@ -106,24 +105,63 @@ export function injectedFaultNames(faults: readonly ResolvedFault[]): string[] {
 }
 
 /**
- * Faults a runtime cannot inject, so the run command can refuse a workload before it starts a
- * cluster. Docker delays traffic with the netem qdisc, which not every kernel has (this CI host does
- * not): pass what the host offers (from probeHostNetem in docker-host-netem.ts, or
- * DockerNetworkControl.netemAvailable inside a node). Bandwidth uses tbf, which kernels build in
- * far more widely; the swarm runtime uses the same rules inside each task. The local runtime's proxies do everything in userland and support every fault.
+ * The network capability each fault needs (runtime.ts NetworkCapabilities), or null for faults on
+ * processes and membership, which every runtime can inject. Typed over every fault name, so a new
+ * fault must say what it needs.
  */
-export function faultsUnsupportedBy(runtime: RuntimeName, names: readonly string[], host: { netem: boolean }): string[] {
-  const unsupported = new Set<string>();
-  if (runtime !== "local" && !host.netem) {
-    unsupported.add("latency");
-  }
-  return [...new Set(names.filter((name) => unsupported.has(name)))];
+const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
+  "power-loss": null,
+  failpoint: null,
+  "disk-stall": null,
+  "partition-halves": "block",
+  "partition-random-halves": "block",
+  "partition-one": "block",
+  "partition-leader": "block",
+  "partition-majorities-ring": "block",
+  "partition-bridge": "block",
+  "partition-one-way": "block",
+  loss: "loss",
+  latency: "latency",
+  bandwidth: "bandwidth",
+  kill: null,
+  "kill-leader": null,
+  pause: null,
+  "pause-leader": null,
+  "pause-follower": null,
+  "transfer-leader": null,
+  membership: null,
+};
+
+export interface UnsupportedFault {
+  fault: string;
+  /** Why not, as the runtime says it. */
+  reason: string;
 }
 
-/** Why a run is refused: the faults faultsUnsupportedBy found, and what to do instead. */
-export function unsupportedFaultsMessage(runtime: RuntimeName, unsupported: readonly string[]): string {
-  return (
-    `the ${runtime} runtime cannot inject ${unsupported.join(", ")} on this host: ${netemMissingMessage}. ` +
-    `Use --runtime local (its proxies delay traffic in userland) or a host with netem.`
-  );
+/**
+ * The faults among `names` (each once) that `capabilities` says cannot be injected. A capability
+ * left out (a runtime that cannot tell before its cluster runs) refuses nothing yet.
+ */
+export function unsupportedFaults(names: readonly string[], capabilities: Partial<NetworkCapabilities>): UnsupportedFault[] {
+  const unsupported: UnsupportedFault[] = [];
+  for (const fault of new Set(names)) {
+    const kind = NETWORK_FAULT_OF[fault as FaultName] ?? null;
+    const capability = kind === null ? true : capabilities[kind];
+    if (typeof capability === "string") {
+      unsupported.push({ fault, reason: capability });
+    }
+  }
+  return unsupported;
+}
+
+/** The network capabilities that `names` need: what a run must ask a runtime about. */
+export function networkFaultsNeeded(names: readonly string[]): NetworkFaultKind[] {
+  const kinds = names.map((name) => NETWORK_FAULT_OF[name as FaultName] ?? null).filter((kind): kind is NetworkFaultKind => kind !== null);
+  return [...new Set(kinds)];
+}
+
+/** Why a run is refused: the faults unsupportedFaults found, and the runtime's reasons. */
+export function unsupportedFaultsMessage(runtime: RuntimeName, unsupported: readonly UnsupportedFault[]): string {
+  const reasons = [...new Set(unsupported.map((item) => item.reason))];
+  return `the ${runtime} runtime cannot inject ${unsupported.map((item) => item.fault).join(", ")} on this host: ${reasons.join("; ")}`;
 }

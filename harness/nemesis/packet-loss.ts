@@ -1,7 +1,7 @@
 // Degraded links rather than cut ones: random loss, and latency with jitter. Both apply to every
 // node, as a flaky network would. Latency needs netem on Docker, which this host lacks: there the
-// runtime throws FaultUnsupportedError, and the run command refuses such workloads before starting
-// (see faultsUnsupportedBy in catalogue.ts).
+// network's capabilities() say so, a run refuses such workloads before its first fault (see
+// unsupportedFaults in catalogue.ts), and latency() throws FaultUnsupportedError if called anyway.
 import type { Cluster } from "../runtime/runtime.js";
 import { nodeIdsOf, type FaultRecord, type Nemesis, type NemesisContext, healNetwork } from "./nemesis.js";
 

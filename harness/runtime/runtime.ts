@@ -13,7 +13,7 @@ export interface ClusterSpec {
   plugin: string;
   /** Unsafe behaviours to switch on in every node (e.g. "stale-reads"), for checker self-tests. */
   unsafe: string[];
-  /** More node flags from the workload (--simulate-power-loss, --failpoints, --snapshot-every N). */
+  /** Tuning flags for every node (e.g. ["--snapshot-every", "500"]), from the workload's `node:` section. */
   nodeFlags?: string[];
   /** Host directory for this run's node logs (one `node-<id>.log` each, JSON lines). */
   logDir: string;
@@ -36,20 +36,45 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** Whether a fault can be injected: true, or why not (a sentence that a refusal quotes). */
+export type Capability = true | string;
+
+/** What a network can inject, one entry per NetworkControl fault method. */
+export interface NetworkCapabilities {
+  block: Capability;
+  loss: Capability;
+  latency: Capability;
+  bandwidth: Capability;
+}
+
+export type NetworkFaultKind = keyof NetworkCapabilities;
+
+/** Every network fault supported: what runtimes that inject faults in userland answer. */
+export const ALL_NETWORK_FAULTS: NetworkCapabilities = { block: true, loss: true, latency: true, bandwidth: true };
+
 /** Packet-level faults between nodes. Directions matter: block(a, b) drops what a sends to b. */
 export interface NetworkControl {
+  /**
+   * What this network can inject here (Docker probes the kernel for netem inside a running node,
+   * once). A run asks before its first fault and refuses a workload whose faults are not all true.
+   */
+  capabilities(signal?: AbortSignal): Promise<NetworkCapabilities>;
   /** Drops traffic sent from `from` to `to` (one way). */
   block(from: number, to: number, signal?: AbortSignal): Promise<void>;
   /** Removes every block, loss, delay and bandwidth rule. */
   heal(signal?: AbortSignal): Promise<void>;
   /** Drops each packet a node receives from peers with the given probability (0..1). */
   loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void>;
-  /** Adds latency to traffic between peers; throws FaultUnsupportedError where the host cannot. */
+  /** Adds latency to traffic between peers; throws FaultUnsupportedError where capabilities() says it cannot. */
   latency(nodeIds: number[], delayMs: number, jitterMs: number, signal?: AbortSignal): Promise<void>;
   /** Caps what each given node sends to its peers at `bitsPerSecond` in total, as a slow NIC would. */
   bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * A fault this runtime cannot inject here: thrown by a NetworkControl method called anyway, and by a
+ * run that refuses a workload once the cluster's capabilities() say no (the CLI exits 254).
+ */
 export class FaultUnsupportedError extends Error {
   readonly code = "FAULT_UNSUPPORTED";
   constructor(message: string) {
@@ -88,5 +113,11 @@ export interface Runtime {
   readonly name: RuntimeName;
   /** Whether this runtime can run here (e.g. a Docker daemon answers). */
   available(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * What the networks of this runtime's clusters can inject, as far as it can tell before creating
+   * anything (Docker probes the host's kernel). A kind it cannot answer for yet is left out; the
+   * cluster's NetworkControl.capabilities() answers for it once the nodes run.
+   */
+  networkCapabilities(signal?: AbortSignal): Promise<Partial<NetworkCapabilities>>;
   createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster>;
 }

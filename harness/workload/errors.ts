@@ -10,7 +10,7 @@ export interface WorkloadProblem {
 }
 
 export class WorkloadFileError extends Error {
-  readonly code = "RAFTLAB_WORKLOAD_INVALID";
+  readonly code = "WORKLOAD_INVALID";
   override readonly name = "WorkloadFileError";
   constructor(
     /** The file at fault, or a description like "command line". */

@@ -24,13 +24,12 @@ import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
 import { planFaultSteps } from "../nemesis/fault-plan.js";
-import { faultsUnsupportedBy, injectedFaultNames, nemesisFromFault, nodeFlagsForFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
+import { injectedFaultNames, nemesisFromFault, networkFaultsNeeded, nodeFlagsForFaults, unsupportedFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
-import { probeHostNetem } from "../runtime/docker/host-netem.js";
-import type { Cluster, Runtime, RuntimeName } from "../runtime/runtime.js";
+import { FaultUnsupportedError, type Cluster, type Runtime } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
 import { ProgressReporter } from "./progress.js";
@@ -53,13 +52,8 @@ export interface WorkloadRun {
   onCluster: (cluster: Cluster) => void;
 }
 
-export class FaultRefusedError extends Error {
-  readonly code = "RAFTLAB_FAULT_UNSUPPORTED";
-  override readonly name = "FaultRefusedError";
-}
-
 export class ClusterUnavailableError extends Error {
-  readonly code = "RAFTLAB_CLUSTER_UNAVAILABLE";
+  readonly code = "CLUSTER_UNAVAILABLE";
   override readonly name = "ClusterUnavailableError";
 }
 
@@ -83,7 +77,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,
-      nodeFlags: [...nodeFlagsForFaults(plan.nemesis.faults), ...(plan.snapshotEvery === undefined ? [] : ["--snapshot-every", String(plan.snapshotEvery)])],
+      nodeFlags: [...plan.nodeFlags, ...nodeFlagsForFaults(plan.nemesis.faults)],
       logDir: folder.nodeLogDirectory,
     },
     hardStop,
@@ -134,16 +128,19 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     const limiter = plan.clients.rateOpsPerSecond === undefined ? undefined : new RateLimiter(plan.clients.rateOpsPerSecond);
     const clients = pool.runMainPhase(generator, clientsStop.signal, limiter);
     const mainDeadline = deadlineAfter(plan.durationMs, hardStop);
-    const healDeadline = deadlineAfter(healTimeoutMs, hardStop);
+    // The heal's own deadline starts when the main phase ends: started together, a run of 60 s or
+    // more would find it expired before healing began.
+    let healDeadline: ReturnType<typeof deadlineAfter> | undefined;
     try {
       await schedule.run(mainDeadline.signal);
       progress.phase = "healing";
+      healDeadline = deadlineAfter(healTimeoutMs, hardStop);
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
       await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
-      healDeadline.dispose();
+      healDeadline?.dispose();
       clientsStop.abort();
       await clients;
     }
@@ -166,6 +163,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
+    historyStartedMs: historyStarted.getTime(),
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -216,39 +214,27 @@ async function writeLinearizabilityReport(
 
 /**
  * Why the run must be refused before anything is created (no container, network or volume), or
- * undefined. Latency on Docker needs the kernel's netem qdisc, which a probe on the host answers
- * for; when the host cannot be asked, refuseUnsupportedFaults asks a node once the cluster is up.
+ * undefined: the faults the runtime already knows it cannot inject (Runtime.networkCapabilities).
+ * What it cannot tell yet, refuseUnsupportedFaults asks the cluster once the nodes run.
  */
-export async function refusalBeforeCluster(runtime: RuntimeName, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
+export async function refusalBeforeCluster(runtime: Runtime, plan: RunPlan, signal?: AbortSignal): Promise<string | undefined> {
   const names = injectedFaultNames(plan.nemesis.faults);
-  if (faultsUnsupportedBy(runtime, names, { netem: false }).length === 0) {
-    return undefined; // nothing here depends on netem: no need to probe
+  if (networkFaultsNeeded(names).length === 0) {
+    return undefined; // process faults only: nothing to ask
   }
-  if (runtime === "swarm") {
-    return undefined; // this host's kernel does not answer for the swarm's other hosts: ask a node
-  }
-  const netem = await probeHostNetem(signal);
-  if (netem === undefined) {
-    return undefined;
-  }
-  const unsupported = faultsUnsupportedBy(runtime, names, { netem });
-  return unsupported.length > 0 ? unsupportedFaultsMessage(runtime, unsupported) : undefined;
+  const unsupported = unsupportedFaults(names, await runtime.networkCapabilities(signal));
+  return unsupported.length > 0 ? unsupportedFaultsMessage(runtime.name, unsupported) : undefined;
 }
 
-/**
- * Refuses, before any client runs, a fault this cluster cannot inject: the fallback for hosts where
- * refusalBeforeCluster could not probe, asking the runtime inside a node.
- */
+/** Refuses, before any client runs, a fault this cluster's network cannot inject. */
 async function refuseUnsupportedFaults(cluster: Cluster, plan: RunPlan, signal: AbortSignal): Promise<void> {
   const names = injectedFaultNames(plan.nemesis.faults);
-  if (faultsUnsupportedBy(cluster.runtime, names, { netem: false }).length === 0) {
+  if (networkFaultsNeeded(names).length === 0) {
     return;
   }
-  const network = cluster.network as Partial<{ netemAvailable(signal?: AbortSignal): Promise<boolean> }>;
-  const netem = typeof network.netemAvailable === "function" ? await network.netemAvailable(signal) : true;
-  const unsupported = faultsUnsupportedBy(cluster.runtime, names, { netem });
+  const unsupported = unsupportedFaults(names, await cluster.network.capabilities(signal));
   if (unsupported.length > 0) {
-    throw new FaultRefusedError(unsupportedFaultsMessage(cluster.runtime, unsupported));
+    throw new FaultUnsupportedError(unsupportedFaultsMessage(cluster.runtime, unsupported));
   }
 }
 

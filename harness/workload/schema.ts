@@ -29,6 +29,7 @@ export const faultNames = [
   "kill-leader",
   "pause",
   "pause-leader",
+  "pause-follower",
   "transfer-leader",
   "membership",
   "power-loss",
@@ -61,6 +62,7 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "power-loss": 1,
   failpoint: 1,
   "disk-stall": 1,
+  "pause-follower": 2,
   "transfer-leader": 2,
   membership: 3,
 };
@@ -356,8 +358,15 @@ export const workloadSchema = z.strictObject({
   node: z
     .strictObject({
       unsafe: z.array(z.enum(unsafeBehaviours)).default([]),
-      /** The node's --snapshot-every: small values make snapshot installs (and their bugs) frequent. */
-      "snapshot-every": z.int().min(1).max(1e9).optional(),
+      // The node's tuning flags (raftlab node --snapshot-every ...), e.g. to stress snapshots.
+      snapshot_every: z.int().min(1).max(1_000_000_000).optional(),
+      tick_ms: z.int().min(1).max(10_000).optional(),
+      election_ticks: z.int().min(2).max(10_000).optional(),
+      heartbeat_ticks: z.int().min(1).max(10_000).optional(),
+    })
+    .refine((node) => node.heartbeat_ticks === undefined || node.heartbeat_ticks < (node.election_ticks ?? 20), {
+      message: "heartbeat_ticks must be below election_ticks (default 20)",
+      path: ["heartbeat_ticks"],
     })
     .prefault({}),
   compare: compare.optional(),

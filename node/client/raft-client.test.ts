@@ -146,6 +146,14 @@ describe("indeterminate outcomes", () => {
     expect(leader.requests).toHaveLength(1);
   });
 
+  test("after an indeterminate attempt, a BAD_REQUEST cannot turn the outcome into fail either", async () => {
+    const dropper = await fakeNode(1, withSessions((_request, connection) => connection.destroy()));
+    const refuser = await fakeNode(2, (request, connection) => connection.reply({ id: request.id, ok: false, code: "BAD_REQUEST", message: "stale seq" }));
+    const raftClient = client([dropper, refuser]);
+    expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "info", node: 2, error: { code: "BAD_REQUEST" } });
+    expect(refuser.requests).toHaveLength(1);
+  });
+
   test("after an indeterminate attempt, later NOT_LEADER replies cannot turn the outcome into fail", async () => {
     const dropper = await fakeNode(1, withSessions((_request, connection) => connection.destroy()));
     const follower = await fakeNode(2, (request, connection) => connection.reply(notLeader(request)));

@@ -10,12 +10,14 @@
 //   session is opened through the log before the first command (a retried open only opens another);
 //   SESSION_EXPIRED (the nodes dropped the session) ends the command and the next one opens a new session.
 // - Once any attempt was indeterminate the final result can no longer be `fail`: a later
-//   NOT_LEADER does not prove the earlier attempt did nothing.
+//   NOT_LEADER (or BAD_REQUEST, SESSION_EXPIRED) does not prove the earlier attempt did nothing.
+// What each response or error says is classifyOutcome's table (classify-outcome.ts); #run acts on it.
 import type { Json, Operation } from "../../plugins/api.js";
-import type { ClientResponse, ClientSession, ErrorCode, NodeStatus } from "../protocol/client-protocol.js";
+import type { ClientSession, ErrorCode, LeaderHint, NodeStatus } from "../protocol/client-protocol.js";
 import { deadlineAfter, sleep } from "../../lib/deadline.js";
 import type { FailpointName } from "../protocol/failpoints.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
+import { classifyOutcome, type AttemptOutcome } from "./classify-outcome.js";
 import { silentLogger, type Logger } from "../../lib/logger.js";
 import { NodeConnection, type RequestBody } from "./node-connection.js";
 
@@ -296,82 +298,52 @@ export class RaftClient {
       }
       const attemptTimeoutMs = policy.retryAfterSend ? Math.min(deadline - Date.now(), this.#attemptTimeoutMs) : deadline - Date.now();
       lastNode = target;
-      let response: ClientResponse;
+      let attempt: AttemptOutcome;
+      let message: string;
       try {
-        response = await this.#connection(target).request(body, { timeoutMs: Math.max(1, attemptTimeoutMs), signal });
+        const response = await this.#connection(target).request(body, { timeoutMs: Math.max(1, attemptTimeoutMs), signal });
+        attempt = classifyOutcome(response);
+        message = response.ok ? "" : `node ${target}: ${response.message}`;
       } catch (error) {
         if (!(error instanceof ClientError)) {
           throw error;
         }
-        lastError = { code: error.code, message: error.message };
-        if (error instanceof AbortedError || error.code === "CLIENT_CLOSED") {
-          if (error.sent) {
-            indeterminate ??= lastError;
-          }
-          return finish(lastError);
-        }
-        misses += 1;
-        this.#forgetLeader(target);
-        if (error.sent) {
-          indeterminate ??= lastError;
-          if (!policy.retryAfterSend) {
-            return { type: "info", error: lastError, node: target };
-          }
-        }
-        this.#logger.debug("client attempt failed", { node: target, code: error.code, sent: error.sent });
-        target = this.#nextNode(target);
-        continue;
+        attempt = classifyOutcome(error);
+        message = error.message;
       }
-      if (response.ok) {
+      if (attempt.type === "ok") {
         this.#leaderGuess = target;
-        const value: Json = "result" in response ? response.result : (response.status as unknown as Json);
-        return { type: "ok", value, node: target };
+        return { type: "ok", value: attempt.value, node: target };
       }
-      lastError = { code: response.code, message: `node ${target}: ${response.message}` };
+      lastError = { code: attempt.code, message };
+      if (attempt.type === "info") {
+        indeterminate ??= lastError;
+        if (attempt.retry && !policy.retryAfterSend) {
+          return { type: "info", error: lastError, node: target };
+        }
+      }
+      if (!attempt.retry) {
+        return finish(lastError);
+      }
       misses += 1;
-      switch (response.code) {
-        case "NOT_LEADER": {
-          this.#forgetLeader(target);
-          const hint = response.leader;
-          if (hint !== undefined && hint.nodeId > 0 && hint.nodeId !== target) {
-            if (hint.clientAddress !== undefined) {
-              this.#addNode(hint.nodeId, hint.clientAddress);
-            }
-            if (this.#connections.has(hint.nodeId)) {
-              this.#leaderGuess = hint.nodeId;
-              target = hint.nodeId;
-              break;
-            }
-          }
-          target = this.#nextNode(target);
-          break;
-        }
-        case "UNAVAILABLE":
-          target = this.#nextNode(target);
-          break;
-        case "BAD_REQUEST":
-        case "UNAUTHENTICATED":
-          return { type: "fail", error: lastError, node: target };
-        case "SESSION_EXPIRED":
-          // This attempt did nothing; an earlier one may have: finish decides fail or info.
-          return finish(lastError);
-        case "TIMEOUT":
-        case "LEADERSHIP_LOST":
-        case "SHUTTING_DOWN":
-          indeterminate ??= lastError;
-          if (!policy.retryAfterSend) {
-            return { type: "info", error: lastError, node: target };
-          }
-          this.#forgetLeader(target);
-          target = response.leader !== undefined && this.#connections.has(response.leader.nodeId) ? response.leader.nodeId : this.#nextNode(target);
-          break;
-        default: {
-          // An error code this client does not know: assume the worst.
-          indeterminate ??= lastError;
-          return finish(lastError);
-        }
+      this.#forgetLeader(target);
+      this.#logger.debug("client attempt failed", { node: target, code: attempt.code, outcome: attempt.type });
+      target = this.#redirect(target, attempt.leader);
+    }
+  }
+
+  /** The hinted leader when the hint names another node this client can reach, else the next node in rotation. */
+  #redirect(target: number, hint: LeaderHint | undefined): number {
+    if (hint !== undefined && hint.nodeId > 0 && hint.nodeId !== target) {
+      if (hint.clientAddress !== undefined) {
+        this.#addNode(hint.nodeId, hint.clientAddress);
+      }
+      if (this.#connections.has(hint.nodeId)) {
+        this.#leaderGuess = hint.nodeId;
+        return hint.nodeId;
       }
     }
+    return this.#nextNode(target);
   }
 
   /** Runs `action` after every earlier session command has finished (or the deadline/abort hits). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { describeMessage, describeReady } from "./describe.js";
 import { newMessage } from "./raft.js";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 
 describe("describe", () => {
   test("messages have stable one-line text", () => {

@@ -13,7 +13,7 @@ import { newMessage, type Raft } from "./raft.js";
 export function tickHeartbeat(r: Raft): void {
   r.heartbeatElapsed++;
   r.electionElapsed++;
-  if (r.electionElapsed >= r.config.electionTick) {
+  if (r.electionElapsed >= r.config.electionTicks) {
     r.electionElapsed = 0;
     if (r.config.checkQuorum) {
       checkQuorum(r);
@@ -27,7 +27,7 @@ export function tickHeartbeat(r: Raft): void {
   if (r.role !== "leader") {
     return;
   }
-  if (r.heartbeatElapsed >= r.config.heartbeatTick) {
+  if (r.heartbeatElapsed >= r.config.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     broadcastHeartbeat(r);
   }
@@ -56,7 +56,7 @@ export function appendEntries(r: Raft, entries: Entry[]): boolean {
   for (const entry of entries) {
     bytes += entry.data.length;
   }
-  if (r.uncommittedSize > 0 && bytes > 0 && r.uncommittedSize + bytes > r.config.maxUncommittedEntriesSize) {
+  if (r.uncommittedSize > 0 && bytes > 0 && r.uncommittedSize + bytes > r.config.maxUncommittedEntryBytes) {
     return false;
   }
   r.uncommittedSize += bytes;
@@ -128,7 +128,7 @@ export function sendAppend(r: Raft, to: NodeId, progress: Progress, sendIfEmpty:
   if (prevTerm === undefined || prevIndex < log.snapshotIndex) {
     return sendSnapshot(r, to, progress);
   }
-  const entries = log.slice(progress.next, log.lastIndex(), r.config.maxEntriesPerMsg, r.config.maxSizePerMsg);
+  const entries = log.slice(progress.next, log.lastIndex(), r.config.maxEntriesPerMessage, r.config.maxMessageBytes);
   if (entries.length === 0 && !sendIfEmpty) {
     return false;
   }
@@ -210,7 +210,7 @@ function handleProposal(r: Raft, m: Message): void {
     }
   }
   if (!appendEntries(r, entries)) {
-    throw new ProposalDroppedError(`${r.uncommittedSize} bytes are uncommitted (limit ${r.config.maxUncommittedEntriesSize})`);
+    throw new ProposalDroppedError(`${r.uncommittedSize} bytes are uncommitted (limit ${r.config.maxUncommittedEntryBytes})`);
   }
 }
 

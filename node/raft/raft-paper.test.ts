@@ -1,6 +1,6 @@
 // One test per claim of the Raft paper, on the bare core (etcd raft_paper_test.go style).
 import { describe, expect, test } from "vitest";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
 import { SeededRng } from "../../lib/rng.js";
@@ -15,14 +15,14 @@ function lone(id: number, voters: number[], entries: Entry[] = [], term = 0, com
   return new RawNode(
     {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: false,
       checkQuorum: false,
-      maxSizePerMsg: 1 << 20,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 8,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 1 << 20,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 8,
+      maxUncommittedEntryBytes: 1 << 30,
       rng: new SeededRng(id),
     },
     { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },
@@ -78,7 +78,7 @@ describe("Raft paper claims", () => {
   });
 
   // Reference: §5.2
-  test("election timeouts are randomized in [electionTick, 2 * electionTick)", () => {
+  test("election timeouts are randomized in [electionTicks, 2 * electionTicks)", () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 50; seed++) {
       const node = lone(1, [1, 2, 3]);

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
 import { SeededRng } from "../../lib/rng.js";
-import { bytes, TestNetwork } from "./test-network.js";
+import { bytes, TestNetwork } from "./testing/test-network.js";
 import type { Entry, Message } from "./messages.js";
 
 function entry(term: number, index: number, data = ""): Entry {
@@ -14,14 +14,14 @@ function lone(id: number, voters: number[], entries: Entry[], term: number, comm
   return new RawNode(
     {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: false,
       checkQuorum: false,
-      maxSizePerMsg: 1 << 20,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 8,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 1 << 20,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 8,
+      maxUncommittedEntryBytes: 1 << 30,
       rng: new SeededRng(id),
     },
     { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { TestNetwork, bytes } from "./test-network.js";
+import { TestNetwork, bytes } from "./testing/test-network.js";
 import { ProposalDroppedError } from "./errors.js";
 
 describe("raft core", () => {
@@ -47,8 +47,8 @@ describe("raft core", () => {
     expect(net.appliedData(2)).toEqual(["lost?"]);
   });
 
-  test("the leader drops proposals beyond maxUncommittedEntriesSize and accepts again once they commit", () => {
-    const net = new TestNetwork([1, 2, 3], { config: { maxUncommittedEntriesSize: 10 } });
+  test("the leader drops proposals beyond maxUncommittedEntryBytes and accepts again once they commit", () => {
+    const net = new TestNetwork([1, 2, 3], { config: { maxUncommittedEntryBytes: 10 } });
     net.campaign(1);
     net.isolate(1);
     net.node(1).propose(bytes("12345"));
@@ -61,8 +61,8 @@ describe("raft core", () => {
     expect(() => net.node(1).propose(bytes("x"))).not.toThrow();
   });
 
-  test("app messages respect maxEntriesPerMsg and maxSizePerMsg, and the inflight window bounds messages in flight", () => {
-    const net = new TestNetwork([1, 2], { config: { maxEntriesPerMsg: 4, maxSizePerMsg: 100, maxInflightMsgs: 3 } });
+  test("app messages respect maxEntriesPerMessage and maxMessageBytes, and the inflight window bounds messages in flight", () => {
+    const net = new TestNetwork([1, 2], { config: { maxEntriesPerMessage: 4, maxMessageBytes: 100, maxInflightMessages: 3 } });
     net.campaign(1);
     const leader = net.node(1);
     for (let i = 0; i < 20; i++) {

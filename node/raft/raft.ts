@@ -16,18 +16,18 @@ export type Role = "follower" | "preCandidate" | "candidate" | "leader";
 
 export interface RaftConfig {
   id: NodeId;
-  /** Ticks without hearing from a leader before campaigning; randomized in [electionTick, 2*electionTick). */
-  electionTick: number;
-  heartbeatTick: number;
+  /** Ticks without hearing from a leader before campaigning; randomized in [electionTicks, 2*electionTicks). */
+  electionTicks: number;
+  heartbeatTicks: number;
   preVote: boolean;
   checkQuorum: boolean;
   /** Bytes of entry data per app message (at least one entry is always sent). */
-  maxSizePerMsg: number;
-  maxEntriesPerMsg: number;
+  maxMessageBytes: number;
+  maxEntriesPerMessage: number;
   /** Pipelining window: app messages in flight per follower in replicate state. */
-  maxInflightMsgs: number;
+  maxInflightMessages: number;
   /** The leader drops proposals once this many bytes of entry data are uncommitted. */
-  maxUncommittedEntriesSize: number;
+  maxUncommittedEntryBytes: number;
   rng: SeededRng;
   /** Unsafe switch for checker self-tests: grant votes without the log up-to-date check. */
   unsafeVoteWithoutLogCheck?: boolean;
@@ -123,8 +123,8 @@ export class Raft {
 
   constructor(config: RaftConfig, log: RaftLog, voters: readonly NodeId[], term: number, vote: NodeId) {
     assert(config.id > 0, "raft: config.id must be > 0");
-    assert(config.electionTick > config.heartbeatTick && config.heartbeatTick > 0, "raft: need electionTick > heartbeatTick > 0");
-    assert(config.maxInflightMsgs > 0 && config.maxEntriesPerMsg > 0 && config.maxSizePerMsg > 0, "raft: limits must be > 0");
+    assert(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks > 0, "raft: need electionTicks > heartbeatTicks > 0");
+    assert(config.maxInflightMessages > 0 && config.maxEntriesPerMessage > 0 && config.maxMessageBytes > 0, "raft: limits must be > 0");
     this.id = config.id;
     this.config = config;
     this.log = log;
@@ -159,7 +159,7 @@ export class Raft {
   }
 
   resetRandomizedElectionTimeout(): void {
-    this.randomizedElectionTimeout = this.config.electionTick + this.config.rng.int(this.config.electionTick);
+    this.randomizedElectionTimeout = this.config.electionTicks + this.config.rng.int(this.config.electionTicks);
   }
 
   reset(term: number): void {
@@ -239,7 +239,7 @@ export class Raft {
   }
 
   newProgress(lastIndex: number): Progress {
-    const progress = new Progress({ match: 0, next: lastIndex + 1, maxInflight: this.config.maxInflightMsgs });
+    const progress = new Progress({ match: 0, next: lastIndex + 1, maxInflight: this.config.maxInflightMessages });
     progress.recentActive = true;
     return progress;
   }
@@ -305,7 +305,7 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === "vote" || m.type === "preVote") {
         const force = bytesEqual(m.context, TRANSFER_CONTEXT);
-        const inLease = this.config.checkQuorum && this.lead !== NONE && this.electionElapsed < this.config.electionTick;
+        const inLease = this.config.checkQuorum && this.lead !== NONE && this.electionElapsed < this.config.electionTicks;
         if (!force && inLease) {
           // Leader lease: we heard from a live leader recently, so this candidate cannot win.
           return;

@@ -28,6 +28,8 @@ import type { FailpointName } from "../protocol/failpoints.js";
 import type { ClientResponse } from "../protocol/client-protocol.js";
 import { directFiles, powerLossFiles } from "./storage/files.js";
 import { ConnectionBudget } from "./connection-budget.js";
+import { PluginContractError } from "./plugin-contract.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -76,7 +78,13 @@ export class NodeServer {
     this.logger = init.logger;
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
-    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, { snapshotWithoutSessions: init.config.unsafe.has("snapshot-without-sessions") });
+    const pluginLog = new RateLimitedLog({ logger: this.logger });
+    this.state = new ReplicatedState(
+      init.plugin,
+      init.config.sessionsMax,
+      (message) => pluginLog.warn("plugin contract", `plugin contract violated: ${message}`, { plugin: init.plugin.name }),
+      { snapshotWithoutSessions: init.config.unsafe.has("snapshot-without-sessions") },
+    );
     const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
       secret: this.config.secret,
@@ -152,14 +160,14 @@ export class NodeServer {
     const rawNode = new RawNode(
       {
         id: config.id,
-        electionTick: config.electionTicks,
-        heartbeatTick: config.heartbeatTicks,
+        electionTicks: config.electionTicks,
+        heartbeatTicks: config.heartbeatTicks,
         preVote: true,
         checkQuorum: true,
-        maxSizePerMsg: 1024 * 1024,
-        maxEntriesPerMsg: 4096,
-        maxInflightMsgs: 256,
-        maxUncommittedEntriesSize: 64 * 1024 * 1024,
+        maxMessageBytes: 1024 * 1024,
+        maxEntriesPerMessage: 4096,
+        maxInflightMessages: 256,
+        maxUncommittedEntryBytes: 64 * 1024 * 1024,
         rng: new SeededRng((config.id * 2654435761 + Date.now()) >>> 0),
         ...coreUnsafeSwitches(config.unsafe),
       },
@@ -286,7 +294,12 @@ export class NodeServer {
       return;
     }
     this.#failed = true;
-    this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    if (error instanceof PluginContractError) {
+      // Not the node's fault: say whose it is. Nothing of the bad answer was written.
+      this.logger.error(`plugin contract violated; stopping: ${error.message}`, { plugin: this.state.plugin.name, code: error.code });
+    } else {
+      this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    }
     this.#stopping = true;
     this.#ticker.stop();
     clearInterval(this.#sweepTimer);

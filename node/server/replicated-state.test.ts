@@ -69,11 +69,11 @@ describe("ReplicatedState (kv plugin)", () => {
 
   it("snapshot-without-sessions (unsafe): a retry applied before the snapshot applies again after its install", () => {
     for (const snapshotWithoutSessions of [false, true]) {
-      const state = new ReplicatedState(kvPlugin, 100, { snapshotWithoutSessions });
+      const state = new ReplicatedState(kvPlugin, 100, undefined, { snapshotWithoutSessions });
       state.openSession(3);
       const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "3", seq: 1 } };
       state.applyCommand(append);
-      const installed = new ReplicatedState(kvPlugin, 100, { snapshotWithoutSessions });
+      const installed = new ReplicatedState(kvPlugin, 100, undefined, { snapshotWithoutSessions });
       installed.restore(state.snapshotData(), "test");
       installed.applyCommand(append); // the client's retry of seq 1, committed after the snapshot
       const value = installed.read({ f: "get", key: "k", value: null });

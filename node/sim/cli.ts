@@ -62,7 +62,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
 
 function describeOptions(result: RunResult): string {
   const o = result.options;
-  return `nodes=${o.nodes} preVote=${o.preVote} checkQuorum=${o.checkQuorum} drop=${o.dropRate} dup=${o.duplicateRate} latency<=${o.latencyMax} partitions=${o.partitionMode} crash=${o.crashRate} tornWrite=${o.crashDuringWriteRate} snapshotEvery=${o.snapshotEvery} inflight=${o.maxInflightMsgs} depth=${o.pipelineDepth} diskStall=${o.diskStallRate}/${o.diskStallUnits} loopStall=${o.loopStallRate}/${o.loopStallUnits} hold=${o.holdRate}/${o.holdUnits}`;
+  return `nodes=${o.nodes} preVote=${o.preVote} checkQuorum=${o.checkQuorum} drop=${o.dropRate} dup=${o.duplicateRate} latency<=${o.latencyMax} partitions=${o.partitionMode} crash=${o.crashRate} tornWrite=${o.crashDuringWriteRate} snapshotEvery=${o.snapshotEvery} inflight=${o.maxInflightMessages} depth=${o.pipelineDepth} diskStall=${o.diskStallRate}/${o.diskStallUnits} loopStall=${o.loopStallRate}/${o.loopStallUnits} hold=${o.holdRate}/${o.holdUnits}`;
 }
 
 function main(): number {

@@ -26,7 +26,7 @@ export interface StallOptions {
   maxUnits: number;
 }
 
-export interface ClusterOptions {
+export interface SimClusterOptions {
   ids: readonly NodeId[];
   seed: number;
   network?: NetworkOptions;
@@ -63,7 +63,7 @@ type SimEvent =
   | { kind: "pump"; node: NodeId; incarnation: number; run: () => void }
   | { kind: "action"; node: NodeId; label: string; run: () => void };
 
-export class Cluster {
+export class SimCluster {
   now = 0;
   steps = 0;
   readonly rng: SeededRng;
@@ -72,7 +72,7 @@ export class Cluster {
   readonly invariants = new Invariants();
   readonly trace: Trace;
   readonly queue = new EventQueue<SimEvent>();
-  readonly options: ClusterOptions;
+  readonly options: SimClusterOptions;
   readonly tickUnits: number;
   /** Probability of a torn write per completed log write; the liveness phase sets it to 0. */
   crashDuringWriteRate: number;
@@ -91,7 +91,7 @@ export class Cluster {
   /** Per node: until when its event loop is blocked. */
   readonly #stalledUntil = new Map<NodeId, number>();
 
-  constructor(options: ClusterOptions) {
+  constructor(options: SimClusterOptions) {
     this.options = options;
     this.rng = new SeededRng(options.seed);
     this.network = new Network(options.network ?? RELIABLE, new SeededRng((options.seed ^ 0x5bd1e995) >>> 0));
@@ -135,14 +135,14 @@ export class Cluster {
   raftConfig(id: NodeId, incarnation: number): RaftConfig {
     return {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: true,
       checkQuorum: true,
-      maxSizePerMsg: 64 * 1024,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 8,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 64 * 1024,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 8,
+      maxUncommittedEntryBytes: 1 << 30,
       ...this.options.raft,
       rng: new SeededRng((this.options.seed * 7919 + id * 104729 + incarnation * 31) >>> 0),
     };
@@ -466,7 +466,7 @@ class SimAppliedState implements AppliedState {
   confState: ConfState;
 
   constructor(
-    readonly cluster: Cluster,
+    readonly cluster: SimCluster,
     readonly node: SimNode,
     readonly raw: RawNode,
     snapshot: Snapshot | undefined,

@@ -4,7 +4,7 @@
 import type { UnsafeCoreSwitches } from "../raft/raft.js";
 import type { NodeId } from "../raft/messages.js";
 import { SeededRng } from "../../lib/rng.js";
-import { Cluster } from "./cluster.js";
+import { SimCluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
 
 export type PartitionMode = "none" | "isolate-single" | "halves" | "one-way" | "mixed";
@@ -26,13 +26,13 @@ export interface SwarmOptions {
   snapshotEvery: number;
   /** Time units between two client proposals. */
   proposalInterval: number;
-  maxInflightMsgs: number;
-  maxEntriesPerMsg: number;
-  maxSizePerMsg: number;
+  maxInflightMessages: number;
+  maxEntriesPerMessage: number;
+  maxMessageBytes: number;
   transferRate: number;
   readRate: number;
   /** Bounds the leader's uncommitted backlog (commands are a few bytes each). */
-  maxUncommittedEntriesSize: number;
+  maxUncommittedEntryBytes: number;
   /** Nodes outside the bootstrap configuration that membership changes may add. */
   spareNodes: number;
   /** Probability that a fault decision proposes a membership change (add or remove one voter). */
@@ -74,12 +74,12 @@ export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
     // Small intervals make leader snapshots and local snapshots race (issue 11, defect 1).
     snapshotEvery: rng.pick([0, 5, 10, 50, 200]),
     proposalInterval: rng.pick([2, 5, 10, 30]),
-    maxInflightMsgs: rng.pick([1, 2, 8, 64]),
-    maxEntriesPerMsg: rng.pick([1, 4, 64]),
-    maxSizePerMsg: rng.pick([16, 1024, 64 * 1024]),
+    maxInflightMessages: rng.pick([1, 2, 8, 64]),
+    maxEntriesPerMessage: rng.pick([1, 4, 64]),
+    maxMessageBytes: rng.pick([16, 1024, 64 * 1024]),
     transferRate: rng.pick([0, 0, 0.02, 0.1]),
     readRate: rng.pick([0, 0.1, 0.5]),
-    maxUncommittedEntriesSize: rng.pick([64, 512, 4096]),
+    maxUncommittedEntryBytes: rng.pick([64, 512, 4096]),
     spareNodes: rng.pick([0, 0, 1, 2]),
     membershipRate: rng.pick([0.1, 0.3]),
     // Drawn last, so that the options above stay what they were for every seed.
@@ -126,20 +126,20 @@ export function runSeed(run: RunOptions): RunResult {
   const options = swarmOptions(run.seed, run.nodes);
   const voters: NodeId[] = Array.from({ length: options.nodes }, (_, i) => i + 1);
   const ids: NodeId[] = Array.from({ length: options.nodes + options.spareNodes }, (_, i) => i + 1);
-  const cluster = new Cluster({
+  const cluster = new SimCluster({
     ids,
     bootstrapVoters: voters,
     seed: run.seed,
     network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax, holdRate: options.holdRate, holdUnits: options.holdUnits },
     raft: {
-      electionTick: ELECTION_TICK,
-      heartbeatTick: 1,
+      electionTicks: ELECTION_TICK,
+      heartbeatTicks: 1,
       preVote: options.preVote,
       checkQuorum: options.checkQuorum,
-      maxInflightMsgs: options.maxInflightMsgs,
-      maxEntriesPerMsg: options.maxEntriesPerMsg,
-      maxSizePerMsg: options.maxSizePerMsg,
-      maxUncommittedEntriesSize: options.maxUncommittedEntriesSize,
+      maxInflightMessages: options.maxInflightMessages,
+      maxEntriesPerMessage: options.maxEntriesPerMessage,
+      maxMessageBytes: options.maxMessageBytes,
+      maxUncommittedEntryBytes: options.maxUncommittedEntryBytes,
       ...run.unsafe,
     },
     tickUnits: TICK_UNITS,
@@ -193,7 +193,7 @@ export function runSeed(run: RunOptions): RunResult {
  * holds it and a leader applied it) within LIVENESS_TICKS_MAX ticks. A proposal lost to a
  * leadership change is proposed again.
  */
-function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmOptions): number {
+function checkLiveness(cluster: SimCluster, ids: readonly NodeId[], options: SwarmOptions): number {
   cluster.network.heal();
   cluster.crashDuringWriteRate = 0;
   cluster.diskStall = undefined;
@@ -217,7 +217,7 @@ function checkLiveness(cluster: Cluster, ids: readonly NodeId[], options: SwarmO
     lastIndex = Math.max(lastIndex, node.raw?.status().lastIndex ?? 0);
   }
   const backlog = Math.max(0, lastIndex - cluster.invariants.highestCommitted);
-  const rounds = Math.ceil(backlog / (options.maxEntriesPerMsg * options.maxInflightMsgs));
+  const rounds = Math.ceil(backlog / (options.maxEntriesPerMessage * options.maxInflightMessages));
   const roundTicks = Math.ceil((2 * 5 + 2 * options.diskLatencyMax) / cluster.tickUnits) + 1;
   const boundTicks = LIVENESS_TICKS_MAX + rounds * roundTicks;
   const deadline = start + boundTicks * cluster.tickUnits;
@@ -248,7 +248,7 @@ class FaultDriver {
   readonly #rng: SeededRng;
 
   constructor(
-    readonly cluster: Cluster,
+    readonly cluster: SimCluster,
     readonly options: SwarmOptions,
     readonly ids: readonly NodeId[],
   ) {

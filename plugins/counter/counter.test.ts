@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Operation } from "../api.js";
 import { describePluginCompliance } from "../compliance.js";
-import { ok, op, pluginErrorCode, text, unknown, utf8 } from "../test-support.js";
+import { ok, op, pluginErrorCode, text, unknown, utf8 } from "../testing/test-support.js";
 import { ADD_DELTA_MAX, counterPlugin } from "./index.js";
 
 describePluginCompliance(counterPlugin);

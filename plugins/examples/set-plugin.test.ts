@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { describePluginCompliance } from "../compliance.js";
 import { loadPlugin } from "../registry.js";
-import { ok, op } from "../test-support.js";
+import { ok, op } from "../testing/test-support.js";
 
 const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
 const plugin = await loadPlugin("./plugins/examples/set-plugin.ts", { cwd: repositoryRoot });

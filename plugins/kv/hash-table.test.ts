@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Operation } from "../api.js";
 import { describePluginCompliance } from "../compliance.js";
-import { op, ok, pluginErrorCode, unknown, utf8 } from "../test-support.js";
+import { op, ok, pluginErrorCode, unknown, utf8 } from "../testing/test-support.js";
 import { kvPlugin } from "./index.js";
 import { kvStateOf, type KvModelState } from "./model.js";
 

@@ -118,11 +118,14 @@ function cellOf(key: string, value: string, next: KvCell | null): KvCell {
   return { key, value, next, memoKey: null };
 }
 
-// Lengths make the memo key injective whatever the keys and values contain, and an empty
-// state ("") differs from every other. Computed once per cell, when the search first asks.
+// Lengths make the memo key injective whatever the keys and values contain: a key's length, then
+// the key, then "=" and the value when it is the last cell (the common one-key state), or the
+// value's length, "=", the value and the next cells' key. An empty state ("") differs from every
+// other. Computed once per cell, when the search first asks.
 function memoKeyOf(cell: KvCell): string {
   if (cell.memoKey === null) {
-    cell.memoKey = cell.key.length + ":" + cell.key + cell.value.length + "=" + cell.value + (cell.next === null ? "" : memoKeyOf(cell.next));
+    const prefix = cell.key.length + ":" + cell.key;
+    cell.memoKey = cell.next === null ? prefix + "=" + cell.value : prefix + cell.value.length + "=" + cell.value + memoKeyOf(cell.next);
   }
   return cell.memoKey;
 }

@@ -11,10 +11,10 @@ import { initialCluster, type ReadMapping } from "./read-mapping.js";
  * `core`: a linearization of the history without its misses and omitted operations, each cluster
  * contiguous. Returns it with the misses inserted, or null.
  */
-export function placeMisses(operations: readonly TimedOperation[], mapping: ReadMapping, core: readonly number[]): number[] | null {
+export function placeMisses(operations: readonly TimedOperation[], mapping: ReadMapping, core: number[]): number[] | null {
   const misses = [...mapping.misses].sort((first, second) => (operations[first] as TimedOperation).call - (operations[second] as TimedOperation).call);
   if (misses.length === 0) {
-    return [...core];
+    return core;
   }
   // A gap g is the point after core[g] (g = -1: before everything, the initial state).
   const clusterAtGap = (gap: number): number => (gap === -1 ? initialCluster : (mapping.clusterOf[core[gap] as number] as number));

@@ -320,28 +320,39 @@ function coreOrder(operations: readonly TimedOperation[], mapping: ReadMapping, 
   const ends = chainEnds(chains, bounds);
   const start = (chain: number): number => Math.min(ends.low[chain] as number, ends.high[chain] as number);
   const chainOrder = Array.from(chains.keys()).sort((first, second) => start(first) - start(second) || first - second);
-  const readsOf = new Map<number, number[]>();
+  // The gets of each cluster, by call (operations come in call order): a counting sort by cluster.
+  const { clusterOf, writeOf } = mapping;
+  const readsStart = new Int32Array(writeOf.length + 1);
   for (let index = 0; index < operations.length; index += 1) {
-    const cluster = mapping.clusterOf[index] as number;
-    if (cluster !== -1 && mapping.writeOf[cluster] !== index) {
-      let reads = readsOf.get(cluster);
-      if (reads === undefined) {
-        reads = [];
-        readsOf.set(cluster, reads);
-      }
-      reads.push(index);
+    const cluster = clusterOf[index] as number;
+    if (cluster !== -1 && writeOf[cluster] !== index) {
+      readsStart[cluster + 1] = (readsStart[cluster + 1] as number) + 1;
+    }
+  }
+  for (let cluster = 0; cluster < writeOf.length; cluster += 1) {
+    readsStart[cluster + 1] = (readsStart[cluster + 1] as number) + (readsStart[cluster] as number);
+  }
+  const reads = new Int32Array(readsStart[writeOf.length] as number);
+  const filled = readsStart.slice(0, writeOf.length);
+  for (let index = 0; index < operations.length; index += 1) {
+    const cluster = clusterOf[index] as number;
+    if (cluster !== -1 && writeOf[cluster] !== index) {
+      reads[filled[cluster] as number] = index;
+      filled[cluster] = (filled[cluster] as number) + 1;
     }
   }
   const order: number[] = [];
   for (const chain of chainOrder) {
     for (const cluster of chains[chain] as number[]) {
-      const write = mapping.writeOf[cluster] as number | null;
+      const write = writeOf[cluster] as number | null;
       if (write !== null) {
         order.push(write);
       }
-      const reads = readsOf.get(cluster) ?? [];
-      reads.sort((first, second) => (operations[first] as TimedOperation).call - (operations[second] as TimedOperation).call);
-      order.push(...reads);
+      const clusterReads = reads.subarray(readsStart[cluster] as number, readsStart[cluster + 1] as number);
+      clusterReads.sort((first, second) => (operations[first] as TimedOperation).call - (operations[second] as TimedOperation).call);
+      for (const read of clusterReads) {
+        order.push(read);
+      }
     }
   }
   return order;

@@ -68,7 +68,9 @@ export function readMappingOf(operations: readonly TimedOperation[]): ReadMappin
   // Writes that took effect: ok puts and swaps, then, to a fixpoint, writes of unknown outcome
   // whose value an ok get read or a swap that took effect swapped out.
   const effective = new Uint8Array(count);
-  const observed: [observer: number, value: string][] = [];
+  // Observations as parallel stacks: the operation that saw a value, and the value.
+  const observers: number[] = [];
+  const observedValues: string[] = [];
   const omit: number[] = [];
   const misses: number[] = [];
   for (let index = 0; index < count; index += 1) {
@@ -81,20 +83,23 @@ export function readMappingOf(operations: readonly TimedOperation[]): ReadMappin
         if (typeof outcome.value !== "string") {
           return { violation: { operation: index, reason: `it read ${JSON.stringify(outcome.value)}, which no operation wrote` } };
         }
-        observed.push([index, outcome.value]);
+        observers.push(index);
+        observedValues.push(outcome.value);
       }
     } else if (outcome.known && (kind === "put" || outcome.value === true)) {
       effective[index] = 1;
       const expected = kind === "cas" ? (input.value as [string | null, string])[0] : null;
       if (expected !== null) {
-        observed.push([index, expected]);
+        observers.push(index);
+        observedValues.push(expected);
       }
     } else if (outcome.known) {
       misses.push(index);
     }
   }
-  while (observed.length > 0) {
-    const [observer, value] = observed.pop() as [number, string];
+  while (observers.length > 0) {
+    const observer = observers.pop() as number;
+    const value = observedValues.pop() as string;
     const writer = writerOfValue.get(value);
     if (writer === undefined || ((operations[writer] as TimedOperation).outcome.known && effective[writer] === 0)) {
       const what = (operations[observer] as TimedOperation).input.f === "get" ? "it read" : "it swapped out";
@@ -106,7 +111,8 @@ export function readMappingOf(operations: readonly TimedOperation[]): ReadMappin
       const { input } = operations[writer] as TimedOperation;
       const expected = kinds[writer] === "cas" ? (input.value as [string | null, string])[0] : null;
       if (expected !== null) {
-        observed.push([writer, expected]);
+        observers.push(writer);
+        observedValues.push(expected);
       }
     }
   }

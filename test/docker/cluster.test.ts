@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DockerRuntime, type DockerCluster } from "../../harness/runtime/docker/docker-runtime.js";
-import { netemMissingMessage } from "../../harness/runtime/docker/network.js";
+import { netemMissingMessage, netemMissingReason } from "../../harness/runtime/docker/network.js";
 import { FaultUnsupportedError } from "../../harness/runtime/runtime.js";
 import { connectProbe, echoedBytesProbe, echoNodeCommand, labelledObjects, requireDocker, skipDocker, uniqueRunId } from "./docker-test-support.js";
 import { parseHostPort } from "../../lib/host-port.js";
@@ -122,13 +122,15 @@ describe.skipIf(skipDocker)("DockerRuntime with echo nodes", () => {
     expect((await cluster.exec(3, ["iptables", "-S", "RAFTLAB"])).stdout).toBe("-N RAFTLAB\n");
   });
 
-  test("latency needs netem: it throws FaultUnsupportedError where the kernel lacks it", async () => {
-    if (await cluster.network.netemAvailable()) {
+  test("latency needs netem: capabilities() says so, and latency() throws FaultUnsupportedError where the kernel lacks it", async () => {
+    const { latency } = await cluster.network.capabilities();
+    if (latency === true) {
       await cluster.network.latency([1], 20, 5);
       expect((await cluster.exec(1, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).toMatch(/netem .*delay 20ms\s+5ms/);
       await cluster.network.heal();
       expect((await cluster.exec(1, ["tc", "qdisc", "show", "dev", "eth0"])).stdout).not.toMatch(/netem/);
     } else {
+      expect(latency).toBe(netemMissingReason);
       const attempt = cluster.network.latency([1], 20, 5);
       await expect(attempt).rejects.toBeInstanceOf(FaultUnsupportedError);
       await expect(attempt).rejects.toThrow(netemMissingMessage);

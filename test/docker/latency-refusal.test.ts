@@ -8,7 +8,8 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLabel } from "../../harness/runtime/docker/labels.js";
 import { probeHostNetem } from "../../harness/runtime/docker/host-netem.js";
-import { netemMissingMessage } from "../../harness/runtime/docker/network.js";
+import { netemMissingMessage, netemMissingReason } from "../../harness/runtime/docker/network.js";
+import { DockerRuntime } from "../../harness/runtime/docker/docker-runtime.js";
 import { requireBuiltCli, runCli } from "../support/run-cli.js";
 import { requireDocker, skipDocker } from "./docker-test-support.js";
 
@@ -38,6 +39,10 @@ afterAll(async () => {
 });
 
 describe.runIf(hostLacksNetem)("latency on a Docker host without netem", () => {
+  it("is a capability the Docker runtime reports missing, with the reason, before any cluster exists", async () => {
+    expect(await new DockerRuntime({ docker }).networkCapabilities()).toEqual({ block: true, loss: true, latency: netemMissingReason, bandwidth: true });
+  });
+
   it("is refused with exit 254 and the reason, before any Docker object or results folder exists", async () => {
     const before = await kvLatencyObjects(docker);
     const out = join(directory ?? tmpdir(), "kv-latency");

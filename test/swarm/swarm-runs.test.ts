@@ -40,10 +40,13 @@ async function labelledObjects(prefix: string): Promise<string[]> {
   const services = ((await docker.listServices({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
     .filter((service) => mine(service.Spec?.Labels))
     .map((service) => `service ${service.Spec?.Name ?? "?"}`);
+  const secrets = ((await docker.listSecrets({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
+    .filter((secret) => mine(secret.Spec?.Labels))
+    .map((secret) => `secret ${secret.Spec?.Name ?? "?"}`);
   const containers = (await docker.listContainers({ all: true, filters })).filter((container) => mine(container.Labels)).map((container) => `container ${container.Names[0] ?? container.Id}`);
   const networks = (await docker.listNetworks({ filters })).filter((network) => mine(network.Labels)).map((network) => `network ${network.Name}`);
   const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).filter((volume) => mine(volume.Labels)).map((volume) => `volume ${volume.Name}`);
-  return [...services, ...containers, ...networks, ...volumes];
+  return [...services, ...secrets, ...containers, ...networks, ...volumes];
 }
 
 beforeAll(async () => {
@@ -67,7 +70,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
       return; // a swarm was already here: the other refusal below still runs
     }
     const run = await runCli(["run", "workloads/kv-kill.yaml", "--runtime", "swarm", "--duration", "1s", "--out", join(directory, "no-swarm")]);
-    expect(run.stderr).toMatch(/RAFTLAB_SWARM_NOT_MANAGER: the Docker daemon at the local socket is not in a swarm \(state "inactive"\): run `docker swarm init`/);
+    expect(run.stderr).toMatch(/SWARM_NOT_MANAGER: the Docker daemon at the local socket is not in a swarm \(state "inactive"\): run `docker swarm init`/);
     expect(run.code).toBe(254);
   });
 
@@ -79,7 +82,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     const workload = join(directory, "unreachable.yaml");
     await writeFile(workload, `name: swarm-unreachable\nnodes: 1\nduration: 1s\nswarm: { hosts_file: ${hosts} }\n`);
     const run = await runCli(["run", workload, "--runtime", "swarm", "--out", join(directory, "unreachable")]);
-    expect(run.stderr).toMatch(new RegExp(`RAFTLAB_SWARM_HOST_UNREACHABLE: the Docker API of swarm node ${info.Name} \\(tcp://127.0.0.1:1\\) does not answer`));
+    expect(run.stderr).toMatch(new RegExp(`SWARM_HOST_UNREACHABLE: the Docker API of swarm node ${info.Name} \\(tcp://127.0.0.1:1\\) does not answer`));
     expect(run.code).toBe(254);
     expect(await labelledObjects("swarm-unreachable-")).toEqual([]);
   });
@@ -161,7 +164,7 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     const left = await labelledObjects(runId);
     expect(left.filter((object) => object.startsWith("service ")).length).toBe(3);
     const clean = await runCli(["clean", "--run", runId]);
-    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, \d+ containers?, 2 networks, 3 volumes$/m);
+    expect(clean.stdout).toMatch(/^raftlab clean: removed 3 services, 1 secret, \d+ containers?, 2 networks, 3 volumes$/m);
     expect(clean.code).toBe(0);
     expect(await labelledObjects(runId)).toEqual([]);
   });

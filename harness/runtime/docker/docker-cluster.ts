@@ -98,7 +98,7 @@ export class DockerCluster implements Cluster {
     const deadline = Date.now() + exitWaitMs;
     while ((await container.inspect()).State.Running) {
       if (Date.now() > deadline) {
-        throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
+        throw new DockerRuntimeError("DOCKER_EXEC_FAILED", `${this.node(id).containerName} still runs ${exitWaitMs} ms after SIGKILL`);
       }
       signal?.throwIfAborted();
       await sleep(20);
@@ -154,7 +154,7 @@ export class DockerCluster implements Cluster {
     await attempt(`network ${this.parts.networkName}`, docker.getNetwork(this.parts.networkName).remove());
     await Promise.all(this.parts.nodes.map((node) => attempt(`volume ${node.volumeName}`, docker.getVolume(node.volumeName).remove())));
     if (failures.length > 0) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `destroying run ${this.parts.runId} left: ${failures.join("; ")}`);
+      throw new DockerRuntimeError("DOCKER_EXEC_FAILED", `destroying run ${this.parts.runId} left: ${failures.join("; ")}`);
     }
     this.unregisterCleanup();
   }
@@ -195,13 +195,13 @@ export class DockerCluster implements Cluster {
     const why = state.Running
       ? `its client port ${node.clientAddress} did not accept within ${this.parts.readyTimeoutMs} ms`
       : `it exited with code ${state.ExitCode}`;
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_NODE_NOT_READY", `node ${node.id} (${node.containerName}): ${why}; last log lines (${this.logPath(node.id)}):\n${tail}`);
+    throw new DockerRuntimeError("DOCKER_NODE_NOT_READY", `node ${node.id} (${node.containerName}): ${why}; last log lines (${this.logPath(node.id)}):\n${tail}`);
   }
 
   private node(id: number): DockerNode {
     const node = this.byId.get(id);
     if (node === undefined) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
     }
     return node;
   }

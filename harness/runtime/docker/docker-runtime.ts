@@ -14,7 +14,9 @@ import { registerCleanup } from "./signal-cleanup.js";
 import { singleFileTar } from "./secret-archive.js";
 import { newSecret } from "../../../node/server/config/secret-file.js";
 import { subnetAddresses } from "./subnet.js";
-import type { Cluster, ClusterSpec, Runtime } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type NetworkCapabilities, type Runtime } from "../runtime.js";
+import { probeHostNetem } from "./host-netem.js";
+import { dockerNetworkCapabilities } from "./network.js";
 
 export { DockerCluster } from "./docker-cluster.js";
 export { DockerRuntimeError } from "../../../docker/image/docker-error.js";
@@ -73,10 +75,23 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /**
+   * Containers share the host's kernel, so a probe on the host answers for netem before anything is
+   * created; where the host cannot be asked (see host-netem.ts) latency is left to the cluster.
+   */
+  async networkCapabilities(signal?: AbortSignal): Promise<Partial<NetworkCapabilities>> {
+    const netem = await probeHostNetem(signal);
+    if (netem === undefined) {
+      const { latency: _unknown, ...known } = ALL_NETWORK_FAULTS;
+      return known;
+    }
+    return dockerNetworkCapabilities(netem);
+  }
+
   async createCluster(spec: ClusterSpec, signal?: AbortSignal, clusterOptions: DockerClusterOptions = {}): Promise<DockerCluster> {
     validateSpec(spec);
     if (!(await this.available(signal))) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_UNAVAILABLE", "the Docker daemon does not answer (is dockerd running, and may this user use its socket?)");
+      throw new DockerRuntimeError("DOCKER_UNAVAILABLE", "the Docker daemon does not answer (is dockerd running, and may this user use its socket?)");
     }
     const docker = this.docker;
     const log = this.options.log ?? (() => {});

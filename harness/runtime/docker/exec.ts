@@ -51,7 +51,7 @@ export async function execInContainer(container: Docker.Container, argv: readonl
       return { exitCode: info.ExitCode, stdout: stdout.text(), stderr: stderr.text() };
     }
     if (attempt >= exitCodePollsMax) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", `exec ${argv.join(" ")}: output ended but the daemon reports no exit code`);
+      throw new DockerRuntimeError("DOCKER_EXEC_FAILED", `exec ${argv.join(" ")}: output ended but the daemon reports no exit code`);
     }
     await sleep(exitCodePollIntervalMs, options.signal);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daemonSharesOurKernel, probeHostNetem } from "./host-netem.js";
+import { daemonSharesOurKernel, netemProbeAnswer, probeHostNetem } from "./host-netem.js";
 
 describe("the host netem probe", () => {
   it("trusts the host's kernel only for a daemon on a local socket", () => {
@@ -18,7 +18,15 @@ describe("the host netem probe", () => {
     }
   });
 
-  it("answers on this host without throwing (true, false, or unknown where it cannot probe)", async () => {
-    expect([true, false, undefined]).toContain(await probeHostNetem());
+  // What tc and unshare print (iproute2 and util-linux): only tc's own "unknown qdisc" means no netem.
+  it.each([
+    [0, "", true],
+    [2, "Error: Specified qdisc kind is unknown.\n", false],
+    [2, "RTNETLINK answers: No such file or directory\nWe have an error talking to the kernel, -1\nUnknown qdisc \"netem\", hence option \"delay\" is unparsable\n", false],
+    [1, "unshare: unshare failed: Operation not permitted\n", undefined],
+    [1, "unshare: failed to execute tc: No such file or directory\n", undefined],
+    [2, "RTNETLINK answers: Operation not permitted\n", undefined],
+  ])("reads exit %i with %j as %j", (exitCode, stderr, answer) => {
+    expect(netemProbeAnswer(exitCode, stderr)).toBe(answer);
   });
 });

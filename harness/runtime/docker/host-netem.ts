@@ -3,7 +3,7 @@
 // answers for them; the namespace dies with the probe, so no interface the host uses is touched.
 // Where the probe cannot run (no unshare or tc, no right to make a namespace, or a daemon on
 // another machine) the answer is "unknown", and the runtime probes inside a node instead
-// (DockerNetworkControl.netemAvailable).
+// (DockerNetworkControl.capabilities).
 import { runHostCommand } from "../../../docker/image/host-command.js";
 
 const probeCommand = ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];
@@ -17,10 +17,7 @@ export async function probeHostNetem(signal?: AbortSignal): Promise<boolean | un
   const namespaceFlags = process.getuid?.() === 0 ? ["-n"] : ["-r", "-n"];
   try {
     const result = await runHostCommand("unshare", [...namespaceFlags, ...probeCommand], { signal });
-    if (result.exitCode === 0) {
-      return true;
-    }
-    return /qdisc kind is unknown|unknown qdisc/i.test(result.stderr) ? false : undefined;
+    return netemProbeAnswer(result.exitCode, result.stderr);
   } catch (error) {
     signal?.throwIfAborted();
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
@@ -28,6 +25,17 @@ export async function probeHostNetem(signal?: AbortSignal): Promise<boolean | un
     }
     throw error;
   }
+}
+
+/**
+ * What the probe's exit says: true when tc added netem, false only when tc said the kernel has no
+ * such qdisc, undefined for anything else (no right to make a namespace, no tc, ...).
+ */
+export function netemProbeAnswer(exitCode: number | null, stderr: string): boolean | undefined {
+  if (exitCode === 0) {
+    return true;
+  }
+  return /qdisc kind is unknown|unknown qdisc/i.test(stderr) ? false : undefined;
 }
 
 /** A daemon reached over a Unix socket (the default) runs on this machine's kernel; a TCP one may not. */

@@ -11,7 +11,7 @@ import type Docker from "dockerode";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { isNotFound } from "../../../docker/image/image.js";
 import { execInContainer } from "./exec.js";
-import { FaultUnsupportedError, type NetworkControl } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, FaultUnsupportedError, type NetworkCapabilities, type NetworkControl } from "../runtime.js";
 import { burstBytesFor } from "../local/token-bucket.js";
 
 export interface NetworkNode {
@@ -63,6 +63,14 @@ const tbfLatencyMs = 200;
 export const netemMissingMessage =
   "this kernel has no netem qdisc (sch_netem); latency faults need a host with netem; loss uses iptables statistic instead";
 
+/** The latency capability where the kernel lacks netem: what is missing, and the way out. */
+export const netemMissingReason = `${netemMissingMessage}. Use --runtime local (its proxies delay traffic in userland) or a host with netem.`;
+
+/** What Docker networks inject, given whether the kernel has netem: everything else is iptables and tbf. */
+export function dockerNetworkCapabilities(netem: boolean): NetworkCapabilities {
+  return { ...ALL_NETWORK_FAULTS, latency: netem ? true : netemMissingReason };
+}
+
 export class DockerNetworkControl implements NetworkControl {
   /** Wanted one-way blocks, as "from>to". */
   private readonly blocks = new Set<string>();
@@ -81,7 +89,7 @@ export class DockerNetworkControl implements NetworkControl {
     this.node(from);
     this.node(to);
     if (from === to) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `block(${from}, ${to}): a node cannot be cut from itself`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `block(${from}, ${to}): a node cannot be cut from itself`);
     }
     this.blocks.add(`${from}>${to}`);
     await this.apply([to], signal);
@@ -97,7 +105,7 @@ export class DockerNetworkControl implements NetworkControl {
 
   async loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void> {
     if (!(probability >= 0 && probability <= 1)) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `loss probability must be in 0..1, got ${probability}`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `loss probability must be in 0..1, got ${probability}`);
     }
     for (const id of nodeIds) {
       this.node(id);
@@ -112,7 +120,7 @@ export class DockerNetworkControl implements NetworkControl {
 
   async latency(nodeIds: number[], delayMs: number, jitterMs: number, signal?: AbortSignal): Promise<void> {
     if (!(delayMs >= 0 && jitterMs >= 0)) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `latency needs delayMs >= 0 and jitterMs >= 0, got ${delayMs} and ${jitterMs}`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `latency needs delayMs >= 0 and jitterMs >= 0, got ${delayMs} and ${jitterMs}`);
     }
     nodeIds.forEach((id) => this.node(id));
     if (!(await this.netemAvailable(signal))) {
@@ -130,7 +138,7 @@ export class DockerNetworkControl implements NetworkControl {
    */
   async bandwidth(nodeIds: number[], bitsPerSecond: number, signal?: AbortSignal): Promise<void> {
     if (!(Number.isSafeInteger(bitsPerSecond) && bitsPerSecond > 0)) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `bandwidth needs a whole number of bits per second > 0, got ${bitsPerSecond}`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `bandwidth needs a whole number of bits per second > 0, got ${bitsPerSecond}`);
     }
     nodeIds.forEach((id) => this.node(id));
     for (const id of nodeIds) {
@@ -139,11 +147,15 @@ export class DockerNetworkControl implements NetworkControl {
     await this.apply(nodeIds, signal);
   }
 
+  async capabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    return dockerNetworkCapabilities(await this.netemAvailable(signal));
+  }
+
   /**
    * Whether the kernel offers the netem qdisc, probed once per cluster on the loopback device of a
    * running node (so the probe never disturbs the traffic under test).
    */
-  netemAvailable(signal?: AbortSignal): Promise<boolean> {
+  private netemAvailable(signal?: AbortSignal): Promise<boolean> {
     this.netemProbe ??= this.probeNetem(signal).catch((error: unknown) => {
       this.netemProbe = undefined; // A failed probe (no running node yet) is retried next time.
       throw error;
@@ -202,11 +214,11 @@ export class DockerNetworkControl implements NetworkControl {
         return false;
       }
       throw new DockerRuntimeError(
-        "RAFTLAB_DOCKER_EXEC_FAILED",
+        "DOCKER_EXEC_FAILED",
         `probing netem in node ${node.id} failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
       );
     }
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_EXEC_FAILED", "cannot probe netem: no node container is running");
+    throw new DockerRuntimeError("DOCKER_EXEC_FAILED", "cannot probe netem: no node container is running");
   }
 
   private async apply(nodeIds: readonly number[], signal: AbortSignal | undefined): Promise<void> {
@@ -235,7 +247,7 @@ export class DockerNetworkControl implements NetworkControl {
     });
     if (result.exitCode !== 0) {
       throw new DockerRuntimeError(
-        "RAFTLAB_DOCKER_EXEC_FAILED",
+        "DOCKER_EXEC_FAILED",
         `rewriting the ${chain} rules in node ${id} (${node.address}) failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
       );
     }
@@ -244,7 +256,7 @@ export class DockerNetworkControl implements NetworkControl {
   private node(id: number): NetworkNode {
     const node = this.nodes.get(id);
     if (node === undefined) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `no node ${id} in this cluster (nodes: ${[...this.nodes.keys()].join(", ")})`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `no node ${id} in this cluster (nodes: ${[...this.nodes.keys()].join(", ")})`);
     }
     return node;
   }

@@ -69,7 +69,7 @@ export function pluginArgument(plugin: string): { argument: string; bind?: { sou
   }
   const hostPath = resolve(plugin);
   if (!existsSync(hostPath)) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `plugin module ${hostPath} (from "${plugin}") does not exist on the host`);
+    throw new DockerRuntimeError("DOCKER_BAD_SPEC", `plugin module ${hostPath} (from "${plugin}") does not exist on the host`);
   }
   const mountRoot = packageRoot(dirname(hostPath)) ?? dirname(hostPath);
   if (imageOwnedPath(mountRoot)) {
@@ -100,14 +100,14 @@ function imageOwnedPath(path: string): boolean {
 /** Checks that the spec maps onto Docker names (run id) and addresses (node ids). */
 export function validateSpec(spec: ClusterSpec): void {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(spec.runId)) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `runId "${spec.runId}" must be 1-63 letters, digits, "_", "." or "-" (it names containers and networks)`);
+    throw new DockerRuntimeError("DOCKER_BAD_SPEC", `runId "${spec.runId}" must be 1-63 letters, digits, "_", "." or "-" (it names containers and networks)`);
   }
   if (spec.nodeIds.length === 0 || new Set(spec.nodeIds).size !== spec.nodeIds.length) {
-    throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `nodeIds must be non-empty and distinct, got [${spec.nodeIds.join(", ")}]`);
+    throw new DockerRuntimeError("DOCKER_BAD_SPEC", `nodeIds must be non-empty and distinct, got [${spec.nodeIds.join(", ")}]`);
   }
   for (const id of spec.nodeIds) {
     if (!Number.isInteger(id) || id < 1 || id > nodeIdMax) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_BAD_SPEC", `node id ${id} must be an integer in 1..${nodeIdMax}`);
+      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `node id ${id} must be an integer in 1..${nodeIdMax}`);
     }
   }
 }
@@ -147,7 +147,7 @@ export async function createRunNetwork(docker: Docker, options: RunNetworkOption
     ];
     const subnet = freeSubnets(used, Math.floor(Math.random() * 256))[0];
     if (subnet === undefined) {
-      throw new DockerRuntimeError("RAFTLAB_DOCKER_NO_SUBNET", "every /24 of 10.213.0.0/16 is in use; run `raftlab clean` to remove leftover networks");
+      throw new DockerRuntimeError("DOCKER_NO_SUBNET", "every /24 of 10.213.0.0/16 is in use; run `raftlab clean` to remove leftover networks");
     }
     const { gateway } = subnetAddresses(subnet);
     try {
@@ -164,7 +164,7 @@ export async function createRunNetwork(docker: Docker, options: RunNetworkOption
     } catch (error) {
       const overlap = /overlap/i.test(error instanceof Error ? error.message : String(error));
       if (!overlap || attempt >= attemptsMax) {
-        throw new DockerRuntimeError("RAFTLAB_DOCKER_NO_SUBNET", `creating network ${options.name} on ${subnet} failed: ${String(error)}`, { cause: error });
+        throw new DockerRuntimeError("DOCKER_NO_SUBNET", `creating network ${options.name} on ${subnet} failed: ${String(error)}`, { cause: error });
       }
     }
   }

@@ -11,7 +11,7 @@ import { DeadlineError, deadlineAfter } from "../../../lib/deadline.js";
 
 export type LocalRuntimeErrorCode =
   /** the built node server is missing: the local runtime runs bin/raftlab-node.js. */
-  | "RAFTLAB_NOT_BUILT"
+  | "NOT_BUILT"
   /** A node process exited, or did not open its client port, while starting. */
   | "NODE_START_FAILED"
   /** A node id that is not part of the cluster. */

@@ -66,6 +66,11 @@ describe("LocalRuntime (stub nodes)", () => {
     await eventually(async () => (await stubStatus(3)).heardFrom.length === 2, "node 3 to hear both peers again");
   });
 
+  test("the local runtime says it can inject every network fault, before and after creating a cluster", async () => {
+    expect(await new LocalRuntime().networkCapabilities()).toEqual({ block: true, loss: true, latency: true, bandwidth: true });
+    expect(await cluster.network.capabilities()).toEqual({ block: true, loss: true, latency: true, bandwidth: true });
+  });
+
   test("latency is supported locally and traffic still flows", async () => {
     await cluster.network.latency([1], 50, 10);
     await eventually(() => hears(2, 1), "node 2 to hear node 1 through the delay");
@@ -120,7 +125,7 @@ describe("LocalRuntime without a build", () => {
     const runtime = new LocalRuntime({ cliPath: path.join(os.tmpdir(), "no-such-raftlab", "bin", "raftlab-node.js") });
     const error = await runtime.createCluster({ runId: `${runId}-nobuild`, nodeIds: [1], plugin: "kv", unsafe: [], logDir }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(LocalRuntimeError);
-    expect(error).toMatchObject({ code: "RAFTLAB_NOT_BUILT" });
+    expect(error).toMatchObject({ code: "NOT_BUILT" });
     expect((error as Error).message).toMatch(/bin\/raftlab-node\.js does not exist: run `npm run build`/);
   });
 

@@ -13,12 +13,12 @@ import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { FaultProxy } from "./fault-proxy.js";
 import { freePorts } from "./free-port.js";
-import { harnessPidFile } from "./leftovers.js";
+import { clusterSecretFile, harnessPidFile } from "./leftovers.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
 import { newSecret, writeSecretFile } from "../../../node/server/config/secret-file.js";
-import type { Cluster, ClusterSpec, ExecResult, NetworkControl, NodeEndpoint, Runtime } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type ExecResult, type NetworkCapabilities, type NetworkControl, type NodeEndpoint, type Runtime } from "../runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
 
@@ -64,12 +64,17 @@ export class LocalRuntime implements Runtime {
     return true;
   }
 
+  async networkCapabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    signal?.throwIfAborted();
+    return ALL_NETWORK_FAULTS;
+  }
+
   async createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<Cluster> {
     signal?.throwIfAborted();
     const cliPath = this.#options.cliPath ?? defaultCliPath();
     const compiledServer = path.join(path.dirname(path.dirname(cliPath)), "dist", "node", "server", "main.js");
     if (!existsSync(cliPath) || (this.#options.cliPath === undefined && !existsSync(compiledServer))) {
-      throw new LocalRuntimeError("RAFTLAB_NOT_BUILT", `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`);
+      throw new LocalRuntimeError("NOT_BUILT", `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`);
     }
     validateSpec(spec);
     const ports = await freePorts(spec.nodeIds.length * 2);
@@ -157,12 +162,11 @@ class LocalCluster implements Cluster {
         proxyAddress.set(linkKey(source, target), proxy.address);
       }
     }
-    mkdirSync(this.dataRoot, { recursive: true });
-    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
     const peerClients = nodeIds.map((id) => `${id}=127.0.0.1:${this.#clientPorts.get(id)!}`).join(",");
     // The secret goes in a file only the owner can read, never on a command line (visible in ps).
     mkdirSync(this.dataRoot, { recursive: true, mode: 0o700 });
-    const secretFile = path.join(this.dataRoot, "cluster-secret");
+    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
+    const secretFile = path.join(this.dataRoot, clusterSecretFile);
     writeSecretFile(secretFile, this.#secretText);
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
@@ -305,6 +309,12 @@ class LocalNetwork implements NetworkControl {
     readonly links: readonly LinkFaults[],
   ) {}
 
+  /** The proxies do everything in userland. */
+  async capabilities(signal?: AbortSignal): Promise<NetworkCapabilities> {
+    signal?.throwIfAborted();
+    return ALL_NETWORK_FAULTS;
+  }
+
   async block(from: number, to: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     this.link(from, to).setBlocked(true);
@@ -381,7 +391,7 @@ function defaultCliPath(): string {
     }
     const parent = path.dirname(directory);
     if (parent === directory) {
-      throw new LocalRuntimeError("RAFTLAB_NOT_BUILT", `cannot find raftlab's package.json above ${fileURLToPath(import.meta.url)} to locate bin/raftlab-node.js`);
+      throw new LocalRuntimeError("NOT_BUILT", `cannot find raftlab's package.json above ${fileURLToPath(import.meta.url)} to locate bin/raftlab-node.js`);
     }
     directory = parent;
   }

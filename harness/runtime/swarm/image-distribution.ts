@@ -48,11 +48,11 @@ export async function distributeNodeImage(options: ImageDistributionOptions): Pr
 /** `docker save IMAGE | docker load` from one daemon into another, streamed: nothing is written to disk. */
 export async function copyImage(source: Docker, target: Docker, image: string, targetName: string): Promise<void> {
   const saved = await source.getImage(image).get().catch((error: unknown) => {
-    throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `saving ${image} for ${targetName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SwarmRuntimeError("SWARM_IMAGE", `saving ${image} for ${targetName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
   await follow(target, await target.loadImage(saved), `loading ${image} into ${targetName}`);
   if (!(await imageExists(target, image))) {
-    throw new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `loading ${image} into ${targetName} ended, but the host does not list the image`);
+    throw new SwarmRuntimeError("SWARM_IMAGE", `loading ${image} into ${targetName} ended, but the host does not list the image`);
   }
 }
 
@@ -63,7 +63,7 @@ function follow(docker: Docker, stream: NodeJS.ReadableStream, what: string): Pr
       if (error === null) {
         resolve();
       } else {
-        reject(new SwarmRuntimeError("RAFTLAB_SWARM_IMAGE", `${what} failed: ${error.message}`, { cause: error }));
+        reject(new SwarmRuntimeError("SWARM_IMAGE", `${what} failed: ${error.message}`, { cause: error }));
       }
     });
   });

@@ -18,13 +18,13 @@ describe("placing nodes on swarm hosts", () => {
 
   it("refuses a host the swarm does not have, listing the usable ones", () => {
     expect(() => place({ nodeIds: [1], available: ["a", "b"], hosts: ["a", "x"] })).toThrow(
-      "RAFTLAB_SWARM_PLACEMENT: swarm.hosts names x, which is not a ready, active swarm node; usable: a, b (see `docker node ls`)",
+      "SWARM_PLACEMENT: swarm.hosts names x, which is not a ready, active swarm node; usable: a, b (see `docker node ls`)",
     );
   });
 
   it("refuses nodes_per_host too small for the nodes", () => {
     expect(() => place({ nodeIds: [1, 2, 3], available: ["a"], nodesPerHost: 2 })).toThrow(
-      "RAFTLAB_SWARM_PLACEMENT: swarm.nodes_per_host: 2 node(s) on each of 1 host(s) (a) cannot hold 3 nodes",
+      "SWARM_PLACEMENT: swarm.nodes_per_host: 2 node(s) on each of 1 host(s) (a) cannot hold 3 nodes",
     );
   });
 

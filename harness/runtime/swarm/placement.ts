@@ -18,19 +18,19 @@ export function placeNodes(request: PlacementRequest): Map<number, string> {
   const unknown = [...new Set(hosts.filter((host) => !request.available.includes(host)))];
   if (unknown.length > 0) {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_PLACEMENT",
+      "SWARM_PLACEMENT",
       `swarm.hosts names ${unknown.join(", ")}, which ${unknown.length === 1 ? "is not a" : "are not"} ready, active swarm node${unknown.length === 1 ? "" : "s"}; ` +
         `usable: ${request.available.join(", ") || "none"} (see \`docker node ls\`)`,
     );
   }
   if (hosts.length === 0) {
-    throw new SwarmRuntimeError("RAFTLAB_SWARM_PLACEMENT", "the swarm has no ready, active node to run on (see `docker node ls`)");
+    throw new SwarmRuntimeError("SWARM_PLACEMENT", "the swarm has no ready, active node to run on (see `docker node ls`)");
   }
   const placement = new Map<number, string>();
   const { nodesPerHost } = request;
   if (nodesPerHost !== undefined && nodesPerHost * hosts.length < request.nodeIds.length) {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_PLACEMENT",
+      "SWARM_PLACEMENT",
       `swarm.nodes_per_host: ${nodesPerHost} node(s) on each of ${hosts.length} host(s) (${hosts.join(", ")}) cannot hold ${request.nodeIds.length} nodes`,
     );
   }

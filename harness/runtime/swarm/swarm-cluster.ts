@@ -155,7 +155,7 @@ export class SwarmCluster implements Cluster {
     const deadline = Date.now() + exitWaitMs;
     while (await this.containerRunning(node)) {
       if (Date.now() > deadline) {
-        throw new SwarmRuntimeError("RAFTLAB_SWARM_TASK_FAILED", `node ${id}'s container on ${node.host.name} still runs ${exitWaitMs} ms after SIGKILL`);
+        throw new SwarmRuntimeError("SWARM_TASK_FAILED", `node ${id}'s container on ${node.host.name} still runs ${exitWaitMs} ms after SIGKILL`);
       }
       await sleep(20, signal);
     }
@@ -198,7 +198,7 @@ export class SwarmCluster implements Cluster {
     this.logs.clear();
     const report = await removeRunObjects({ manager: this.parts.manager, hosts: this.parts.hosts, runId: this.parts.runId });
     if (report.failures.length > 0) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_TASK_FAILED", `destroying run ${this.parts.runId} left: ${report.failures.join("; ")}`);
+      throw new SwarmRuntimeError("SWARM_TASK_FAILED", `destroying run ${this.parts.runId} left: ${report.failures.join("; ")}`);
     }
     this.unregisterCleanup();
   }
@@ -227,21 +227,21 @@ export class SwarmCluster implements Cluster {
           node.container = node.host.docker.getContainer(containerId);
           node.publishedPort ??= task.Status?.PortStatus?.Ports?.find((port) => port.PublishedPort !== undefined)?.PublishedPort;
           if (node.publishedPort === undefined) {
-            throw new SwarmRuntimeError("RAFTLAB_SWARM_TASK_FAILED", `node ${node.id}'s task ${task.ID} runs but reports no published client port`);
+            throw new SwarmRuntimeError("SWARM_TASK_FAILED", `node ${node.id}'s task ${task.ID} runs but reports no published client port`);
           }
           await this.followLog(node);
           return;
         }
         if (endedStates.has(state)) {
           throw new SwarmRuntimeError(
-            "RAFTLAB_SWARM_TASK_FAILED",
+            "SWARM_TASK_FAILED",
             `node ${node.id} (service ${node.serviceName} on ${node.host.name}): its task ended in state "${state}": ${task.Status?.Err ?? "no error given"}`,
           );
         }
       }
       if (Date.now() > deadline) {
         throw new SwarmRuntimeError(
-          "RAFTLAB_SWARM_TASK_FAILED",
+          "SWARM_TASK_FAILED",
           `node ${node.id} (service ${node.serviceName} on ${node.host.name}): no running task within ${this.parts.readyTimeoutMs} ms ` +
             `(last state "${task?.Status?.State ?? "none"}"${task?.Status?.Err === undefined ? "" : `: ${task.Status.Err}`}; see \`docker service ps ${node.serviceName} --no-trunc\`)`,
         );
@@ -296,7 +296,7 @@ export class SwarmCluster implements Cluster {
     const running = await this.containerRunning(node);
     const why = running ? `its client port ${address} did not accept within ${this.parts.readyTimeoutMs} ms` : "its container exited";
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_TASK_FAILED",
+      "SWARM_TASK_FAILED",
       `node ${node.id} (service ${node.serviceName} on ${node.host.name}): ${why}; last log lines (${this.logPath(node.id)}):\n${await readLogTail(this.logPath(node.id))}`,
     );
   }
@@ -304,7 +304,7 @@ export class SwarmCluster implements Cluster {
   private node(id: number): SwarmNode {
     const node = this.byId.get(id);
     if (node === undefined) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_TASK_FAILED", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
+      throw new SwarmRuntimeError("SWARM_TASK_FAILED", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
     }
     return node;
   }

@@ -3,23 +3,23 @@
 
 export type SwarmRuntimeErrorCode =
   /** The Docker daemon raftlab talks to is in no swarm, or only a worker. */
-  | "RAFTLAB_SWARM_NOT_MANAGER"
+  | "SWARM_NOT_MANAGER"
   /** A host's Docker API does not answer, answers as another swarm node, or has no endpoint. */
-  | "RAFTLAB_SWARM_HOST_UNREACHABLE"
+  | "SWARM_HOST_UNREACHABLE"
   /** A daemon too old for services with NET_ADMIN (cap_add needs API 1.41, Docker 20.10). */
-  | "RAFTLAB_SWARM_API_TOO_OLD"
+  | "SWARM_API_TOO_OLD"
   /** The workload's placement does not fit the swarm (unknown host, too few hosts). */
-  | "RAFTLAB_SWARM_PLACEMENT"
+  | "SWARM_PLACEMENT"
   /** Getting the node image onto a host failed (pull, or save and load). */
-  | "RAFTLAB_SWARM_IMAGE"
+  | "SWARM_IMAGE"
   /** A node's task did not start, or a Docker call during the run failed. */
-  | "RAFTLAB_SWARM_TASK_FAILED";
+  | "SWARM_TASK_FAILED";
 
 const refusals: ReadonlySet<SwarmRuntimeErrorCode> = new Set([
-  "RAFTLAB_SWARM_NOT_MANAGER",
-  "RAFTLAB_SWARM_HOST_UNREACHABLE",
-  "RAFTLAB_SWARM_API_TOO_OLD",
-  "RAFTLAB_SWARM_PLACEMENT",
+  "SWARM_NOT_MANAGER",
+  "SWARM_HOST_UNREACHABLE",
+  "SWARM_API_TOO_OLD",
+  "SWARM_PLACEMENT",
 ]);
 
 export class SwarmRuntimeError extends Error {

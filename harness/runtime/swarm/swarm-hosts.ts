@@ -62,14 +62,14 @@ export async function preflight(options: PreflightOptions): Promise<SwarmTopolog
   const state = info.Swarm?.LocalNodeState ?? "inactive";
   if (state !== "active") {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_NOT_MANAGER",
+      "SWARM_NOT_MANAGER",
       `the Docker daemon at ${options.managerEndpoint} is not in a swarm (state "${state}"): run \`docker swarm init\` there ` +
         "(one host is a swarm too), or join it to a swarm as a manager",
     );
   }
   if (info.Swarm?.ControlAvailable !== true) {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_NOT_MANAGER",
+      "SWARM_NOT_MANAGER",
       `the Docker daemon at ${options.managerEndpoint} is a swarm worker, not a manager: run raftlab against a manager (or \`docker node promote\` this host)`,
     );
   }
@@ -86,7 +86,7 @@ export async function preflight(options: PreflightOptions): Promise<SwarmTopolog
   for (const name of new Set(placementByName.values())) {
     const candidates = byName.get(name) ?? [];
     if (candidates.length !== 1 || candidates[0] === undefined) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_PLACEMENT", `${candidates.length} ready swarm nodes are named ${name}: give each host its own name`);
+      throw new SwarmRuntimeError("SWARM_PLACEMENT", `${candidates.length} ready swarm nodes are named ${name}: give each host its own name`);
     }
     hosts.set(name, await connectSwarmHost(candidates[0], name, info.Swarm?.NodeID, options));
   }
@@ -105,7 +105,7 @@ async function connectSwarmHost(node: SwarmNodeInfo, name: string, managerNodeId
     connection = { docker: options.manager, endpoint: options.managerEndpoint, local: options.managerLocal, endpointHost: undefined };
   } else {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_HOST_UNREACHABLE",
+      "SWARM_HOST_UNREACHABLE",
       `swarm node ${name} is to run nodes, but ${options.hostsFile === undefined ? "no hosts file is given" : `${options.hostsFile.file} has no entry for it`}: ` +
         "raftlab needs each host's Docker API to inject faults in its containers (swarm.hosts_file in the workload, or $RAFTLAB_SWARM_HOSTS)",
     );
@@ -114,7 +114,7 @@ async function connectSwarmHost(node: SwarmNodeInfo, name: string, managerNodeId
   const hostInfo = await ask(where, options.signal, (abortSignal) => call<DaemonInfo>(connection.docker, "info", abortSignal));
   if (hostInfo.Swarm?.NodeID !== node.ID) {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_HOST_UNREACHABLE",
+      "SWARM_HOST_UNREACHABLE",
       `${where}: that daemon is swarm node ${hostInfo.Swarm?.NodeID || "(none)"}, not ${node.ID}: the hosts file maps ${name} to the wrong endpoint`,
     );
   }
@@ -142,7 +142,7 @@ async function requireApiVersion(docker: Docker, where: string, signal: AbortSig
   const version = await ask(where, signal, (abortSignal) => call<{ ApiVersion?: string; Version?: string }>(docker, "version", abortSignal));
   if (compareApiVersions(version.ApiVersion ?? "0", apiVersionMin) < 0) {
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_API_TOO_OLD",
+      "SWARM_API_TOO_OLD",
       `${where} runs Docker ${version.Version ?? "?"} (API ${version.ApiVersion ?? "?"}): services with NET_ADMIN (cap_add), which the ` +
         `iptables and tc faults need, take API ${apiVersionMin} or later (Docker 20.10)`,
     );
@@ -164,7 +164,7 @@ async function ask<T>(where: string, signal: AbortSignal | undefined, work: (abo
   } catch (error) {
     signal?.throwIfAborted();
     throw new SwarmRuntimeError(
-      "RAFTLAB_SWARM_HOST_UNREACHABLE",
+      "SWARM_HOST_UNREACHABLE",
       `the Docker API of ${where} does not answer: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );

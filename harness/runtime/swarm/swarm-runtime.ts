@@ -9,7 +9,7 @@ import { daemonSharesOurKernel } from "../docker/host-netem.js";
 import { nodeLabel, runLabel } from "../docker/labels.js";
 import { createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, validateSpec } from "../docker/node-container.js";
 import { registerCleanup } from "../docker/signal-cleanup.js";
-import type { ClusterSpec, Runtime } from "../runtime.js";
+import { ALL_NETWORK_FAULTS, type ClusterSpec, type NetworkCapabilities, type Runtime } from "../runtime.js";
 import { readHostsFile } from "./hosts-file.js";
 import { distributeNodeImage } from "./image-distribution.js";
 import { SwarmCluster, type SwarmNode } from "./swarm-cluster.js";
@@ -64,12 +64,22 @@ export class SwarmRuntime implements Runtime {
     }
   }
 
+  /**
+   * The same iptables and tc rules as the Docker runtime; but this host's kernel does not answer
+   * for netem on the swarm's other hosts, so latency is left to the cluster (it asks a node).
+   */
+  async networkCapabilities(signal?: AbortSignal): Promise<Partial<NetworkCapabilities>> {
+    signal?.throwIfAborted();
+    const { latency: _askANode, ...known } = ALL_NETWORK_FAULTS;
+    return known;
+  }
+
   async createCluster(spec: ClusterSpec, signal?: AbortSignal): Promise<SwarmCluster> {
     validateSpec(spec);
     const serviceName = (id: number): string => `raftlab-${spec.runId}-n${id}`;
     const longest = serviceName(Math.max(...spec.nodeIds));
     if (longest.length > serviceNameLengthMax) {
-      throw new SwarmRuntimeError("RAFTLAB_SWARM_PLACEMENT", `service name ${longest} is over ${serviceNameLengthMax} characters: use a shorter run id`);
+      throw new SwarmRuntimeError("SWARM_PLACEMENT", `service name ${longest} is over ${serviceNameLengthMax} characters: use a shorter run id`);
     }
     const log = this.options.log ?? (() => {});
     const manager = this.manager;

@@ -1,6 +1,6 @@
 // A local cluster of stub nodes (stub-node.ts) for tests of the runtime's and the nemesis's wiring:
 // `heardFrom(id)` tells which peers' greetings reached node id in the last 400 ms, through the proxies.
-import { existsSync, rmSync, statSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -41,17 +41,9 @@ export async function startStubCluster(name: string, nodeIds: number[]): Promise
   };
 }
 
-/**
- * How to start a stub node: the compiled copy in dist/ when it is at least as new as the source
- * (node starts it in a fraction of tsx's time), else the source through tsx.
- */
+/** How to start a stub node: its source through tsx (testing/ folders are never compiled into dist/). */
 export function stubNodeCommand(): { cliPath: string; nodeExecArgv: string[] } {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const source = path.join(here, "stub-node.ts");
-  const compiled = path.join(here, "..", "..", "..", "dist", "harness", "runtime", "testing", "stub-node.js");
-  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(source).mtimeMs) {
-    return { cliPath: compiled, nodeExecArgv: [] };
-  }
+  const source = path.join(path.dirname(fileURLToPath(import.meta.url)), "stub-node.ts");
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   return { cliPath: source, nodeExecArgv: ["--import", tsxLoader] };
 }

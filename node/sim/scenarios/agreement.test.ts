@@ -1,6 +1,6 @@
 // Log replication claims (6.5840 3B, §5.3, §5.4).
 import { describe, expect, test } from "vitest";
-import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
 describe("agreement", () => {
   test("basic agreement: each proposal is applied by every node at the same index", () => {
@@ -115,7 +115,7 @@ describe("agreement", () => {
   });
 
   test("fast backup: 50-entry divergent logs are repaired with one round trip per divergent term", () => {
-    const cluster = makeCluster(5, { raft: { maxEntriesPerMsg: 64 } });
+    const cluster = makeCluster(5, { raft: { maxEntriesPerMessage: 64 } });
     const leader = waitForLeader(cluster);
     commit(cluster, "base", { appliedOn: ids(5) });
     const partner = ids(5).find((id) => id !== leader) as number;

@@ -1,6 +1,6 @@
 // Leader election claims (6.5840 3A, §5.2, §9.6 PreVote, CheckQuorum).
 import { describe, expect, test } from "vitest";
-import { ELECTION_TICKS, ids, leaderAmong, makeCluster, runTicks, term, waitForLeader } from "./scenario.js";
+import { ELECTION_TICKS, ids, leaderAmong, makeCluster, runTicks, term, waitForLeader } from "../testing/scenario.js";
 
 describe("election", () => {
   test("initial election: exactly one leader, every node agrees on its term, and it stays without faults", () => {

@@ -1,7 +1,7 @@
 // Membership change (one server at a time, §4.1 of the thesis), leadership transfer (§3.10) and
 // ReadIndex (§6.4).
 import { describe, expect, test } from "vitest";
-import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import { ELECTION_TICKS, commit, expectConverged, hasApplied, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
 const EMPTY = new Uint8Array(0);
 

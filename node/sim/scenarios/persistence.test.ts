@@ -2,10 +2,10 @@
 // the cluster's invariants (election safety, log matching, leader completeness, state machine
 // safety, durability), so surviving them is the claim.
 import { describe, expect, test } from "vitest";
-import type { Cluster } from "../cluster.js";
-import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import type { SimCluster } from "../cluster.js";
+import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
-function restartAll(cluster: Cluster): void {
+function restartAll(cluster: SimCluster): void {
   for (const id of cluster.nodes.keys()) {
     cluster.restart(id);
   }
@@ -52,7 +52,7 @@ describe("persistence", () => {
     expectConverged(cluster);
   });
 
-  function figure8(cluster: Cluster, rounds: number, unreliable: boolean): void {
+  function figure8(cluster: SimCluster, rounds: number, unreliable: boolean): void {
     const all = ids(5);
     waitForLeader(cluster);
     for (let round = 0; round < rounds; round++) {
@@ -103,7 +103,7 @@ describe("persistence", () => {
     expectConverged(cluster);
   });
 
-  function churn(cluster: Cluster): void {
+  function churn(cluster: SimCluster): void {
     const all = ids(5);
     waitForLeader(cluster, 40 * ELECTION_TICKS);
     for (let step = 0; step < 200; step++) {

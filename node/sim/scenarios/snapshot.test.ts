@@ -1,9 +1,9 @@
 // Log compaction and InstallSnapshot claims (6.5840 3D, §7).
 import { describe, expect, test } from "vitest";
-import type { Cluster } from "../cluster.js";
-import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "./scenario.js";
+import type { SimCluster } from "../cluster.js";
+import { ELECTION_TICKS, UNRELIABLE, commit, expectConverged, ids, makeCluster, runTicks, waitForLeader } from "../testing/scenario.js";
 
-function fill(cluster: Cluster, prefix: string, count: number, appliedOn: readonly number[]): void {
+function fill(cluster: SimCluster, prefix: string, count: number, appliedOn: readonly number[]): void {
   for (let i = 0; i < count; i++) {
     commit(cluster, `${prefix}-${i}`, { appliedOn, group: appliedOn, ticks: 40 * ELECTION_TICKS });
   }

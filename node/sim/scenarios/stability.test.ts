@@ -2,19 +2,19 @@
 // network fault, the first leader stays leader. Heartbeats and heartbeat responses must not wait
 // behind writes, a full pipeline or a snapshot's file I/O (defect 2).
 import { describe, expect, test } from "vitest";
-import { Cluster } from "../cluster.js";
-import { ids } from "./scenario.js";
+import { SimCluster } from "../cluster.js";
+import { ids } from "../testing/scenario.js";
 
 const TICK_UNITS = 10;
 const ELECTION_TICKS = 10;
 const ELECTION_UNITS = TICK_UNITS * ELECTION_TICKS;
 
 function stableRun(seed: number, nodes: number, diskStallUnits = ELECTION_UNITS - 20): { leaderChanges: number; committed: number } {
-  const cluster = new Cluster({
+  const cluster = new SimCluster({
     ids: ids(nodes),
     seed,
     network: { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 3 },
-    raft: { electionTick: ELECTION_TICKS, heartbeatTick: 1, preVote: true, checkQuorum: true, maxInflightMsgs: 8, maxEntriesPerMsg: 64 },
+    raft: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1, preVote: true, checkQuorum: true, maxInflightMessages: 8, maxEntriesPerMessage: 64 },
     tickUnits: TICK_UNITS,
     diskLatencyMax: 3,
     // Disk stalls shorter than the election timeout, often enough to hit every node many times.

@@ -4,10 +4,10 @@
 import { describe, expect, test } from "vitest";
 import type { Entry, NodeId } from "../../raft/messages.js";
 import type { UnsafeCoreSwitches } from "../../raft/raft.js";
-import { TestNetwork, bytes } from "../../raft/test-network.js";
+import { TestNetwork, bytes } from "../../raft/testing/test-network.js";
 import { runSeed } from "../swarm.js";
 import { InvariantViolation } from "../invariants.js";
-import { commit, ids, makeCluster, waitForLeader } from "./scenario.js";
+import { commit, ids, makeCluster, waitForLeader } from "../testing/scenario.js";
 
 function entry(term: number, index: number, data: string): Entry {
   return { term, index, type: "normal", data: bytes(data) };

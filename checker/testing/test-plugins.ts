@@ -1,7 +1,7 @@
 // A kv plugin for the checker's differential tests that writes only "0".."2", unlike the built-in
 // kv's unique values: repeated values make ambiguous histories (a `put 1` that is a no-op on state
 // 1 may be needed later to restore 1), which is where pruning bugs hide. Not used by the command.
-import { PluginError, type Model, type Operation, type Outcome, type Plugin, type StateMachine } from "../plugins/api.js";
+import { PluginError, type Model, type Operation, type Outcome, type Plugin, type StateMachine } from "../../plugins/api.js";
 
 type KvState = string | null;
 

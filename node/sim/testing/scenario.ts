@@ -2,7 +2,7 @@
 // build a cluster, wait for a leader, propose until committed, cut links, count messages.
 import { expect } from "vitest";
 import type { NodeId } from "../../raft/messages.js";
-import { Cluster, type ClusterOptions } from "../cluster.js";
+import { SimCluster, type SimClusterOptions } from "../cluster.js";
 import type { NetworkOptions } from "../network.js";
 
 export const ELECTION_TICKS = 10;
@@ -12,22 +12,22 @@ export function ids(count: number): NodeId[] {
   return Array.from({ length: count }, (_, i) => i + 1);
 }
 
-export function makeCluster(count: number, options: Partial<ClusterOptions> = {}): Cluster {
-  return new Cluster({
+export function makeCluster(count: number, options: Partial<SimClusterOptions> = {}): SimCluster {
+  return new SimCluster({
     ids: ids(count),
     seed: 7,
     network: { dropRate: 0, duplicateRate: 0, latencyMin: 1, latencyMax: 2 },
     ...options,
-    raft: { electionTick: ELECTION_TICKS, heartbeatTick: 1, ...options.raft },
+    raft: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1, ...options.raft },
   });
 }
 
-export function runTicks(cluster: Cluster, ticks: number): void {
+export function runTicks(cluster: SimCluster, ticks: number): void {
   cluster.runFor(ticks * cluster.tickUnits);
 }
 
 /** Runs until some live node leads and returns it; fails the test after `ticks`. */
-export function waitForLeader(cluster: Cluster, ticks = 10 * ELECTION_TICKS, among?: readonly NodeId[]): NodeId {
+export function waitForLeader(cluster: SimCluster, ticks = 10 * ELECTION_TICKS, among?: readonly NodeId[]): NodeId {
   const found = cluster.runUntil(() => {
     const leader = cluster.leader();
     return leader !== undefined && (among === undefined || among.includes(leader));
@@ -38,7 +38,7 @@ export function waitForLeader(cluster: Cluster, ticks = 10 * ELECTION_TICKS, amo
 }
 
 /** The leader of the highest term among the given nodes only. */
-export function leaderAmong(cluster: Cluster, group: readonly NodeId[]): NodeId | undefined {
+export function leaderAmong(cluster: SimCluster, group: readonly NodeId[]): NodeId | undefined {
   let best: NodeId | undefined;
   let bestTerm = -1;
   for (const id of group) {
@@ -51,7 +51,7 @@ export function leaderAmong(cluster: Cluster, group: readonly NodeId[]): NodeId 
   return best;
 }
 
-export function hasApplied(cluster: Cluster, id: NodeId, command: string): boolean {
+export function hasApplied(cluster: SimCluster, id: NodeId, command: string): boolean {
   return [...(cluster.appliedCommands.get(id)?.values() ?? [])].includes(command);
 }
 
@@ -60,7 +60,7 @@ export function hasApplied(cluster: Cluster, id: NodeId, command: string): boole
  * of `appliedOn` applied the command; fails the test after `ticks`.
  */
 export function commit(
-  cluster: Cluster,
+  cluster: SimCluster,
   command: string,
   options: { appliedOn: readonly NodeId[]; group?: readonly NodeId[]; ticks?: number },
 ): void {
@@ -80,7 +80,7 @@ export function commit(
 }
 
 /** Machine states agree on every live node (index, hash chain and count). */
-export function expectConverged(cluster: Cluster, nodes: readonly NodeId[] = [...cluster.nodes.keys()], ticks = 20 * ELECTION_TICKS): void {
+export function expectConverged(cluster: SimCluster, nodes: readonly NodeId[] = [...cluster.nodes.keys()], ticks = 20 * ELECTION_TICKS): void {
   const converged = (): boolean => {
     const machines = nodes.map((id) => cluster.node(id).machine);
     const first = machines[0];
@@ -89,6 +89,6 @@ export function expectConverged(cluster: Cluster, nodes: readonly NodeId[] = [..
   expect(cluster.runUntil(converged, ticks * cluster.tickUnits), "state machines did not converge").toBe(true);
 }
 
-export function term(cluster: Cluster, id: NodeId): number {
+export function term(cluster: SimCluster, id: NodeId): number {
   return cluster.raw(id).status().term;
 }

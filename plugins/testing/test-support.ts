@@ -1,5 +1,5 @@
 // Small helpers shared by the plugins' own test files.
-import { PluginError, type Json, type Operation, type Outcome } from "./api.js";
+import { PluginError, type Json, type Operation, type Outcome } from "../api.js";
 
 export const op = (f: string, key: string | null, value: Json = null): Operation => ({ f, key, value });
 export const ok = (value: Json): Outcome => ({ known: true, value });

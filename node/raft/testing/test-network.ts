@@ -1,11 +1,11 @@
 // A minimal synchronous in-memory network of RawNodes for the core's own unit and paper tests
 // (node/sim has the full fault-injecting simulator). Persistence is immediate; messages are
 // queued FIFO and delivered by deliverAll(); `cut` drops messages between node pairs.
-import type { ConfChange, Entry, Message, NodeId } from "./messages.js";
-import { RawNode, type InitialState } from "./raw-node.js";
-import type { RaftConfig } from "./raft.js";
-import { SeededRng } from "../../lib/rng.js";
-import { decodeConfChange } from "./conf-change-codec.js";
+import type { ConfChange, Entry, Message, NodeId } from "../messages.js";
+import { RawNode, type InitialState } from "../raw-node.js";
+import type { RaftConfig } from "../raft.js";
+import { SeededRng } from "../../../lib/rng.js";
+import { decodeConfChange } from "../conf-change-codec.js";
 
 export interface TestNetworkOptions {
   preVote?: boolean;
@@ -40,14 +40,14 @@ export class TestNetwork {
   config(id: NodeId): RaftConfig {
     return {
       id,
-      electionTick: 10,
-      heartbeatTick: 1,
+      electionTicks: 10,
+      heartbeatTicks: 1,
       preVote: this.options.preVote ?? false,
       checkQuorum: this.options.checkQuorum ?? false,
-      maxSizePerMsg: 1024 * 1024,
-      maxEntriesPerMsg: 64,
-      maxInflightMsgs: 16,
-      maxUncommittedEntriesSize: 1 << 30,
+      maxMessageBytes: 1024 * 1024,
+      maxEntriesPerMessage: 64,
+      maxInflightMessages: 16,
+      maxUncommittedEntryBytes: 1 << 30,
       rng: new SeededRng((this.options.seed ?? 1) * 1000 + id),
       ...this.options.config,
     };
