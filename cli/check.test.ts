@@ -59,6 +59,21 @@ describe.concurrent("raftlab check", () => {
     expect(report.problems[0]?.prefixLength).toBeGreaterThan(30);
   });
 
+  test("a process invoking again after its own info is accepted and counted; --strict rejects it", async () => {
+    const file = join(dataDirectory, "cas-register__bad__cas-failure.jsonl");
+    const accepted = await runCheck(file, "--plugin", "kv");
+    expect(accepted.exitCode).toBe(1);
+    expect(accepted.stdout).toMatch(/\n  28 invoke\(s\) by a process after its own info, accepted/);
+    const strict = await runCheck(file, "--plugin", "kv", "--strict");
+    expect(strict.exitCode).toBe(254);
+    expect(strict.stderr).toMatch(/cas-failure\.jsonl:23: field "process": process 70 invokes again after its info on line 9/);
+  });
+
+  test("an illegal history's output explains it in one paragraph", async () => {
+    const result = await runCheck(join(dataDirectory, "jepsen__etcd_000.jsonl"), "--plugin", "kv");
+    expect(result.stdout).toMatch(/\n  get "x" -> "2" by process 11, invoked at [\d.]+ s and answered at [\d.]+ s, cannot be placed in any order of the history consistent with real time\./);
+  });
+
   test("a timeout gives verdict unknown and exit 2", async () => {
     const result = await runCheck(join(dataDirectory, "kv__c50-ok.jsonl"), "--timeout", "1ms", "--json");
     expect(result.exitCode).toBe(2);

@@ -13,19 +13,20 @@ import { readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { checkOperations, readOnlyOperations, UnpartitionableOperationError, type CheckResult } from "../checker/linearizable.js";
 import { historyOperations, type HistoryOperation } from "../checker/operations.js";
 import { renderReportHtml } from "../checker/linearizability-html.js";
+import { explainVerdict } from "../harness/checks/explain.js";
 import { timerLimitMs } from "../harness/workload/duration.js";
 
 const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
-                    [--allow-invoke-after-info]
+                    [--strict]
 
 Checks a history (JSON Lines) for linearizability against a plugin's sequential model.
   --plugin NAME|PATH  kv (default), counter, queue, or a plugin module path
   --timeout DURATION  give up with verdict unknown after this long (e.g. 500ms, 60s, 2m); default 60s
   --html FILE         also write a self-contained HTML view of the history and the verdict
   --json              print one JSON object instead of the summary
-  --allow-invoke-after-info
-                      accept a process that invokes again after its own info (some converted
-                      Knossos histories do; the format forbids it)
+  --strict            reject a process that invokes again after its own info (accepted by
+                      default, as Knossos's own data does it: the info operation stays open to
+                      the end; the output counts them)
 Exit codes: 0 linearizable, 1 not linearizable, 2 unknown, 254 bad usage or bad input.
 `;
 
@@ -70,7 +71,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
       const hint =
         error instanceof HistoryError && error.code === "HISTORY_INVOKE_AFTER_INFO"
-          ? " (--allow-invoke-after-info accepts it)"
+          ? " (without --strict it is accepted)"
           : "";
       process.stderr.write(`raftlab check: ${error.message}${hint}\n`);
       return 254;
@@ -102,7 +103,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
     process.stderr.write(`raftlab check: plugin ${options.plugin}: its model threw while checking: ${firstLine(error)}\n`);
     return 254;
   }
-  const report = { options, plugin, history, operations, failedCount, result };
+  const explanation = explainVerdict({
+    checks: { linearizable: { valid: result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown" } },
+    linearizability: result,
+    events: history.events,
+    plugin,
+    timeoutHint: "--timeout",
+  });
+  const report = { options, plugin, history, operations, failedCount, result, explanation: explanation?.text ?? null };
   process.stdout.write(options.json ? JSON.stringify(jsonReport(report)) + "\n" : humanReport(report));
   if (options.html !== null) {
     try {
@@ -211,6 +219,8 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
       timeout: { type: "string", default: "60s" },
       html: { type: "string" },
       json: { type: "boolean", default: false },
+      strict: { type: "boolean", default: false },
+      // Accepted for old scripts: this is the default now.
       "allow-invoke-after-info": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -227,7 +237,7 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
     timeoutMs: parseDurationMs(values.timeout),
     html: values.html ?? null,
     json: values.json,
-    allowInvokeAfterInfo: values["allow-invoke-after-info"],
+    allowInvokeAfterInfo: !values.strict,
   };
 }
 
@@ -256,18 +266,26 @@ interface Report {
   operations: HistoryOperation[];
   failedCount: number;
   result: CheckResult;
+  /** One paragraph for a violation or an unknown verdict (harness/checks/explain.ts). */
+  explanation: string | null;
 }
 
-function humanReport({ options, plugin, history, operations, failedCount, result }: Report): string {
+function humanReport({ options, plugin, history, operations, failedCount, result, explanation }: Report): string {
   const model = plugin.model;
   const infoCount = operations.filter((operation) => operation.type === "info").length;
   const lines: string[] = [];
   const verdictText = { ok: "linearizable", illegal: "NOT linearizable", unknown: "unknown" }[result.verdict];
   lines.push(`${options.file}: ${verdictText}${result.reason === undefined ? "" : ` (${result.reason})`}`);
+  if (history.invokesAfterInfo > 0) {
+    lines.push(`  ${history.invokesAfterInfo} invoke(s) by a process after its own info, accepted (each info operation stays open to the end; --strict rejects them)`);
+  }
   lines.push(
     `  ${operations.length} operations (${operations.length - infoCount} ok, ${infoCount} info; ${failedCount} failed, dropped), ` +
       `plugin ${plugin.name}, ${result.partitions.length} partitions (${result.partitionsDone} decided), ${Math.round(result.elapsedMs)} ms`,
   );
+  if (explanation !== null) {
+    lines.push(`  ${explanation}`);
+  }
   const lineOf = (operation: HistoryOperation): string => {
     const invokeLine = history.lines[operation.invokeIndex];
     const completionLine = Number.isFinite(operation.completionIndex) ? history.lines[operation.completionIndex] : undefined;
@@ -314,7 +332,7 @@ function partitionsToExplain(result: CheckResult): CheckResult["partitions"] {
   return result.partitions.filter((partition) => partition.verdict === "unknown" && partition.linearization.length > 0);
 }
 
-function jsonReport({ options, plugin, history, operations, failedCount, result }: Report): unknown {
+function jsonReport({ options, plugin, history, operations, failedCount, result, explanation }: Report): unknown {
   const model = plugin.model;
   const describe = (operation: HistoryOperation): unknown => ({
     process: operation.process,
@@ -331,6 +349,8 @@ function jsonReport({ options, plugin, history, operations, failedCount, result 
     plugin: plugin.name,
     verdict: result.verdict,
     ...(result.reason === undefined ? {} : { reason: result.reason }),
+    explanation,
+    invokesAfterInfo: history.invokesAfterInfo,
     operations: operations.length,
     infoOperations: operations.filter((operation) => operation.type === "info").length,
     failedOperations: failedCount,

@@ -37,6 +37,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   PROPOSAL_DROPPED: { raisedBy: "ProposalDroppedError", meaning: "the core refused a proposal, conf change or transfer" },
   RAFT_STEP_LOCAL_MESSAGE: { raisedBy: "StepLocalMessageError", meaning: "step() was given a message type only the core creates" },
   // node/server
+  FAILPOINT: { raisedBy: "FailpointError", meaning: "an armed failpoint with action error fired (only with --failpoints, under test)" },
   BAD_FLAG: { raisedBy: "ConfigError", meaning: "a node flag or config file field is invalid (exit 254)" },
   BAD_SESSION_TABLE: { raisedBy: "SessionTableError", meaning: "the session table in a snapshot cannot be decoded" },
   BAD_ENVELOPE: { raisedBy: "EnvelopeError", meaning: "a log entry's command envelope cannot be decoded" },

@@ -12,13 +12,19 @@ import { PARTITION_NAMES, PartitionNemesis, type PartitionName } from "./partiti
 import { PROCESS_FAULT_NAMES, ProcessNemesis, type ProcessFaultName } from "./process.js";
 import { NemesisError, type Nemesis } from "./nemesis.js";
 import { TransferLeaderNemesis } from "./leadership.js";
+import { FailpointNemesis, PowerLossNemesis } from "./node-faults.js";
+import type { FailpointName } from "../../node/protocol/failpoints.js";
+import type { FaultTarget } from "../workload/schema.js";
 
 /** A fault with numeric parameters. */
 export type NemesisSpec =
   | { name: "loss"; probability: number }
   | { name: "latency"; delayMs: number; jitterMs: number }
   | { name: "bandwidth"; bitsPerSecond: number }
-  | { name: Exclude<FaultName, "loss" | "latency" | "bandwidth"> };
+  | { name: "power-loss"; target: FaultTarget }
+  | { name: "failpoint"; point: FailpointName; action: string; target: FaultTarget }
+  | { name: "disk-stall"; delayMs: number; target: FaultTarget }
+  | { name: Exclude<FaultName, "loss" | "latency" | "bandwidth" | "power-loss" | "failpoint" | "disk-stall"> };
 
 export const NEMESIS_NAMES: readonly FaultName[] = faultNames;
 
@@ -35,6 +41,12 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
       return new TransferLeaderNemesis();
     case "membership":
       return new MembershipNemesis();
+    case "power-loss":
+      return new PowerLossNemesis(spec.target);
+    case "failpoint":
+      return new FailpointNemesis("failpoint", [spec.point], spec.action, spec.target);
+    case "disk-stall":
+      return new FailpointNemesis("disk-stall", ["beforeWalWrite", "beforeFsync"], `sleep(${spec.delayMs}ms)`, spec.target);
     default:
       if ((PARTITION_NAMES as readonly string[]).includes(spec.name)) {
         return new PartitionNemesis(spec.name as PartitionName);
@@ -64,9 +76,27 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
       return createNemesis({ name: "latency", delayMs: durationMs(fault.delay), jitterMs: durationMs(fault.jitter) });
     case "bandwidth":
       return createNemesis({ name: "bandwidth", bitsPerSecond: rateBitsPerSecond(fault.rate) });
+    case "power-loss":
+      return createNemesis({ name: "power-loss", target: fault.nodes });
+    case "failpoint":
+      return createNemesis({ name: "failpoint", point: fault.point, action: fault.action, target: fault.nodes });
+    case "disk-stall":
+      return createNemesis({ name: "disk-stall", delayMs: durationMs(fault.delay), target: fault.nodes });
     default:
       return createNemesis({ name: fault.name });
   }
+}
+
+/**
+ * Extra node flags a list of faults needs: power-loss runs nodes in the power-loss mode (then every
+ * kill -9 of the run loses unsynced writes), failpoint and disk-stall open the failpoint control.
+ */
+export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
+  const names = new Set(injectedFaultNames(faults));
+  return [
+    ...(names.has("power-loss") ? ["--simulate-power-loss"] : []),
+    ...(names.has("failpoint") || names.has("disk-stall") ? ["--failpoints"] : []),
+  ];
 }
 
 /** The single fault names a list of faults injects, a compound's members included. */
@@ -80,6 +110,9 @@ export function injectedFaultNames(faults: readonly ResolvedFault[]): string[] {
  * fault must say what it needs.
  */
 const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
+  "power-loss": null,
+  failpoint: null,
+  "disk-stall": null,
   "partition-halves": "block",
   "partition-random-halves": "block",
   "partition-one": "block",

@@ -69,6 +69,7 @@ th{background:#f8f9fa;font-weight:600}.num{text-align:right;font-variant-numeric
 .valid{background:#2b8a3e}.invalid{background:#c92a2a}.unknown{background:#e67700}
 pre{background:#f8f9fa;padding:8px;overflow:auto;max-height:420px;font-size:12px}code{font-size:12px}
 details summary{cursor:pointer;color:#1864ab}
+.explanation{font-size:15px;padding:10px 12px;border-left:4px solid;background:#fff5f5}.invalid-text{border-color:#c92a2a}.unknown-text{border-color:#e67700;background:#fff9db}
 </style></head><body>
 ${sections.join("\n")}
 </body></html>
@@ -76,8 +77,13 @@ ${sections.join("\n")}
 }
 
 function header(summary: RunSummary): string {
+  const explanation =
+    summary.explanation === undefined || summary.explanation === null
+      ? ""
+      : `<p id="explanation" class="explanation ${verdictClass(summary.valid)}-text"><strong>What went wrong${summary.caught_by === null || summary.caught_by === undefined ? "" : ` (caught by ${escapeHtml(summary.caught_by)})`}:</strong> ${escapeHtml(summary.explanation)}</p>`;
   return (
     `<h1>${escapeHtml(summary.name)} <span class="badge ${verdictClass(summary.valid)}" id="verdict">${verdictText(summary.valid)}</span></h1>` +
+    explanation +
     `<p>${escapeHtml(summary.plugin)} on ${summary.nodes} node(s), ${summary.runtime} runtime, seed ${summary.seed}, started ${escapeHtml(summary.started)}, ${summary.duration_s} s; exit code ${summary.exit_code}.</p>`
   );
 }

@@ -31,6 +31,12 @@ export interface RunSummary {
   final: FinalPhaseReport | null;
   /** The exit code `raftlab run` returns for this run. */
   exit_code: number;
+  /** For an invalid or unknown verdict: one paragraph saying what went wrong, when, where, under which faults. */
+  explanation?: string | null;
+  /** The check that explanation is about (the first invalid one, else the first unknown one). */
+  caught_by?: string | null;
+  /** Run time (seconds since the history's start) at which the first anomalous operation was invoked. */
+  first_anomaly_s?: number | null;
 }
 
 /** 0 valid, 1 invalid, 2 unknown: the exit code of a run that completed. */

@@ -98,7 +98,7 @@ describe("workload schema", () => {
     expect(problemsOf(text)).toBe(
       'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
         "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership",
+        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall",
     );
   });
 
@@ -126,7 +126,7 @@ describe("workload schema", () => {
       [
         'workloads/x.yaml:4: nemesis.faults[0].all[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
           "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership",
+          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall",
         "workloads/x.yaml:5: nemesis.faults[1].all: expected a list of at least 2 faults like { all: [partition-one, kill-leader] }",
         "workloads/x.yaml:6: nemesis.faults[2].all[1]: compound faults do not nest: list the faults directly",
       ].join("\n"),
@@ -139,7 +139,7 @@ describe("workload schema", () => {
   it("lists the known values of enums", () => {
     expect(problemsOf("name: x\nruntime: dockr\n")).toBe('workloads/x.yaml:2: runtime: unknown runtime "dockr"; known: docker, local, swarm, auto');
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
-      'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
+      'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check, commit-previous-term, read-without-quorum, append-without-truncate, vote-not-persisted, ack-before-fsync, snapshot-without-sessions, apply-uncommitted',
     );
   });
 

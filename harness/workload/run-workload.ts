@@ -11,6 +11,7 @@ import { isPluginPath } from "../../plugins/registry.js";
 import type { CheckResult } from "../../checker/linearizable.js";
 import { renderReportHtml } from "../../checker/linearizability-html.js";
 import { runChecks } from "../checks/compose.js";
+import { explainVerdict } from "../checks/explain.js";
 import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
 import { ClientPool, type FinalPhaseReport } from "../client/client-pool.js";
@@ -23,7 +24,7 @@ import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
 import { planFaultSteps } from "../nemesis/fault-plan.js";
-import { injectedFaultNames, nemesisFromFault, networkFaultsNeeded, unsupportedFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
+import { injectedFaultNames, nemesisFromFault, networkFaultsNeeded, nodeFlagsForFaults, unsupportedFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
@@ -76,7 +77,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,
-      nodeFlags: plan.nodeFlags,
+      nodeFlags: [...plan.nodeFlags, ...nodeFlagsForFaults(plan.nemesis.faults)],
       logDir: folder.nodeLogDirectory,
     },
     hardStop,
@@ -182,6 +183,10 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     final,
     exit_code: exitCodeFor(composed.valid),
   };
+  const explanation = explainVerdict({ ...composed, events: history.events, plugin, timeoutHint: "checker.timeout in the workload" });
+  summary.explanation = explanation?.text ?? null;
+  summary.caught_by = explanation?.check ?? null;
+  summary.first_anomaly_s = explanation?.firstAnomalyS === undefined ? null : Math.round(explanation.firstAnomalyS * 1000) / 1000;
   const hasLinearizabilityReport =
     composed.linearizability !== undefined && (await writeLinearizabilityReport(folder, plugin, history.events, composed.linearizability, log));
   await writeRunResults({ folder, summary, pairs: pairOperations(history.events), hasLinearizabilityReport });

@@ -3,6 +3,8 @@
 // "10s") so a resolved workload can be written back out and run again; plan.ts turns it into numbers.
 import { z } from "zod";
 import { UNSAFE_FLAGS, type UnsafeFlag } from "../../node/protocol/unsafe-flags.js";
+import { FAILPOINT_NAMES, parseFailpointAction, type FailpointName } from "../../node/protocol/failpoints.js";
+
 import { durationProblem, type DurationBounds } from "./duration.js";
 import { explainIssue } from "./issues.js";
 import { rateProblem } from "./rate.js";
@@ -30,6 +32,9 @@ export const faultNames = [
   "pause-follower",
   "transfer-leader",
   "membership",
+  "power-loss",
+  "failpoint",
+  "disk-stall",
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -54,6 +59,9 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "kill-leader": 1,
   pause: 1,
   "pause-leader": 1,
+  "power-loss": 1,
+  failpoint: 1,
+  "disk-stall": 1,
   "pause-follower": 2,
   "transfer-leader": 2,
   membership: 3,
@@ -105,14 +113,26 @@ const concurrency = z.custom<Concurrency>(() => true).superRefine((value, contex
 const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
 const latencyParameters = z.strictObject({ delay: durationOrZero.default("100ms"), jitter: durationOrZero.default("20ms") });
 const bandwidthParameters = z.strictObject({ rate: checkedString(rateProblem).default("1mbit") });
+/** Which nodes a node-local fault hits: the leader, one random node, a random minority, or all. */
+export const faultTargets = ["leader", "one", "minority", "all"] as const;
+export type FaultTarget = (typeof faultTargets)[number];
+const powerLossParameters = z.strictObject({ nodes: z.enum(faultTargets).default("one") });
+const failpointAction = checkedString((text) =>
+  parseFailpointAction(text) === undefined || text.trim() === "off" ? `expected sleep(<duration>), panic or error, got "${text}"` : undefined,
+);
+const failpointParameters = z.strictObject({ name: z.enum(FAILPOINT_NAMES), action: failpointAction, nodes: z.enum(faultTargets).default("leader") });
+const diskStallParameters = z.strictObject({ delay: duration.default("500ms"), nodes: z.enum(faultTargets).default("leader") });
 /** Faults that take parameters, with their schemas; the others take none. */
 const faultParameters: Partial<Record<FaultName, z.ZodType>> = {
   loss: lossParameters,
   latency: latencyParameters,
   bandwidth: bandwidthParameters,
+  "power-loss": powerLossParameters,
+  failpoint: failpointParameters,
+  "disk-stall": diskStallParameters,
 };
 /** The faults that take parameters. */
-type ParameterisedFault = "loss" | "latency" | "bandwidth";
+type ParameterisedFault = "loss" | "latency" | "bandwidth" | "power-loss" | "failpoint" | "disk-stall";
 
 /** A single fault as written: a name, or a one-key map from the name to its parameters. */
 export type SingleFaultEntry =
@@ -120,6 +140,9 @@ export type SingleFaultEntry =
   | { loss: z.output<typeof lossParameters> }
   | { latency: z.output<typeof latencyParameters> }
   | { bandwidth: z.output<typeof bandwidthParameters> }
+  | { "power-loss": z.output<typeof powerLossParameters> }
+  | { failpoint: z.output<typeof failpointParameters> }
+  | { "disk-stall": z.output<typeof diskStallParameters> }
   | { [name: string]: Record<string, never> };
 
 /** The key of a compound fault, Jepsen's nemesis composition: `{ all: [partition-one, kill-leader] }`. */
@@ -141,6 +164,9 @@ export type ResolvedSingleFault =
   | { name: "loss"; probability: number }
   | { name: "latency"; delay: string; jitter: string }
   | { name: "bandwidth"; rate: string }
+  | ({ name: "power-loss" } & z.output<typeof powerLossParameters>)
+  | { name: "failpoint"; point: FailpointName; action: string; nodes: FaultTarget }
+  | ({ name: "disk-stall" } & z.output<typeof diskStallParameters>)
   | { name: Exclude<FaultName, ParameterisedFault> };
 
 /** A fault with its parameters resolved; a compound's members are injected in order, healed in reverse. */
@@ -170,6 +196,16 @@ function resolveSingleFault(entry: SingleFaultEntry): ResolvedSingleFault {
   }
   if (name === "bandwidth") {
     return { name, ...bandwidthParameters.parse(parameters) };
+  }
+  if (name === "power-loss") {
+    return { name, ...powerLossParameters.parse(parameters) };
+  }
+  if (name === "failpoint") {
+    const { name: point, action, nodes } = failpointParameters.parse(parameters);
+    return { name, point, action, nodes };
+  }
+  if (name === "disk-stall") {
+    return { name, ...diskStallParameters.parse(parameters) };
   }
   if (!(faultNames as readonly string[]).includes(name ?? "")) {
     throw new Error(`invariant: fault entry ${JSON.stringify(entry)} was validated`);

@@ -15,6 +15,7 @@
 import type { Json, Operation } from "../../plugins/api.js";
 import type { ClientSession, ErrorCode, LeaderHint, NodeStatus } from "../protocol/client-protocol.js";
 import { deadlineAfter, sleep } from "../../lib/deadline.js";
+import type { FailpointName } from "../protocol/failpoints.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
 import { classifyOutcome, type AttemptOutcome } from "./classify-outcome.js";
 import { silentLogger, type Logger } from "../../lib/logger.js";
@@ -238,6 +239,15 @@ export class RaftClient {
       { type: "transferLeader", to },
       { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal },
     );
+  }
+
+  /** Arms a failpoint on one node (it must run with --failpoints); returns its armed points. */
+  async failpoint(nodeId: number, name: FailpointName, action: string, options: { signal?: AbortSignal } = {}): Promise<Json> {
+    const response = await this.#connection(nodeId).request({ type: "failpoint", name, action }, { timeoutMs: this.#attemptTimeoutMs, signal: options.signal });
+    if (!response.ok) {
+      throw new NodeRejectedError(response.code, nodeId, response.message);
+    }
+    return "result" in response ? response.result : null;
   }
 
   /** Closes every connection; outstanding invokes end as info (CLIENT_CLOSED). Idempotent. */

@@ -21,6 +21,8 @@ export interface AppliedState {
   installSnapshot(snapshot: Snapshot): void;
   /** Serialises the whole replicated state at `applied`. */
   snapshotData(): Uint8Array;
+  /** UNSAFE apply-uncommitted only: applies persisted entries before they commit. */
+  applyAhead?(entries: readonly Entry[]): void;
 }
 
 export interface LocalSnapshotsOptions {

@@ -46,6 +46,17 @@ export interface ReadyPipelineOptions {
   snapshotIndex: number;
   /** A write failed or an invariant broke: the node must stop. */
   onFatal(error: unknown): void;
+  /** The node's unsafe switches that live in the pipeline (node/protocol/unsafe-flags.ts). */
+  unsafe?: PipelineUnsafeSwitches;
+}
+
+export interface PipelineUnsafeSwitches {
+  /** vote-not-persisted: a term-and-vote-only hard state is not written before its vote leaves. */
+  voteNotPersisted?: boolean;
+  /** ack-before-fsync (etcd's --unsafe-no-fsync): a Ready counts as durable once written, unsynced. */
+  ackBeforeFsync?: boolean;
+  /** apply-uncommitted: entries are applied (and answered) once durable locally, before they commit. */
+  applyUncommitted?: boolean;
 }
 
 interface InflightReady {
@@ -225,7 +236,10 @@ export class ReadyPipeline {
       record.error = error;
       this.#drain();
     };
-    if (!(ready.entries.length > 0 || ready.mustSync)) {
+    // UNSAFE vote-not-persisted: a Ready that only changes term and vote is not written before its
+    // vote goes out (#splitMessages sends it early); it rides with the next write.
+    const voteOnly = this.#options.unsafe?.voteNotPersisted === true && ready.entries.length === 0 && ready.snapshot === undefined;
+    if (!(ready.entries.length > 0 || (ready.mustSync && !voteOnly))) {
       if (hardState !== undefined) {
         // Only the commit index moved: it need not be durable (a restarted node relearns it), so
         // it rides along with the next write instead of costing one of its own.
@@ -260,7 +274,8 @@ export class ReadyPipeline {
       firstError ??= error;
     });
     const lastIndex = this.#log.lastIndex;
-    this.#log.sync((error) => {
+    const sync = (done: Done): void => (this.#options.unsafe?.ackBeforeFsync === true ? done() : this.#log.sync(done));
+    sync((error) => {
       firstError ??= error;
       if (firstError === undefined) {
         this.counters.syncs += 1;
@@ -308,6 +323,9 @@ export class ReadyPipeline {
 
   #finish(record: InflightReady): void {
     const { ready } = record;
+    if (this.#options.unsafe?.applyUncommitted === true) {
+      this.#options.state.applyAhead?.(ready.entries); // UNSAFE: durable here, not committed
+    }
     this.#transport.send(record.lateMessages);
     if (ready.snapshot !== undefined) {
       this.#options.state.installSnapshot(ready.snapshot);
@@ -344,8 +362,10 @@ export class ReadyPipeline {
     if (!staysLeader) {
       // A heartbeat's answer depends on no write (etcd sends it at once): a slow disk must not
       // make the leader's CheckQuorum give up on us. Everything else waits for the write.
-      const early = ready.messages.filter((message) => message.type === "heartbeatResp");
-      return early.length === 0 ? [[], ready.messages] : [early, ready.messages.filter((message) => message.type !== "heartbeatResp")];
+      const isEarly = (message: Message): boolean =>
+        message.type === "heartbeatResp" || (message.type === "voteResp" && this.#options.unsafe?.voteNotPersisted === true);
+      const early = ready.messages.filter(isEarly);
+      return early.length === 0 ? [[], ready.messages] : [early, ready.messages.filter((message) => !isEarly(message))];
     }
     const early: Message[] = [];
     const late: Message[] = [];

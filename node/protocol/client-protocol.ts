@@ -1,6 +1,7 @@
 // The client port's protocol. Each frame (see node/server/frame-codec.ts) carries one UTF-8 JSON
 // object. Requests carry an id the response echoes, so a client may pipeline on one connection.
 import type { Json, Operation } from "../../plugins/api.js";
+import type { FailpointName } from "./failpoints.js";
 
 /**
  * Exactly-once: the node remembers each session's last sequence number and result in replicated
@@ -25,6 +26,8 @@ export type ClientRequest =
   | { id: number; type: "addMember"; nodeId: number; peerAddress: string; clientAddress: string }
   | { id: number; type: "removeMember"; nodeId: number }
   | { id: number; type: "transferLeader"; to: number }
+  /** Test only, refused unless the node runs with --failpoints: arms a failpoint (node/protocol/failpoints.ts). */
+  | { id: number; type: "failpoint"; name: FailpointName; action: string }
   /** Starts authenticating this connection (client-auth.ts); answered with { nonce }. */
   | { id: number; type: "authChallenge" }
   /** Proves the cluster secret over the node's nonce; answered with { proof } of the node's own. */

@@ -80,14 +80,16 @@ export class RaftLog {
   /**
    * Follower append: if our entry at prevIndex has prevTerm, drop any conflicting suffix, append
    * what is new and commit up to min(leaderCommit, last new index). Returns the last new index,
-   * or undefined on a mismatch at prevIndex.
+   * or undefined on a mismatch at prevIndex. `keepConflicts` is the unsafe append-without-truncate
+   * switch: entries we already hold at an index are kept even when their term differs, and only
+   * what lies past our last index is appended.
    */
-  maybeAppend(prevIndex: number, prevTerm: number, leaderCommit: number, entries: readonly Entry[]): number | undefined {
+  maybeAppend(prevIndex: number, prevTerm: number, leaderCommit: number, entries: readonly Entry[], keepConflicts = false): number | undefined {
     if (!this.matchTerm(prevIndex, prevTerm)) {
       return undefined;
     }
     const lastNewIndex = prevIndex + entries.length;
-    const conflictIndex = this.findConflict(entries);
+    const conflictIndex = keepConflicts ? firstNewIndex(entries, this.lastIndex()) : this.findConflict(entries);
     if (conflictIndex !== 0) {
       assert(conflictIndex > this.committed, "log: a conflicting entry at or below the commit index");
       this.append(entries, conflictIndex - prevIndex - 1);
@@ -256,4 +258,10 @@ export class RaftLog {
     this.snapshotTerm = term;
     this.snapshot = { metadata: { index, term, confState: { voters: [...confState.voters] } }, data };
   }
+}
+
+/** The index of the first entry past lastIndex; 0 if there is none. */
+function firstNewIndex(entries: readonly Entry[], lastIndex: number): number {
+  const last = entries[entries.length - 1];
+  return last === undefined || last.index <= lastIndex ? 0 : Math.max(lastIndex + 1, (entries[0] as Entry).index);
 }

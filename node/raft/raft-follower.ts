@@ -102,7 +102,7 @@ function handleAppend(r: Raft, m: Message): void {
     r.send(newMessage("appResp", m.from, { index: log.committed }));
     return;
   }
-  const lastNewIndex = log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  const lastNewIndex = log.maybeAppend(m.index, m.logTerm, m.commit, m.entries, r.config.unsafeAppendWithoutTruncate === true);
   if (lastNewIndex !== undefined) {
     r.send(newMessage("appResp", m.from, { index: lastNewIndex }));
     return;

@@ -76,8 +76,8 @@ export function appendEntries(r: Raft, entries: Entry[]): boolean {
 
 export function maybeCommit(r: Raft): boolean {
   const index = committedIndex(r.voters, (id) => r.progress.get(id)?.match ?? 0);
-  // §5.4.2: count replicas only for an entry of the current term.
-  if (index > r.log.committed && r.log.term(index) === r.term) {
+  // §5.4.2: count replicas only for an entry of the current term (the unsafe switch skips it).
+  if (index > r.log.committed && (r.log.term(index) === r.term || r.config.unsafeCommitPreviousTerm === true)) {
     r.log.commitTo(index);
     r.needsBroadcast = true;
     return true;
@@ -215,7 +215,8 @@ function handleProposal(r: Raft, m: Message): void {
 }
 
 function handleReadIndex(r: Raft, m: Message): void {
-  if (r.quorumIsSelf()) {
+  if (r.quorumIsSelf() || (r.config.unsafeReadWithoutQuorum === true && committedEntryInCurrentTerm(r))) {
+    // Unsafe switch: no heartbeat round, so a deposed leader cut off in a minority answers too.
     respondToRead(r, m, r.log.committed);
     return;
   }

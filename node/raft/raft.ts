@@ -31,9 +31,21 @@ export interface RaftConfig {
   rng: SeededRng;
   /** Unsafe switch for checker self-tests: grant votes without the log up-to-date check. */
   unsafeVoteWithoutLogCheck?: boolean;
+  /** Unsafe: commit by counting replicas of an entry of an earlier term (the paper's Figure 8). */
+  unsafeCommitPreviousTerm?: boolean;
+  /** Unsafe: answer ReadIndex at once, without the heartbeat round that confirms leadership. */
+  unsafeReadWithoutQuorum?: boolean;
+  /** Unsafe: a follower keeps its conflicting suffix instead of truncating it (Log Matching broken). */
+  unsafeAppendWithoutTruncate?: boolean;
   /** Optional trace hook; called only on rare events (role changes), never per entry. */
   logger?: (line: string) => void;
 }
+
+/** The core's unsafe switches (node/protocol/unsafe-flags.ts names them for the server). */
+export type UnsafeCoreSwitches = Pick<
+  RaftConfig,
+  "unsafeVoteWithoutLogCheck" | "unsafeCommitPreviousTerm" | "unsafeReadWithoutQuorum" | "unsafeAppendWithoutTruncate"
+>;
 
 export interface ReadState {
   index: number;
@@ -215,9 +227,14 @@ export class Raft {
     self.becomeReplicate();
     // Conservative: a conf change may still be unapplied somewhere in the log.
     this.pendingConfIndex = lastIndex;
-    // Figure 8: entries of older terms commit only through an entry of this term.
-    const appended = appendEntries(this, [{ term: 0, index: 0, type: "normal", data: EMPTY_BYTES }]);
-    assert(appended, "raft: the leader's empty entry is never dropped");
+    // Figure 8: entries of older terms commit only through an entry of this term. The unsafe
+    // commit-previous-term switch counts old entries directly, which is why it needs no such entry.
+    if (this.config.unsafeCommitPreviousTerm !== true) {
+      const appended = appendEntries(this, [{ term: 0, index: 0, type: "normal", data: EMPTY_BYTES }]);
+      assert(appended, "raft: the leader's empty entry is never dropped");
+    } else {
+      this.needsBroadcast = true; // announce the leadership at once, as the empty entry would
+    }
     this.trace(() => `${this.id} became leader at term ${this.term}`);
   }
 

@@ -2,6 +2,7 @@
 // to the plugin through the session table, confChange entries to the core (applyConfChange), the
 // member address book and the transport's peer list. Reports each outcome to the proposing node's
 // waiting client (through ApplyResults). It is the pipeline's AppliedState.
+import type { Failpoints } from "./failpoints.js";
 import type { AppliedState } from "../driver/ready-pipeline.js";
 import type { ConfChange, ConfState, Entry, Snapshot } from "../raft/messages.js";
 import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
@@ -33,6 +34,8 @@ export interface EntryApplierOptions {
   results: ApplyResults;
   logger: Pick<Logger, "info" | "warn" | "error">;
   initialConfState: ConfState;
+  /** beforeApply, beforeSnapshotInstall and afterSnapshotInstall are hit here when armed. */
+  failpoints?: Failpoints | undefined;
 }
 
 export class EntryApplier implements AppliedState {
@@ -41,6 +44,8 @@ export class EntryApplier implements AppliedState {
   applied = 0;
   appliedTerm = 0;
   confState: ConfState;
+  /** UNSAFE apply-uncommitted: the last command applied ahead of its commit (0: none pending). */
+  #appliedAhead = 0;
 
   constructor(options: EntryApplierOptions) {
     this.#options = options;
@@ -57,19 +62,32 @@ export class EntryApplier implements AppliedState {
       this.#options.logger.warn("ignored a snapshot at or below the applied index", { index, applied: this.applied });
       return;
     }
+    this.#options.failpoints?.hitSync("beforeSnapshotInstall");
     this.#options.state.restore(snapshot.data, `snapshot at index ${index}`);
+    this.#appliedAhead = 0;
     this.applied = index;
     this.appliedTerm = term;
     this.confState = { voters: [...confState.voters] };
     for (const id of this.confState.voters) {
       this.#connectPeer(id);
     }
+    this.#options.failpoints?.hitSync("afterSnapshotInstall");
   }
 
   applyEntries(entries: readonly Entry[]): void {
+    if (entries.length > 0) {
+      this.#options.failpoints?.hitSync("beforeApply");
+    }
     for (const entry of entries) {
       if (entry.index <= this.applied) {
         continue; // covered by a snapshot installed in this same Ready
+      }
+      if (entry.index <= this.#appliedAhead) {
+        // Applied ahead of its commit (apply-uncommitted): whatever now committed at this index,
+        // the state machine already holds what was there then.
+        this.applied = entry.index;
+        this.appliedTerm = entry.term;
+        continue;
       }
       if (entry.index !== this.applied + 1) {
         throw new Error(`invariant: applying entry ${entry.index} after applied index ${this.applied}`);
@@ -81,6 +99,26 @@ export class EntryApplier implements AppliedState {
       }
       this.applied = entry.index;
       this.appliedTerm = entry.term;
+    }
+  }
+
+  /**
+   * UNSAFE apply-uncommitted: applies the commands among freshly persisted entries before they
+   * commit (stopping at a membership change), and answers their clients.
+   */
+  applyAhead(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      const next = Math.max(this.applied, this.#appliedAhead) + 1;
+      if (entry.index < next) {
+        continue;
+      }
+      if (entry.index !== next || entry.type !== "normal") {
+        return;
+      }
+      if (entry.data.length > 0) {
+        this.#applyCommand(entry);
+      }
+      this.#appliedAhead = entry.index;
     }
   }
 

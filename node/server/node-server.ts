@@ -21,6 +21,12 @@ import { TcpTransport } from "./transport/tcp-transport.js";
 import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
+import { coreUnsafeSwitches, pipelineUnsafeSwitches } from "./unsafe-switches.js";
+import { createNodeFailpoints, failpointTransport, setFailpoint } from "./node-failpoints.js";
+import type { Failpoints } from "./failpoints.js";
+import type { FailpointName } from "../protocol/failpoints.js";
+import type { ClientResponse } from "../protocol/client-protocol.js";
+import { directFiles, powerLossFiles } from "./storage/files.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import { PluginContractError } from "./plugin-contract.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
@@ -47,6 +53,8 @@ export class NodeServer {
   readonly #transport: TcpTransport;
   readonly #clientApi: ClientApi;
   readonly #ticker: Ticker;
+  /** Present only with --failpoints. */
+  readonly #failpoints: Failpoints | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #failed = false;
@@ -63,14 +71,19 @@ export class NodeServer {
     snapshotStore: SnapshotStore;
     snapshot: Snapshot | undefined;
     rawNode: RawNode;
+    failpoints: Failpoints | undefined;
   }) {
+    this.#failpoints = init.failpoints;
     this.config = init.config;
     this.logger = init.logger;
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
     const pluginLog = new RateLimitedLog({ logger: this.logger });
-    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, (message) =>
-      pluginLog.warn("plugin contract", `plugin contract violated: ${message}`, { plugin: init.plugin.name }),
+    this.state = new ReplicatedState(
+      init.plugin,
+      init.config.sessionsMax,
+      (message) => pluginLog.warn("plugin contract", `plugin contract violated: ${message}`, { plugin: init.plugin.name }),
+      { snapshotWithoutSessions: init.config.unsafe.has("snapshot-without-sessions") },
     );
     const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
@@ -97,6 +110,7 @@ export class NodeServer {
       },
       logger: this.logger,
       initialConfState: init.snapshot?.metadata.confState ?? { voters: [] },
+      failpoints: init.failpoints,
     });
     if (init.snapshot !== undefined) {
       this.#applier.installSnapshot(init.snapshot);
@@ -106,7 +120,7 @@ export class NodeServer {
       rawNode: this.rawNode,
       log: new FileLogStorage(init.fileLog),
       snapshots: new FileSnapshotStorage(init.snapshotStore),
-      transport: new TransportPort(this.#transport),
+      transport: new TransportPort(failpointTransport(this.#failpoints, this.#transport)),
       clock: eventLoopClock,
       state: this.#applier,
       listener: {
@@ -120,6 +134,7 @@ export class NodeServer {
       snapshotEvery: this.config.snapshotEvery,
       snapshotIndex: init.snapshot?.metadata.index ?? 0,
       onFatal: (error) => this.#fatal(error),
+      unsafe: pipelineUnsafeSwitches(this.config.unsafe),
     });
     this.#clientApi = new ClientApi({
       listen: this.config.clientListen,
@@ -133,11 +148,14 @@ export class NodeServer {
 
   /** Recovers storage, builds the core and opens both ports. Throws StorageError on a corrupt WAL. */
   static async start(config: NodeConfig, plugin: Plugin, logger: Logger): Promise<NodeServer> {
+    const failpoints = config.failpoints ? createNodeFailpoints(logger) : undefined;
     const recovered = await recoverStorage({
       dataDir: config.dataDir,
       bootstrapVoters: config.join ? undefined : [...config.peers.keys()],
       initialClusterState: config.initialClusterState,
       logger,
+      files: config.simulatePowerLoss ? powerLossFiles : directFiles,
+      ...(failpoints === undefined ? {} : { failpoints }),
     });
     const rawNode = new RawNode(
       {
@@ -151,11 +169,11 @@ export class NodeServer {
         maxInflightMessages: 256,
         maxUncommittedEntryBytes: 64 * 1024 * 1024,
         rng: new SeededRng((config.id * 2654435761 + Date.now()) >>> 0),
-        unsafeVoteWithoutLogCheck: config.unsafe.has("vote-without-log-check"),
+        ...coreUnsafeSwitches(config.unsafe),
       },
       recovered.initial,
     );
-    const server = new NodeServer({ config, logger, plugin, rawNode, ...recovered });
+    const server = new NodeServer({ config, logger, plugin, rawNode, failpoints, ...recovered });
     await server.#open();
     return server;
   }
@@ -233,6 +251,11 @@ export class NodeServer {
 
   #sweep(): void {
     this.router.sweep(performance.now());
+  }
+
+  /** The client port's `failpoint` request: refused unless the node runs with --failpoints. */
+  setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse {
+    return setFailpoint(this.#failpoints, this.logger, request);
   }
 
   /**

@@ -66,4 +66,18 @@ describe("ReplicatedState (kv plugin)", () => {
     );
     expect(() => state.restore(new Uint8Array([1, 0, 0, 1, 0]), "s")).toThrow("s: header length 256 runs past the end (5 bytes)");
   });
+
+  it("snapshot-without-sessions (unsafe): a retry applied before the snapshot applies again after its install", () => {
+    for (const snapshotWithoutSessions of [false, true]) {
+      const state = new ReplicatedState(kvPlugin, 100, undefined, { snapshotWithoutSessions });
+      state.openSession(3);
+      const append = { op: { f: "append", key: "k", value: "a" }, session: { clientId: "3", seq: 1 } };
+      state.applyCommand(append);
+      const installed = new ReplicatedState(kvPlugin, 100, undefined, { snapshotWithoutSessions });
+      installed.restore(state.snapshotData(), "test");
+      installed.applyCommand(append); // the client's retry of seq 1, committed after the snapshot
+      const value = installed.read({ f: "get", key: "k", value: null });
+      expect(value).toEqual({ ok: true, result: snapshotWithoutSessions ? "aa" : "a" });
+    }
+  });
 });

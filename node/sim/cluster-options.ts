@@ -31,6 +31,11 @@ export interface SimClusterOptions {
   crashDuringWriteRate?: number;
   /** Keep every event's text (determinism test). */
   traceAll?: boolean;
+  /**
+   * The node's unsafe vote-not-persisted switch, in the same Ready pipeline: a vote reply leaves
+   * before its Ready is persisted, and a term-and-vote-only hard state waits for the next write.
+   */
+  unsafeVoteNotPersisted?: boolean;
   /** Voters at bootstrap when they differ from ids (nodes added later start empty). */
   bootstrapVoters?: readonly NodeId[];
 }

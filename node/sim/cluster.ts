@@ -154,6 +154,7 @@ export class SimCluster {
         defer: (run) => this.queue.push(this.now, { kind: "pump", node: id, incarnation, run }),
       },
       state: new SimAppliedState(this, node, raw, snapshot),
+      unsafe: { voteNotPersisted: this.options.unsafeVoteNotPersisted === true },
       listener: {
         beforeReady: () => undefined,
         onApplied: () => undefined,

@@ -34,7 +34,7 @@ describe("simulator self-test", () => {
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
     // Recorded seeds whose schedules elect a stale leader (re-pick them when the core or the
     // pipeline changes trajectories: the pipeline's early heartbeats did).
-    const failures = [8, 11, 17].map((seed) => runSeed({ seed, steps: 20_000, unsafeVoteWithoutLogCheck: true }));
+    const failures = [8, 11, 17].map((seed) => runSeed({ seed, steps: 20_000, unsafe: { unsafeVoteWithoutLogCheck: true } }));
     for (const result of failures) {
       expect(result.ok).toBe(false);
       expect(result.property).toBe("leader-completeness");

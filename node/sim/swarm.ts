@@ -1,6 +1,7 @@
 // Swarm testing (TigerBeetle VOPR style): every fault option is drawn from the seed, so one seed
 // names one whole run. A run has a safety phase (client load plus faults) and a liveness phase
 // (heal, restart everyone, then a new proposal must commit everywhere within a bound).
+import type { UnsafeCoreSwitches } from "../raft/raft.js";
 import type { NodeId } from "../raft/messages.js";
 import { SeededRng } from "../../lib/rng.js";
 import { SimCluster } from "./cluster.js";
@@ -115,8 +116,10 @@ export interface RunOptions {
   /** Events processed in the safety phase. */
   steps?: number;
   traceAll?: boolean;
-  /** Checker self-test: run the core with its unsafe vote switch (no log up-to-date check). */
-  unsafeVoteWithoutLogCheck?: boolean;
+  /** Checker self-test: run the core with some of its unsafe switches on. */
+  unsafe?: UnsafeCoreSwitches;
+  /** Checker self-test: the node's vote-not-persisted switch (see ClusterOptions). */
+  unsafeVoteNotPersisted?: boolean;
 }
 
 export function runSeed(run: RunOptions): RunResult {
@@ -137,7 +140,7 @@ export function runSeed(run: RunOptions): RunResult {
       maxEntriesPerMessage: options.maxEntriesPerMessage,
       maxMessageBytes: options.maxMessageBytes,
       maxUncommittedEntryBytes: options.maxUncommittedEntryBytes,
-      unsafeVoteWithoutLogCheck: run.unsafeVoteWithoutLogCheck ?? false,
+      ...run.unsafe,
     },
     tickUnits: TICK_UNITS,
     diskLatencyMax: options.diskLatencyMax,
@@ -146,6 +149,7 @@ export function runSeed(run: RunOptions): RunResult {
     pipelineDepth: options.pipelineDepth,
     snapshotEvery: options.snapshotEvery,
     crashDuringWriteRate: options.crashDuringWriteRate,
+    unsafeVoteNotPersisted: run.unsafeVoteNotPersisted ?? false,
     traceAll: run.traceAll ?? false,
   });
   const result = (fields: Partial<RunResult>): RunResult => ({

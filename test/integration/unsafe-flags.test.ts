@@ -34,3 +34,16 @@ it("ack-before-commit acknowledges a write that cannot commit", async () => {
   const status = await cluster.status(leader);
   expect(status!.commit).toBeLessThan(status!.lastIndex); // acknowledged, yet not committed
 });
+
+it("apply-uncommitted applies and acknowledges a write that cannot commit", async () => {
+  cluster = await TestCluster.create({ size: 3, flags: ["--unsafe", "apply-uncommitted", "--election-ticks", "300"] });
+  const leader = await cluster.waitForLeader(20_000);
+  await cluster.put("k", "committed");
+  for (const id of [1, 2, 3].filter((id) => id !== leader)) {
+    await cluster.kill(id);
+  }
+  const response = await cluster.request(leader, { type: "command", op: { f: "put", key: "k", value: "never-committed" } });
+  expect(response).toMatchObject({ ok: true, result: null });
+  const status = await cluster.status(leader);
+  expect(status!.commit).toBeLessThan(status!.lastIndex); // applied, yet not committed
+});

@@ -1,5 +1,6 @@
 // Validates one client-port frame (UTF-8 JSON) into a ClientRequest. Never throws: a bad request
 // becomes a BAD_REQUEST answer naming the field at fault, echoing the id when it could be read.
+import { FAILPOINT_NAMES, isFailpointName, parseFailpointAction } from "../../protocol/failpoints.js";
 import type { Operation } from "../../../plugins/api.js";
 import type { ClientRequest } from "../../protocol/client-protocol.js";
 import { isAuthHex } from "../../protocol/client-auth.js";
@@ -79,6 +80,14 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return isNodeId(raw.to)
         ? { ok: true, request: { id, type: "transferLeader", to: raw.to } }
         : fail("field to: expected a positive integer");
+    case "failpoint":
+      if (typeof raw.name !== "string" || !isFailpointName(raw.name)) {
+        return fail(`field name: expected one of ${FAILPOINT_NAMES.join(", ")}`);
+      }
+      if (typeof raw.action !== "string" || parseFailpointAction(raw.action) === undefined) {
+        return fail("field action: expected sleep(<ms>ms), panic, error or off");
+      }
+      return { ok: true, request: { id, type: "failpoint", name: raw.name, action: raw.action } };
     case "authChallenge":
       return { ok: true, request: { id, type: "authChallenge" } };
     case "authenticate":
@@ -91,7 +100,7 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return { ok: true, request: { id, type: "authenticate", nonce: raw.nonce, proof: raw.proof } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, authChallenge, authenticate`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, authChallenge, authenticate, failpoint`,
       );
   }
 }

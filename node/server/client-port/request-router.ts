@@ -3,6 +3,7 @@
 // ReadIndex is confirmed and applied, membership changes once the confChange entry is applied,
 // leadership transfers once the new leader is seen. Leadership loss fails what is pending with
 // LEADERSHIP_LOST (the entry may still commit: indeterminate); deadlines give TIMEOUT.
+import type { FailpointName } from "../../protocol/failpoints.js";
 import { PluginError, type Json, type Operation, type StateMachine } from "../../../plugins/api.js";
 import type { ClientRequest, ClientResponse, ErrorCode, LeaderHint, NodeStatus } from "../../protocol/client-protocol.js";
 import type { ConfState } from "../../raft/messages.js";
@@ -35,6 +36,8 @@ export interface RouterNode {
   readonly confState: ConfState;
   /** Asks for a Ready soon (the router just gave the core an input). */
   kick(): void;
+  /** The test-only failpoint request (refused unless the node runs with --failpoints). */
+  setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse;
   /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
   peerLastHeardMs(peerId: number): number | undefined;
 }
@@ -88,6 +91,9 @@ export class RequestRouter implements ClientRequestHandler {
         return;
       case "transferLeader":
         this.#transferLeader(request, reply);
+        return;
+      case "failpoint":
+        reply(this.#server.setFailpoint(request));
         return;
       case "authChallenge":
       case "authenticate":

@@ -60,6 +60,10 @@ export interface NodeConfig {
   /** Cap of the replicated at-most-once session table (clients remembered). */
   sessionsMax: number;
   logLevel: LogLevel;
+  /** Test only: keep unsynced file data in memory so that kill -9 loses it like a power cut. */
+  simulatePowerLoss: boolean;
+  /** Test only: accept `failpoint` requests on the client port (closed by default). */
+  failpoints: boolean;
 }
 
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
@@ -70,7 +74,7 @@ export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --clien
          [--unsafe ${UNSAFE_FLAGS.join(",")}]
          [--snapshot-every N] [--tick-ms N] [--election-ticks N] [--heartbeat-ticks N]
          [--request-timeout-ms N] [--sessions-max N] [--log-level debug|info|warn|error]
-         [--exit-with-parent] [--config FILE]
+         [--exit-with-parent] [--simulate-power-loss] [--failpoints] [--config FILE]
 --exit-with-parent stops the node when its stdin closes (a harness holds it open through a pipe).
 Node ids are positive integers, also written n1, n2, ... --config reads any of these flags from a
 YAML (or JSON) mapping keyed by flag name without dashes; flags on the command line override it.
@@ -83,7 +87,7 @@ const VALUE_FLAGS = new Set([
   "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
   "--sessions-max", "--log-level", "--config", "--initial-cluster-state", "--secret-file",
 ]);
-const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--insecure"]);
+const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--insecure", "--simulate-power-loss", "--failpoints"]);
 
 /** Parses argv (after "node"); throws ConfigError naming the flag (or config-file setting) at fault. */
 export function parseNodeArgs(argv: readonly string[]): NodeConfig {
@@ -152,6 +156,8 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     secret: undefined,
     initialClusterState,
     exitWithParent: booleans.has("--exit-with-parent"),
+    simulatePowerLoss: booleans.has("--simulate-power-loss"),
+    failpoints: booleans.has("--failpoints"),
     snapshotEvery: parseInteger("--snapshot-every", values.get("--snapshot-every") ?? "10000", 1, 1e9),
     tickMs: parseInteger("--tick-ms", values.get("--tick-ms") ?? "10", 1, 10_000),
     electionTicks,

@@ -10,7 +10,6 @@
 // markSnapshot() + sync(), then compact(). A marker therefore never names a snapshot that is not
 // on disk; a snapshot newer than the WAL's marker is harmless (the log still covers it).
 import { assert } from "../../../lib/assert.js";
-import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Entry, HardState } from "../../raft/messages.js";
@@ -19,6 +18,8 @@ import { StorageError } from "./storage-error.js";
 import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { encodeRecords, hasValidRecordAfter, readRecordAt, type WalRecord } from "./wal-record.js";
 import { WalReplay } from "./wal-replay.js";
+import { directFiles, type FileSystem, type WritableFile } from "./files.js";
+import type { Failpoints } from "../failpoints.js";
 import { listSegments, segmentFileName, syncDirectory } from "./wal-segment.js";
 
 export const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
@@ -27,6 +28,10 @@ export interface FileLogOptions {
   logger?: Logger;
   /** A segment is closed and a new one started once a write would take it past this size. */
   segmentBytesMax?: number;
+  /** How segments are opened for writing (default: directly; powerLossFiles under test). */
+  files?: FileSystem;
+  /** beforeWalWrite, afterWalWrite, beforeFsync and afterFsync are hit here when armed. */
+  failpoints?: Failpoints;
 }
 
 export interface SnapshotPosition {
@@ -73,7 +78,9 @@ export class FileLog {
   #closed = false;
 
   // I/O state, touched only by operations running on #ioTail.
-  #handle: FileHandle;
+  #handle: WritableFile;
+  readonly #files: FileSystem;
+  readonly #failpoints: Failpoints | undefined;
   #ioPosition: number;
   #ioTail: Promise<void> = Promise.resolve();
   #ioFailure: unknown;
@@ -83,7 +90,9 @@ export class FileLog {
     logger: Logger;
     segmentBytesMax: number;
     segments: Segment[];
-    handle: FileHandle;
+    handle: WritableFile;
+    files: FileSystem;
+    failpoints: Failpoints | undefined;
     segmentBytes: number;
     replay: WalReplay;
     truncatedTail: WalRecovery["truncatedTail"];
@@ -93,6 +102,8 @@ export class FileLog {
     this.#segmentBytesMax = init.segmentBytesMax;
     this.#segments = init.segments;
     this.#handle = init.handle;
+    this.#files = init.files;
+    this.#failpoints = init.failpoints;
     this.#segmentBytes = init.segmentBytes;
     this.#ioPosition = init.segmentBytes;
     const { replay } = init;
@@ -129,17 +140,18 @@ export class FileLog {
     }
     checkReplayResult(replay, walDirectory);
 
-    let handle: FileHandle;
+    const fileSystem = options.files ?? directFiles;
+    let handle: WritableFile;
     const last = segments[segments.length - 1];
     if (last === undefined) {
       const sequence = replay.lastIndex + 1;
       const segmentPath = path.join(walDirectory, segmentFileName(sequence));
-      handle = await open(segmentPath, "wx");
+      handle = await fileSystem.open(segmentPath, "wx");
       await syncDirectory(walDirectory);
       segments.push({ sequence, path: segmentPath, maxEntryIndex: 0 });
       lastSegmentBytes = 0;
     } else {
-      handle = await open(last.path, "r+");
+      handle = await fileSystem.open(last.path, "r+");
     }
     logger.info("wal: recovered", {
       directory: walDirectory,
@@ -148,7 +160,7 @@ export class FileLog {
       lastIndex: replay.lastIndex,
       snapshotIndex: replay.snapshot?.index ?? 0,
     });
-    return new FileLog({ walDirectory, logger, segmentBytesMax, segments, handle, segmentBytes: lastSegmentBytes, replay, truncatedTail });
+    return new FileLog({ walDirectory, logger, segmentBytesMax, segments, handle, segmentBytes: lastSegmentBytes, replay, truncatedTail, files: fileSystem, failpoints: options.failpoints });
   }
 
   get lastIndex(): number {
@@ -243,7 +255,11 @@ export class FileLog {
     if (refused !== undefined) {
       throw refused;
     }
-    return this.#queueIo(() => this.#handle.datasync());
+    return this.#queueIo(async () => {
+      await this.#failpoints?.hit("beforeFsync");
+      await this.#handle.datasync();
+      await this.#failpoints?.hit("afterFsync");
+    });
   }
 
   /**
@@ -318,7 +334,7 @@ export class FileLog {
       // The old segment must be durable before records land in the new one.
       await this.#handle.datasync();
       await this.#handle.close();
-      this.#handle = await open(segmentPath, "wx");
+      this.#handle = await this.#files.open(segmentPath, "wx");
       this.#ioPosition = 0;
       await syncDirectory(this.#walDirectory);
       await this.#writeAll(headerBuffer);
@@ -332,12 +348,14 @@ export class FileLog {
   }
 
   async #writeAll(buffer: Buffer): Promise<void> {
+    await this.#failpoints?.hit("beforeWalWrite");
     let written = 0;
     while (written < buffer.length) {
       const { bytesWritten } = await this.#handle.write(buffer, written, buffer.length - written, this.#ioPosition);
       written += bytesWritten;
       this.#ioPosition += bytesWritten;
     }
+    await this.#failpoints?.hit("afterWalWrite");
   }
 
   /** Runs `operation` after all earlier ones; after any I/O failure every later one fails too. */

@@ -1,8 +1,7 @@
 // Snapshot files: <data>/snap/<16-digit index>-<term>.snap, written to a temp file, fsynced, renamed
 // into place and the directory fsynced, so a crash leaves either the old set or the new file whole.
 // Layout: "RLSNAP01" | u32 crc32c of the rest | metadata | float64 data length | data.
-import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Snapshot } from "../../raft/messages.js";
 import { ByteReader, ByteWriter } from "../../../lib/binary-cursor.js";
@@ -11,6 +10,8 @@ import { readSnapshotMetadata, snapshotMetadataEncodedBytes, writeSnapshotMetada
 import { StorageError } from "./storage-error.js";
 import { silentLogger, type Logger } from "../../../lib/logger.js";
 import { syncDirectory } from "./wal-segment.js";
+import { directFiles, type FileSystem, type WritableFile } from "./files.js";
+import type { Failpoints } from "../failpoints.js";
 
 const MAGIC = Buffer.from("RLSNAP01", "ascii");
 const CHECKSUM_BYTES = 4;
@@ -21,6 +22,10 @@ export interface SnapshotStoreOptions {
   logger?: Logger;
   /** Snapshots kept after a successful save, newest first (the previous one is a fallback). */
   keep?: number;
+  /** How snapshot files are opened for writing (default: directly; powerLossFiles under test). */
+  files?: FileSystem;
+  /** beforeSnapshotSave and afterSnapshotSave are hit here when armed. */
+  failpoints?: Failpoints;
 }
 
 export function snapshotFileName(index: number, term: number): string {
@@ -38,6 +43,8 @@ export class SnapshotStore {
   readonly #dataDirectory: string;
   readonly #logger: Logger;
   readonly #keep: number;
+  readonly #files: FileSystem;
+  readonly #failpoints: Failpoints | undefined;
   /** Saves run one at a time so pruning never races a rename. */
   #saveTail: Promise<unknown> = Promise.resolve();
 
@@ -46,6 +53,8 @@ export class SnapshotStore {
     this.directory = path.join(dataDirectory, "snap");
     this.#logger = options.logger ?? silentLogger;
     this.#keep = options.keep ?? 2;
+    this.#files = options.files ?? directFiles;
+    this.#failpoints = options.failpoints;
     if (!(Number.isSafeInteger(this.#keep) && this.#keep >= 1)) {
       throw new RangeError(`SnapshotStore: keep must be a positive integer, got ${this.#keep}`);
     }
@@ -86,8 +95,9 @@ export class SnapshotStore {
       if ((await mkdir(this.directory, { recursive: true })) !== undefined) {
         await syncDirectory(this.#dataDirectory);
       }
+      await this.#failpoints?.hit("beforeSnapshotSave");
       const header = encodeSnapshotHeader(snapshot);
-      let handle: FileHandle | undefined = await open(tempPath, "w");
+      let handle: WritableFile | undefined = await this.#files.open(tempPath, "w");
       try {
         await writeAll(handle, [header, snapshot.data]);
         await handle.sync();
@@ -98,6 +108,7 @@ export class SnapshotStore {
       }
       await rename(tempPath, finalPath);
       await syncDirectory(this.directory);
+      await this.#failpoints?.hit("afterSnapshotSave");
     } catch (error) {
       await unlink(tempPath).catch(() => undefined);
       throw new StorageError("SNAPSHOT_SAVE_FAILED", `${finalPath}: ${String(error)}`, { cause: error });
@@ -182,7 +193,7 @@ export function decodeSnapshotFile(bytes: Buffer, label: string): Snapshot {
   return { metadata, data };
 }
 
-async function writeAll(handle: FileHandle, buffers: Uint8Array[]): Promise<void> {
+async function writeAll(handle: WritableFile, buffers: Uint8Array[]): Promise<void> {
   let pending = buffers.filter((buffer) => buffer.length > 0);
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending);

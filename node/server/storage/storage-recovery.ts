@@ -12,6 +12,9 @@ import { SnapshotStore } from "./snapshot-store.js";
 import { encodeConfChangeEntryData } from "../conf-change-data.js";
 import type { Logger } from "../../../lib/logger.js";
 
+import type { FileSystem } from "./files.js";
+import type { Failpoints } from "../failpoints.js";
+
 export interface RecoveredStorage {
   fileLog: FileLog;
   snapshotStore: SnapshotStore;
@@ -29,13 +32,17 @@ export interface RecoverOptions {
    */
   initialClusterState?: "new" | "existing";
   logger: Logger;
+  /** How files are opened for writing (powerLossFiles under test). */
+  files?: FileSystem;
+  failpoints?: Failpoints;
 }
 
 export async function recoverStorage(options: RecoverOptions): Promise<RecoveredStorage> {
   const { logger } = options;
-  const fileLog = await FileLog.open(options.dataDir, { logger: logger.child({ component: "wal" }) });
+  const shared = { ...(options.files === undefined ? {} : { files: options.files }), ...(options.failpoints === undefined ? {} : { failpoints: options.failpoints }) };
+  const fileLog = await FileLog.open(options.dataDir, { logger: logger.child({ component: "wal" }), ...shared });
   try {
-    const snapshotStore = new SnapshotStore(options.dataDir, { logger: logger.child({ component: "snapshots" }) });
+    const snapshotStore = new SnapshotStore(options.dataDir, { logger: logger.child({ component: "snapshots" }), ...shared });
     const snapshot = await snapshotStore.loadLatest();
     const recovery = fileLog.recovery;
     if (recovery.truncatedTail !== undefined) {

@@ -1,0 +1,179 @@
+// `npm run bench:detect [-- --json] [--seeds N] [--runtime local|docker] [--duration 20s] [--only a,b]`:
+// bug-finding power, measured. For every unsafe switch (workloads/unsafe-<switch>.yaml, with the
+// fault mix documented there) it runs N seeded runs, then the same workload and seeds with no
+// switch (the same seeded fault schedule on a safe cluster). Per switch it prints the share of
+// runs found INVALID, the median run time of the first anomalous operation, which checks caught
+// it, and the safe runs' false positives (which must be 0). Run it under the cluster lock:
+//   flock /tmp/raftlab-cluster.lock npm run bench:detect -- --seeds 10
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const cliPath = path.join(projectRoot, "bin", "raftlab.js");
+
+interface Options {
+  json: boolean;
+  seeds: number;
+  runtime: "local" | "docker";
+  duration: string | undefined;
+  only: string[] | undefined;
+}
+
+interface RunOutcome {
+  seed: number;
+  valid: boolean | "unknown" | "crash";
+  caughtBy: string | null;
+  firstAnomalyS: number | null;
+}
+
+interface SwitchResult {
+  switch: string;
+  runtime: string;
+  seeds: number;
+  duration: string;
+  invalid: number;
+  unknown: number;
+  crashed: number;
+  median_first_anomaly_s: number | null;
+  caught_by: Record<string, number>;
+  false_positives: number;
+  safe_unknown: number;
+  runs: RunOutcome[];
+  safe_runs: RunOutcome[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { json: false, seeds: 3, runtime: "local", duration: undefined, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) {
+        throw new Error(`${flag}: needs a value`);
+      }
+      return next;
+    };
+    if (flag === "--json") {
+      options.json = true;
+    } else if (flag === "--seeds") {
+      options.seeds = Number.parseInt(value(), 10);
+    } else if (flag === "--runtime") {
+      const runtime = value();
+      if (runtime !== "local" && runtime !== "docker") {
+        throw new Error(`--runtime: expected local or docker, got ${runtime}`);
+      }
+      options.runtime = runtime;
+    } else if (flag === "--duration") {
+      options.duration = value();
+    } else if (flag === "--only") {
+      options.only = value().split(",");
+    } else {
+      throw new Error(`unknown flag ${flag}`);
+    }
+  }
+  if (!(Number.isInteger(options.seeds) && options.seeds >= 1)) {
+    throw new Error("--seeds: expected a positive integer");
+  }
+  return options;
+}
+
+/** Runs one workload file with `raftlab run` and reads its summary. */
+async function runOnce(file: string, seed: number, options: Options, directory: string): Promise<RunOutcome> {
+  const out = path.join(directory, `run-${path.basename(file, ".yaml")}-${seed}`);
+  const args = [cliPath, "run", file, "--runtime", options.runtime, "--seed", String(seed), "--out", out, ...(options.duration === undefined ? [] : ["--duration", options.duration])];
+  await new Promise<void>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ["ignore", "ignore", "ignore"] });
+    child.on("exit", () => resolve());
+  });
+  try {
+    const summary = JSON.parse(await readFile(path.join(out, "summary.json"), "utf8")) as {
+      valid: boolean | "unknown";
+      caught_by?: string | null;
+      first_anomaly_s?: number | null;
+    };
+    return { seed, valid: summary.valid, caughtBy: summary.caught_by ?? null, firstAnomalyS: summary.first_anomaly_s ?? null };
+  } catch {
+    return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) {
+    return null;
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function benchSwitch(file: string, options: Options, directory: string): Promise<SwitchResult> {
+  const spec = parse(await readFile(file, "utf8")) as { name: string; duration?: string; node?: { unsafe?: string[] } };
+  const flag = spec.node?.unsafe?.[0] ?? path.basename(file, ".yaml").replace(/^unsafe-/, "");
+  // The safe twin: the same file with no switch, so the seeded fault schedule is the same.
+  const safeFile = path.join(directory, `safe-${path.basename(file)}`);
+  await writeFile(safeFile, stringify({ ...spec, name: `safe-${spec.name}`, node: { ...spec.node, unsafe: [] } }));
+  const runs: RunOutcome[] = [];
+  const safeRuns: RunOutcome[] = [];
+  for (let seed = 1; seed <= options.seeds; seed++) {
+    runs.push(await runOnce(file, seed, options, directory));
+    safeRuns.push(await runOnce(safeFile, seed, options, directory));
+    if (!options.json) {
+      process.stderr.write(`  ${flag} seed ${seed}: unsafe ${String(runs.at(-1)!.valid)}, safe ${String(safeRuns.at(-1)!.valid)}\n`);
+    }
+  }
+  const caughtBy: Record<string, number> = {};
+  for (const run of runs.filter((candidate) => candidate.valid === false)) {
+    caughtBy[run.caughtBy ?? "?"] = (caughtBy[run.caughtBy ?? "?"] ?? 0) + 1;
+  }
+  return {
+    switch: flag,
+    runtime: options.runtime,
+    seeds: options.seeds,
+    duration: options.duration ?? spec.duration ?? "20s",
+    invalid: runs.filter((run) => run.valid === false).length,
+    unknown: runs.filter((run) => run.valid === "unknown").length,
+    crashed: runs.filter((run) => run.valid === "crash").length,
+    median_first_anomaly_s: median(runs.flatMap((run) => (run.valid === false && run.firstAnomalyS !== null ? [run.firstAnomalyS] : []))),
+    caught_by: caughtBy,
+    false_positives: safeRuns.filter((run) => run.valid === false).length,
+    safe_unknown: safeRuns.filter((run) => run.valid === "unknown" || run.valid === "crash").length,
+    runs,
+    safe_runs: safeRuns,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const workloads = (await readdir(path.join(projectRoot, "workloads")))
+    .filter((name) => name.startsWith("unsafe-") && name.endsWith(".yaml"))
+    .filter((name) => options.only === undefined || options.only.includes(name.replace(/^unsafe-|\.yaml$/g, "")))
+    .sort();
+  const directory = await mkdtemp(path.join(os.tmpdir(), "raftlab-bench-detect-"));
+  try {
+    if (!options.json) {
+      process.stdout.write(`switch                      caught   median first anomaly  caught by                 safe false positives\n`);
+    }
+    for (const name of workloads) {
+      const result = await benchSwitch(path.join(projectRoot, "workloads", name), options, directory);
+      if (options.json) {
+        process.stdout.write(JSON.stringify(result) + "\n");
+      } else {
+        const caught = `${result.invalid}/${result.seeds}`;
+        const medianText = result.median_first_anomaly_s === null ? "-" : `${result.median_first_anomaly_s.toFixed(1)} s`;
+        const by = Object.entries(result.caught_by).map(([check, count]) => `${check} ${count}`).join(", ") || "-";
+        const extra = result.unknown + result.crashed > 0 ? ` (${result.unknown} unknown, ${result.crashed} crashed)` : "";
+        process.stdout.write(`${result.switch.padEnd(28)}${caught.padEnd(9)}${medianText.padEnd(22)}${by.padEnd(26)}${result.false_positives}${result.safe_unknown > 0 ? ` (${result.safe_unknown} safe runs unknown)` : ""}${extra}\n`);
+      }
+    }
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+await main();
