@@ -10,17 +10,18 @@
 // markSnapshot() + sync(), then compact(). A marker therefore never names a snapshot that is not
 // on disk; a snapshot newer than the WAL's marker is harmless (the log still covers it).
 import { assert } from "../../../lib/assert.js";
-import { mkdir, open, readFile, unlink } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Entry, HardState } from "../../raft/messages.js";
-import { CodecError } from "../../../lib/binary-cursor.js";
 import { StorageError } from "./storage-error.js";
 import { silentLogger, type Logger } from "../../../lib/logger.js";
-import { encodeRecords, hasValidRecordAfter, readRecordAt, type WalRecord } from "./wal-record.js";
+import { encodeRecords, type WalRecord } from "./wal-record.js";
 import { WalReplay } from "./wal-replay.js";
 import { directFiles, type FileSystem, type WritableFile } from "./files.js";
 import type { Failpoints } from "../failpoints.js";
 import { listSegments, segmentFileName, syncDirectory } from "./wal-segment.js";
+import { checkReplayResult, replaySegment, type TruncatedTail } from "./wal-segment-replay.js";
+import { WalIoQueue } from "./wal-io-queue.js";
 
 export const DEFAULT_SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -47,7 +48,7 @@ export interface WalRecovery {
   /** The latest snapshot marker: entries at or below its index live only in the snapshot. */
   snapshot: SnapshotPosition | undefined;
   /** Set when a torn tail was cut off the last segment. */
-  truncatedTail: { path: string; offset: number; bytesDropped: number } | undefined;
+  truncatedTail: TruncatedTail | undefined;
 }
 
 interface Segment {
@@ -65,7 +66,7 @@ export class FileLog {
   /** Live segments, oldest first; the last one is being written. */
   readonly #segments: Segment[];
 
-  // Logical state, updated when a call is made (I/O follows in call order through #ioTail).
+  // Logical state, updated when a call is made (I/O follows in call order through #io).
   #snapshot: SnapshotPosition | undefined;
   #hardState: HardState | undefined;
   /** Invariant: #terms[k] is the term of entry #snapshotIndex + 1 + k; its length is #lastIndex - #snapshotIndex. */
@@ -77,13 +78,8 @@ export class FileLog {
   #segmentHeaderBytes = 0;
   #closed = false;
 
-  // I/O state, touched only by operations running on #ioTail.
-  #handle: WritableFile;
-  readonly #files: FileSystem;
-  readonly #failpoints: Failpoints | undefined;
-  #ioPosition: number;
-  #ioTail: Promise<void> = Promise.resolve();
-  #ioFailure: unknown;
+  // I/O runs in call order on this queue (the segment handle lives there).
+  readonly #io: WalIoQueue;
 
   private constructor(init: {
     walDirectory: string;
@@ -101,11 +97,8 @@ export class FileLog {
     this.#logger = init.logger;
     this.#segmentBytesMax = init.segmentBytesMax;
     this.#segments = init.segments;
-    this.#handle = init.handle;
-    this.#files = init.files;
-    this.#failpoints = init.failpoints;
+    this.#io = new WalIoQueue({ walDirectory: init.walDirectory, logger: init.logger, files: init.files, failpoints: init.failpoints, handle: init.handle, position: init.segmentBytes });
     this.#segmentBytes = init.segmentBytes;
-    this.#ioPosition = init.segmentBytes;
     const { replay } = init;
     this.#snapshot = replay.snapshot;
     this.#hardState = replay.hardState;
@@ -255,11 +248,7 @@ export class FileLog {
     if (refused !== undefined) {
       throw refused;
     }
-    return this.#queueIo(async () => {
-      await this.#failpoints?.hit("beforeFsync");
-      await this.#handle.datasync();
-      await this.#failpoints?.hit("afterFsync");
-    });
+    return this.#io.sync();
   }
 
   /**
@@ -280,7 +269,7 @@ export class FileLog {
     if (doomed.length === 0) {
       return 0;
     }
-    return this.#queueIo(async () => {
+    return this.#io.run(async () => {
       for (const segment of doomed) {
         await unlink(segment.path);
       }
@@ -295,18 +284,14 @@ export class FileLog {
       return;
     }
     this.#closed = true;
-    await this.#ioTail;
-    await this.#handle.close();
+    await this.#io.close();
   }
 
   #refusal(): StorageError | undefined {
     if (this.#closed) {
       return new StorageError("WAL_CLOSED", `${this.#walDirectory}: the log is closed`);
     }
-    if (this.#ioFailure !== undefined) {
-      return walFailed(this.#walDirectory, this.#ioFailure);
-    }
-    return undefined;
+    return this.#io.failure();
   }
 
   /** Starts a new segment before a write of `nextBytes` that would overflow the current one. */
@@ -330,117 +315,11 @@ export class FileLog {
     this.#segments.push({ sequence, path: segmentPath, maxEntryIndex: 0 });
     this.#segmentBytes = headerBuffer.length;
     this.#segmentHeaderBytes = headerBuffer.length;
-    void this.#queueIo(async () => {
-      // The old segment must be durable before records land in the new one.
-      await this.#handle.datasync();
-      await this.#handle.close();
-      this.#handle = await this.#files.open(segmentPath, "wx");
-      this.#ioPosition = 0;
-      await syncDirectory(this.#walDirectory);
-      await this.#writeAll(headerBuffer);
-      this.#logger.info("wal: started segment", { path: segmentPath });
-    }).catch(() => undefined); // the failure poisons the log; the next call reports it
+    void this.#io.startSegment(segmentPath, headerBuffer).catch(() => undefined); // the failure poisons the log; the next call reports it
   }
 
   #queueWrite(buffer: Buffer): Promise<void> {
     this.#segmentBytes += buffer.length;
-    return this.#queueIo(() => this.#writeAll(buffer));
-  }
-
-  async #writeAll(buffer: Buffer): Promise<void> {
-    await this.#failpoints?.hit("beforeWalWrite");
-    let written = 0;
-    while (written < buffer.length) {
-      const { bytesWritten } = await this.#handle.write(buffer, written, buffer.length - written, this.#ioPosition);
-      written += bytesWritten;
-      this.#ioPosition += bytesWritten;
-    }
-    await this.#failpoints?.hit("afterWalWrite");
-  }
-
-  /** Runs `operation` after all earlier ones; after any I/O failure every later one fails too. */
-  #queueIo(operation: () => Promise<void>): Promise<void> {
-    const result = this.#ioTail.then(async () => {
-      if (this.#ioFailure !== undefined) {
-        throw walFailed(this.#walDirectory, this.#ioFailure);
-      }
-      try {
-        await operation();
-      } catch (error) {
-        // After a failed write or fsync the file's contents are unknown (fsync errors are not
-        // retried: the kernel may have dropped the dirty pages). Stop here.
-        this.#ioFailure = error;
-        this.#logger.error("wal: I/O failed; the log refuses further writes", { directory: this.#walDirectory, error: String(error) });
-        throw walFailed(this.#walDirectory, error);
-      }
-    });
-    this.#ioTail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-function walFailed(directory: string, cause: unknown): StorageError {
-  return new StorageError("WAL_FAILED", `${directory}: an earlier write or fsync failed (${String(cause)})`, { cause });
-}
-
-async function replaySegment(
-  segmentPath: string,
-  isLast: boolean,
-  replay: WalReplay,
-  logger: Logger,
-): Promise<{ maxEntryIndex: number; validBytes: number; truncatedTail?: WalRecovery["truncatedTail"] }> {
-  const bytes = await readFile(segmentPath);
-  let offset = 0;
-  let maxEntryIndex = 0;
-  for (;;) {
-    let scan: ReturnType<typeof readRecordAt>;
-    try {
-      scan = readRecordAt(bytes, offset, `${segmentPath} record at byte offset ${offset}`);
-    } catch (error) {
-      if (error instanceof CodecError) {
-        throw new StorageError("CORRUPT_WAL", `${segmentPath} at byte offset ${offset}: a record with a valid checksum does not decode (${error.message})`);
-      }
-      throw error;
-    }
-    if (scan.status === "end") {
-      return { maxEntryIndex, validBytes: offset };
-    }
-    if (scan.status === "damaged") {
-      if (!isLast) {
-        throw new StorageError("CORRUPT_WAL", `${segmentPath} at byte offset ${offset}: ${scan.reason}; later segments exist, so this is not a torn write`);
-      }
-      if (hasValidRecordAfter(bytes, offset)) {
-        throw new StorageError("CORRUPT_WAL", `${segmentPath} at byte offset ${offset}: ${scan.reason}; valid records follow, so this is not a torn write`);
-      }
-      const bytesDropped = bytes.length - offset;
-      logger.warn("wal: truncating a torn tail left by a crash", { path: segmentPath, offset, bytesDropped, reason: scan.reason });
-      const handle = await open(segmentPath, "r+");
-      try {
-        await handle.truncate(offset);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-      return { maxEntryIndex, validBytes: offset, truncatedTail: { path: segmentPath, offset, bytesDropped } };
-    }
-    replay.apply(scan.record);
-    if (scan.record.kind === "entry") {
-      maxEntryIndex = Math.max(maxEntryIndex, scan.record.entry.index);
-    }
-    offset = scan.nextOffset;
-  }
-}
-
-function checkReplayResult(replay: WalReplay, walDirectory: string): void {
-  const first = replay.entries[0];
-  if (first !== undefined && first.index !== replay.expectedFirstIndex) {
-    throw new StorageError(
-      "CORRUPT_WAL",
-      `${walDirectory}: entries resume at index ${first.index} but the log before them ends at ${replay.expectedFirstIndex - 1} (a segment is missing)`,
-    );
-  }
-  const commit = replay.hardState?.commit ?? 0;
-  if (commit > replay.lastIndex) {
-    throw new StorageError("CORRUPT_WAL", `${walDirectory}: hard state commit ${commit} is past the last recovered index ${replay.lastIndex}`);
+    return this.#io.write(buffer);
   }
 }
