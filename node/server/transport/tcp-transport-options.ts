@@ -72,3 +72,9 @@ export interface TransportStats extends LinkCounters {
   /** Peers with an open outbound connection. */
   connectedPeers: number;
 }
+
+/** TransportStats less the two gauges stats() computes on demand. */
+export type TransportCounters = Omit<TransportStats, "inboundConnections" | "connectedPeers">;
+
+/** Both halves of a handshake must finish within this, unless handshakeTimeoutMs says otherwise. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
