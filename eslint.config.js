@@ -27,27 +27,43 @@ export default tseslint.config(
     },
   },
   // lib/: pure helpers, allowed everywhere, importing no other part of the project.
-  restrict(["lib/**/*.ts"], [
-    { group: ["**/history/**", "**/checker/**", "**/node/**", "**/plugins/**", "**/harness/**", "**/docker/**", "**/cli/**"], message: "lib/ is pure helpers: it imports no other part of raftlab" },
-  ]),
-  restrict(["plugins/**/*.ts"], [
-    { group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"], message: "plugins know nothing of nodes, the checker or the harness" },
-  ]),
-  restrict(["history/**/*.ts"], [
-    { group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"], message: "the history format depends only on lib/ and plugin types" },
-  ]),
-  restrict(["checker/**/*.ts"], [
-    { group: ["**/node/**", "**/harness/**", "**/docker/**", "**/cli/**"], message: "the checker knows only histories and models" },
-  ]),
-  restrict(["node/**/*.ts"], [
-    { group: ["**/harness/**", "**/checker/**", "**/history/**", "**/docker/**", "**/cli/**"], message: "node/ knows only plugins and lib/" },
-  ]),
-  restrict(["docker/**/*.ts"], [
-    { group: ["**/harness/**", "**/checker/**", "**/cli/**"], message: "the image builder knows nothing of runs" },
-  ]),
-  restrict(["harness/**/*.ts"], [
-    { group: ["**/cli/**"], message: "commands call the harness, not the other way round" },
-  ]),
+  restrict(
+    ["lib/**/*.ts"],
+    [
+      {
+        group: ["**/history/**", "**/checker/**", "**/node/**", "**/plugins/**", "**/harness/**", "**/docker/**", "**/cli/**"],
+        message: "lib/ is pure helpers: it imports no other part of raftlab",
+      },
+    ],
+  ),
+  restrict(
+    ["plugins/**/*.ts"],
+    [
+      {
+        group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"],
+        message: "plugins know nothing of nodes, the checker or the harness",
+      },
+    ],
+  ),
+  restrict(
+    ["history/**/*.ts"],
+    [
+      {
+        group: ["**/node/**", "**/harness/**", "**/checker/**", "**/docker/**", "**/cli/**"],
+        message: "the history format depends only on lib/ and plugin types",
+      },
+    ],
+  ),
+  restrict(
+    ["checker/**/*.ts"],
+    [{ group: ["**/node/**", "**/harness/**", "**/docker/**", "**/cli/**"], message: "the checker knows only histories and models" }],
+  ),
+  restrict(
+    ["node/**/*.ts"],
+    [{ group: ["**/harness/**", "**/checker/**", "**/history/**", "**/docker/**", "**/cli/**"], message: "node/ knows only plugins and lib/" }],
+  ),
+  restrict(["docker/**/*.ts"], [{ group: ["**/harness/**", "**/checker/**", "**/cli/**"], message: "the image builder knows nothing of runs" }]),
+  restrict(["harness/**/*.ts"], [{ group: ["**/cli/**"], message: "commands call the harness, not the other way round" }]),
   // node/driver/: the Ready pipeline the server and the simulator share; its I/O is behind ports.
   restrict(
     ["node/driver/**/*.ts"],
@@ -67,9 +83,11 @@ export default tseslint.config(
       { group: ["node:*", "fs", "net", "timers", "crypto"], message: "the Raft core does no I/O" },
     ],
     {
-      "no-restricted-properties": ["error",
+      "no-restricted-properties": [
+        "error",
         { object: "Math", property: "random", message: "pass a seeded Rng" },
-        { object: "Date", property: "now", message: "time is ticks" }],
+        { object: "Date", property: "now", message: "time is ticks" },
+      ],
       "no-restricted-globals": ["error", "setTimeout", "setInterval", "setImmediate", "Date", "performance"],
     },
   ),

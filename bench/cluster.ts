@@ -38,7 +38,17 @@ interface Options {
 type Mode = "put" | "mixed";
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seconds: 15, concurrency: [1, 16, 64], nodes: 3, profileDir: undefined, failover: true, modes: ["put", "mixed"], dataRoot: os.tmpdir(), logDir: undefined };
+  const options: Options = {
+    json: false,
+    seconds: 15,
+    concurrency: [1, 16, 64],
+    nodes: 3,
+    profileDir: undefined,
+    failover: true,
+    modes: ["put", "mixed"],
+    dataRoot: os.tmpdir(),
+    logDir: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -106,10 +116,26 @@ class BenchCluster {
     for (let id = 1; id <= size; id++) {
       const profile = profileDir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
       const args = [
-        ...profile, CLI_PATH, "--id", String(id), "--listen", `127.0.0.1:${ports[(id - 1) * 2]}`,
-        "--client-listen", `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, "--peers", peers, "--peer-clients", clients,
-        "--plugin", "kv", "--data", path.join(cluster.root, `n${id}`), "--log-level", logDir === undefined ? "warn" : "info",
-        "--secret-file", secretFile,
+        ...profile,
+        CLI_PATH,
+        "--id",
+        String(id),
+        "--listen",
+        `127.0.0.1:${ports[(id - 1) * 2]}`,
+        "--client-listen",
+        `127.0.0.1:${ports[(id - 1) * 2 + 1]}`,
+        "--peers",
+        peers,
+        "--peer-clients",
+        clients,
+        "--plugin",
+        "kv",
+        "--data",
+        path.join(cluster.root, `n${id}`),
+        "--log-level",
+        logDir === undefined ? "warn" : "info",
+        "--secret-file",
+        secretFile,
       ];
       const logPath = logDir === undefined ? undefined : path.join(logDir, `node-${id}.log`);
       cluster.nodes.push({ id, clientAddress: `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, args, logPath, process: undefined, exited: Promise.resolve() });
@@ -273,7 +299,11 @@ async function main(argv: string[]): Promise<number> {
         windowMs = Math.max(windowMs, times[k]! - times[k - 1]!);
       }
       const line = { mode: "failover", window_ms: Math.round(windowMs), killed: victim, new_leader: cluster.leader };
-      process.stdout.write(options.json ? `${JSON.stringify(line)}\n` : `failover: no successful op for ${line.window_ms} ms after kill -9 of leader ${victim} (new leader ${cluster.leader})\n`);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(line)}\n`
+          : `failover: no successful op for ${line.window_ms} ms after kill -9 of leader ${victim} (new leader ${cluster.leader})\n`,
+      );
     }
   } finally {
     await cluster.stop();
@@ -285,7 +315,6 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
@@ -293,7 +322,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
   clearTimeout(timer);
   return result;
 }
-
 
 main(process.argv.slice(2)).then(
   (code) => {

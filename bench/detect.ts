@@ -84,7 +84,18 @@ function parseOptions(argv: string[]): Options {
 /** Runs one workload file with `raftlab run` and reads its summary. */
 async function runOnce(file: string, seed: number, options: Options, directory: string): Promise<RunOutcome> {
   const out = path.join(directory, `run-${path.basename(file, ".yaml")}-${seed}`);
-  const args = [cliPath, "run", file, "--runtime", options.runtime, "--seed", String(seed), "--out", out, ...(options.duration === undefined ? [] : ["--duration", options.duration])];
+  const args = [
+    cliPath,
+    "run",
+    file,
+    "--runtime",
+    options.runtime,
+    "--seed",
+    String(seed),
+    "--out",
+    out,
+    ...(options.duration === undefined ? [] : ["--duration", options.duration]),
+  ];
   await new Promise<void>((resolve) => {
     const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ["ignore", "ignore", "ignore"] });
     child.on("exit", () => resolve());
@@ -166,9 +177,14 @@ async function main(): Promise<void> {
       } else {
         const caught = `${result.invalid}/${result.seeds}`;
         const medianText = result.median_first_anomaly_s === null ? "-" : `${result.median_first_anomaly_s.toFixed(1)} s`;
-        const by = Object.entries(result.caught_by).map(([check, count]) => `${check} ${count}`).join(", ") || "-";
+        const by =
+          Object.entries(result.caught_by)
+            .map(([check, count]) => `${check} ${count}`)
+            .join(", ") || "-";
         const extra = result.unknown + result.crashed > 0 ? ` (${result.unknown} unknown, ${result.crashed} crashed)` : "";
-        process.stdout.write(`${result.switch.padEnd(28)}${caught.padEnd(9)}${medianText.padEnd(22)}${by.padEnd(26)}${result.false_positives}${result.safe_unknown > 0 ? ` (${result.safe_unknown} safe runs unknown)` : ""}${extra}\n`);
+        process.stdout.write(
+          `${result.switch.padEnd(28)}${caught.padEnd(9)}${medianText.padEnd(22)}${by.padEnd(26)}${result.false_positives}${result.safe_unknown > 0 ? ` (${result.safe_unknown} safe runs unknown)` : ""}${extra}\n`,
+        );
       }
     }
   } finally {

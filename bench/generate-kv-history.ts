@@ -124,7 +124,14 @@ export function generateKvHistory(options: KvHistoryOptions, writeLine: (line: s
       if (f === "put") {
         state.writesInFlight += 1;
         // A lost write needs the value before it settled: its write completed, no other in flight.
-        if (!faultPlanted && options.fault === "lost-write" && invoked >= faultAfter && fate === "ok" && state.writesInFlight === 1 && Number.isFinite(state.currentCompletion)) {
+        if (
+          !faultPlanted &&
+          options.fault === "lost-write" &&
+          invoked >= faultAfter &&
+          fate === "ok" &&
+          state.writesInFlight === 1 &&
+          Number.isFinite(state.currentCompletion)
+        ) {
           next.lost = true;
           faultPlanted = true;
           pinnedKey = key;
@@ -242,7 +249,9 @@ function main(argv: string[]): number {
   });
   const fault = values.fault as KvFault;
   if (!["none", "stale-read", "lost-write"].includes(fault) || values.out === undefined) {
-    process.stderr.write("usage: generate-kv-history.ts --out FILE [--ops N] [--keys N] [--clients N] [--fault none|stale-read|lost-write] [--info P] [--seed N]\n");
+    process.stderr.write(
+      "usage: generate-kv-history.ts --out FILE [--ops N] [--keys N] [--clients N] [--fault none|stale-read|lost-write] [--info P] [--seed N]\n",
+    );
     return 254;
   }
   writeHistoryFile(

@@ -64,7 +64,16 @@ function benchCrc(): void {
 
 function benchMessages(): void {
   const message = {
-    type: "app" as const, from: 1, to: 2, term: 5, logTerm: 5, index: 100, commit: 99, reject: false, rejectHint: 0, hintTerm: 0,
+    type: "app" as const,
+    from: 1,
+    to: 2,
+    term: 5,
+    logTerm: 5,
+    index: 100,
+    commit: 99,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
     context: new Uint8Array(),
     entries: Array.from({ length: 16 }, (_, k) => ({ term: 5, index: 101 + k, type: "normal" as const, data: Buffer.alloc(entryBytes, 1) })),
   };

@@ -57,9 +57,7 @@ export class InfoGroups {
       if (operation.type !== "info") {
         return -1;
       }
-      const signature = isConstrained(local)
-        ? `#${local}`
-        : JSON.stringify([operation.input.f, operation.input.key ?? null, operation.input.value]);
+      const signature = isConstrained(local) ? `#${local}` : JSON.stringify([operation.input.f, operation.input.key ?? null, operation.input.value]);
       let group = groups.get(signature);
       if (group === undefined) {
         group = groups.size;

@@ -251,7 +251,10 @@ describe("kv keys stay apart whatever the partitioning", () => {
       expect(checkOperations(kvPlugin.model, operations).verdict).toBe(expected);
       expect(checkOperations(onePartition.model, operations).verdict).toBe(expected);
     }
-    for (const events of [[...staleAcrossKeys, keyless], [...mirror, mirrorKeyless]]) {
+    for (const events of [
+      [...staleAcrossKeys, keyless],
+      [...mirror, mirrorKeyless],
+    ]) {
       const { operations } = historyOperations(events);
       const thrown = thrownBy(() => checkOperations(kvPlugin.model, operations));
       expect(thrown).toBeInstanceOf(UnpartitionableOperationError);

@@ -27,9 +27,7 @@ export class EntryList {
     operations.forEach((operation, local) => {
       assert(operation.invokeIndex < operation.completionIndex, "invariant: an operation returns after its call");
       position[2 * local + 1] = operation.invokeIndex;
-      position[2 * local + 2] = Number.isFinite(operation.completionIndex)
-        ? operation.completionIndex
-        : infinityBase + local;
+      position[2 * local + 2] = Number.isFinite(operation.completionIndex) ? operation.completionIndex : infinityBase + local;
       nodes.push(2 * local + 1, 2 * local + 2);
     });
     nodes.sort((a, b) => (position[a] ?? 0) - (position[b] ?? 0));

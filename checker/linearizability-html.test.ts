@@ -40,7 +40,16 @@ beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "raftlab-report-"));
   context = await chromium.launchPersistentContext(join(directory, "profile"), {
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1400, height: 800 },
   });
 });

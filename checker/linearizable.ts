@@ -92,11 +92,7 @@ export function defaultMemoryBytesMax(): number {
 }
 const firstQuantumIterations = 20_000;
 
-export function checkOperations<S>(
-  model: Model<S>,
-  operations: readonly HistoryOperation[],
-  options: CheckOptions = {},
-): CheckResult {
+export function checkOperations<S>(model: Model<S>, operations: readonly HistoryOperation[], options: CheckOptions = {}): CheckResult {
   const started = performance.now();
   const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
@@ -125,7 +121,7 @@ export function checkOperations<S>(
     const stillRunning: number[] = [];
     for (const index of pending) {
       // Pending holds searched partitions only.
-    const search = searches[index] as PortfolioSearch<S>;
+      const search = searches[index] as PortfolioSearch<S>;
       // Small slices so the deadline is honoured even inside one long partition.
       let budget = quantum;
       if (performance.now() > deadline) {

@@ -208,14 +208,7 @@ export class ExploredMemo {
     return true;
   }
 
-  private sameWords(
-    entry: number,
-    set: LinearizedSet,
-    okStart: number,
-    okLength: number,
-    infoStart: number,
-    infoLength: number,
-  ): boolean {
+  private sameWords(entry: number, set: LinearizedSet, okStart: number, okLength: number, infoStart: number, infoLength: number): boolean {
     const start = this.entryPoolStart[entry] as number;
     const pool = this.pool;
     const okWords = set.ok.words;

@@ -32,10 +32,7 @@ export class LongestAttemptTracker {
 
   /** Keeps the dead end with the most ok operations placed (then the fewest info ones). */
   offerDeadEnd(path: SearchPath, okPlaced: number, blockedOperation: number): void {
-    if (
-      okPlaced > this.okCount ||
-      (okPlaced === this.okCount && (this.attempt.blockedOperation === null || path.depth < this.attempt.order.length))
-    ) {
+    if (okPlaced > this.okCount || (okPlaced === this.okCount && (this.attempt.blockedOperation === null || path.depth < this.attempt.order.length))) {
       this.record(path, okPlaced, blockedOperation);
     }
   }

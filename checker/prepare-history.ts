@@ -138,7 +138,9 @@ function violationOf(operations: readonly HistoryOperation[], violation: NonNull
     because: step.because,
     ...(step.evidence === undefined
       ? {}
-      : { evidence: [operationAt(step.evidence[0], "cycle evidence"), operationAt(step.evidence[1], "cycle evidence")] as [HistoryOperation, HistoryOperation] }),
+      : {
+          evidence: [operationAt(step.evidence[0], "cycle evidence"), operationAt(step.evidence[1], "cycle evidence")] as [HistoryOperation, HistoryOperation],
+        }),
   }));
   cycle.forEach((step, position) => {
     const next = cycle[(position + 1) % cycle.length];

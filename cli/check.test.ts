@@ -71,7 +71,9 @@ describe.concurrent("raftlab check", () => {
 
   test("an illegal history's output explains it in one paragraph", async () => {
     const result = await runCheck(join(dataDirectory, "jepsen__etcd_000.jsonl"), "--plugin", "kv");
-    expect(result.stdout).toMatch(/\n  get "x" -> "2" by process 11, invoked at [\d.]+ s and answered at [\d.]+ s, cannot be placed in any order of the history consistent with real time\./);
+    expect(result.stdout).toMatch(
+      /\n  get "x" -> "2" by process 11, invoked at [\d.]+ s and answered at [\d.]+ s, cannot be placed in any order of the history consistent with real time\./,
+    );
   });
 
   test("a timeout gives verdict unknown and exit 2", async () => {

@@ -69,10 +69,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     history = await readHistoryFile(options.file, { allowInvokeAfterInfo: options.allowInvokeAfterInfo });
   } catch (error) {
     if (error instanceof HistoryError || error instanceof PluginError || error instanceof UsageError) {
-      const hint =
-        error instanceof HistoryError && error.code === "HISTORY_INVOKE_AFTER_INFO"
-          ? " (without --strict it is accepted)"
-          : "";
+      const hint = error instanceof HistoryError && error.code === "HISTORY_INVOKE_AFTER_INFO" ? " (without --strict it is accepted)" : "";
       process.stderr.write(`raftlab check: ${error.message}${hint}\n`);
       return 254;
     }
@@ -277,7 +274,9 @@ function humanReport({ options, plugin, history, operations, failedCount, result
   const verdictText = { ok: "linearizable", illegal: "NOT linearizable", unknown: "unknown" }[result.verdict];
   lines.push(`${options.file}: ${verdictText}${result.reason === undefined ? "" : ` (${result.reason})`}`);
   if (history.invokesAfterInfo > 0) {
-    lines.push(`  ${history.invokesAfterInfo} invoke(s) by a process after its own info, accepted (each info operation stays open to the end; --strict rejects them)`);
+    lines.push(
+      `  ${history.invokesAfterInfo} invoke(s) by a process after its own info, accepted (each info operation stays open to the end; --strict rejects them)`,
+    );
   }
   lines.push(
     `  ${operations.length} operations (${operations.length - infoCount} ok, ${infoCount} info; ${failedCount} failed, dropped), ` +
@@ -359,17 +358,17 @@ function jsonReport({ options, plugin, history, operations, failedCount, result,
     elapsedMs: Math.round(result.elapsedMs),
     // Explanations only for partitions that are not ok: a full linearization can be huge.
     problems: partitionsToExplain(result).map((partition) => ({
-        key: partition.key,
-        verdict: partition.verdict,
-        operations: partition.operations.length,
-        prefixLength: partition.linearization.length,
-        prefixTail: partition.linearization.slice(-prefixShown).map((step) => ({
-          operation: describe(step.operation),
-          stateAfter: step.stateAfter,
-        })),
-        firstBadOperation: partition.firstBadOperation === null ? null : describe(partition.firstBadOperation),
-        stateBefore: partition.stateBefore,
-        ...(partition.violation === undefined ? {} : { violation: partition.violation }),
+      key: partition.key,
+      verdict: partition.verdict,
+      operations: partition.operations.length,
+      prefixLength: partition.linearization.length,
+      prefixTail: partition.linearization.slice(-prefixShown).map((step) => ({
+        operation: describe(step.operation),
+        stateAfter: step.stateAfter,
       })),
+      firstBadOperation: partition.firstBadOperation === null ? null : describe(partition.firstBadOperation),
+      stateBefore: partition.stateBefore,
+      ...(partition.violation === undefined ? {} : { violation: partition.violation }),
+    })),
   };
 }

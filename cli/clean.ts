@@ -49,8 +49,8 @@ export async function cleanCommand(argv: string[]): Promise<number> {
   });
   if (local.processes.length + local.directories.length > 0) {
     process.stdout.write(
-    `raftlab clean: local: stopped ${counted(local.processes.length, "node process", "node processes")}, ` +
-      `removed ${counted(local.directories.length, "data directory", "data directories")}\n`,
+      `raftlab clean: local: stopped ${counted(local.processes.length, "node process", "node processes")}, ` +
+        `removed ${counted(local.directories.length, "data directory", "data directories")}\n`,
     );
   }
   for (const failure of local.failures) {

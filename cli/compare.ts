@@ -68,7 +68,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
   try {
     file = parsed.positionals[0] ?? "";
     loaded = await readWorkloadFile(file);
-    const spec = applyOverrides(loaded.spec, { ...(runtimeFlag === undefined ? {} : { runtime: runtimeFlag }), ...(duration === undefined ? {} : { duration }) });
+    const spec = applyOverrides(loaded.spec, {
+      ...(runtimeFlag === undefined ? {} : { runtime: runtimeFlag }),
+      ...(duration === undefined ? {} : { duration }),
+    });
     matrix = await resolveMatrix(loaded, spec, { ...(plugins === undefined ? {} : { plugins }), ...(seeds === undefined ? {} : { seeds }) }, process.cwd());
     loaded = { ...loaded, spec };
   } catch (error) {
@@ -164,7 +167,9 @@ function printComparison(comparison: Comparison, directory: string): void {
   };
   const pluginWidth = Math.max(6, ...comparison.aggregates.map((aggregate) => aggregate.plugin.length));
   const setWidth = Math.max(9, ...comparison.aggregates.map((aggregate) => aggregate.fault_set.length));
-  lines.push(`  ${"plugin".padEnd(pluginWidth)} ${"fault set".padEnd(setWidth)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`);
+  lines.push(
+    `  ${"plugin".padEnd(pluginWidth)} ${"fault set".padEnd(setWidth)} ${"valid/invalid/unknown/crashed".padEnd(30)} ${"ops/s".padEnd(20)} ${"p99 ms".padEnd(20)} availability`,
+  );
   for (const aggregate of comparison.aggregates) {
     const { valid, invalid, unknown, crashed } = aggregate.counts;
     lines.push(

@@ -126,7 +126,16 @@ export async function runCommand(argv: string[]): Promise<number> {
       const plan = planRun(prepared.loaded, spec, prepared.plugin);
       const prefix = repeated ? `[seed ${plan.seed}, run ${index + 1} of ${prepared.seeds.length}] ` : "";
       const out = parsed.values.out === undefined ? undefined : repeated ? join(parsed.values.out, `seed-${plan.seed}`) : parsed.values.out;
-      const outcome = await runOnce({ prepared, spec, plan, runtime: chosen.runtime, out, hardStop: interrupt.signal, log: (line) => log(prefix + line), onCluster: (created) => (cluster = created) });
+      const outcome = await runOnce({
+        prepared,
+        spec,
+        plan,
+        runtime: chosen.runtime,
+        out,
+        hardStop: interrupt.signal,
+        log: (line) => log(prefix + line),
+        onCluster: (created) => (cluster = created),
+      });
       if (typeof outcome === "number") {
         return outcome; // refused: bad input
       }
@@ -233,7 +242,12 @@ async function runOnce(options: {
     process.stderr.write(`raftlab run: ${prepared.loaded.file}: nemesis.faults: ${refusal}\n`);
     return 254;
   }
-  const outExisted = out !== undefined && (await stat(out).then(() => true, () => false));
+  const outExisted =
+    out !== undefined &&
+    (await stat(out).then(
+      () => true,
+      () => false,
+    ));
   let folder: Awaited<ReturnType<typeof createResultsFolder>>;
   try {
     folder = await createResultsFolder({ root: resultsRoot, name: plan.name, started: new Date(), ...(out === undefined ? {} : { out }) });
@@ -250,7 +264,17 @@ async function runOnce(options: {
   };
   log(`results in ${folder.directory}`);
   try {
-    const summary = await runWorkload({ loaded: prepared.loaded, spec: options.spec, plan, plugin: prepared.plugin, runtime, folder, hardStop: options.hardStop, log, onCluster: options.onCluster });
+    const summary = await runWorkload({
+      loaded: prepared.loaded,
+      spec: options.spec,
+      plan,
+      plugin: prepared.plugin,
+      runtime,
+      folder,
+      hardStop: options.hardStop,
+      log,
+      onCluster: options.onCluster,
+    });
     if (out === undefined) {
       await updateLatestLink(resultsRoot, folder.directory);
     }
@@ -295,7 +319,9 @@ function printSummary(summary: RunSummary, directory: string): void {
 
 /** The verdict table of a repeated run, one line per seed, then the throughput spread. */
 function printRepeats(outcomes: readonly RunOutcome[], planned: number): void {
-  const lines = [`${"seed".padStart(10)}  ${"verdict".padEnd(8)} ${"ops/s".padStart(9)} ${"p99 ms".padStart(9)} ${"ok".padStart(7)} ${"info".padStart(6)}  results`];
+  const lines = [
+    `${"seed".padStart(10)}  ${"verdict".padEnd(8)} ${"ops/s".padStart(9)} ${"p99 ms".padStart(9)} ${"ok".padStart(7)} ${"info".padStart(6)}  results`,
+  ];
   const throughputs: number[] = [];
   for (const outcome of outcomes) {
     if (!("summary" in outcome)) {

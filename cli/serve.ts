@@ -15,7 +15,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let port: number;
   let host: string;
   try {
-    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { port: { type: "string" }, host: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
     if (parsed.values.help === true) {
       process.stdout.write(usage);
       return 0;
@@ -29,7 +34,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       throw new Error(`--port: expected a port from 0 to 65535, got "${parsed.values.port ?? ""}"`);
     }
     host = parsed.values.host ?? "127.0.0.1";
-    if (!(await stat(root).then((info) => info.isDirectory(), () => false))) {
+    if (
+      !(await stat(root).then(
+        (info) => info.isDirectory(),
+        () => false,
+      ))
+    ) {
       throw new Error(`${root}: not a directory (run \`raftlab run\` first, or name a results folder)`);
     }
   } catch (error) {

@@ -4,7 +4,15 @@ import type { ClientEvent, HistoryEvent } from "./event.js";
 import { outcomeOf, pairOperations } from "./operation-pairs.js";
 
 let index = 0;
-const event = (process: number, type: ClientEvent["type"], f = "put"): ClientEvent => ({ process, type, f, key: "k", value: 1, time: index * 10, index: index++ });
+const event = (process: number, type: ClientEvent["type"], f = "put"): ClientEvent => ({
+  process,
+  type,
+  f,
+  key: "k",
+  value: 1,
+  time: index * 10,
+  index: index++,
+});
 
 describe("pairOperations", () => {
   test("pairs in invoke order with positions, skips the nemesis, leaves open calls open", () => {
@@ -31,7 +39,9 @@ describe("pairOperations", () => {
 
   test("a malformed history is a programmer error naming the event", () => {
     index = 0;
-    expect(() => pairOperations([event(1, "invoke"), event(1, "invoke")])).toThrow(new InvariantError("history event 1: process 1 invokes with an operation open"));
+    expect(() => pairOperations([event(1, "invoke"), event(1, "invoke")])).toThrow(
+      new InvariantError("history event 1: process 1 invokes with an operation open"),
+    );
     index = 0;
     expect(() => pairOperations([event(1, "ok")])).toThrow(new InvariantError("history event 0: ok of process 1 has no open call"));
   });

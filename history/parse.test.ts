@@ -116,7 +116,7 @@ describe("decodeUtf8 and nesting", () => {
     const bad = Buffer.concat([Buffer.from('{"a":"é', "utf8"), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n', "utf8")]);
     expect(decodeUtf8(good, "h.jsonl")).toBe('{"a":"é€😀"}\n');
     expect(() => decodeUtf8(Buffer.concat([good, bad]), "h.jsonl")).toThrow(
-      'h.jsonl:2: not valid UTF-8 (byte 0xc3 at byte 9 of the line); write strings as UTF-8 or \\u escapes',
+      "h.jsonl:2: not valid UTF-8 (byte 0xc3 at byte 9 of the line); write strings as UTF-8 or \\u escapes",
     );
   });
 

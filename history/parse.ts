@@ -136,13 +136,7 @@ export function parseHistory(text: string, file: string, options: ParseOptions =
 }
 
 /** Returns true when the event is an invoke after an info by its process (and that is allowed). */
-function checkProcessOrder(
-  event: ClientEvent,
-  processes: Map<number, ProcessState>,
-  file: string,
-  line: number,
-  allowInvokeAfterInfo: boolean,
-): boolean {
+function checkProcessOrder(event: ClientEvent, processes: Map<number, ProcessState>, file: string, line: number, allowInvokeAfterInfo: boolean): boolean {
   let state = processes.get(event.process);
   if (state === undefined) {
     state = { open: null, retiredAtLine: 0 };
@@ -173,13 +167,7 @@ function checkProcessOrder(
   }
   const open = state.open;
   if (open === null) {
-    throw new HistoryError(
-      "HISTORY_UNMATCHED_COMPLETION",
-      file,
-      line,
-      "process",
-      `${event.type} by process ${event.process} has no open invoke`,
-    );
+    throw new HistoryError("HISTORY_UNMATCHED_COMPLETION", file, line, "process", `${event.type} by process ${event.process} has no open invoke`);
   }
   if (open.f !== event.f) {
     throw new HistoryError("HISTORY_BAD_FIELD", file, line, "f", `"${event.f}" completes an invoke of "${open.f}"`);
@@ -216,8 +204,7 @@ function parseEventLine(raw: string, file: string, line: number): HistoryEvent {
     throw new HistoryError("HISTORY_BAD_FIELD", file, line, tooDeep, `nested more than ${historyNestingMax} levels deep`);
   }
   const record = parsed as Record<string, unknown>;
-  const bad = (field: string, detail: string): HistoryError =>
-    new HistoryError("HISTORY_BAD_FIELD", file, line, field, detail);
+  const bad = (field: string, detail: string): HistoryError => new HistoryError("HISTORY_BAD_FIELD", file, line, field, detail);
 
   const index = record["index"];
   if (typeof index !== "number" || !Number.isSafeInteger(index) || index < 0) {

@@ -39,10 +39,13 @@ export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(reasonOf(signal!));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, delayMs),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -23,7 +23,9 @@ function declaredCodes(): Map<string, string> {
     const text = readFileSync(file, "utf8");
     const found = [
       ...[...text.matchAll(/readonly code = "([A-Z_]+)"/g)].map((match) => match[1]!),
-      ...[...text.matchAll(/export type \w*Code\w* =([\s\S]*?"[A-Z_]+")\s*;/g)].flatMap((match) => [...match[1]!.matchAll(/"([A-Z_]+)"/g)].map((inner) => inner[1]!)),
+      ...[...text.matchAll(/export type \w*Code\w* =([\s\S]*?"[A-Z_]+")\s*;/g)].flatMap((match) =>
+        [...match[1]!.matchAll(/"([A-Z_]+)"/g)].map((inner) => inner[1]!),
+      ),
     ];
     for (const code of found) {
       codes.set(code, relative(root, file));

@@ -163,12 +163,7 @@ export interface Plugin<S = unknown> {
 
 export type PluginErrorCode = "UNKNOWN_OPERATION" | "BAD_ARGUMENT" | "BAD_SNAPSHOT" | "BAD_PLUGIN";
 
-const pluginErrorCodes: ReadonlySet<string> = new Set<PluginErrorCode>([
-  "UNKNOWN_OPERATION",
-  "BAD_ARGUMENT",
-  "BAD_SNAPSHOT",
-  "BAD_PLUGIN",
-]);
+const pluginErrorCodes: ReadonlySet<string> = new Set<PluginErrorCode>(["UNKNOWN_OPERATION", "BAD_ARGUMENT", "BAD_SNAPSHOT", "BAD_PLUGIN"]);
 
 export class PluginError extends Error {
   /**

@@ -11,17 +11,11 @@ export function describeJsonType(value: unknown): string {
 }
 
 export function badArgument(plugin: string, op: Operation, field: string, expected: string, got: unknown): PluginError {
-  return new PluginError(
-    "BAD_ARGUMENT",
-    `${plugin} ${op.f}: field "${field}" must be ${expected}, got ${describeJsonType(got)}`,
-  );
+  return new PluginError("BAD_ARGUMENT", `${plugin} ${op.f}: field "${field}" must be ${expected}, got ${describeJsonType(got)}`);
 }
 
 export function unknownOperation(plugin: string, f: unknown, known: readonly string[]): PluginError {
-  return new PluginError(
-    "UNKNOWN_OPERATION",
-    `${plugin}: unknown operation ${describeJsonType(f)}; known: ${known.join(", ")}`,
-  );
+  return new PluginError("UNKNOWN_OPERATION", `${plugin}: unknown operation ${describeJsonType(f)}; known: ${known.join(", ")}`);
 }
 
 /** The operation's key, which must be a string. */

@@ -117,9 +117,7 @@ export function pluginComplianceChecks<S>(plugin: Plugin<S>, options: Compliance
             const afterKnown = model.step(state, operation, known(result)) as S;
             const afterUnknown = model.step(state, operation, UNKNOWN);
             expect(afterUnknown, `unknown outcome of operation ${index} refused`).not.toBeUndefined();
-            expect(model.stateKey(afterUnknown as S), `state after operation ${index}, unknown vs known outcome`).toBe(
-              model.stateKey(afterKnown),
-            );
+            expect(model.stateKey(afterUnknown as S), `state after operation ${index}, unknown vs known outcome`).toBe(model.stateKey(afterKnown));
             return afterKnown;
           });
         });
@@ -196,9 +194,7 @@ export function pluginComplianceChecks<S>(plugin: Plugin<S>, options: Compliance
             const partition = model.partitionKey(operation);
             const machine = machines.get(partition) ?? plugin.createStateMachine();
             machines.set(partition, machine);
-            expect(machine.apply(operation), `operation ${index} (${operation.f}) applied to its partition alone`).toEqual(
-              results[index],
-            );
+            expect(machine.apply(operation), `operation ${index} (${operation.f}) applied to its partition alone`).toEqual(results[index]);
           });
         });
       },
@@ -307,4 +303,3 @@ function cloneIfPossible<S>(state: S): { cloned: true; value: S } | { cloned: fa
     return { cloned: false };
   }
 }
-

@@ -76,9 +76,7 @@ export function walkModel<S>(
 
 /** A numbered listing of operations and results, for failure messages. */
 export function describeTrace<S>(model: Model<S>, operations: readonly Operation[], results: readonly Json[]): string {
-  return operations
-    .map((operation, index) => `  ${index}: ${model.describeOperation(operation, known(results[index] ?? null))}`)
-    .join("\n");
+  return operations.map((operation, index) => `  ${index}: ${model.describeOperation(operation, known(results[index] ?? null))}`).join("\n");
 }
 
 /** Values no sane read returns next to `result`: each differs from it, so the model must refuse all. */

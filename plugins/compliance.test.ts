@@ -70,9 +70,7 @@ describe("the compliance suite catches", () => {
   });
 
   it("a model that refuses an unknown outcome", () => {
-    const plugin = kvWithStep((state, input, outcome) =>
-      input.f === "cas" && !outcome.known ? undefined : kvPlugin.model.step(state, input, outcome),
-    );
+    const plugin = kvWithStep((state, input, outcome) => (input.f === "cas" && !outcome.known ? undefined : kvPlugin.model.step(state, input, outcome)));
     expect(() => runCheck(plugin, "unknown-outcomes")).toThrow(/unknown outcome of/);
   });
 
@@ -99,9 +97,7 @@ describe("the compliance suite catches", () => {
   });
 
   it("a model that accepts any result of a read", () => {
-    const plugin = kvWithStep((state, input, outcome) =>
-      input.f === "get" ? state : kvPlugin.model.step(state, input, outcome),
-    );
+    const plugin = kvWithStep((state, input, outcome) => (input.f === "get" ? state : kvPlugin.model.step(state, input, outcome)));
     expect(() => runCheck(plugin, "reads-strict")).toThrow(/model accepted get/);
   });
 

@@ -66,10 +66,7 @@ describe("loadPlugin: built-in plugins", () => {
 
 describe("loadPlugin: plugin modules by path", () => {
   it("loads a default export, resolving a relative path from cwd", async () => {
-    writePlugin(
-      "good.mjs",
-      `${goodPluginSource}\nexport default { name: "good", description: "", operations, createStateMachine, model };\n`,
-    );
+    writePlugin("good.mjs", `${goodPluginSource}\nexport default { name: "good", description: "", operations, createStateMachine, model };\n`);
     const plugin = await loadPlugin("./good.mjs", { cwd: directory });
     expect(plugin.name).toBe("good");
     expect(plugin.createStateMachine().apply({ f: "read", value: null })).toBe(0);
@@ -84,9 +81,7 @@ describe("loadPlugin: plugin modules by path", () => {
   });
 
   it("names the path tried when the file is missing", async () => {
-    expect(await badPluginMessage("./missing.mjs", { cwd: directory })).toBe(
-      'plugin module <dir>/missing.mjs (from "./missing.mjs"): not found',
-    );
+    expect(await badPluginMessage("./missing.mjs", { cwd: directory })).toBe('plugin module <dir>/missing.mjs (from "./missing.mjs"): not found');
     expect(await badPluginMessage(join(directory, "missing.js"))).toBe("plugin module <dir>/missing.js: not found");
   });
 
@@ -104,16 +99,48 @@ describe("loadPlugin: plugin modules by path", () => {
   });
 
   const brokenCases: [string, string, string][] = [
-    ["missing-model", `{ name: "x", description: "", operations, createStateMachine }`, 'field "model" must be an object {init, step, stateKey, partitionKey, describeOperation, describeState}, got nothing'],
-    ["step-not-function", `{ name: "x", description: "", operations, createStateMachine, model: { ...model, step: 3 } }`, 'field "model.step" must be a function, got 3'],
+    [
+      "missing-model",
+      `{ name: "x", description: "", operations, createStateMachine }`,
+      'field "model" must be an object {init, step, stateKey, partitionKey, describeOperation, describeState}, got nothing',
+    ],
+    [
+      "step-not-function",
+      `{ name: "x", description: "", operations, createStateMachine, model: { ...model, step: 3 } }`,
+      'field "model.step" must be a function, got 3',
+    ],
     ["missing-name", `{ description: "", operations, createStateMachine, model }`, 'field "name" must be a non-empty string, got nothing'],
-    ["no-operations", `{ name: "x", description: "", operations: {}, createStateMachine, model }`, 'field "operations" must be an object with at least one operation spec, got an object'],
-    ["read-only-missing", `{ name: "x", description: "", operations: { read: { keyed: false, argument: () => null } }, createStateMachine, model }`, 'field "operations.read.readOnly" must be a boolean, got nothing'],
-    ["argument-not-function", `{ name: "x", description: "", operations: { read: { readOnly: true, keyed: false, argument: null } }, createStateMachine, model }`, 'field "operations.read.argument" must be a function, got null'],
+    [
+      "no-operations",
+      `{ name: "x", description: "", operations: {}, createStateMachine, model }`,
+      'field "operations" must be an object with at least one operation spec, got an object',
+    ],
+    [
+      "read-only-missing",
+      `{ name: "x", description: "", operations: { read: { keyed: false, argument: () => null } }, createStateMachine, model }`,
+      'field "operations.read.readOnly" must be a boolean, got nothing',
+    ],
+    [
+      "argument-not-function",
+      `{ name: "x", description: "", operations: { read: { readOnly: true, keyed: false, argument: null } }, createStateMachine, model }`,
+      'field "operations.read.argument" must be a function, got null',
+    ],
     ["factory-missing", `{ name: "x", description: "", operations, model }`, 'field "createStateMachine" must be a function, got nothing'],
-    ["factory-throws", `{ name: "x", description: "", operations, model, createStateMachine: () => { throw new Error("no disk"); } }`, "createStateMachine() threw: no disk"],
-    ["machine-without-restore", `{ name: "x", description: "", operations, model, createStateMachine: () => ({ apply() {}, snapshot() {} }) }`, 'createStateMachine() returned an object whose "restore" must be a function, got nothing'],
-    ["state-key-not-string", `{ name: "x", description: "", operations, createStateMachine, model: { ...model, stateKey: (state) => state } }`, "model.stateKey(model.init()) must return a string, got 0"],
+    [
+      "factory-throws",
+      `{ name: "x", description: "", operations, model, createStateMachine: () => { throw new Error("no disk"); } }`,
+      "createStateMachine() threw: no disk",
+    ],
+    [
+      "machine-without-restore",
+      `{ name: "x", description: "", operations, model, createStateMachine: () => ({ apply() {}, snapshot() {} }) }`,
+      'createStateMachine() returned an object whose "restore" must be a function, got nothing',
+    ],
+    [
+      "state-key-not-string",
+      `{ name: "x", description: "", operations, createStateMachine, model: { ...model, stateKey: (state) => state } }`,
+      "model.stateKey(model.init()) must return a string, got 0",
+    ],
   ];
   for (const [fileName, exported, problem] of brokenCases) {
     it(`refuses a plugin with a bad field: ${fileName}`, async () => {

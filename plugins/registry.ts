@@ -119,7 +119,12 @@ async function commonJsTypeScriptProblem(path: string, exports: Record<string, u
 async function nearestPackageJson(directory: string): Promise<string | undefined> {
   for (let current = directory; ; current = dirname(current)) {
     const candidate = join(current, "package.json");
-    if (await stat(candidate).then((found) => found.isFile(), () => false)) {
+    if (
+      await stat(candidate).then(
+        (found) => found.isFile(),
+        () => false,
+      )
+    ) {
       return candidate;
     }
     if (dirname(current) === current) {

@@ -32,16 +32,10 @@ export function decodeSnapshot(data: Uint8Array, plugin: string, version: number
   }
   const fields = envelope as Record<string, unknown>;
   if (fields["plugin"] !== plugin) {
-    throw new PluginError(
-      "BAD_SNAPSHOT",
-      `${plugin} snapshot: field "plugin" is ${JSON.stringify(fields["plugin"])}, expected "${plugin}"`,
-    );
+    throw new PluginError("BAD_SNAPSHOT", `${plugin} snapshot: field "plugin" is ${JSON.stringify(fields["plugin"])}, expected "${plugin}"`);
   }
   if (fields["version"] !== version) {
-    throw new PluginError(
-      "BAD_SNAPSHOT",
-      `${plugin} snapshot: field "version" is ${JSON.stringify(fields["version"])}, expected ${version}`,
-    );
+    throw new PluginError("BAD_SNAPSHOT", `${plugin} snapshot: field "version" is ${JSON.stringify(fields["version"])}, expected ${version}`);
   }
   if (!("state" in fields)) {
     throw new PluginError("BAD_SNAPSHOT", `${plugin} snapshot: field "state" is missing`);

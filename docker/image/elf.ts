@@ -26,7 +26,11 @@ export async function neededLibraries(path: string): Promise<string[] | undefine
     const at = programHeaderOffset + index * programHeaderSize;
     const type = bytes.readUInt32LE(at);
     if (type === programHeaderLoad) {
-      loads.push({ fileOffset: bytes.readBigUInt64LE(at + 0x08), virtualAddress: bytes.readBigUInt64LE(at + 0x10), fileSize: bytes.readBigUInt64LE(at + 0x20) });
+      loads.push({
+        fileOffset: bytes.readBigUInt64LE(at + 0x08),
+        virtualAddress: bytes.readBigUInt64LE(at + 0x10),
+        fileSize: bytes.readBigUInt64LE(at + 0x20),
+      });
     } else if (type === programHeaderDynamic) {
       dynamic = { offset: Number(bytes.readBigUInt64LE(at + 0x08)), size: Number(bytes.readBigUInt64LE(at + 0x20)) };
     }
@@ -49,7 +53,9 @@ export async function neededLibraries(path: string): Promise<string[] | undefine
     }
   }
   // DT_STRTAB holds a virtual address; the load segment containing it maps it to a file offset.
-  const segment = loads.find((load) => stringTableAddress !== undefined && stringTableAddress >= load.virtualAddress && stringTableAddress < load.virtualAddress + load.fileSize);
+  const segment = loads.find(
+    (load) => stringTableAddress !== undefined && stringTableAddress >= load.virtualAddress && stringTableAddress < load.virtualAddress + load.fileSize,
+  );
   if (stringTableAddress === undefined || segment === undefined) {
     return undefined;
   }

@@ -102,13 +102,9 @@ function generatedFiles(root: string): Map<string, string> {
     ["/etc/group", "root:x:0:\nnogroup:x:65534:\n"],
     ["/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"],
     ["/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n"],
-    [
-      `${appDirectory}/package.json`,
-      `${JSON.stringify({ name: "raftlab", version: manifest.version ?? "0.0.0", type: "module", private: true }, null, 2)}\n`,
-    ],
+    [`${appDirectory}/package.json`, `${JSON.stringify({ name: "raftlab", version: manifest.version ?? "0.0.0", type: "module", private: true }, null, 2)}\n`],
   ]);
 }
-
 
 /**
  * npm packages the node command can load: the bare imports in the given compiled directories that

@@ -116,12 +116,7 @@ function defaultBuildPolicy(): BuildPolicy {
   return fileURLToPath(import.meta.url).includes(`${"/"}dist${"/"}`) ? "if-missing" : "if-stale";
 }
 
-async function buildDistIfNeeded(
-  root: string,
-  policy: BuildPolicy,
-  signal: AbortSignal | undefined,
-  log: (message: string) => void,
-): Promise<void> {
+async function buildDistIfNeeded(root: string, policy: BuildPolicy, signal: AbortSignal | undefined, log: (message: string) => void): Promise<void> {
   const entry = join(root, "dist", "node", "server", "main.js");
   const builtAtMs = existsSync(entry) ? (await stat(entry)).mtimeMs : undefined;
   if (builtAtMs !== undefined) {
@@ -142,10 +137,7 @@ async function buildDistIfNeeded(
   if (result.exitCode === 2) {
     log(`docker: tsc reported type errors but emitted dist/:\n${result.stdout.slice(0, 2000)}`);
   } else if (result.exitCode !== 0) {
-    throw new DockerRuntimeError(
-      "DOCKER_IMAGE_FAILED",
-      `building dist/ failed (tsc exit ${result.exitCode ?? "?"}):\n${result.stdout}${result.stderr}`,
-    );
+    throw new DockerRuntimeError("DOCKER_IMAGE_FAILED", `building dist/ failed (tsc exit ${result.exitCode ?? "?"}):\n${result.stdout}${result.stderr}`);
   }
 }
 
@@ -199,9 +191,7 @@ async function importRootfs(docker: Docker, rootfs: string, tag: string, checkou
   tar.stderr.on("data", (chunk: Buffer) => tarStderr.push(chunk));
   const tarExit = new Promise<void>((resolve, reject) => {
     tar.on("error", reject);
-    tar.on("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`tar exited ${code ?? "by signal"}: ${Buffer.concat(tarStderr).toString("utf8")}`)),
-    );
+    tar.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`tar exited ${code ?? "by signal"}: ${Buffer.concat(tarStderr).toString("utf8")}`))));
   });
   const [repository, version] = tag.split(":") as [string, string];
   const changes = [

@@ -37,10 +37,7 @@ export async function findHostBinary(names: readonly string[]): Promise<string> 
  * `ldd` call. A library `ldd` cannot find is an error for `required` files and skipped for the others
  * (an xtables module for a feature raftlab never uses may lack its library).
  */
-export async function sharedLibraries(
-  files: { required: readonly string[]; optional: readonly string[] },
-  signal: AbortSignal | undefined,
-): Promise<string[]> {
+export async function sharedLibraries(files: { required: readonly string[]; optional: readonly string[] }, signal: AbortSignal | undefined): Promise<string[]> {
   const all = [...files.required, ...files.optional];
   const result = await runHostCommand("ldd", all, { signal });
   const required = new Set(files.required);

@@ -18,7 +18,11 @@ export interface AvailabilityReport extends CheckReport {
 
 const nsPerS = 1e9;
 
-export function checkAvailability(pairs: readonly OperationPair[], events: readonly HistoryEvent[], leaderChanges: readonly LeaderChange[]): AvailabilityReport {
+export function checkAvailability(
+  pairs: readonly OperationPair[],
+  events: readonly HistoryEvent[],
+  leaderChanges: readonly LeaderChange[],
+): AvailabilityReport {
   const faults = faultIntervals(events);
   const endS = (events[events.length - 1]?.time ?? 0) / nsPerS;
   const okTimesS = pairs

@@ -97,7 +97,16 @@ describe("queue check", () => {
     ]);
 
   it("accepts a history where every acknowledged value came out once", () => {
-    const report = checkQueue(pairOperations(drainedHistory([[5, "invoke", "dequeue", null], [5, "ok", "dequeue", 1], [6, "invoke", "dequeue", null], [6, "ok", "dequeue", 2]])));
+    const report = checkQueue(
+      pairOperations(
+        drainedHistory([
+          [5, "invoke", "dequeue", null],
+          [5, "ok", "dequeue", 1],
+          [6, "invoke", "dequeue", null],
+          [6, "ok", "dequeue", 2],
+        ]),
+      ),
+    );
     expect(report).toMatchObject({ valid: true, drained: true, duplicated: [], unexpected: [], lost: [], possiblyLost: [] });
   });
 
@@ -124,7 +133,16 @@ describe("queue check", () => {
   });
 
   it("does not call a value lost when a dequeue of unknown outcome may have taken it, or before a drain", () => {
-    const explained = checkQueue(pairOperations(drainedHistory([[5, "invoke", "dequeue", null], [5, "info", "dequeue", null], [6, "invoke", "dequeue", null], [6, "ok", "dequeue", 1]])));
+    const explained = checkQueue(
+      pairOperations(
+        drainedHistory([
+          [5, "invoke", "dequeue", null],
+          [5, "info", "dequeue", null],
+          [6, "invoke", "dequeue", null],
+          [6, "ok", "dequeue", 1],
+        ]),
+      ),
+    );
     expect(explained).toMatchObject({ valid: true, lost: [], possiblyLost: [2] });
     const undrained = history([
       [0, "invoke", "enqueue", 1],
@@ -209,7 +227,14 @@ describe("nemesis", () => {
 
   it("is unknown, with the reason, when a fault was never injected or no fault ran at all", () => {
     const failed = { error: "CLUSTER_TOO_SMALL", message: "nemesis partition-one: a minority of one node is empty" };
-    const report = checkNemesis(faultRows([["partition-one", failed], ["kill", [2]], ["partition-one", failed]]), 2);
+    const report = checkNemesis(
+      faultRows([
+        ["partition-one", failed],
+        ["kill", [2]],
+        ["partition-one", failed],
+      ]),
+      2,
+    );
     expect(report).toEqual({
       valid: "unknown",
       byFault: { "partition-one": { attempted: 2, failed: 2, firstError: failed.message }, kill: { attempted: 1, failed: 0 } },
@@ -220,7 +245,13 @@ describe("nemesis", () => {
   });
 
   it("is valid when each fault got in at least once, listing the failures", () => {
-    const report = checkNemesis(faultRows([["kill-leader", { error: "NO_LEADER", message: "no leader" }], ["kill-leader", [1]]]), 1);
+    const report = checkNemesis(
+      faultRows([
+        ["kill-leader", { error: "NO_LEADER", message: "no leader" }],
+        ["kill-leader", [1]],
+      ]),
+      1,
+    );
     expect(report).toMatchObject({ valid: true, reason: "failed now and then: kill-leader 1 of 2" });
   });
 });

@@ -26,7 +26,11 @@ export interface CounterBoundsReport extends CheckReport {
 
 const violationsShownMax = 20;
 
-export function checkCounterBounds(pairs: readonly OperationPair[], events: readonly HistoryEvent[], names = { add: "add", read: "read" }): CounterBoundsReport {
+export function checkCounterBounds(
+  pairs: readonly OperationPair[],
+  events: readonly HistoryEvent[],
+  names = { add: "add", read: "read" },
+): CounterBoundsReport {
   // Which adds may have happened: decided by their outcome, known only once the history is read.
   const addDelta = new Map<number, { delta: number; possible: boolean; surely: boolean }>();
   const readInvokes = new Set<number>();

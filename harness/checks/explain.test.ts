@@ -42,6 +42,8 @@ describe("explainVerdict", () => {
       plugin: kvPlugin,
       timeoutHint: "checker.timeout in the workload",
     });
-    expect(explanation?.text).toBe("The linearizable verdict is unknown: the search ran out of time (timed out after 60012 ms). Raise checker.timeout in the workload.");
+    expect(explanation?.text).toBe(
+      "The linearizable verdict is unknown: the search ran out of time (timed out after 60012 ms). Raise checker.timeout in the workload.",
+    );
   });
 });

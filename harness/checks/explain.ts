@@ -105,7 +105,10 @@ function explainLinearizability(partition: PartitionResult, input: ExplainInput,
   const model = input.plugin.model;
   const bad = partition.firstBadOperation;
   if (bad === null) {
-    return { check: "linearizable", text: `No order of the operations on key ${JSON.stringify(partition.key)} is legal: ${partition.violation ?? "the model refused every order"}.` };
+    return {
+      check: "linearizable",
+      text: `No order of the operations on key ${JSON.stringify(partition.key)} is legal: ${partition.violation ?? "the model refused every order"}.`,
+    };
   }
   const callS = bad.call / nsPerS;
   const completion = Number.isFinite(bad.completionIndex) ? input.events[bad.completionIndex] : undefined;
@@ -121,7 +124,10 @@ function explainLinearizability(partition: PartitionResult, input: ExplainInput,
     preceding.length === 0
       ? "No operation on this key had completed when it was invoked"
       : `Every order must place before it what had completed when it was invoked; the latest ${writesBefore.length > 0 ? "writes" : "operations"} among those are ${preceding
-          .map((operation) => `${model.describeOperation(operation.input, operation.outcome)} by process ${operation.process}${servedBy(input.events[operation.completionIndex])} (completed ${seconds(operation.ret / nsPerS)})`)
+          .map(
+            (operation) =>
+              `${model.describeOperation(operation.input, operation.outcome)} by process ${operation.process}${servedBy(input.events[operation.completionIndex])} (completed ${seconds(operation.ret / nsPerS)})`,
+          )
           .join(", ")}`;
   const state = partition.stateBefore === null ? "" : ` The state after the longest legal order found was ${partition.stateBefore}.`;
   const text =
@@ -134,8 +140,12 @@ function explainLinearizability(partition: PartitionResult, input: ExplainInput,
 
 /** How many operations overlapped it: the orders the checker tried. */
 function concurrentWrites(partition: PartitionResult, bad: HistoryOperation): string {
-  const overlapping = partition.operations.filter((operation) => operation !== bad && operation.invokeIndex < bad.completionIndex && operation.completionIndex > bad.invokeIndex);
-  return overlapping.length === 0 ? "No other operation on this key overlapped it." : `${overlapping.length} other operation(s) on this key overlapped it, and no order of them explains the result.`;
+  const overlapping = partition.operations.filter(
+    (operation) => operation !== bad && operation.invokeIndex < bad.completionIndex && operation.completionIndex > bad.invokeIndex,
+  );
+  return overlapping.length === 0
+    ? "No other operation on this key overlapped it."
+    : `${overlapping.length} other operation(s) on this key overlapped it, and no order of them explains the result.`;
 }
 
 function explainUnknown(check: string, input: ExplainInput): VerdictExplanation {
@@ -152,7 +162,10 @@ function explainUnknown(check: string, input: ExplainInput): VerdictExplanation 
     };
   }
   if (/timed out/.test(text)) {
-    return { check, text: `The ${check} verdict is unknown: the search ran out of time (${text}). Raise ${input.timeoutHint ?? "checker.timeout in the workload (or raftlab check --timeout)"}.` };
+    return {
+      check,
+      text: `The ${check} verdict is unknown: the search ran out of time (${text}). Raise ${input.timeoutHint ?? "checker.timeout in the workload (or raftlab check --timeout)"}.`,
+    };
   }
   return { check, text: `The ${check} verdict is unknown${text === "" ? "" : `: ${text}`}.` };
 }

@@ -53,7 +53,8 @@ export function checkLinearizable(events: readonly HistoryEvent[], plugin: Plugi
   if (result.reason !== undefined) {
     report.reason = result.reason;
   }
-  const troubled = result.partitions.find((partition) => partition.verdict === "illegal") ?? result.partitions.find((partition) => partition.verdict === "unknown");
+  const troubled =
+    result.partitions.find((partition) => partition.verdict === "illegal") ?? result.partitions.find((partition) => partition.verdict === "unknown");
   if (troubled !== undefined && result.verdict !== "ok") {
     const bad = troubled.firstBadOperation;
     report.anomaly = {

@@ -59,7 +59,11 @@ export function checkNemesis(events: readonly HistoryEvent[], configuredFaults: 
   const sometimesFailed = Object.entries(byFault).filter(([, tally]) => tally.failed > 0);
   return sometimesFailed.length === 0
     ? { valid: true, byFault }
-    : { valid: true, byFault, reason: `failed now and then: ${sometimesFailed.map(([name, tally]) => `${name} ${tally.failed} of ${tally.attempted}`).join(", ")}` };
+    : {
+        valid: true,
+        byFault,
+        reason: `failed now and then: ${sometimesFailed.map(([name, tally]) => `${name} ${tally.failed} of ${tally.attempted}`).join(", ")}`,
+      };
 }
 
 /** The error message of a nemesis outcome ({ error, message }), or undefined for a fault in place. */

@@ -48,7 +48,13 @@ export async function checkNodeLogs(logDirectory: string): Promise<NodeLogsRepor
       // A stack trace is many lines: count them, but show only its first line.
       const continuesTrace = finding.kind === "crash" && /^\s*at /.test(line);
       if (report.findings.length < findingsShownMax && !continuesTrace) {
-        report.findings.push({ file: name, line: lineNumber, kind: finding.kind, message: finding.message.slice(0, textLengthMax), text: line.slice(0, textLengthMax) });
+        report.findings.push({
+          file: name,
+          line: lineNumber,
+          kind: finding.kind,
+          message: finding.message.slice(0, textLengthMax),
+          text: line.slice(0, textLengthMax),
+        });
       }
     }
   }

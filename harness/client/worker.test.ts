@@ -95,7 +95,15 @@ describe("Worker with a read client", () => {
     const commands = new ScriptedClient(() => ({ type: "ok", value: null, node: 1 }));
     const reads = new ScriptedClient(() => ({ type: "ok", value: "v", node: 2 }));
     const counts = { ok: 0, fail: 0, info: 0 };
-    const worker = new Worker({ client: commands, readClient: reads, history, processIds: new ProcessIds(0), timeoutMs: 1_000, counts, hardStop: new AbortController().signal });
+    const worker = new Worker({
+      client: commands,
+      readClient: reads,
+      history,
+      processIds: new ProcessIds(0),
+      timeoutMs: 1_000,
+      counts,
+      hardStop: new AbortController().signal,
+    });
     await worker.perform(getOperation);
     await worker.perform({ f: "put", key: "1", value: "v", readOnly: false });
     await history.close();

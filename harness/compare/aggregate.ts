@@ -13,7 +13,10 @@ export interface MetricDefinition {
   of(metrics: RunMetrics): number | null;
 }
 
-const latency = (quantile: "p50Ms" | "p95Ms" | "p99Ms" | "maxMs") => (metrics: RunMetrics): number | null => metrics.latency_ms["all"]?.[quantile] ?? null;
+const latency =
+  (quantile: "p50Ms" | "p95Ms" | "p99Ms" | "maxMs") =>
+  (metrics: RunMetrics): number | null =>
+    metrics.latency_ms["all"]?.[quantile] ?? null;
 
 /** The scalar metrics compared across plugins, in display order. */
 export const comparedMetrics: readonly MetricDefinition[] = [
@@ -27,13 +30,31 @@ export const comparedMetrics: readonly MetricDefinition[] = [
   { key: "availability_outside_faults", label: "availability outside faults", unit: "share ok", better: "higher", of: (m) => m.availability.outside_faults },
   { key: "recovery_cluster_ms", label: "recovery (cluster)", unit: "ms", better: "lower", of: (m) => m.recovery_cluster_ms_median },
   { key: "recovery_all_workers_ms", label: "recovery (every worker)", unit: "ms", better: "lower", of: (m) => m.recovery_all_workers_ms_median },
-  { key: "leader_changes_inside_faults", label: "leader changes in faults", unit: "count", better: "lower", of: (m) => m.leader_changes?.inside_faults ?? null },
-  { key: "leader_changes_outside_faults", label: "leader changes outside faults", unit: "count", better: "lower", of: (m) => m.leader_changes?.outside_faults ?? null },
+  {
+    key: "leader_changes_inside_faults",
+    label: "leader changes in faults",
+    unit: "count",
+    better: "lower",
+    of: (m) => m.leader_changes?.inside_faults ?? null,
+  },
+  {
+    key: "leader_changes_outside_faults",
+    label: "leader changes outside faults",
+    unit: "count",
+    better: "lower",
+    of: (m) => m.leader_changes?.outside_faults ?? null,
+  },
   { key: "info_rate", label: "info rate", unit: "share", better: "lower", of: (m) => m.info_rate },
   { key: "fail_rate", label: "fail rate", unit: "share", better: "lower", of: (m) => m.fail_rate },
   { key: "checker_ms", label: "checker time", unit: "ms", better: "lower", of: (m) => m.checker.elapsed_ms },
   { key: "snapshot_max_bytes", label: "largest snapshot", unit: "bytes", better: "lower", of: (m) => m.snapshots.max_bytes },
-  { key: "node_memory_max_mb", label: "node memory (max RSS)", unit: "MB", better: "lower", of: (m) => (m.node_memory_bytes === null ? null : Math.round(m.node_memory_bytes / 1e5) / 10) },
+  {
+    key: "node_memory_max_mb",
+    label: "node memory (max RSS)",
+    unit: "MB",
+    better: "lower",
+    of: (m) => (m.node_memory_bytes === null ? null : Math.round(m.node_memory_bytes / 1e5) / 10),
+  },
 ];
 
 export interface MetricStats {
@@ -83,14 +104,26 @@ export function statsOf(values: readonly (number | null)[]): MetricStats {
 }
 
 /** b - a for one metric, with its bootstrap interval and a sentence saying what it means. */
-export function differenceOf(faultSet: string, metric: MetricDefinition, a: { label: string; values: readonly (number | null)[] }, b: { label: string; values: readonly (number | null)[] }): Difference {
+export function differenceOf(
+  faultSet: string,
+  metric: MetricDefinition,
+  a: { label: string; values: readonly (number | null)[] },
+  b: { label: string; values: readonly (number | null)[] },
+): Difference {
   const left = a.values.filter((value): value is number => value !== null);
   const right = b.values.filter((value): value is number => value !== null);
   const medianA = median(left);
   const medianB = median(right);
   const base = { fault_set: faultSet, metric: metric.key, a: a.label, b: b.label, median_a: roundOrNull(medianA), median_b: roundOrNull(medianB) };
   if (medianA === null || medianB === null) {
-    return { ...base, difference: null, ci_low: null, ci_high: null, exceeds_spread: null, statement: `${metric.label}: no value for ${medianA === null ? a.label : b.label}.` };
+    return {
+      ...base,
+      difference: null,
+      ci_low: null,
+      ci_high: null,
+      exceeds_spread: null,
+      statement: `${metric.label}: no value for ${medianA === null ? a.label : b.label}.`,
+    };
   }
   const difference = medianB - medianA;
   const what = `${b.label}'s ${metric.label} (median ${format(medianB)} ${metric.unit}) is ${describeGap(medianA, medianB)} ${a.label}'s (${format(medianA)})`;

@@ -67,7 +67,14 @@ function matrixTable(comparison: Comparison): string {
   const header2 = comparison.fault_sets.map(() => comparison.seeds.map((seed) => `<th>seed ${seed}</th>`).join("")).join("");
   const rows = comparison.plugins.map((plugin) => {
     const cells = comparison.fault_sets
-      .map((set) => comparison.seeds.map((seed) => `<td>${matrixCell(comparison.cells.find((cell) => cell.plugin === plugin.label && cell.fault_set === set.name && cell.seed === seed))}</td>`).join(""))
+      .map((set) =>
+        comparison.seeds
+          .map(
+            (seed) =>
+              `<td>${matrixCell(comparison.cells.find((cell) => cell.plugin === plugin.label && cell.fault_set === set.name && cell.seed === seed))}</td>`,
+          )
+          .join(""),
+      )
       .join("");
     return `<tr><th>${escapeHtml(plugin.label)}</th>${cells}</tr>`;
   });
@@ -79,7 +86,11 @@ function matrixCell(cell: CellResult | undefined): string {
     return `<span class="muted">-</span>`;
   }
   const throughput = cell.metrics === undefined ? "" : `<small>${format(cell.metrics.throughput_ops_per_s)} ops/s</small>`;
-  const titleParts = [cell.id, ...(cell.verdicts === undefined ? [] : Object.entries(cell.verdicts).map(([name, valid]) => `${name}: ${String(valid)}`)), ...(cell.error === undefined ? [] : [cell.error.split("\n")[0] ?? ""])];
+  const titleParts = [
+    cell.id,
+    ...(cell.verdicts === undefined ? [] : Object.entries(cell.verdicts).map(([name, valid]) => `${name}: ${String(valid)}`)),
+    ...(cell.error === undefined ? [] : [cell.error.split("\n")[0] ?? ""]),
+  ];
   const target = cell.metrics === undefined ? `${cell.run_dir}/` : `${cell.run_dir}/report.html`;
   return `<a class="cell" data-cell="${escapeHtml(cell.id)}" data-status="${cell.status}" href="${escapeHtml(target)}" title="${escapeHtml(titleParts.join("\n"))}" style="background:${statusColours[cell.status]}">${cell.status.toUpperCase()}${throughput}</a>`;
 }
@@ -90,7 +101,9 @@ function statementsSection(comparison: Comparison): string {
   if (comparison.seeds.length < seedsToJudgeMin) {
     return `<p>${comparison.seeds.length === 1 ? "One seed per cell: there is no run-to-run spread" : `${comparison.seeds.length} seeds per cell are too few to measure the run-to-run spread`} to judge differences by. Run with <code>--seeds 5</code> (or more) before reading any difference as a result.</p>`;
   }
-  const items = beyond.map((difference) => `<li class="exceeds" data-metric="${difference.metric}">[${escapeHtml(difference.fault_set)}] ${escapeHtml(difference.statement)}</li>`);
+  const items = beyond.map(
+    (difference) => `<li class="exceeds" data-metric="${difference.metric}">[${escapeHtml(difference.fault_set)}] ${escapeHtml(difference.statement)}</li>`,
+  );
   const within = comparison.differences.filter((difference) => difference.exceeds_spread === false).length;
   return `${items.length === 0 ? "<p>No difference exceeds the run-to-run spread.</p>" : `<ul class="statements">${items.join("\n")}</ul>`}
 <p class="muted">${within} other difference(s) lie within the spread (listed in comparison.json)${undecided.length > 0 ? `; ${undecided.length} could not be judged (too few seeds with a value)` : ""}.</p>`;
@@ -111,7 +124,16 @@ function faultSetSection(comparison: Comparison, faultSet: string): string {
     return `<tr><th>${escapeHtml(metric.label)} <span class="muted">(${metric.unit})</span></th>${cells.join("")}</tr>`;
   });
   const faults = comparison.fault_sets.find((set) => set.name === faultSet)?.faults ?? [];
-  const charts = comparedMetrics.map((metric) => dotChart(metric, aggregates.map((aggregate) => ({ label: aggregate.plugin, values: aggregate.metrics[metric.key]?.values ?? [], median: aggregate.metrics[metric.key]?.median ?? null }))));
+  const charts = comparedMetrics.map((metric) =>
+    dotChart(
+      metric,
+      aggregates.map((aggregate) => ({
+        label: aggregate.plugin,
+        values: aggregate.metrics[metric.key]?.values ?? [],
+        median: aggregate.metrics[metric.key]?.median ?? null,
+      })),
+    ),
+  );
   return `<h2>Fault set ${escapeHtml(faultSet)}</h2>
 <p class="muted">Faults: <code>${escapeHtml(JSON.stringify(faults))}</code>. Median over seeds, [min–max] when several.</p>
 <table class="metrics" data-fault-set="${escapeHtml(faultSet)}"><tr><th>metric</th>${header}</tr>
@@ -137,9 +159,15 @@ function dotChart(metric: MetricDefinition, rows: { label: string; values: reado
       const y = 22 + index * rowHeight;
       const dots = row.values
         .filter((value): value is number => value !== null)
-        .map((value) => `<circle cx="${x(value).toFixed(1)}" cy="${y}" r="3.5" fill="#1971c2" fill-opacity="0.6"><title>${escapeHtml(`${row.label}: ${format(value)} ${metric.unit}`)}</title></circle>`)
+        .map(
+          (value) =>
+            `<circle cx="${x(value).toFixed(1)}" cy="${y}" r="3.5" fill="#1971c2" fill-opacity="0.6"><title>${escapeHtml(`${row.label}: ${format(value)} ${metric.unit}`)}</title></circle>`,
+        )
         .join("");
-      const median = row.median === null ? "" : `<line x1="${x(row.median).toFixed(1)}" x2="${x(row.median).toFixed(1)}" y1="${y - 7}" y2="${y + 7}" stroke="#212529" stroke-width="2"/>`;
+      const median =
+        row.median === null
+          ? ""
+          : `<line x1="${x(row.median).toFixed(1)}" x2="${x(row.median).toFixed(1)}" y1="${y - 7}" y2="${y + 7}" stroke="#212529" stroke-width="2"/>`;
       return `<text x="${left - 6}" y="${y + 4}" font-size="11" text-anchor="end">${escapeHtml(row.label.length > 14 ? `…${row.label.slice(-13)}` : row.label)}</text><line x1="${left}" x2="${width - right}" y1="${y}" y2="${y}" stroke="#e9ecef"/>${dots}${median}`;
     })
     .join("");

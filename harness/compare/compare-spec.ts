@@ -69,7 +69,9 @@ export async function resolveMatrix(loaded: LoadedWorkload, spec: WorkloadSpec, 
   const fromCommandLine = args.plugins !== undefined;
   const labels = fromCommandLine ? (args.plugins ?? "").split(",").map((label) => label.trim()) : (section.plugins ?? [spec.plugin]);
   if (labels.some((label) => label === "")) {
-    throw new WorkloadFileError("command line", [{ field: "--plugins", message: `expected plugin names or paths separated by commas, got "${args.plugins ?? ""}"` }]);
+    throw new WorkloadFileError("command line", [
+      { field: "--plugins", message: `expected plugin names or paths separated by commas, got "${args.plugins ?? ""}"` },
+    ]);
   }
   const repeated = labels.find((label, index) => labels.indexOf(label) !== index);
   if (repeated !== undefined) {
@@ -110,7 +112,10 @@ export async function resolveMatrix(loaded: LoadedWorkload, spec: WorkloadSpec, 
     if (own !== undefined) {
       for (const name of Object.keys(own)) {
         if (!operationNames.includes(name)) {
-          problems.push({ ...at(["compare", "mix", key, name]), message: `unknown operation "${name}" for plugin ${label}; known: ${operationNames.join(", ")}` });
+          problems.push({
+            ...at(["compare", "mix", key, name]),
+            message: `unknown operation "${name}" for plugin ${label}; known: ${operationNames.join(", ")}`,
+          });
         }
       }
       if (Object.values(own).every((weight) => weight <= 0)) {
@@ -128,7 +133,12 @@ export async function resolveMatrix(loaded: LoadedWorkload, spec: WorkloadSpec, 
 
   let seeds: number[];
   try {
-    seeds = args.seeds !== undefined ? parseSeeds(args.seeds) : typeof section.seeds === "number" ? countFrom(1, section.seeds) : (section.seeds ?? [spec.seed ?? randomSeed()]);
+    seeds =
+      args.seeds !== undefined
+        ? parseSeeds(args.seeds)
+        : typeof section.seeds === "number"
+          ? countFrom(1, section.seeds)
+          : (section.seeds ?? [spec.seed ?? randomSeed()]);
   } catch (error) {
     throw new WorkloadFileError("command line", [{ field: "--seeds", message: (error as Error).message }]);
   }
@@ -138,7 +148,9 @@ export async function resolveMatrix(loaded: LoadedWorkload, spec: WorkloadSpec, 
       : Object.entries(section.faults).map(([name, faults]) => ({ name, faults }));
   const total = plugins.length * faultSets.length * seeds.length;
   if (total > compareRunsMax) {
-    throw new WorkloadFileError(loaded.file, [{ field: "compare", message: `${total} runs (plugins x fault sets x seeds) is more than the limit of ${compareRunsMax}` }]);
+    throw new WorkloadFileError(loaded.file, [
+      { field: "compare", message: `${total} runs (plugins x fault sets x seeds) is more than the limit of ${compareRunsMax}` },
+    ]);
   }
 
   // Two versions of one plugin may share a file name (v1/kv.ts, v2/kv.ts): folder names stay apart.
@@ -177,6 +189,9 @@ export async function resolveMatrix(loaded: LoadedWorkload, spec: WorkloadSpec, 
 /** A plugin label as a folder name: "./plugins/examples/set-plugin.ts" -> "set-plugin". */
 export function slug(label: string): string {
   const base = label.replace(/\\/g, "/").split("/").pop() ?? label;
-  const cleaned = base.replace(/\.(c|m)?(j|t)s$/, "").replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "");
+  const cleaned = base
+    .replace(/\.(c|m)?(j|t)s$/, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[-.]+/, "");
   return cleaned === "" ? "plugin" : cleaned;
 }

@@ -55,8 +55,18 @@ describe("matrix", () => {
     const loaded = parseWorkload(sectionYaml, "cmp.yaml");
     const matrix = await resolveMatrix(loaded, loaded.spec, {}, cwd);
     expect(matrix.cells.map((cell) => cell.id)).toEqual([
-      "kv--parts--s3", "counter--parts--s3", "set-plugin--parts--s3", "kv--kills--s3", "counter--kills--s3", "set-plugin--kills--s3",
-      "kv--parts--s4", "counter--parts--s4", "set-plugin--parts--s4", "kv--kills--s4", "counter--kills--s4", "set-plugin--kills--s4",
+      "kv--parts--s3",
+      "counter--parts--s3",
+      "set-plugin--parts--s3",
+      "kv--kills--s3",
+      "counter--kills--s3",
+      "set-plugin--kills--s3",
+      "kv--parts--s4",
+      "counter--parts--s4",
+      "set-plugin--parts--s4",
+      "kv--kills--s4",
+      "counter--kills--s4",
+      "set-plugin--kills--s4",
     ]);
     const mixes = Object.fromEntries(matrix.plugins.map((plugin) => [plugin.label, plugin.mix]));
     // kv keeps the workload's mix (its operations), counter takes compare.mix, the set plugin its default.
@@ -73,7 +83,14 @@ describe("matrix", () => {
     const loaded = parseWorkload(sectionYaml, "cmp.yaml");
     const matrix = await resolveMatrix(loaded, loaded.spec, { plugins: "queue,kv", seeds: "2" }, cwd);
     expect(matrix.cells.map((cell) => cell.id)).toEqual([
-      "queue--parts--s1", "kv--parts--s1", "queue--kills--s1", "kv--kills--s1", "queue--parts--s2", "kv--parts--s2", "queue--kills--s2", "kv--kills--s2",
+      "queue--parts--s1",
+      "kv--parts--s1",
+      "queue--kills--s1",
+      "kv--kills--s1",
+      "queue--parts--s2",
+      "kv--parts--s2",
+      "queue--kills--s2",
+      "kv--kills--s2",
     ]);
     const plain = parseWorkload("name: plain\nplugin: counter\nseed: 9\nnemesis: { faults: [kill] }\n", "plain.yaml");
     const single = await resolveMatrix(plain, plain.spec, {}, cwd);
@@ -111,10 +128,27 @@ test("command-line overrides of plugin, nodes, concurrency and rate, with the fl
 });
 
 test("workers keep their identity across the new process ids taken after an info", () => {
-  const event = (process: number, type: ClientEvent["type"], index: number): ClientEvent => ({ process, type, f: "get", key: "0", value: null, time: index, index });
+  const event = (process: number, type: ClientEvent["type"], index: number): ClientEvent => ({
+    process,
+    type,
+    f: "get",
+    key: "0",
+    value: null,
+    time: index,
+    index,
+  });
   // Two workers (0, 1). Worker 1's op ends in info: it continues as process 2. Then process 0 ends
   // in info (-> 3), then process 2 again (-> 4).
-  const events = [event(0, "invoke", 0), event(1, "invoke", 1), event(1, "info", 2), event(2, "invoke", 3), event(0, "info", 4), event(3, "invoke", 5), event(2, "info", 6), event(4, "invoke", 7)];
+  const events = [
+    event(0, "invoke", 0),
+    event(1, "invoke", 1),
+    event(1, "info", 2),
+    event(2, "invoke", 3),
+    event(0, "info", 4),
+    event(3, "invoke", 5),
+    event(2, "info", 6),
+    event(4, "invoke", 7),
+  ];
   const workerOf = workerMapping(events, 2);
   expect([0, 1, 2, 3, 4].map(workerOf)).toEqual([0, 1, 1, 0, 1]);
 });
@@ -122,9 +156,16 @@ test("workers keep their identity across the new process ids taken after an info
 describe("spread", () => {
   const throughput = comparedMetrics.find((metric) => metric.key === "throughput_ops_per_s")!;
   test("a gap larger than the spread over seeds is called a result, a gap within it is not", () => {
-    const clear = differenceOf("f", throughput, { label: "kv", values: [1000, 1020, 990, 1010, 1005] }, { label: "counter", values: [700, 720, 690, 710, 705] });
+    const clear = differenceOf(
+      "f",
+      throughput,
+      { label: "kv", values: [1000, 1020, 990, 1010, 1005] },
+      { label: "counter", values: [700, 720, 690, 710, 705] },
+    );
     expect(clear.exceeds_spread).toBe(true);
-    expect(clear.statement).toMatch(/^counter's throughput \(median 705 ops\/s\) is 30% lower than kv's \(1005\); the 95% bootstrap interval of the difference over 5 seeds, \[-\d+, -\d+\], excludes 0: larger than the run-to-run spread\.$/);
+    expect(clear.statement).toMatch(
+      /^counter's throughput \(median 705 ops\/s\) is 30% lower than kv's \(1005\); the 95% bootstrap interval of the difference over 5 seeds, \[-\d+, -\d+\], excludes 0: larger than the run-to-run spread\.$/,
+    );
     const noisy = differenceOf("f", throughput, { label: "kv", values: [1000, 600, 1400, 800] }, { label: "counter", values: [900, 1300, 700, 1100] });
     expect(noisy.exceeds_spread).toBe(false);
     expect(noisy.statement).toMatch(/includes 0: within run-to-run spread, not a result\.$/);
@@ -172,7 +213,11 @@ describe("differential", () => {
   };
 
   test("two versions of one plugin: the first operation whose results differ, with both results", () => {
-    const report = replayDifferential({ label: "set", plugin: setPlugin as Plugin }, { label: "buggy", plugin: buggySet }, { seed: 1, operations: 10_000, keys: 1, mix: { add: 1, read: 1 } });
+    const report = replayDifferential(
+      { label: "set", plugin: setPlugin as Plugin },
+      { label: "buggy", plugin: buggySet },
+      { seed: 1, operations: 10_000, keys: 1, mix: { add: 1, read: 1 } },
+    );
     expect(report.agree).toBe(false);
     const difference = report.first_difference!;
     expect(difference.operation.f).toBe("read");
@@ -183,10 +228,20 @@ describe("differential", () => {
   });
 
   test("identical plugins agree; plugins with other operations are not paired", () => {
-    expect(replayDifferential({ label: "a", plugin: setPlugin as Plugin }, { label: "b", plugin: setPlugin as Plugin }, { seed: 2, operations: 2_000, keys: 1, mix: { add: 1, read: 1 } })).toMatchObject({ agree: true, operations: 2_000, first_difference: null });
+    expect(
+      replayDifferential(
+        { label: "a", plugin: setPlugin as Plugin },
+        { label: "b", plugin: setPlugin as Plugin },
+        { seed: 2, operations: 2_000, keys: 1, mix: { add: 1, read: 1 } },
+      ),
+    ).toMatchObject({ agree: true, operations: 2_000, first_difference: null });
     expect(sameOperations(kvPlugin as Plugin, setPlugin as Plugin)).toBe(false);
     const reports = differentialChecks(
-      [{ label: "kv", plugin: kvPlugin as Plugin, mix: { get: 1 } }, { label: "set", plugin: setPlugin as Plugin, mix: { add: 1, read: 1 } }, { label: "buggy", plugin: buggySet, mix: { add: 1, read: 1 } }],
+      [
+        { label: "kv", plugin: kvPlugin as Plugin, mix: { get: 1 } },
+        { label: "set", plugin: setPlugin as Plugin, mix: { add: 1, read: 1 } },
+        { label: "buggy", plugin: buggySet, mix: { add: 1, read: 1 } },
+      ],
       { seed: 1, operations: 1_000, keys: 1 },
     );
     expect(reports.map((report) => [report.a, report.b, report.agree])).toEqual([["set", "buggy", false]]);

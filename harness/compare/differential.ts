@@ -33,8 +33,18 @@ export function sameOperations(a: Plugin, b: Plugin): boolean {
 }
 
 /** Replays one generated sequence through both state machines; stops at the first difference. */
-export function replayDifferential(a: { label: string; plugin: Plugin }, b: { label: string; plugin: Plugin }, options: DifferentialOptions): DifferentialReport {
-  const generator = new OperationGenerator({ operations: a.plugin.operations, mix: options.mix, keys: options.keys, distribution: "uniform", seed: options.seed });
+export function replayDifferential(
+  a: { label: string; plugin: Plugin },
+  b: { label: string; plugin: Plugin },
+  options: DifferentialOptions,
+): DifferentialReport {
+  const generator = new OperationGenerator({
+    operations: a.plugin.operations,
+    mix: options.mix,
+    keys: options.keys,
+    distribution: "uniform",
+    seed: options.seed,
+  });
   const machineA = a.plugin.createStateMachine();
   const machineB = b.plugin.createStateMachine();
   for (let index = 0; index < options.operations; index += 1) {
@@ -62,7 +72,10 @@ function applied(apply: (operation: Operation) => Json, operation: Operation): J
 }
 
 /** The replay for every pair of plugins with the same operations (pairs without are skipped). */
-export function differentialChecks(plugins: readonly { label: string; plugin: Plugin; mix: Readonly<Record<string, number>> }[], options: Omit<DifferentialOptions, "mix">): DifferentialReport[] {
+export function differentialChecks(
+  plugins: readonly { label: string; plugin: Plugin; mix: Readonly<Record<string, number>> }[],
+  options: Omit<DifferentialOptions, "mix">,
+): DifferentialReport[] {
   const reports: DifferentialReport[] = [];
   for (let left = 0; left < plugins.length; left += 1) {
     for (let right = left + 1; right < plugins.length; right += 1) {

@@ -52,7 +52,14 @@ export async function runMatrix(run: MatrixRun): Promise<CellResult[]> {
 }
 
 function baseOf(cell: CompareCell, directory: string, status: CellResult["status"]): CellResult {
-  return { id: cell.id, plugin: cell.plugin.label, fault_set: cell.faultSet.name, seed: cell.seed, status, run_dir: relative(directory, cellDirectory(directory, cell)) };
+  return {
+    id: cell.id,
+    plugin: cell.plugin.label,
+    fault_set: cell.faultSet.name,
+    seed: cell.seed,
+    status,
+    run_dir: relative(directory, cellDirectory(directory, cell)),
+  };
 }
 
 export function cellDirectory(directory: string, cell: CompareCell): string {

@@ -77,7 +77,10 @@ test("availability, recovery, leader changes, snapshots and memory of one run", 
       .map((record) => JSON.stringify(record))
       .join("\n"),
   );
-  await writeFile(join(directory, "node-3.log"), `${JSON.stringify({ time: at(3.4), level: "info", node: 3, msg: "role changed", role: "leader", leader: 3, term: 4 })}\nnot json\n`);
+  await writeFile(
+    join(directory, "node-3.log"),
+    `${JSON.stringify({ time: at(3.4), level: "info", node: 3, msg: "role changed", role: "leader", leader: 3, term: 4 })}\nnot json\n`,
+  );
 
   const metrics = await runMetrics({ summary, events, concurrency: 2, logDirectory: directory });
   expect(metrics.availability).toEqual({ overall: 0.7143, outside_faults: 1, by_fault: { kill: 0.3333 } });

@@ -47,7 +47,12 @@ const nsPerS = 1e9;
 const nsPerMs = 1e6;
 
 /** Computes the metrics; `concurrency` is the run's worker count (clients.concurrency). */
-export async function runMetrics(options: { summary: RunSummary; events: readonly HistoryEvent[]; concurrency: number; logDirectory: string }): Promise<RunMetrics> {
+export async function runMetrics(options: {
+  summary: RunSummary;
+  events: readonly HistoryEvent[];
+  concurrency: number;
+  logDirectory: string;
+}): Promise<RunMetrics> {
   const { summary, events, concurrency } = options;
   const perf = summary.checks["perf"] as Partial<PerfReport> | undefined;
   const durationS = perf?.durationS ?? 0;

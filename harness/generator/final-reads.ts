@@ -11,11 +11,7 @@ export interface FinalPhasePlan {
   drain: string | undefined;
 }
 
-export function planFinalPhase(
-  generator: OperationGenerator,
-  operations: Readonly<Record<string, OperationSpec>>,
-  keys: number,
-): FinalPhasePlan {
+export function planFinalPhase(generator: OperationGenerator, operations: Readonly<Record<string, OperationSpec>>, keys: number): FinalPhasePlan {
   const reads: GeneratedOperation[] = [];
   for (const [f, spec] of Object.entries(operations)) {
     if (!spec.readOnly) {

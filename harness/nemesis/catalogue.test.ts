@@ -6,7 +6,15 @@ import { SeededRng } from "../../lib/rng.js";
 import { eventually, startStubCluster, type StubCluster } from "../runtime/testing/stub-cluster.js";
 import { dockerNetworkCapabilities, netemMissingMessage, netemMissingReason } from "../runtime/docker/network.js";
 import { ALL_NETWORK_FAULTS } from "../runtime/runtime.js";
-import { createNemesis, injectedFaultNames, NEMESIS_NAMES, networkFaultsNeeded, unsupportedFaults, unsupportedFaultsMessage, type NemesisSpec } from "./catalogue.js";
+import {
+  createNemesis,
+  injectedFaultNames,
+  NEMESIS_NAMES,
+  networkFaultsNeeded,
+  unsupportedFaults,
+  unsupportedFaultsMessage,
+  type NemesisSpec,
+} from "./catalogue.js";
 import { PARTITION_NAMES } from "./partition.js";
 import { createNemesisContext, NemesisError, type NemesisContext } from "./nemesis.js";
 
@@ -104,7 +112,10 @@ describe("degraded links", () => {
   });
 
   test("a compound fault is refused for the members it contains", () => {
-    const names = injectedFaultNames([{ name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }], spacing: "0ms" }, { name: "kill" }]);
+    const names = injectedFaultNames([
+      { name: "all", members: [{ name: "kill-leader" }, { name: "latency", delay: "50ms", jitter: "0ms" }], spacing: "0ms" },
+      { name: "kill" },
+    ]);
     expect(names).toEqual(["kill-leader", "latency", "kill"]);
     expect(unsupportedFaults(names, dockerNetworkCapabilities(false))).toEqual([{ fault: "latency", reason: netemMissingReason }]);
   });
@@ -144,7 +155,11 @@ describe("processes", () => {
 
 test("every workload fault name has a nemesis", () => {
   for (const name of NEMESIS_NAMES) {
-    const parameters: Partial<Record<string, object>> = { loss: { probability: 0.1 }, latency: { delayMs: 1, jitterMs: 0 }, bandwidth: { bitsPerSecond: 8_000 } };
+    const parameters: Partial<Record<string, object>> = {
+      loss: { probability: 0.1 },
+      latency: { delayMs: 1, jitterMs: 0 },
+      bandwidth: { bitsPerSecond: 8_000 },
+    };
     expect(createNemesis({ name, ...parameters[name] } as NemesisSpec).name).toBe(name);
   }
 });

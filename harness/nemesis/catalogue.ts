@@ -63,9 +63,7 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
  * fault becomes a CompositeNemesis of its members.
  */
 export function nemesisFromFault(fault: ResolvedFault): Nemesis {
-  return "members" in fault
-    ? new CompositeNemesis(fault.members.map(nemesisFromSingleFault), durationMs(fault.spacing))
-    : nemesisFromSingleFault(fault);
+  return "members" in fault ? new CompositeNemesis(fault.members.map(nemesisFromSingleFault), durationMs(fault.spacing)) : nemesisFromSingleFault(fault);
 }
 
 function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
@@ -93,10 +91,7 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
  */
 export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
   const names = new Set(injectedFaultNames(faults));
-  return [
-    ...(names.has("power-loss") ? ["--simulate-power-loss"] : []),
-    ...(names.has("failpoint") || names.has("disk-stall") ? ["--failpoints"] : []),
-  ];
+  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") ? ["--failpoints"] : [])];
 }
 
 /** The single fault names a list of faults injects, a compound's members included. */

@@ -37,7 +37,12 @@ test("injects members in order, heals them in reverse, and records every member"
   expect(compound.name).toBe("partition-one+kill-leader");
   expect(await compound.invoke(cluster, context)).toEqual({
     f: "partition-one+kill-leader",
-    value: { members: [{ f: "partition-one", value: { target: "partition-one" } }, { f: "kill-leader", value: { target: "kill-leader" } }] },
+    value: {
+      members: [
+        { f: "partition-one", value: { target: "partition-one" } },
+        { f: "kill-leader", value: { target: "kill-leader" } },
+      ],
+    },
   });
   expect(await compound.heal(cluster)).toEqual({
     f: "heal",

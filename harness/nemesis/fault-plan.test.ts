@@ -48,7 +48,10 @@ test("the plan changes with the seed, and each step's targets come from its own 
   // Targets of a step depend on its seed only: drawing them in another order gives the same nodes.
   const nodeIds = [1, 2, 3, 4, 5];
   const forward = first.map((step) => randomMinority(new SeededRng(step.seed), nodeIds, "kill"));
-  const backward = [...first].reverse().map((step) => randomMinority(new SeededRng(step.seed), nodeIds, "kill")).reverse();
+  const backward = [...first]
+    .reverse()
+    .map((step) => randomMinority(new SeededRng(step.seed), nodeIds, "kill"))
+    .reverse();
   expect(backward).toEqual(forward);
 });
 

@@ -37,7 +37,12 @@ export class MembershipNemesis implements Nemesis {
     context.log.info("nemesis: removed a member", { node: victim.id, outcome: outcome.type, votersBefore: voters });
     return {
       f: this.name,
-      value: { removed: victim.id, votersBefore: voters, outcome: outcome.type, ...(outcome.type === "ok" ? { voters: outcome.value } : { error: outcome.error.code }) },
+      value: {
+        removed: victim.id,
+        votersBefore: voters,
+        outcome: outcome.type,
+        ...(outcome.type === "ok" ? { voters: outcome.value } : { error: outcome.error.code }),
+      },
     };
   }
 
@@ -65,6 +70,10 @@ export class MembershipNemesis implements Nemesis {
       last = `${outcome.type} ${outcome.error.code}: ${outcome.error.message}`;
       await sleep(REJOIN_RETRY_MS);
     }
-    throw new NemesisError("REQUEST_FAILED", this.name, `could not re-add node ${removed.id} within ${REJOIN_TIMEOUT_MS} ms (${attempts} attempts; last: ${last})`);
+    throw new NemesisError(
+      "REQUEST_FAILED",
+      this.name,
+      `could not re-add node ${removed.id} within ${REJOIN_TIMEOUT_MS} ms (${attempts} attempts; last: ${last})`,
+    );
   }
 }

@@ -64,7 +64,10 @@ export function randomMinority(rng: SeededRng, nodeIds: readonly number[], nemes
     throw new NemesisError("CLUSTER_TOO_SMALL", nemesis, `${nodeIds.length} node(s) have no non-empty minority`);
   }
   const size = 1 + rng.int(largest);
-  return rng.shuffle([...nodeIds]).slice(0, size).sort((a, b) => a - b);
+  return rng
+    .shuffle([...nodeIds])
+    .slice(0, size)
+    .sort((a, b) => a - b);
 }
 
 /** How long a leader-targeted fault waits for an election in progress (a few election timeouts). */

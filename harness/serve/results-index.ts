@@ -115,7 +115,12 @@ async function comparisonEntry(file: string, path: string, files: string[]): Pro
   const faultSets = Array.isArray(comparison["fault_sets"]) ? comparison["fault_sets"].length : 0;
   const planned = plugins.length * faultSets * seeds;
   const worst = String(comparison["worst"] ?? "unknown");
-  const verdict: Verdict = cells.length < planned ? "running" : worst === "not-run" ? "crashed" : (["valid", "invalid", "unknown", "crashed"].includes(worst) ? worst : "unknown") as Verdict;
+  const verdict: Verdict =
+    cells.length < planned
+      ? "running"
+      : worst === "not-run"
+        ? "crashed"
+        : ((["valid", "invalid", "unknown", "crashed"].includes(worst) ? worst : "unknown") as Verdict);
   return {
     kind: "comparison",
     path,

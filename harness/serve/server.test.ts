@@ -27,13 +27,36 @@ beforeAll(async () => {
     await writeFile(join(root, path, "nodes", "node-1.log"), "{}\n");
   };
   await run("kv-kill/20261201T000000Z", { name: "kv-kill", plugin: "kv", runtime: "local", valid: true, seed: 1, started: "2026-12-01T00:00:00.000Z" });
-  await run("queue-kill/20261202T000000Z", { name: "queue-kill", plugin: "queue", runtime: "docker", valid: false, seed: 2, started: "2026-12-02T00:00:00.000Z" });
+  await run("queue-kill/20261202T000000Z", {
+    name: "queue-kill",
+    plugin: "queue",
+    runtime: "docker",
+    valid: false,
+    seed: 2,
+    started: "2026-12-02T00:00:00.000Z",
+  });
   await mkdir(join(root, "compare", "cmp", "20261203T000000Z"), { recursive: true });
   await writeFile(
     join(root, "compare", "cmp", "20261203T000000Z", "comparison.json"),
-    JSON.stringify({ name: "cmp", runtime: "local", started: "2026-12-03T00:00:00.000Z", plugins: [{ label: "kv" }, { label: "counter" }], fault_sets: [{}], seeds: [1], cells: [{}, {}], worst: "unknown" }),
+    JSON.stringify({
+      name: "cmp",
+      runtime: "local",
+      started: "2026-12-03T00:00:00.000Z",
+      plugins: [{ label: "kv" }, { label: "counter" }],
+      fault_sets: [{}],
+      seeds: [1],
+      cells: [{}, {}],
+      worst: "unknown",
+    }),
   );
-  await run("compare/cmp/20261203T000000Z/runs/kv--workload--s1", { name: "cmp", plugin: "kv", runtime: "local", valid: "unknown", seed: 1, started: "2026-12-03T00:00:01.000Z" });
+  await run("compare/cmp/20261203T000000Z/runs/kv--workload--s1", {
+    name: "cmp",
+    plugin: "kv",
+    runtime: "local",
+    valid: "unknown",
+    seed: 1,
+    started: "2026-12-03T00:00:01.000Z",
+  });
   await symlink(join(base, "outside"), join(root, "escape-dir"));
   await symlink(join(base, "secret.txt"), join(root, "escape-file"));
   await symlink("kv-kill/20261201T000000Z", join(root, "latest"));

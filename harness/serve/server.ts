@@ -138,7 +138,13 @@ async function handle(root: string, request: IncomingMessage, response: ServerRe
 async function directoryListing(root: string, directory: string, urlPath: string): Promise<string> {
   const children = (await readdir(directory, { withFileTypes: true })).sort((left, right) => left.name.localeCompare(right.name));
   const base = urlPath.endsWith("/") ? urlPath : `${urlPath}/`;
-  const relativePath = directory === root ? "" : directory.slice(root.length + 1).split(sep).join("/");
+  const relativePath =
+    directory === root
+      ? ""
+      : directory
+          .slice(root.length + 1)
+          .split(sep)
+          .join("/");
   const items = children.map((child) => {
     const name = child.isDirectory() ? `${child.name}/` : child.name;
     return `<li><a href="${escapeHtml(base + encodePath(child.name))}${child.isDirectory() ? "/" : ""}">${escapeHtml(name)}</a></li>`;
@@ -147,4 +153,3 @@ async function directoryListing(root: string, directory: string, urlPath: string
 <body style="font: 14px system-ui, sans-serif; margin: 24px"><p><a href="/">all results</a> / ${escapeHtml(relativePath)}</p><ul>${items.join("")}</ul></body></html>
 `;
 }
-

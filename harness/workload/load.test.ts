@@ -22,7 +22,6 @@ function problemsOf(text: string, file = "workloads/x.yaml"): string {
   throw new Error("expected the workload to be rejected");
 }
 
-
 describe("workload schema", () => {
   it("fills defaults for a minimal file", () => {
     const { spec } = parseWorkload("name: tiny\n", "tiny.yaml");
@@ -77,12 +76,7 @@ describe("workload schema", () => {
       clients: { concurrency: 10, rateOpsPerSecond: 300, timeoutMs: 500, keys: 10, distribution: "zipf", mix: { get: 3, put: 1 } },
       nemesis: {
         intervalMs: 3_000,
-        faults: [
-          { name: "kill" },
-          { name: "loss", probability: 0.2 },
-          { name: "latency", delay: "50ms", jitter: "20ms" },
-          { name: "loss", probability: 0.5 },
-        ],
+        faults: [{ name: "kill" }, { name: "loss", probability: 0.2 }, { name: "latency", delay: "50ms", jitter: "20ms" }, { name: "loss", probability: 0.5 }],
       },
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
@@ -144,7 +138,9 @@ describe("workload schema", () => {
   });
 
   it("takes the node's tuning flags from the node section and checks heartbeat against election ticks", () => {
-    expect(parseWorkload("name: x\nnode:\n  snapshot_every: 500\n  tick_ms: 10\n  election_ticks: 20\n  heartbeat_ticks: 3\n", "workloads/x.yaml").spec.node).toMatchObject({
+    expect(
+      parseWorkload("name: x\nnode:\n  snapshot_every: 500\n  tick_ms: 10\n  election_ticks: 20\n  heartbeat_ticks: 3\n", "workloads/x.yaml").spec.node,
+    ).toMatchObject({
       snapshot_every: 500,
       heartbeat_ticks: 3,
     });

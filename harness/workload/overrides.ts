@@ -52,7 +52,12 @@ export function applyOverrides(spec: WorkloadSpec, overrides: WorkloadOverrides)
     }
   }
   const clientShape = workloadSchema.shape.clients.unwrap().shape;
-  const checked = <T>(flag: string, text: string | undefined, parse: (value: unknown) => { success: boolean; data?: T; error?: { issues: { message: string }[] } }, value: unknown): T | undefined => {
+  const checked = <T>(
+    flag: string,
+    text: string | undefined,
+    parse: (value: unknown) => { success: boolean; data?: T; error?: { issues: { message: string }[] } },
+    value: unknown,
+  ): T | undefined => {
     if (text === undefined) {
       return undefined;
     }
@@ -68,7 +73,12 @@ export function applyOverrides(spec: WorkloadSpec, overrides: WorkloadOverrides)
   if (nodes !== undefined) {
     result.nodes = nodes;
   }
-  const concurrency = checked("--concurrency", overrides.concurrency, (value) => clientShape.concurrency.unwrap().safeParse(value), numeric(overrides.concurrency));
+  const concurrency = checked(
+    "--concurrency",
+    overrides.concurrency,
+    (value) => clientShape.concurrency.unwrap().safeParse(value),
+    numeric(overrides.concurrency),
+  );
   const rate = checked("--rate", overrides.rate, (value) => clientShape.rate.unwrap().safeParse(value), numeric(overrides.rate));
   if (concurrency !== undefined || rate !== undefined) {
     result.clients = { ...result.clients, ...(concurrency === undefined ? {} : { concurrency }), ...(rate === undefined ? {} : { rate }) };

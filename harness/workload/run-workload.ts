@@ -24,7 +24,14 @@ import type { ParsedHistory } from "../../history/parse.js";
 import { HistoryWriter } from "../../history/writer.js";
 import { NemesisSchedule, type NemesisScheduleEvent } from "../nemesis/schedule.js";
 import { planFaultSteps } from "../nemesis/fault-plan.js";
-import { injectedFaultNames, nemesisFromFault, networkFaultsNeeded, nodeFlagsForFaults, unsupportedFaults, unsupportedFaultsMessage } from "../nemesis/catalogue.js";
+import {
+  injectedFaultNames,
+  nemesisFromFault,
+  networkFaultsNeeded,
+  nodeFlagsForFaults,
+  unsupportedFaults,
+  unsupportedFaultsMessage,
+} from "../nemesis/catalogue.js";
 import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
@@ -73,7 +80,10 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   log(`starting ${plan.nodes} ${plugin.name} node(s) on the ${run.runtime.name} runtime`);
   const cluster = await run.runtime.createCluster(
     {
-      runId: `${plan.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 20)}-${runIdAlphabet()}`,
+      runId: `${plan.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .slice(0, 20)}-${runIdAlphabet()}`,
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,

@@ -96,19 +96,21 @@ const durationOrZero = durationOf({ zero: true });
 
 /** A positive integer, or "<k>n" meaning k × nodes (the default "2n" gives two clients per node). */
 export type Concurrency = number | `${number}n`;
-const concurrency = z.custom<Concurrency>(() => true).superRefine((value, context) => {
-  const perNode = typeof value === "string" ? /^([1-9]\d*)n$/.exec(value) : null;
-  const valid =
-    (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= concurrencyMax) ||
-    (perNode !== null && Number(perNode[1]) <= concurrencyMax);
-  if (!valid) {
-    context.addIssue({
-      code: "custom",
-      message: `expected an integer from 1 to ${concurrencyMax} or a multiple of the node count like "2n", got ${JSON.stringify(value)}`,
-      input: value,
-    });
-  }
-});
+const concurrency = z
+  .custom<Concurrency>(() => true)
+  .superRefine((value, context) => {
+    const perNode = typeof value === "string" ? /^([1-9]\d*)n$/.exec(value) : null;
+    const valid =
+      (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= concurrencyMax) ||
+      (perNode !== null && Number(perNode[1]) <= concurrencyMax);
+    if (!valid) {
+      context.addIssue({
+        code: "custom",
+        message: `expected an integer from 1 to ${concurrencyMax} or a multiple of the node count like "2n", got ${JSON.stringify(value)}`,
+        input: value,
+      });
+    }
+  });
 
 const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
 const latencyParameters = z.strictObject({ delay: durationOrZero.default("100ms"), jitter: durationOrZero.default("20ms") });
@@ -239,8 +241,7 @@ function singleFaultIssues(value: unknown): FaultIssue[] {
   const parameterNames = parameters instanceof z.ZodObject ? Object.keys(parameters.shape) : [];
   return (result.error?.issues ?? []).flatMap((issue) =>
     explainIssue(issue, () => parameterNames).map((explained) => ({
-      message:
-        issue.code === "unrecognized_keys" && parameterNames.length === 0 ? `fault "${name}" takes no parameters` : explained.message,
+      message: issue.code === "unrecognized_keys" && parameterNames.length === 0 ? `fault "${name}" takes no parameters` : explained.message,
       input: value,
       path: [name, ...explained.path],
     })),
@@ -276,15 +277,17 @@ function compoundOptionIssues(value: Record<string, unknown>): FaultIssue[] {
   });
 }
 
-const fault = z.custom<FaultEntry>(() => true).superRefine((value, context) => {
-  const isCompound = typeof value === "object" && value !== null && !Array.isArray(value) && compoundFaultKey in value;
-  const issues = isCompound
-    ? [...compoundIssues((value as Record<string, unknown>)[compoundFaultKey]), ...compoundOptionIssues(value as Record<string, unknown>)]
-    : singleFaultIssues(value);
-  for (const issue of issues) {
-    context.addIssue({ code: "custom", ...issue });
-  }
-});
+const fault = z
+  .custom<FaultEntry>(() => true)
+  .superRefine((value, context) => {
+    const isCompound = typeof value === "object" && value !== null && !Array.isArray(value) && compoundFaultKey in value;
+    const issues = isCompound
+      ? [...compoundIssues((value as Record<string, unknown>)[compoundFaultKey]), ...compoundOptionIssues(value as Record<string, unknown>)]
+      : singleFaultIssues(value);
+    for (const issue of issues) {
+      context.addIssue({ code: "custom", ...issue });
+    }
+  });
 
 const clients = z.strictObject({
   concurrency: concurrency.default("2n"),
@@ -340,9 +343,7 @@ export type SwarmSettings = z.output<typeof swarm>;
 
 export const workloadSchema = z.strictObject({
   name: checkedString((text) =>
-    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)
-      ? undefined
-      : `expected a name of letters, digits, ".", "_" and "-" (it names the results folder), got "${text}"`,
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text) ? undefined : `expected a name of letters, digits, ".", "_" and "-" (it names the results folder), got "${text}"`,
   ),
   description: z.string().optional(),
   /** A built-in plugin name or a path to a plugin module; checked when the plugin is loaded (plan.ts). */

@@ -29,7 +29,10 @@ export class RecordingLogger implements Logger {
   }
 
   child(base: LogFields): Logger {
-    const emit = (level: LogLevel) => (message: string, fields: LogFields = {}): void => this.record(level, message, { ...base, ...fields });
+    const emit =
+      (level: LogLevel) =>
+      (message: string, fields: LogFields = {}): void =>
+        this.record(level, message, { ...base, ...fields });
     return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), child: (more) => this.child({ ...base, ...more }) };
   }
 

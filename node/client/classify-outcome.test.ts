@@ -16,7 +16,11 @@ const thrown = (code: ClientErrorCode, sent: boolean): ClientError => new Client
 describe("classifyOutcome", () => {
   test.each<[string, ClientResponse | ClientError, AttemptOutcome]>([
     ["an ok result", { id: 1, ok: true, result: 7 }, { type: "ok", value: 7 }],
-    ["an ok status", { id: 1, ok: true, status: { nodeId: 1, role: "leader", term: 2, leader: 1, commit: 3, applied: 3, lastIndex: 3, voters: [1], plugin: "kv" } }, { type: "ok", value: { nodeId: 1, role: "leader", term: 2, leader: 1, commit: 3, applied: 3, lastIndex: 3, voters: [1], plugin: "kv" } }],
+    [
+      "an ok status",
+      { id: 1, ok: true, status: { nodeId: 1, role: "leader", term: 2, leader: 1, commit: 3, applied: 3, lastIndex: 3, voters: [1], plugin: "kv" } },
+      { type: "ok", value: { nodeId: 1, role: "leader", term: 2, leader: 1, commit: 3, applied: 3, lastIndex: 3, voters: [1], plugin: "kv" } },
+    ],
     // Definite: the node proves it did nothing.
     ["NOT_LEADER with a hint", refused("NOT_LEADER", 3), { type: "fail", code: "NOT_LEADER", retry: true, leader: { nodeId: 3 } }],
     ["NOT_LEADER without a hint", refused("NOT_LEADER"), { type: "fail", code: "NOT_LEADER", retry: true }],
@@ -46,7 +50,17 @@ describe("classifyOutcome", () => {
   });
 
   test("a node's error is fail exactly when the protocol lists it as definitely not applied", () => {
-    const codes: ErrorCode[] = ["NOT_LEADER", "BAD_REQUEST", "TIMEOUT", "LEADERSHIP_LOST", "UNAVAILABLE", "SESSION_EXPIRED", "SHUTTING_DOWN", "PLUGIN_FAILED", "UNAUTHENTICATED"];
+    const codes: ErrorCode[] = [
+      "NOT_LEADER",
+      "BAD_REQUEST",
+      "TIMEOUT",
+      "LEADERSHIP_LOST",
+      "UNAVAILABLE",
+      "SESSION_EXPIRED",
+      "SHUTTING_DOWN",
+      "PLUGIN_FAILED",
+      "UNAUTHENTICATED",
+    ];
     for (const code of codes) {
       expect(classifyOutcome(refused(code)).type).toBe(DEFINITELY_NOT_APPLIED.has(code) ? "fail" : "info");
     }

@@ -76,11 +76,13 @@ export class NodeConnection {
   /** Writes one request on an open socket and waits for the response with its id. */
   #exchange(socket: net.Socket, body: RequestBody, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<ClientResponse> {
     if (this.#pending.size >= PENDING_REQUESTS_MAX) {
-      return Promise.reject(new ClientError(
-        "CONNECTION_FAILED",
-        `node ${this.nodeId} has ${this.#pending.size} requests outstanding (limit ${PENDING_REQUESTS_MAX}); not sending`,
-        false,
-      ));
+      return Promise.reject(
+        new ClientError(
+          "CONNECTION_FAILED",
+          `node ${this.nodeId} has ${this.#pending.size} requests outstanding (limit ${PENDING_REQUESTS_MAX}); not sending`,
+          false,
+        ),
+      );
     }
     const id = this.#nextRequestId++;
     return new Promise<ClientResponse>((resolve, reject) => {
@@ -154,9 +156,7 @@ export class NodeConnection {
       };
       const timer = setTimeout(() => {
         signal?.removeEventListener("abort", onAbort);
-        reject(
-          new ClientError("CONNECTION_FAILED", `connecting to node ${this.nodeId} (${this.address}) took over ${timeoutMs} ms`, false),
-        );
+        reject(new ClientError("CONNECTION_FAILED", `connecting to node ${this.nodeId} (${this.address}) took over ${timeoutMs} ms`, false));
       }, timeoutMs);
       signal?.addEventListener("abort", onAbort, { once: true });
       connecting.then(
@@ -277,9 +277,7 @@ export class NodeConnection {
         this.#socket = undefined;
       }
       this.#logger.debug("client connection closed", { node: this.nodeId, reason: closeReason, pending: this.#pending.size });
-      this.#failPending(
-        new ClientError("CONNECTION_LOST", `connection to node ${this.nodeId} (${this.address}) lost: ${closeReason}`, true),
-      );
+      this.#failPending(new ClientError("CONNECTION_LOST", `connection to node ${this.nodeId} (${this.address}) lost: ${closeReason}`, true));
     });
   }
 

@@ -33,7 +33,8 @@ function client(nodes: { id: number; address: string }[], options: { requestTime
 
 /** Answers openSession with session id "17" (the index of its entry); every other request goes to `handler`. */
 function withSessions(handler: FakeHandler, sessionId = "17"): FakeHandler {
-  return (request, connection) => (request.type === "openSession" ? connection.reply({ id: request.id, ok: true, result: sessionId }) : handler(request, connection));
+  return (request, connection) =>
+    request.type === "openSession" ? connection.reply({ id: request.id, ok: true, result: sessionId }) : handler(request, connection);
 }
 
 const put = { f: "put", key: "x", value: 1 };
@@ -94,12 +95,14 @@ describe("leader discovery", () => {
   });
 
   test("findLeader picks the leader with the highest term", async () => {
-    const status = (nodeId: number, role: NodeStatus["role"], term: number): FakeHandler => (request, connection) =>
-      connection.reply({
-        id: request.id,
-        ok: true,
-        status: { nodeId, role, term, leader: 0, commit: 0, applied: 0, lastIndex: 0, voters: [1, 2, 3], plugin: "kv" },
-      });
+    const status =
+      (nodeId: number, role: NodeStatus["role"], term: number): FakeHandler =>
+      (request, connection) =>
+        connection.reply({
+          id: request.id,
+          ok: true,
+          status: { nodeId, role, term, leader: 0, commit: 0, applied: 0, lastIndex: 0, voters: [1, 2, 3], plugin: "kv" },
+        });
     const stale = await fakeNode(1, status(1, "leader", 2));
     const current = await fakeNode(2, status(2, "leader", 5));
     const follower = await fakeNode(3, status(3, "follower", 5));
@@ -147,7 +150,10 @@ describe("indeterminate outcomes", () => {
   });
 
   test("after an indeterminate attempt, a BAD_REQUEST cannot turn the outcome into fail either", async () => {
-    const dropper = await fakeNode(1, withSessions((_request, connection) => connection.destroy()));
+    const dropper = await fakeNode(
+      1,
+      withSessions((_request, connection) => connection.destroy()),
+    );
     const refuser = await fakeNode(2, (request, connection) => connection.reply({ id: request.id, ok: false, code: "BAD_REQUEST", message: "stale seq" }));
     const raftClient = client([dropper, refuser]);
     expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "info", node: 2, error: { code: "BAD_REQUEST" } });
@@ -155,7 +161,10 @@ describe("indeterminate outcomes", () => {
   });
 
   test("after an indeterminate attempt, later NOT_LEADER replies cannot turn the outcome into fail", async () => {
-    const dropper = await fakeNode(1, withSessions((_request, connection) => connection.destroy()));
+    const dropper = await fakeNode(
+      1,
+      withSessions((_request, connection) => connection.destroy()),
+    );
     const follower = await fakeNode(2, (request, connection) => connection.reply(notLeader(request)));
     const raftClient = client([dropper, follower], { requestTimeoutMs: 300 });
     const outcome = await raftClient.invoke(put, { readOnly: false });
@@ -166,14 +175,17 @@ describe("indeterminate outcomes", () => {
 describe("safe retries", () => {
   test("a session command is re-sent with the same seq after a dropped connection", async () => {
     let attempts = 0;
-    const leader = await fakeNode(1, withSessions((request, connection) => {
-      attempts += 1;
-      if (attempts === 1) {
-        connection.destroy();
-      } else {
-        connection.reply(ok(request, "applied-once"));
-      }
-    }));
+    const leader = await fakeNode(
+      1,
+      withSessions((request, connection) => {
+        attempts += 1;
+        if (attempts === 1) {
+          connection.destroy();
+        } else {
+          connection.reply(ok(request, "applied-once"));
+        }
+      }),
+    );
     const raftClient = client([leader]);
     expect(await raftClient.invoke(put, { readOnly: false })).toEqual({ type: "ok", value: "applied-once", node: 1 });
     expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "ok" });
@@ -216,7 +228,10 @@ describe("safe retries", () => {
   });
 
   test("a session command that keeps timing out ends as info at the deadline", async () => {
-    const silent = await fakeNode(1, withSessions(() => undefined));
+    const silent = await fakeNode(
+      1,
+      withSessions(() => undefined),
+    );
     const raftClient = client([silent], { requestTimeoutMs: 400 });
     expect(await raftClient.invoke(put, { readOnly: false })).toMatchObject({ type: "info" });
     expect(silent.requests.length).toBeGreaterThan(1);
@@ -225,14 +240,17 @@ describe("safe retries", () => {
   test("session commands from one client go out one at a time, in seq order", async () => {
     let open = 0;
     let maxOpen = 0;
-    const leader = await fakeNode(1, withSessions((request, connection) => {
-      open += 1;
-      maxOpen = Math.max(maxOpen, open);
-      setTimeout(() => {
-        open -= 1;
-        connection.reply(ok(request, null));
-      }, 20);
-    }));
+    const leader = await fakeNode(
+      1,
+      withSessions((request, connection) => {
+        open += 1;
+        maxOpen = Math.max(maxOpen, open);
+        setTimeout(() => {
+          open -= 1;
+          connection.reply(ok(request, null));
+        }, 20);
+      }),
+    );
     const raftClient = client([leader]);
     const outcomes = await Promise.all([1, 2, 3].map(() => raftClient.invoke(put, { readOnly: false })));
     expect(outcomes.map((outcome) => outcome.type)).toEqual(["ok", "ok", "ok"]);
@@ -258,7 +276,7 @@ describe("safe retries", () => {
       held.push({ request, reply: (response) => connection.reply(response) });
       if (held.length === 3) {
         for (const entry of held.reverse()) {
-          entry.reply(ok(entry.request, entry.request.type === "read" ? entry.request.op.key ?? null : null));
+          entry.reply(ok(entry.request, entry.request.type === "read" ? (entry.request.op.key ?? null) : null));
         }
       }
     });

@@ -170,7 +170,11 @@ export class RaftClient {
       return { type: "fail", error: { code: outcome.error.code, message: `opening a session: ${outcome.error.message}` }, node: outcome.node };
     }
     if (typeof outcome.value !== "string") {
-      return { type: "fail", error: { code: "BAD_RESPONSE", message: `node ${outcome.node} answered openSession with ${JSON.stringify(outcome.value)}, not a session id` }, node: outcome.node };
+      return {
+        type: "fail",
+        error: { code: "BAD_RESPONSE", message: `node ${outcome.node} answered openSession with ${JSON.stringify(outcome.value)}, not a session id` },
+        node: outcome.node,
+      };
     }
     this.#sessionId = outcome.value;
     this.#seq = 0;
@@ -214,31 +218,19 @@ export class RaftClient {
   }
 
   /** Adds a voter through the leader. Not retried once sent: an unknown result is `info`. */
-  async addMember(
-    member: { nodeId: number; peerAddress: string; clientAddress: string },
-    options: { signal?: AbortSignal } = {},
-  ): Promise<ClientOutcome> {
+  async addMember(member: { nodeId: number; peerAddress: string; clientAddress: string }, options: { signal?: AbortSignal } = {}): Promise<ClientOutcome> {
     this.#addNode(member.nodeId, member.clientAddress);
-    return this.#run(
-      { type: "addMember", ...member },
-      { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal },
-    );
+    return this.#run({ type: "addMember", ...member }, { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal });
   }
 
   /** Removes a voter through the leader. Not retried once sent. */
   async removeMember(nodeId: number, options: { signal?: AbortSignal } = {}): Promise<ClientOutcome> {
-    return this.#run(
-      { type: "removeMember", nodeId },
-      { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal },
-    );
+    return this.#run({ type: "removeMember", nodeId }, { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal });
   }
 
   /** Asks the leader to hand leadership to `to`. Not retried once sent. */
   async transferLeader(to: number, options: { signal?: AbortSignal } = {}): Promise<ClientOutcome> {
-    return this.#run(
-      { type: "transferLeader", to },
-      { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal },
-    );
+    return this.#run({ type: "transferLeader", to }, { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal });
   }
 
   /** Arms a failpoint on one node (it must run with --failpoints); returns its armed points. */
@@ -270,7 +262,11 @@ export class RaftClient {
     const finish = (error: OutcomeError): ClientOutcome =>
       indeterminate === undefined
         ? { type: "fail", error, node: lastNode }
-        : { type: "info", error: { code: error.code, message: `${error.message}; an earlier attempt was indeterminate: ${indeterminate.message}` }, node: lastNode };
+        : {
+            type: "info",
+            error: { code: error.code, message: `${error.message}; an earlier attempt was indeterminate: ${indeterminate.message}` },
+            node: lastNode,
+          };
 
     for (;;) {
       if (this.#closed) {

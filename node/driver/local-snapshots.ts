@@ -132,7 +132,12 @@ export class LocalSnapshots {
           this.snapshotIndex = applied;
           this.busy = false;
           // ms covers everything from serialisation (on the event loop) to compaction.
-          logger.info("took a snapshot and compacted the log", { index: applied, bytes: data.length, ms: Math.round(clock.nowMs() - started), serialiseMs: Math.round(serialisedMs) });
+          logger.info("took a snapshot and compacted the log", {
+            index: applied,
+            bytes: data.length,
+            ms: Math.round(clock.nowMs() - started),
+            serialiseMs: Math.round(serialisedMs),
+          });
           onDone();
         });
       });

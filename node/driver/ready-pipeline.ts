@@ -311,7 +311,10 @@ export class ReadyPipeline {
         this.#inflight.shift();
         this.#finish(head);
         // Off the ordered chain: later Readys keep finishing while its file is written (defect 2).
-        this.#localSnapshots.maybeStart(() => this.#maybeIdle(), (error) => this.#fatal(error));
+        this.#localSnapshots.maybeStart(
+          () => this.#maybeIdle(),
+          (error) => this.#fatal(error),
+        );
       }
     } catch (error) {
       this.#fatal(error);

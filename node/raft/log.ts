@@ -30,7 +30,10 @@ export class RaftLog {
     this.snapshotIndex = snapshot?.metadata.index ?? 0;
     this.snapshotTerm = snapshot?.metadata.term ?? 0;
     for (let i = 0; i < entries.length; i++) {
-      assert(entries[i]?.index === this.snapshotIndex + 1 + i, `log: recovered entry ${i} has index ${entries[i]?.index}, expected ${this.snapshotIndex + 1 + i}`);
+      assert(
+        entries[i]?.index === this.snapshotIndex + 1 + i,
+        `log: recovered entry ${i} has index ${entries[i]?.index}, expected ${this.snapshotIndex + 1 + i}`,
+      );
     }
     this.entries = entries.slice();
     assert(committed >= this.snapshotIndex && committed <= this.lastIndex(), `log: commit ${committed} outside [${this.snapshotIndex}, ${this.lastIndex()}]`);

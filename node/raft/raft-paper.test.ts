@@ -147,7 +147,12 @@ describe("Raft paper claims", () => {
   // Reference: §6 (etcd-style bootstrap, as node/server does it)
   test("a cluster bootstrapped from committed addNode entries learns its voters by applying them", () => {
     const net = new TestNetwork([]);
-    const bootstrap: Entry[] = [1, 2, 3].map((nodeId, i) => ({ term: 1, index: i + 1, type: "confChange", data: encodeConfChange({ type: "addNode", nodeId, context: new Uint8Array() }) }));
+    const bootstrap: Entry[] = [1, 2, 3].map((nodeId, i) => ({
+      term: 1,
+      index: i + 1,
+      type: "confChange",
+      data: encodeConfChange({ type: "addNode", nodeId, context: new Uint8Array() }),
+    }));
     for (const id of [1, 2, 3]) {
       net.add(id, { hardState: { term: 1, vote: 0, commit: 3 }, entries: bootstrap, confState: { voters: [] }, applied: 0 });
     }

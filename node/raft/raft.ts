@@ -342,10 +342,7 @@ export class Raft {
   }
 
   handleVoteRequest(m: Message): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === "preVote" && m.term > this.term);
+    const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (m.type === "preVote" && m.term > this.term);
     const logOk = this.config.unsafeVoteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
     const responseType = m.type === "vote" ? "voteResp" : "preVoteResp";
     if (canVote && logOk) {

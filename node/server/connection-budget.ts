@@ -61,7 +61,9 @@ export class ConnectionBudget {
 /** The soft "Max open files" limit from /proc/self/limits; undefined when unreadable or unlimited. */
 function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((text) => text.startsWith("Max open files"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((text) => text.startsWith("Max open files"));
     const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0];
     const value = Number(soft);
     return Number.isSafeInteger(value) && value > 0 ? value : undefined;

@@ -32,7 +32,10 @@ export function setFailpoint(failpoints: Failpoints | undefined, logger: Logger,
 }
 
 /** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
-export function failpointTransport(failpoints: Failpoints | undefined, transport: { send(messages: readonly Message[]): void }): { send(messages: readonly Message[]): void } {
+export function failpointTransport(
+  failpoints: Failpoints | undefined,
+  transport: { send(messages: readonly Message[]): void },
+): { send(messages: readonly Message[]): void } {
   if (failpoints === undefined) {
     return transport;
   }

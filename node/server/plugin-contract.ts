@@ -39,7 +39,9 @@ export function jsonProblem(value: unknown, path = "result", depth = 0, seen: Se
   }
   seen.add(value);
   try {
-    const entries: [string, unknown][] = Array.isArray(value) ? value.map((item, index) => [`[${index}]`, item]) : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
+    const entries: [string, unknown][] = Array.isArray(value)
+      ? value.map((item, index) => [`[${index}]`, item])
+      : Object.entries(value).map(([key, item]) => [`.${key}`, item]);
     for (const [key, item] of entries) {
       const problem = jsonProblem(item, `${path}${key}`, depth + 1, seen);
       if (problem !== undefined) {

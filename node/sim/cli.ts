@@ -51,7 +51,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
         args.random = true;
         break;
       default:
-        throw new CliUsageError(`sim: unknown argument ${JSON.stringify(flag)}; use --seed N | --seeds N [--from K] [--random] [--budget-s S] [--steps N] [--nodes N]`);
+        throw new CliUsageError(
+          `sim: unknown argument ${JSON.stringify(flag)}; use --seed N | --seeds N [--from K] [--random] [--budget-s S] [--steps N] [--nodes N]`,
+        );
     }
   }
   if (args.seed === undefined && args.seeds === undefined) {
@@ -72,7 +74,9 @@ function main(): number {
     const result = runSeed({ seed: args.seed, nodes: args.nodes, steps: args.steps ?? 200_000 });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (result.ok) {
-      console.log(`seed ${result.seed}: ok, ${result.steps} steps, committed ${result.committed}, liveness in ${result.livenessTicks} ticks, ${seconds}s (${describeOptions(result)})`);
+      console.log(
+        `seed ${result.seed}: ok, ${result.steps} steps, committed ${result.committed}, liveness in ${result.livenessTicks} ticks, ${seconds}s (${describeOptions(result)})`,
+      );
       return 0;
     }
     console.log(`seed ${result.seed}: FAILED ${result.property}: ${result.message}`);
@@ -85,7 +89,9 @@ function main(): number {
     for (const line of result.lastEvents) {
       console.log(`  ${line}`);
     }
-    console.log(`replay: npm run sim -- --seed ${result.seed}${args.nodes === undefined ? "" : ` --nodes ${args.nodes}`}${args.steps === undefined ? "" : ` --steps ${args.steps}`}`);
+    console.log(
+      `replay: npm run sim -- --seed ${result.seed}${args.nodes === undefined ? "" : ` --nodes ${args.nodes}`}${args.steps === undefined ? "" : ` --steps ${args.steps}`}`,
+    );
     return 1;
   }
   const count = args.seeds ?? 1;
@@ -106,11 +112,15 @@ function main(): number {
       passed++;
     } else {
       failed++;
-      console.log(`seed ${seed}: FAILED ${result.property}: ${(result.message ?? "").split("\n")[0]} (replay: npm run sim -- --seed ${seed} --steps ${steps}${args.nodes === undefined ? "" : ` --nodes ${args.nodes}`})`);
+      console.log(
+        `seed ${seed}: FAILED ${result.property}: ${(result.message ?? "").split("\n")[0]} (replay: npm run sim -- --seed ${seed} --steps ${steps}${args.nodes === undefined ? "" : ` --nodes ${args.nodes}`})`,
+      );
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`${passed + failed} seeds: ${passed} passed, ${failed} failed, ${totalSteps} steps in ${seconds.toFixed(1)}s (${Math.round(totalSteps / seconds)} steps/s)`);
+  console.log(
+    `${passed + failed} seeds: ${passed} passed, ${failed} failed, ${totalSteps} steps in ${seconds.toFixed(1)}s (${Math.round(totalSteps / seconds)} steps/s)`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

@@ -17,12 +17,17 @@ function pinnedLayout(change: ConfChange): Buffer {
 describe("confChange entry bytes", () => {
   test("the codec writes the pinned layout and reads it back", () => {
     fc.assert(
-      fc.property(fc.constantFrom("addNode", "removeNode"), fc.integer({ min: 1, max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), (type, nodeId, context) => {
-        const change: ConfChange = { type: type as ConfChange["type"], nodeId, context };
-        expect(Buffer.from(encodeConfChange(change))).toEqual(pinnedLayout(change));
-        const normal = (c: ConfChange): unknown => ({ ...c, context: [...c.context] });
-        expect(normal(decodeConfChange(pinnedLayout(change), 1))).toEqual(normal(change));
-      }),
+      fc.property(
+        fc.constantFrom("addNode", "removeNode"),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.uint8Array({ maxLength: 40 }),
+        (type, nodeId, context) => {
+          const change: ConfChange = { type: type as ConfChange["type"], nodeId, context };
+          expect(Buffer.from(encodeConfChange(change))).toEqual(pinnedLayout(change));
+          const normal = (c: ConfChange): unknown => ({ ...c, context: [...c.context] });
+          expect(normal(decodeConfChange(pinnedLayout(change), 1))).toEqual(normal(change));
+        },
+      ),
     );
     expect(() => decodeConfChange(Buffer.from([7, 0, 0, 0, 1, 0, 0, 0, 0]), 12)).toThrow("confChange entry 12: unknown type code 7");
   });

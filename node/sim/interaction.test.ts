@@ -8,7 +8,9 @@ import { describe, expect, test } from "vitest";
 import { runTranscript } from "../raft/testing/interaction.js";
 
 const directory = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../raft/testdata");
-const files = readdirSync(directory).filter((name) => name.endsWith(".txt")).sort();
+const files = readdirSync(directory)
+  .filter((name) => name.endsWith(".txt"))
+  .sort();
 
 describe("core interaction transcripts", () => {
   test.each(files)("%s", (name) => {

@@ -157,7 +157,13 @@ export class Invariants {
   }
 
   /** An entry applied at a node: everyone applies the same thing at an index, and a majority holds it durably. */
-  checkApplied(node: SimNode, entry: Entry, voters: readonly NodeId[], previousVoters: readonly NodeId[] | undefined, nodes: ReadonlyMap<NodeId, SimNode>): void {
+  checkApplied(
+    node: SimNode,
+    entry: Entry,
+    voters: readonly NodeId[],
+    previousVoters: readonly NodeId[] | undefined,
+    nodes: ReadonlyMap<NodeId, SimNode>,
+  ): void {
     const hash = contentHash(entry);
     const known = this.#appliedContent[entry.index];
     if (known === undefined) {
@@ -213,7 +219,10 @@ export class Invariants {
       return;
     }
     if (index < floor) {
-      throw new InvariantViolation("read-freshness", `node ${id} got read index ${index} for read ${contextKey}, but index ${floor} was applied before the read`);
+      throw new InvariantViolation(
+        "read-freshness",
+        `node ${id} got read index ${index} for read ${contextKey}, but index ${floor} was applied before the read`,
+      );
     }
   }
 }

@@ -31,7 +31,10 @@ export class Network {
   /** Entry copies sent per directed link "from-to" (for bytes-per-entry claims). */
   readonly entriesByLink = new Map<string, number>();
 
-  constructor(options: NetworkOptions, readonly rng: SeededRng) {
+  constructor(
+    options: NetworkOptions,
+    readonly rng: SeededRng,
+  ) {
     this.options = { ...options };
   }
 

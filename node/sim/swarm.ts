@@ -130,7 +130,14 @@ export function runSeed(run: RunOptions): RunResult {
     ids,
     bootstrapVoters: voters,
     seed: run.seed,
-    network: { dropRate: options.dropRate, duplicateRate: options.duplicateRate, latencyMin: 1, latencyMax: options.latencyMax, holdRate: options.holdRate, holdUnits: options.holdUnits },
+    network: {
+      dropRate: options.dropRate,
+      duplicateRate: options.duplicateRate,
+      latencyMin: 1,
+      latencyMax: options.latencyMax,
+      holdRate: options.holdRate,
+      holdUnits: options.holdUnits,
+    },
     raft: {
       electionTicks: ELECTION_TICK,
       heartbeatTicks: 1,
@@ -163,7 +170,12 @@ export function runSeed(run: RunOptions): RunResult {
         return `n${node.id} crashed`;
       }
       const status = node.raw.status();
-      const progress = status.progress === undefined ? "" : ` progress ${Object.entries(status.progress).map(([id, p]) => `${id}:${p.state}/${p.match}/${p.next}`).join(" ")}`;
+      const progress =
+        status.progress === undefined
+          ? ""
+          : ` progress ${Object.entries(status.progress)
+              .map(([id, p]) => `${id}:${p.state}/${p.match}/${p.next}`)
+              .join(" ")}`;
       return `n${node.id} ${status.role} term=${status.term} leader=${status.leader} commit=${status.commit} applied=${status.applied} last=${status.lastIndex}${progress}`;
     }),
     options,

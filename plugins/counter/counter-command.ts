@@ -28,10 +28,7 @@ export function parseCounterCommand(op: Operation): CounterCommand {
 export function checkedSum(total: number, delta: number): number {
   const sum = total + delta;
   if (!Number.isSafeInteger(sum)) {
-    throw new PluginError(
-      "BAD_ARGUMENT",
-      `counter add: field "value" (${delta}) would take the total ${total} outside the safe integers`,
-    );
+    throw new PluginError("BAD_ARGUMENT", `counter add: field "value" (${delta}) would take the total ${total} outside the safe integers`);
   }
   return sum;
 }

@@ -69,8 +69,7 @@ const model: Model<Members> = {
         return state;
       }
       const result = outcome.value;
-      const same =
-        Array.isArray(result) && result.length === state.length && result.every((member, index) => member === state[index]);
+      const same = Array.isArray(result) && result.length === state.length && result.every((member, index) => member === state[index]);
       return same ? state : undefined;
     }
     // Anything else the state machine refuses, so it never takes effect and never returns ok.

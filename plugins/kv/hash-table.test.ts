@@ -195,7 +195,11 @@ describe("kv operation arguments", () => {
     expect(kvPlugin.operations["cas"]?.argument(context(12, 0.05))).toEqual([null, "12"]);
     expect(kvPlugin.operations["cas"]?.argument(context(12, 0.5))).toEqual(["3", "12"]);
     expect(kvPlugin.operations["get"]?.readOnly).toBe(true);
-    expect(Object.entries(kvPlugin.operations).filter(([, spec]) => spec.readOnly).map(([f]) => f)).toEqual(["get"]);
+    expect(
+      Object.entries(kvPlugin.operations)
+        .filter(([, spec]) => spec.readOnly)
+        .map(([f]) => f),
+    ).toEqual(["get"]);
   });
 });
 

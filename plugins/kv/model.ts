@@ -144,12 +144,7 @@ function isWellFormed(input: Operation): boolean {
     case "append":
       return typeof value === "string";
     case "cas":
-      return (
-        Array.isArray(value) &&
-        value.length === 2 &&
-        (value[0] === null || typeof value[0] === "string") &&
-        typeof value[1] === "string"
-      );
+      return Array.isArray(value) && value.length === 2 && (value[0] === null || typeof value[0] === "string") && typeof value[1] === "string";
     default:
       return false;
   }

@@ -16,10 +16,7 @@ export const kvOperations: Record<string, OperationSpec> = {
     readOnly: false,
     keyed: true,
     argument: ({ unique, random }): Json => {
-      const expected =
-        random() < CAS_EXPECTED_ABSENT_PROBABILITY
-          ? null
-          : String(Math.max(0, unique - 1 - Math.floor(random() * CAS_EXPECTED_WINDOW)));
+      const expected = random() < CAS_EXPECTED_ABSENT_PROBABILITY ? null : String(Math.max(0, unique - 1 - Math.floor(random() * CAS_EXPECTED_WINDOW)));
       return [expected, String(unique)];
     },
   },

@@ -69,9 +69,15 @@ function clusterOfValue(operations: readonly TimedOperation[], mapping: ReadMapp
   return writer === undefined ? -1 : (mapping.clusterOf[writer] as number);
 }
 
-function positionsSortedBy(operations: readonly TimedOperation[], core: readonly number[], field: "call" | "ret"): { times: Float64Array; positions: Int32Array } {
+function positionsSortedBy(
+  operations: readonly TimedOperation[],
+  core: readonly number[],
+  field: "call" | "ret",
+): { times: Float64Array; positions: Int32Array } {
   const positions = Int32Array.from(core.keys());
-  positions.sort((first, second) => (operations[core[first] as number] as TimedOperation)[field] - (operations[core[second] as number] as TimedOperation)[field]);
+  positions.sort(
+    (first, second) => (operations[core[first] as number] as TimedOperation)[field] - (operations[core[second] as number] as TimedOperation)[field],
+  );
   return { times: Float64Array.from(positions, (position) => (operations[core[position] as number] as TimedOperation)[field]), positions };
 }
 

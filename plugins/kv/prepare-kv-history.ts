@@ -159,7 +159,12 @@ function findReadBeforeWrite(operations: readonly TimedOperation[], mapping: Rea
 }
 
 /** Within a chain, a cluster with an operation that returned before one of an earlier cluster was called. */
-function findChainInversion(operations: readonly TimedOperation[], mapping: ReadMapping, chains: readonly number[][], bounds: ClusterBounds): Violation | undefined {
+function findChainInversion(
+  operations: readonly TimedOperation[],
+  mapping: ReadMapping,
+  chains: readonly number[][],
+  bounds: ClusterBounds,
+): Violation | undefined {
   for (const chain of chains) {
     let earliest = -1;
     for (let position = 0; position < chain.length; position += 1) {
@@ -168,10 +173,19 @@ function findChainInversion(operations: readonly TimedOperation[], mapping: Read
         const before = chain[earliest] as number;
         const cycle: PrecedenceStep[] = [];
         for (let step = earliest; step < position; step += 1) {
-          cycle.push({ before: mapping.writeOf[chain[step] as number] as number | null, after: mapping.writeOf[chain[step + 1] as number] as number, because: "read-from" });
+          cycle.push({
+            before: mapping.writeOf[chain[step] as number] as number | null,
+            after: mapping.writeOf[chain[step + 1] as number] as number,
+            because: "read-from",
+          });
         }
         const [earlier, later] = [bounds.lowOperation[cluster] as number, bounds.highOperation[before] as number];
-        cycle.push({ before: mapping.writeOf[cluster] as number, after: mapping.writeOf[before] as number | null, because: "write-order", evidence: [earlier, later] });
+        cycle.push({
+          before: mapping.writeOf[cluster] as number,
+          after: mapping.writeOf[before] as number | null,
+          because: "write-order",
+          evidence: [earlier, later],
+        });
         return {
           operation: later,
           reason: `cas operations put ${valueOf(operations, mapping.writeOf[before] as number | null)} before ${valueOf(operations, mapping.writeOf[cluster] as number)}, but ${nameOf(operations, earlier)} returned before ${nameOf(operations, later)} was called`,

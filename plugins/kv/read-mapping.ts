@@ -172,9 +172,7 @@ function kindOf(f: string, value: unknown): Kind | null {
     case "get":
       return value === null || value === undefined ? "get" : null;
     case "cas":
-      return Array.isArray(value) && value.length === 2 && (value[0] === null || typeof value[0] === "string") && typeof value[1] === "string"
-        ? "cas"
-        : null;
+      return Array.isArray(value) && value.length === 2 && (value[0] === null || typeof value[0] === "string") && typeof value[1] === "string" ? "cas" : null;
     default:
       return null;
   }

@@ -69,11 +69,7 @@ export function createLazyQueueModel(
     const lastGroupStarted = kinds[index] === "enqueue" && !joined;
     let earliestReturn = lastGroupStarted ? operation.ret : Math.min(state.earliestReturn, operation.ret);
     let latestCall = lastGroupStarted ? operation.call : Math.max(state.latestCall, operation.call);
-    let earliestMemberReturn = lastGroupStarted
-      ? operation.ret
-      : joined
-        ? Math.min(state.earliestMemberReturn, operation.ret)
-        : state.earliestMemberReturn;
+    let earliestMemberReturn = lastGroupStarted ? operation.ret : joined ? Math.min(state.earliestMemberReturn, operation.ret) : state.earliestMemberReturn;
     // A group that can take no more members needs no window: a canonical one merges more states.
     if (groups.length === 0 || latestCall >= earliestMemberReturn) {
       earliestReturn = -Infinity;
@@ -84,7 +80,14 @@ export function createLazyQueueModel(
   };
 
   const keyOf = (groups: readonly (readonly number[])[], earliestReturn: number, latestCall: number, earliestMemberReturn: number): string => {
-    const parts = groups.map((group) => (group.length === 1 ? (tokens[group[0] as number] as string) : group.map((index) => tokens[index] as string).sort().join(" ")));
+    const parts = groups.map((group) =>
+      group.length === 1
+        ? (tokens[group[0] as number] as string)
+        : group
+            .map((index) => tokens[index] as string)
+            .sort()
+            .join(" "),
+    );
     return `${parts.join(",")}|${earliestReturn},${latestCall},${earliestMemberReturn}`;
   };
 

@@ -21,8 +21,7 @@ export const queueModel: Model<QueueModelState> = {
 
   step(state: QueueModelState, input: Operation, outcome: Outcome): QueueModelState | undefined {
     const wellFormed =
-      (input.key === undefined || input.key === null) &&
-      (input.f === "enqueue" ? isQueueItem(input.value) : input.value === null || input.value === undefined);
+      (input.key === undefined || input.key === null) && (input.f === "enqueue" ? isQueueItem(input.value) : input.value === null || input.value === undefined);
     switch (wellFormed ? input.f : undefined) {
       case "enqueue": {
         if (outcome.known && outcome.value !== null) {

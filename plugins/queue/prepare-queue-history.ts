@@ -173,8 +173,7 @@ export function prepareQueueHistory(operations: readonly TimedOperation[]): Hist
       const empty = operations[firstEmpty ? first : second] as TimedOperation;
       const enqueue = firstEmpty ? second : first;
       const dequeue = onlyDequeueOf(itemOf(enqueue));
-      const mustFollow =
-        dequeue !== undefined ? empty.ret < dequeue.call : !isInfo(enqueue) && noUnknownDequeueCalledBefore(empty.ret);
+      const mustFollow = dequeue !== undefined ? empty.ret < dequeue.call : !isInfo(enqueue) && noUnknownDequeueCalledBefore(empty.ret);
       if (mustFollow) {
         precedences.push([firstEmpty ? first : second, enqueue]);
       }

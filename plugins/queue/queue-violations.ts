@@ -90,7 +90,10 @@ export function findQueueViolation(facts: QueueFacts): QueueViolation | undefine
   const stuckBefore = (call: number, ret: number): boolean => stuck !== undefined && stuck.ret < call && firstUnknownDequeueCall > ret;
   for (const b of pairs) {
     if (stuckBefore(b.enqueue.call, b.dequeue.ret)) {
-      report(b.dequeueIndex, `value ${show((stuck as { item: QueueItem }).item)} was acknowledged and never dequeued, but ${show(b.item)}, enqueued after it, was`);
+      report(
+        b.dequeueIndex,
+        `value ${show((stuck as { item: QueueItem }).item)} was acknowledged and never dequeued, but ${show(b.item)}, enqueued after it, was`,
+      );
     }
   }
 

@@ -95,9 +95,7 @@ describe("queue model", () => {
   });
 
   it("gives different state keys to different queues, however the items look", () => {
-    const keys = [[], [1], ["1"], [1, 2], ["1,2"], ["1", "2"], [12], ['",'], ["", ""], [""]].map((items) =>
-      model.stateKey(stateOf(items)),
-    );
+    const keys = [[], [1], ["1"], [1, 2], ["1,2"], ["1", "2"], [12], ['",'], ["", ""], [""]].map((items) => model.stateKey(stateOf(items)));
     expect(new Set(keys).size).toBe(keys.length);
   });
 

@@ -36,10 +36,7 @@ export class QueueStateMachine implements StateMachine {
     }
     const badIndex = items.findIndex((item) => !isQueueItem(item));
     if (badIndex !== -1) {
-      throw new PluginError(
-        "BAD_SNAPSHOT",
-        `queue snapshot: state[${badIndex}] must be a string or a finite number, got ${JSON.stringify(items[badIndex])}`,
-      );
+      throw new PluginError("BAD_SNAPSHOT", `queue snapshot: state[${badIndex}] must be a string or a finite number, got ${JSON.stringify(items[badIndex])}`);
     }
     this.#items = items as QueueItem[];
     this.#head = 0;

@@ -48,11 +48,9 @@ describe.skipIf(skipDocker)("DockerRuntime with echo nodes", () => {
     docker = await requireDocker();
     logDir = await mkdtemp(join(tmpdir(), "raftlab-docker-test-"));
     const runtime = new DockerRuntime({ docker, build: "if-missing", stopGraceSeconds: 2 });
-    cluster = await runtime.createCluster(
-      { runId, nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir },
-      AbortSignal.timeout(110_000),
-      { command: echoNodeCommand },
-    );
+    cluster = await runtime.createCluster({ runId, nodeIds: [1, 2, 3], plugin: "kv", unsafe: [], logDir }, AbortSignal.timeout(110_000), {
+      command: echoNodeCommand,
+    });
   });
 
   afterAll(async () => {
@@ -90,7 +88,7 @@ describe.skipIf(skipDocker)("DockerRuntime with echo nodes", () => {
   test("each node's stderr lands in node-<id>.log as JSON lines", async () => {
     expect(cluster.logPath(3)).toBe(join(logDir, "node-3.log"));
     const lines = (await readFile(cluster.logPath(3), "utf8")).trim().split("\n");
-    expect(lines.map((line) => (JSON.parse(line) as { node: number; msg: string })).map(({ node, msg }) => ({ node, msg }))).toEqual([
+    expect(lines.map((line) => JSON.parse(line) as { node: number; msg: string }).map(({ node, msg }) => ({ node, msg }))).toEqual([
       { node: 3, msg: "echo node up" },
     ]);
   });

@@ -39,7 +39,10 @@ describe.skipIf(skipDocker)("image pruning", () => {
 
   afterAll(async () => {
     for (const tag of await testTags(docker)) {
-      await docker.getImage(tag).remove().catch(() => undefined);
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
     }
     await rm(directory, { recursive: true, force: true });
   });

@@ -81,18 +81,22 @@ describe.skipIf(skipDocker)("raftlab run (docker runtime)", () => {
   it.each([
     ["unsafe-ack-before-commit", "ack-before-commit", 11],
     ["unsafe-vote-without-log-check", "vote-without-log-check", 1],
-  ])("%s: the verdict is decided, and the recorded history reproduces it", async (workload, flag, seed) => {
-    const out = join(directory, workload);
-    const run = await runCli(["run", `workloads/${workload}.yaml`, "--runtime", "docker", "--seed", String(seed), "--out", out]);
-    const summary = await summaryOf(out);
-    expect(summary["unsafe"]).toEqual([flag]);
-    expect(typeof summary["valid"], JSON.stringify(summary["checks"])).toBe("boolean");
-    expect(run.code).toBe(summary["valid"] === true ? 0 : 1);
-    expect(run.stdout).toMatch(new RegExp(`^${workload}: ${summary["valid"] === true ? "VALID" : "INVALID"} `, "m"));
-    const linearizable = (summary["checks"] as Record<string, { valid?: unknown }>)["linearizable"]?.valid;
-    expect(typeof linearizable).toBe("boolean");
-    const recheck = await runCli(["check", join(out, "history.jsonl"), "--plugin", "kv"]);
-    expect(recheck.code, recheck.stderr).toBe(linearizable === true ? 0 : 1);
-    // One run of about 25 s, plus container start and teardown.
-  }, 120_000);
+  ])(
+    "%s: the verdict is decided, and the recorded history reproduces it",
+    async (workload, flag, seed) => {
+      const out = join(directory, workload);
+      const run = await runCli(["run", `workloads/${workload}.yaml`, "--runtime", "docker", "--seed", String(seed), "--out", out]);
+      const summary = await summaryOf(out);
+      expect(summary["unsafe"]).toEqual([flag]);
+      expect(typeof summary["valid"], JSON.stringify(summary["checks"])).toBe("boolean");
+      expect(run.code).toBe(summary["valid"] === true ? 0 : 1);
+      expect(run.stdout).toMatch(new RegExp(`^${workload}: ${summary["valid"] === true ? "VALID" : "INVALID"} `, "m"));
+      const linearizable = (summary["checks"] as Record<string, { valid?: unknown }>)["linearizable"]?.valid;
+      expect(typeof linearizable).toBe("boolean");
+      const recheck = await runCli(["check", join(out, "history.jsonl"), "--plugin", "kv"]);
+      expect(recheck.code, recheck.stderr).toBe(linearizable === true ? 0 : 1);
+      // One run of about 25 s, plus container start and teardown.
+    },
+    120_000,
+  );
 });

@@ -37,8 +37,18 @@ const SECRET = Buffer.from("fuzz-cluster-secret-0123456789abcdef", "utf8");
 
 type Counter = "badFrames" | "badMessages" | "handshakesRejected" | "badSnapshotChunks";
 const KINDS = [
-  "randomBytes", "truncated", "bitFlip", "oversized", "garbageMessage", "mutatedMessage", "wrongSender", "garbageHandshake", "wrongMagic",
-  "chunkedSnapshot", "mutatedChunk", "reorderedChunks",
+  "randomBytes",
+  "truncated",
+  "bitFlip",
+  "oversized",
+  "garbageMessage",
+  "mutatedMessage",
+  "wrongSender",
+  "garbageHandshake",
+  "wrongMagic",
+  "chunkedSnapshot",
+  "mutatedChunk",
+  "reorderedChunks",
 ] as const;
 type Kind = (typeof KINDS)[number] | "clean";
 const CHUNK_KINDS: ReadonlySet<Kind> = new Set(["chunkedSnapshot", "mutatedChunk", "reorderedChunks"]);
@@ -47,10 +57,19 @@ const CHUNK_KINDS: ReadonlySet<Kind> = new Set(["chunkedSnapshot", "mutatedChunk
  * byte in a field any value of which is valid).
  */
 const EXPECTED_COUNTER: Record<Kind, Counter | "either" | undefined> = {
-  randomBytes: "badFrames", truncated: "badFrames", bitFlip: "badFrames", oversized: "badFrames",
-  garbageMessage: "badMessages", mutatedMessage: "either", wrongSender: "badMessages",
-  garbageHandshake: "handshakesRejected", wrongMagic: "handshakesRejected",
-  chunkedSnapshot: undefined, mutatedChunk: "either", reorderedChunks: "badSnapshotChunks", clean: undefined,
+  randomBytes: "badFrames",
+  truncated: "badFrames",
+  bitFlip: "badFrames",
+  oversized: "badFrames",
+  garbageMessage: "badMessages",
+  mutatedMessage: "either",
+  wrongSender: "badMessages",
+  garbageHandshake: "handshakesRejected",
+  wrongMagic: "handshakesRejected",
+  chunkedSnapshot: undefined,
+  mutatedChunk: "either",
+  reorderedChunks: "badSnapshotChunks",
+  clean: undefined,
 };
 
 interface FuzzCase {
@@ -321,11 +340,18 @@ describe("fuzzed frames against a live listener", () => {
     await waitUntil(() => listener.stats().inboundConnections === 0, signal, "the listener to close every connection");
 
     const stats = listener.stats();
-    expect({ badFrames: stats.badFrames, badMessages: stats.badMessages, handshakesRejected: stats.handshakesRejected, badSnapshotChunks: stats.badSnapshotChunks }).toEqual(expected);
+    expect({
+      badFrames: stats.badFrames,
+      badMessages: stats.badMessages,
+      handshakesRejected: stats.handshakesRejected,
+      badSnapshotChunks: stats.badSnapshotChunks,
+    }).toEqual(expected);
     expect(stats.messagesIn).toBe(expectedTags.length);
     expect(received.map((m) => Buffer.from(m.context).toString("hex")).sort()).toEqual([...expectedTags].sort());
     const fuzzedChunkCases = cases.filter((c) => c.kind === "chunkedSnapshot").length;
-    expect(expected.badFrames + expected.badMessages + expected.handshakesRejected + expected.badSnapshotChunks).toBeGreaterThan((FUZZED_FRAMES - fuzzedChunkCases) * 0.95);
+    expect(expected.badFrames + expected.badMessages + expected.handshakesRejected + expected.badSnapshotChunks).toBeGreaterThan(
+      (FUZZED_FRAMES - fuzzedChunkCases) * 0.95,
+    );
     expect(expected.badSnapshotChunks).toBeGreaterThan(0);
 
     const checksumWarning = logger.find("warn", /closing a bad inbound connection/).find((r) => String(r.fields["reason"]).startsWith("BAD_CHECKSUM"));

@@ -5,14 +5,27 @@ import fc from "fast-check";
 import type { Entry, HardState, Message, MessageType, Snapshot } from "../../node/raft/messages.js";
 
 export const MESSAGE_TYPES: readonly MessageType[] = [
-  "hup", "beat", "prop", "readIndex", "readIndexResp", "transferLeader", "checkQuorum",
-  "app", "appResp", "vote", "voteResp", "preVote", "preVoteResp", "heartbeat", "heartbeatResp",
-  "snap", "timeoutNow",
+  "hup",
+  "beat",
+  "prop",
+  "readIndex",
+  "readIndexResp",
+  "transferLeader",
+  "checkQuorum",
+  "app",
+  "appResp",
+  "vote",
+  "voteResp",
+  "preVote",
+  "preVoteResp",
+  "heartbeat",
+  "heartbeatResp",
+  "snap",
+  "timeoutNow",
 ];
 
 /** Mostly small numbers, sometimes past 2^32 to exercise the float64 fields. */
-export const raftNumber = (): fc.Arbitrary<number> =>
-  fc.oneof({ weight: 4, arbitrary: fc.nat(1000) }, { weight: 1, arbitrary: fc.maxSafeNat() });
+export const raftNumber = (): fc.Arbitrary<number> => fc.oneof({ weight: 4, arbitrary: fc.nat(1000) }, { weight: 1, arbitrary: fc.maxSafeNat() });
 
 export const nodeId = (): fc.Arbitrary<number> =>
   fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 7 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) });
@@ -33,8 +46,7 @@ export const entry = (): fc.Arbitrary<Entry> => fc.nat(1_000_000).chain((index) 
 export const entriesFrom = (firstIndex: number, maxLength = 4): fc.Arbitrary<Entry[]> =>
   fc.nat(maxLength).chain((count) => fc.tuple(...Array.from({ length: count }, (_, i) => entryAt(firstIndex + i))));
 
-export const hardState = (): fc.Arbitrary<HardState> =>
-  fc.record({ term: raftNumber(), vote: nodeId(), commit: raftNumber() });
+export const hardState = (): fc.Arbitrary<HardState> => fc.record({ term: raftNumber(), vote: nodeId(), commit: raftNumber() });
 
 export const snapshot = (): fc.Arbitrary<Snapshot> =>
   fc.record({
@@ -63,10 +75,7 @@ export const message = (overrides: { from?: fc.Arbitrary<number>; to?: fc.Arbitr
       snapshot: fc.option(snapshot(), { nil: undefined }),
     })
     .chain((fields) =>
-      (fields.type === "app"
-        ? entriesFrom(fields.index + 1)
-        : fc.array(fc.oneof(entryAt(0), entry()), { maxLength: 4 })
-      ).map((entries): Message => {
+      (fields.type === "app" ? entriesFrom(fields.index + 1) : fc.array(fc.oneof(entryAt(0), entry()), { maxLength: 4 })).map((entries): Message => {
         const { snapshot: maybeSnapshot, ...rest } = fields;
         const built: Message = { ...rest, entries };
         if (maybeSnapshot !== undefined) {

@@ -45,8 +45,20 @@ describe("raftlab run refuses before anything starts", () => {
     ["nemesis.interval: 0ms", "name: x\nnemesis:\n  interval: 0ms\n  faults: [kill]\n", 3, "nemesis.interval", "must be longer than 0"],
     ["duration: 0s", "name: x\nduration: 0s\n", 2, "duration", "must be longer than 0"],
     ["duration: 1000h (past the timer limit)", "name: x\nduration: 1000h\n", 2, "duration", "must be at most 2147483647 ms"],
-    ["partitions on 1 node", "name: x\nnodes: 1\nnemesis: { faults: [kill, partition-one] }\n", 3, "nemesis.faults\\[1\\]", 'fault "partition-one" needs at least 2 nodes'],
-    ["membership on 2 nodes", "name: x\nnodes: 2\nnemesis: { faults: [membership] }\n", 3, "nemesis.faults\\[0\\]", 'fault "membership" needs at least 3 nodes'],
+    [
+      "partitions on 1 node",
+      "name: x\nnodes: 1\nnemesis: { faults: [kill, partition-one] }\n",
+      3,
+      "nemesis.faults\\[1\\]",
+      'fault "partition-one" needs at least 2 nodes',
+    ],
+    [
+      "membership on 2 nodes",
+      "name: x\nnodes: 2\nnemesis: { faults: [membership] }\n",
+      3,
+      "nemesis.faults\\[0\\]",
+      'fault "membership" needs at least 3 nodes',
+    ],
     ["9,000 clients", "name: x\nnodes: 9\nclients: { concurrency: 1000n }\n", 3, "clients.concurrency", "is 9000 clients; at most 1000"],
   ])("%s", async (_name, yaml, line, field, message) => {
     const { path, result } = await run(yaml);
@@ -77,7 +89,7 @@ describe("raftlab run refuses before anything starts", () => {
     expect(await readdir(full)).toEqual(["history.jsonl"]);
   });
 
-  it("a .ts plugin outside a \"type\": \"module\" package, with advice instead of a missing-field message", async () => {
+  it('a .ts plugin outside a "type": "module" package, with advice instead of a missing-field message', async () => {
     const directory = join(sandbox.inputs, "plugin");
     await mkdir(directory);
     await writeFile(join(directory, "my-plugin.ts"), "const plugin = { name: 'p' };\nexport default plugin;\n");
@@ -117,7 +129,11 @@ describe("raftlab check refuses bad histories, or keeps its verdict", () => {
 
   it("kv with integer values: refused as not a kv history, not called a violation", async () => {
     const { path, result } = await check(putThenGet("1", "1"));
-    expectRefusal(result, 254, new RegExp(`^raftlab check: ${escaped(path)}:1: put "a" 1 -> null completed ok, but the kv plugin refuses that operation \\(BAD_ARGUMENT: `, "m"));
+    expectRefusal(
+      result,
+      254,
+      new RegExp(`^raftlab check: ${escaped(path)}:1: put "a" 1 -> null completed ok, but the kv plugin refuses that operation \\(BAD_ARGUMENT: `, "m"),
+    );
     expect(result.stdout).toBe("");
   });
 

@@ -36,7 +36,10 @@ export async function createSandbox(): Promise<Sandbox> {
       try {
         expect(await findLocalNodeProcesses(temporary), "node processes of this test still running").toEqual([]);
         // tsx keeps a compile cache under TMPDIR when a .ts plugin is loaded: that is not a leftover of a run.
-        expect((await readdir(temporary)).filter((entry) => !entry.startsWith("tsx-")), `left in ${temporary}`).toEqual([]);
+        expect(
+          (await readdir(temporary)).filter((entry) => !entry.startsWith("tsx-")),
+          `left in ${temporary}`,
+        ).toEqual([]);
       } finally {
         await rm(root, { recursive: true, force: true });
       }

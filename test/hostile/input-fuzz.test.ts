@@ -23,14 +23,56 @@ const SEED = 1515;
 const RUNS = 400;
 
 const workloadsDirectory = join(projectRoot, "workloads");
-const seeds = [defaultWorkloadYaml, ...readdirSync(workloadsDirectory).filter((file) => file.endsWith(".yaml")).map((file) => readFileSync(join(workloadsDirectory, file), "utf8"))];
+const seeds = [
+  defaultWorkloadYaml,
+  ...readdirSync(workloadsDirectory)
+    .filter((file) => file.endsWith(".yaml"))
+    .map((file) => readFileSync(join(workloadsDirectory, file), "utf8")),
+];
 
 /** Values that broke, or nearly broke, a loader once: zero, overflow, wrong types, YAML tricks. */
 const nastyScalars = [
-  "0s", "0ms", "1000h", "600h", "2147483647ms", "2147483648ms", "-1s", "1e309", "NaN", ".inf", "-0",
-  "0", "1", "9", "10", "1000", "1000n", "9999n", "0n", "2n", "null", "~", "''", '""', "[]", "{}", "[[[[[[]]]]]]",
-  "*undefined_alias", "&a x", "!!binary AAAA", "!!js/function 'x'", "\"\\xff\"", "\u0000", "\uffff", "yes", "no",
-  "partition-one", "membership", "{ all: [kill, partition-bridge] }", "{ loss: { probability: 2 } }", "kill-leader",
+  "0s",
+  "0ms",
+  "1000h",
+  "600h",
+  "2147483647ms",
+  "2147483648ms",
+  "-1s",
+  "1e309",
+  "NaN",
+  ".inf",
+  "-0",
+  "0",
+  "1",
+  "9",
+  "10",
+  "1000",
+  "1000n",
+  "9999n",
+  "0n",
+  "2n",
+  "null",
+  "~",
+  "''",
+  '""',
+  "[]",
+  "{}",
+  "[[[[[[]]]]]]",
+  "*undefined_alias",
+  "&a x",
+  "!!binary AAAA",
+  "!!js/function 'x'",
+  '"\\xff"',
+  "\u0000",
+  "\uffff",
+  "yes",
+  "no",
+  "partition-one",
+  "membership",
+  "{ all: [kill, partition-bridge] }",
+  "{ loss: { probability: 2 } }",
+  "kill-leader",
 ];
 
 /** A seed workload with some lines' values replaced by nasty scalars, and maybe a random splice. */
@@ -98,15 +140,28 @@ const validHistoryLines = [
   '{"index":5,"time":50,"type":"invoke","process":2,"f":"cas","key":"b","value":[null,"2"]}',
   '{"index":6,"time":60,"type":"info","process":2,"f":"cas","key":"b","value":[null,"2"]}',
 ];
-const nastyJson = ['"\\ud800"', "1e309", "-1", "1.5", "null", "[]", "{}", '"nemesis"', '"ok"', '"heal"', "9007199254740993", `${"[".repeat(300)}${"]".repeat(300)}`, "true"];
+const nastyJson = [
+  '"\\ud800"',
+  "1e309",
+  "-1",
+  "1.5",
+  "null",
+  "[]",
+  "{}",
+  '"nemesis"',
+  '"ok"',
+  '"heal"',
+  "9007199254740993",
+  `${"[".repeat(300)}${"]".repeat(300)}`,
+  "true",
+];
 const fieldNames = ["index", "time", "type", "process", "f", "key", "value", "error", "node", "extra"];
 
 const mutatedHistories = fc
   .record({
-    edits: fc.array(
-      fc.record({ line: fc.nat(), field: fc.constantFrom(...fieldNames), value: fc.option(fc.constantFrom(...nastyJson), { nil: undefined }) }),
-      { maxLength: 3 },
-    ),
+    edits: fc.array(fc.record({ line: fc.nat(), field: fc.constantFrom(...fieldNames), value: fc.option(fc.constantFrom(...nastyJson), { nil: undefined }) }), {
+      maxLength: 3,
+    }),
     bytes: fc.option(fc.record({ at: fc.nat(), data: fc.uint8Array({ minLength: 1, maxLength: 4 }) }), { nil: undefined }),
     shuffle: fc.boolean(),
   })

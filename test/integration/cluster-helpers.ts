@@ -28,7 +28,6 @@ export function requireBuild(): void {
   }
 }
 
-
 export interface TestNode {
   id: number;
   peerAddress: string;
@@ -126,10 +125,25 @@ export class TestCluster {
     const peers = peerIds.map((peer) => `${peer}=${this.node(peer).peerAddress}`).join(",");
     const clients = [...this.nodes.values()].map((peer) => `${peer.id}=${peer.clientAddress}`).join(",");
     return [
-      CLI_PATH, "--id", String(id), "--listen", node.peerAddress, "--client-listen", node.clientAddress,
-      "--peers", peers, "--peer-clients", clients, "--plugin", this.plugin, "--data", node.dataDir,
-      "--secret-file", this.secretFile,
-      ...(node.join ? ["--join"] : []), ...this.flags,
+      CLI_PATH,
+      "--id",
+      String(id),
+      "--listen",
+      node.peerAddress,
+      "--client-listen",
+      node.clientAddress,
+      "--peers",
+      peers,
+      "--peer-clients",
+      clients,
+      "--plugin",
+      this.plugin,
+      "--data",
+      node.dataDir,
+      "--secret-file",
+      this.secretFile,
+      ...(node.join ? ["--join"] : []),
+      ...this.flags,
     ];
   }
 
@@ -152,10 +166,12 @@ export class TestCluster {
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
-    node.exited = new Promise((resolve) => child.once("exit", (code) => {
-      node.process = undefined;
-      resolve(code);
-    }));
+    node.exited = new Promise((resolve) =>
+      child.once("exit", (code) => {
+        node.process = undefined;
+        resolve(code);
+      }),
+    );
     await waitFor(`node ${id}'s client port`, 10_000, async () => {
       if (node.process !== child) {
         throw new Error(`node ${id} exited during start-up:\n${tail(node.output)}`);
@@ -296,10 +312,12 @@ export class TestCluster {
       connection.close();
     }
     this.#connections.clear();
-    await Promise.all([...this.nodes.values()].map(async (node) => {
-      node.process?.kill("SIGKILL");
-      await node.exited;
-    }));
+    await Promise.all(
+      [...this.nodes.values()].map(async (node) => {
+        node.process?.kill("SIGKILL");
+        await node.exited;
+      }),
+    );
     await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -49,7 +49,16 @@ beforeAll(async () => {
   ({ server, url: serverUrl } = await startResultsServer({ root: resultsRoot, host: "127.0.0.1", port: 0 }));
   context = await chromium.launchPersistentContext(join(directory, "profile"), {
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1300, height: 900 },
   });
 }, 600_000);
@@ -107,7 +116,9 @@ describe("raftlab compare (local runtime)", () => {
   test("each seed's runs met the same faults on the same nodes, whatever the plugin", async () => {
     for (const seed of [1, 2]) {
       const faults = await Promise.all(
-        ["kv", "counter"].map(async (plugin) => (await summaryOf(`runs/${plugin}--workload--s${seed}`)).faults.map((fault) => ({ f: fault.f, value: fault.value, startS: fault.startS }))),
+        ["kv", "counter"].map(async (plugin) =>
+          (await summaryOf(`runs/${plugin}--workload--s${seed}`)).faults.map((fault) => ({ f: fault.f, value: fault.value, startS: fault.startS })),
+        ),
       );
       const [kv, counter] = faults as [{ f: string; value: unknown; startS: number }[], { f: string; value: unknown; startS: number }[]];
       expect(kv.length).toBeGreaterThan(0);
@@ -129,9 +140,18 @@ describe("pages in a browser", () => {
     const cells = page.locator("table.matrix a.cell");
     expect(await cells.count()).toBe(4);
     expect(await cells.evaluateAll((links) => links.map((link) => `${link.getAttribute("data-cell")}=${link.getAttribute("data-status")}`))).toEqual([
-      "kv--workload--s1=valid", "kv--workload--s2=valid", "counter--workload--s1=valid", "counter--workload--s2=valid",
+      "kv--workload--s1=valid",
+      "kv--workload--s2=valid",
+      "counter--workload--s1=valid",
+      "counter--workload--s2=valid",
     ]);
-    expect(await cells.first().evaluate((link) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(link).backgroundColor)).toBe("rgb(43, 138, 62)");
+    expect(
+      await cells
+        .first()
+        .evaluate(
+          (link) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(link).backgroundColor,
+        ),
+    ).toBe("rgb(43, 138, 62)");
     expect(await page.locator("table.metrics").count()).toBe(1);
     expect(await page.locator(".charts svg").count()).toBeGreaterThan(10);
     await page.screenshot({ path: join(screenshots, "compare.png"), fullPage: true });
@@ -148,7 +168,11 @@ describe("pages in a browser", () => {
     await page.goto(serverUrl);
     const rows = page.locator("tr.entry");
     const visible = async (): Promise<string[]> =>
-      rows.evaluateAll((elements) => elements.filter((row) => (row as unknown as { style: { display: string } }).style.display !== "none").map((row) => `${row.getAttribute("data-kind")}:${row.getAttribute("data-plugin")}`));
+      rows.evaluateAll((elements) =>
+        elements
+          .filter((row) => (row as unknown as { style: { display: string } }).style.display !== "none")
+          .map((row) => `${row.getAttribute("data-kind")}:${row.getAttribute("data-plugin")}`),
+      );
     expect(await rows.count()).toBe(5);
     expect(await visible()).toEqual(["run:|counter|", "run:|kv|", "run:|counter|", "run:|kv|", "comparison:|kv|counter|"]);
     await page.selectOption("#filter-plugin", "counter");
@@ -203,7 +227,22 @@ describe("a crashed cell, bad input, and run --seeds", () => {
   test("run --seeds repeats the workload with overrides and prints a verdict table with the spread", async () => {
     const workload = join(directory, "cmp-test.yaml");
     const out = join(directory, "repeats");
-    const repeated = await runCli(["run", workload, "--seeds", "4..5", "--plugin", "counter", "--concurrency", "2", "--duration", "2s", "--runtime", "local", "--out", out]);
+    const repeated = await runCli([
+      "run",
+      workload,
+      "--seeds",
+      "4..5",
+      "--plugin",
+      "counter",
+      "--concurrency",
+      "2",
+      "--duration",
+      "2s",
+      "--runtime",
+      "local",
+      "--out",
+      out,
+    ]);
     expect(repeated.code).toBe(0);
     expect(repeated.stderr).toMatch(/the workload's mix names operations counter lacks|\[seed 4, run 1 of 2\]/);
     expect(repeated.stdout).toMatch(/^\s+4 {2}VALID /m);

@@ -58,16 +58,20 @@ afterAll(async () => {
 
 async function leaderAmong(candidates: readonly number[]): Promise<{ id: number; term: number }> {
   let found: { id: number; term: number } | undefined;
-  await eventually(async () => {
-    const statuses = await Promise.allSettled(candidates.map((id) => client.status(id, { timeoutMs: 500 })));
-    for (const result of statuses) {
-      if (result.status === "fulfilled" && result.value.role === "leader") {
-        found = { id: result.value.nodeId, term: result.value.term };
-        return true;
+  await eventually(
+    async () => {
+      const statuses = await Promise.allSettled(candidates.map((id) => client.status(id, { timeoutMs: 500 })));
+      for (const result of statuses) {
+        if (result.status === "fulfilled" && result.value.role === "leader") {
+          found = { id: result.value.nodeId, term: result.value.term };
+          return true;
+        }
       }
-    }
-    return false;
-  }, `a leader among nodes ${candidates.join(", ")}`, 20_000);
+      return false;
+    },
+    `a leader among nodes ${candidates.join(", ")}`,
+    20_000,
+  );
   return found!;
 }
 
@@ -100,10 +104,14 @@ describe("LocalRuntime with real nodes", () => {
     expect(await put("x", "during-partition")).toMatchObject({ type: "ok", node: after.id });
 
     await nemesis.heal(cluster);
-    await eventually(async () => {
-      const status = await client.status(before.id, { timeoutMs: 500 });
-      return status.role === "follower" && status.term >= after.term && status.leader !== before.id && status.leader !== 0;
-    }, `old leader ${before.id} to follow the new leader`, 20_000);
+    await eventually(
+      async () => {
+        const status = await client.status(before.id, { timeoutMs: 500 });
+        return status.role === "follower" && status.term >= after.term && status.leader !== before.id && status.leader !== 0;
+      },
+      `old leader ${before.id} to follow the new leader`,
+      20_000,
+    );
     expect(await get("x")).toMatchObject({ type: "ok", value: "during-partition" });
   });
 
@@ -113,10 +121,14 @@ describe("LocalRuntime with real nodes", () => {
     await cluster.kill(victim);
     expect(await put("z", "while-down")).toMatchObject({ type: "ok" });
     await cluster.start(victim);
-    await eventually(async () => {
-      const [victimStatus, leaderStatus] = await Promise.all([client.status(victim, { timeoutMs: 500 }), client.status(leader.id, { timeoutMs: 500 })]);
-      return victimStatus.applied >= leaderStatus.commit && victimStatus.leader !== 0;
-    }, `restarted node ${victim} to apply everything committed`, 20_000);
+    await eventually(
+      async () => {
+        const [victimStatus, leaderStatus] = await Promise.all([client.status(victim, { timeoutMs: 500 }), client.status(leader.id, { timeoutMs: 500 })]);
+        return victimStatus.applied >= leaderStatus.commit && victimStatus.leader !== 0;
+      },
+      `restarted node ${victim} to apply everything committed`,
+      20_000,
+    );
   });
 
   test("transfer-leader hands leadership to another voter", async () => {
@@ -138,7 +150,11 @@ describe("LocalRuntime with real nodes", () => {
     expect(await put("m", "with-two-voters")).toMatchObject({ type: "ok" });
 
     expect(await nemesis.heal(cluster)).toMatchObject({ f: "heal", value: { added: removed } });
-    await eventually(async () => (await client.status(removed, { timeoutMs: 500 })).voters.includes(removed), `node ${removed} to see itself as a voter again`, 20_000);
+    await eventually(
+      async () => (await client.status(removed, { timeoutMs: 500 })).voters.includes(removed),
+      `node ${removed} to see itself as a voter again`,
+      20_000,
+    );
     expect(await get("m")).toMatchObject({ type: "ok", value: "with-two-voters" });
   });
 });

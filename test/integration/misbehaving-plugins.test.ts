@@ -25,7 +25,9 @@ it("a plain throw or a BigInt result is a PLUGIN_FAILED answer on every replica;
   expect(thrown).toMatchObject({
     ok: false,
     code: "PLUGIN_FAILED",
-    message: expect.stringMatching(/^plugin misbehaving-kv: apply\(put\) threw Error: kaboom instead of a PluginError; the plugin breaks its contract/) as unknown,
+    message: expect.stringMatching(
+      /^plugin misbehaving-kv: apply\(put\) threw Error: kaboom instead of a PluginError; the plugin breaks its contract/,
+    ) as unknown,
   });
   const bigint = await nodes.invoke({ type: "command", op: { f: "put", key: "k", value: "bigint" } });
   expect(bigint).toMatchObject({
@@ -37,7 +39,10 @@ it("a plain throw or a BigInt result is a PLUGIN_FAILED answer on every replica;
   await nodes.put("k", "w"); // still committing
   // Every replica applied both entries and reported the plugin, not a broken invariant.
   await waitFor("every replica to report both violations", 10_000, async () =>
-    [1, 2, 3].every((id) => logRecords(nodes.node(id).output).filter((record) => String(record["msg"]).startsWith("plugin contract violated: plugin misbehaving-kv")).length === 2)
+    [1, 2, 3].every(
+      (id) =>
+        logRecords(nodes.node(id).output).filter((record) => String(record["msg"]).startsWith("plugin contract violated: plugin misbehaving-kv")).length === 2,
+    )
       ? true
       : undefined,
   );
@@ -70,7 +75,21 @@ it("a snapshot() that returns a string stops the node blaming the plugin, writes
 
 function runNode(plugin: string, env: Record<string, string> = {}): { status: number | null; stderr: string } {
   requireBuild();
-  const args = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0.0.1:2", "--peers", "1=127.0.0.1:1", "--data", "/tmp/raftlab-never", "--insecure", "--plugin", plugin];
+  const args = [
+    "--id",
+    "1",
+    "--listen",
+    "127.0.0.1:1",
+    "--client-listen",
+    "127.0.0.1:2",
+    "--peers",
+    "1=127.0.0.1:1",
+    "--data",
+    "/tmp/raftlab-never",
+    "--insecure",
+    "--plugin",
+    plugin,
+  ];
   const result = spawnSync(process.execPath, [CLI_PATH, ...args], { encoding: "utf8", timeout: 60_000, env: { ...process.env, ...env } });
   return { status: result.status, stderr: result.stderr };
 }

@@ -44,7 +44,9 @@ function connect(address: string): { socket: net.Socket; closed: Promise<void> }
 }
 
 function peakRssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((text) => text.startsWith("VmHWM:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((text) => text.startsWith("VmHWM:"));
   return Number(/(\d+)/.exec(line ?? "")?.[1]) * 1024;
 }
 
@@ -129,5 +131,9 @@ it(`kept every node's peak RSS under ${RSS_BOUND_BYTES / 2 ** 20} MiB and keeps 
   expect(await cluster.get("k")).toBe("v3");
   await waitFor("every node up", 5000, async () => (cluster.running().length === 3 ? true : undefined));
   // Refusals are rate-limited: a few lines per kind every 10 s, not one per connection.
-  expect(leaderLog().split("\n").filter((line) => line.includes('"level":"warn"')).length).toBeLessThan(400);
+  expect(
+    leaderLog()
+      .split("\n")
+      .filter((line) => line.includes('"level":"warn"')).length,
+  ).toBeLessThan(400);
 });

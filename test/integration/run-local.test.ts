@@ -26,13 +26,14 @@ async function workload(name: string, yaml: string): Promise<string> {
   return path;
 }
 
-
 describe("raftlab run (local runtime)", () => {
   it("refuses a bad workload with exit 254, naming the file, line and field", async () => {
     const path = await workload("bad", "name: bad\nnemesis:\n  faults: [partiton]\n");
     const run = await runCli(["run", path, "--runtime", "local"]);
     expect(run.code).toBe(254);
-    expect(run.stderr).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:3: nemesis\\.faults\\[0\\]: unknown fault "partiton"; known: partition-halves,`, "m"));
+    expect(run.stderr).toMatch(
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:3: nemesis\\.faults\\[0\\]: unknown fault "partiton"; known: partition-halves,`, "m"),
+    );
   });
 
   it("runs a short kv workload with partitions and kills to a valid verdict and writes the results folder", async () => {

@@ -43,13 +43,36 @@ async function roles(): Promise<Roles> {
 function forgedApp(from: number, to: number, term: number, lastIndex: number, value: string): Message {
   const data = encodeCommand({ op: { f: "put", key: "forged", value }, requestId: 1 });
   return {
-    type: "app", from, to, term, logTerm: term, index: lastIndex, commit: lastIndex + 1, reject: false, rejectHint: 0, hintTerm: 0,
-    entries: [{ term, index: lastIndex + 1, type: "normal", data }], context: new Uint8Array(),
+    type: "app",
+    from,
+    to,
+    term,
+    logTerm: term,
+    index: lastIndex,
+    commit: lastIndex + 1,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    entries: [{ term, index: lastIndex + 1, type: "normal", data }],
+    context: new Uint8Array(),
   };
 }
 
 function timeoutNow(from: number, to: number, term: number): Message {
-  return { type: "timeoutNow", from, to, term, logTerm: 0, index: 0, commit: 0, reject: false, rejectHint: 0, hintTerm: 0, entries: [], context: new Uint8Array() };
+  return {
+    type: "timeoutNow",
+    from,
+    to,
+    term,
+    logTerm: 0,
+    index: 0,
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    entries: [],
+    context: new Uint8Array(),
+  };
 }
 
 const frameOf = (message: Message): Buffer => encodeFrame(encodeMessage(message));
@@ -97,7 +120,10 @@ describe("peer port", () => {
     const before = await roles();
     const lastIndex = (await cluster.status(before.target))!.lastIndex;
     const hello = new DialerHandshake(undefined, "raftlab", before.leader, before.target).helloFrame();
-    const forgeries = [frameOf(forgedApp(before.leader, before.target, before.term, lastIndex, "no-secret")), frameOf(timeoutNow(before.leader, before.target, before.term))];
+    const forgeries = [
+      frameOf(forgedApp(before.leader, before.target, before.term, lastIndex, "no-secret")),
+      frameOf(timeoutNow(before.leader, before.target, before.term)),
+    ];
     // Straight after the hello, with no proof; then with a proof made without the secret.
     await sendRaw(cluster.node(before.target).peerAddress, Buffer.concat([encodeFrame(hello), ...forgeries]));
     await sendRaw(cluster.node(before.target).peerAddress, Buffer.concat([encodeFrame(hello), encodeFrame(encodeProof(Buffer.alloc(32))), ...forgeries]));
@@ -127,7 +153,10 @@ describe("peer port", () => {
     const before = await roles();
     const address = cluster.node(before.target).peerAddress;
     const lastIndex = (await cluster.status(before.target))!.lastIndex;
-    for (const forgery of [forgedApp(before.leader, before.target, before.term, lastIndex, "impersonated"), timeoutNow(before.leader, before.target, before.term)]) {
+    for (const forgery of [
+      forgedApp(before.leader, before.target, before.term, lastIndex, "impersonated"),
+      timeoutNow(before.leader, before.target, before.term),
+    ]) {
       const { socket } = await connectPeerSocket({ address, clusterId: "raftlab", fromNodeId: before.other, toNodeId: before.target, secret: cluster.secret });
       socket.write(frameOf(forgery));
       await waitClosed(socket);
@@ -136,7 +165,9 @@ describe("peer port", () => {
     await expectUnchanged(before);
     const claims = refusals(before.target).filter((reason) => reason.includes(`on a connection from node ${before.other}`));
     expect(claims).toHaveLength(2);
-    expect(claims[0]).toMatch(new RegExp(`message from node ${before.leader} to node ${before.target} on a connection from node ${before.other} to node ${before.target}$`));
+    expect(claims[0]).toMatch(
+      new RegExp(`message from node ${before.leader} to node ${before.target} on a connection from node ${before.other} to node ${before.target}$`),
+    );
   });
 });
 
@@ -145,7 +176,12 @@ describe("client port", () => {
     const before = await roles();
     const address = cluster.node(before.leader).clientAddress;
     const anonymous = new NodeConnection({ nodeId: before.leader, address, connectTimeoutMs: 2000 });
-    const impostor = new NodeConnection({ nodeId: before.leader, address, connectTimeoutMs: 2000, secret: Buffer.from("not-the-cluster-secret-0123456789abcdef") });
+    const impostor = new NodeConnection({
+      nodeId: before.leader,
+      address,
+      connectTimeoutMs: 2000,
+      secret: Buffer.from("not-the-cluster-secret-0123456789abcdef"),
+    });
     try {
       for (const body of [
         { type: "addMember" as const, nodeId: 7, peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2" },
@@ -154,7 +190,9 @@ describe("client port", () => {
       ]) {
         const response = await anonymous.request(body, { timeoutMs: 5000 });
         expect(response).toMatchObject({ ok: false, code: "UNAUTHENTICATED" });
-        await expect(impostor.request(body, { timeoutMs: 5000 })).rejects.toThrow(/CONNECTION_FAILED: cannot authenticate with node \d+ .*UNAUTHENTICATED: the proof does not match this cluster's secret/);
+        await expect(impostor.request(body, { timeoutMs: 5000 })).rejects.toThrow(
+          /CONNECTION_FAILED: cannot authenticate with node \d+ .*UNAUTHENTICATED: the proof does not match this cluster's secret/,
+        );
       }
       // Reads and writes stay open to whoever reaches the port (see the README's security model).
       expect(await anonymous.request({ type: "read", op: { f: "get", key: "k", value: null } }, { timeoutMs: 5000 })).toMatchObject({ ok: true, result: "v1" });

@@ -59,19 +59,23 @@ describe("shipped workloads", () => {
 
   // A bug shows only when faults and timing line up, so the claim is "within three seeded runs";
   // the first seed usually suffices. Each run is the file's own workload, at its own duration.
-  it.each(unsafeWorkloads)("%s is reported INVALID within three runs on the local runtime", async (name) => {
-    const outcomes: string[] = [];
-    for (const seed of [1, 2, 3]) {
-      const out = join(directory, `${name}-${seed}`);
-      const run = await runCli(["run", `workloads/${name}`, "--runtime", "local", "--seed", String(seed), "--out", out]);
-      const verdictLine = run.stdout.split("\n").find((line) => /: (VALID|INVALID|UNKNOWN) /.test(line));
-      outcomes.push(`seed ${seed}: exit ${run.code}, ${verdictLine ?? `no verdict; stderr tail: ${run.stderr.slice(-500)}`}`);
-      if (run.code === 1) {
-        expect(verdictLine).toMatch(/: INVALID \(/);
-        expect(await summaryOf(out)).toMatchObject({ valid: false });
-        return;
+  it.each(unsafeWorkloads)(
+    "%s is reported INVALID within three runs on the local runtime",
+    async (name) => {
+      const outcomes: string[] = [];
+      for (const seed of [1, 2, 3]) {
+        const out = join(directory, `${name}-${seed}`);
+        const run = await runCli(["run", `workloads/${name}`, "--runtime", "local", "--seed", String(seed), "--out", out]);
+        const verdictLine = run.stdout.split("\n").find((line) => /: (VALID|INVALID|UNKNOWN) /.test(line));
+        outcomes.push(`seed ${seed}: exit ${run.code}, ${verdictLine ?? `no verdict; stderr tail: ${run.stderr.slice(-500)}`}`);
+        if (run.code === 1) {
+          expect(verdictLine).toMatch(/: INVALID \(/);
+          expect(await summaryOf(out)).toMatchObject({ valid: false });
+          return;
+        }
       }
-    }
-    expect.fail(`never INVALID:\n${outcomes.join("\n")}`);
-  }, 300_000);
+      expect.fail(`never INVALID:\n${outcomes.join("\n")}`);
+    },
+    300_000,
+  );
 });

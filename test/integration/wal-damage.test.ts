@@ -14,7 +14,10 @@ afterEach(async (context) => {
 
 async function segments(dataDir: string): Promise<string[]> {
   const walDir = path.join(dataDir, "wal");
-  return (await readdir(walDir)).filter((name) => name.endsWith(".wal")).sort().map((name) => path.join(walDir, name));
+  return (await readdir(walDir))
+    .filter((name) => name.endsWith(".wal"))
+    .sort()
+    .map((name) => path.join(walDir, name));
 }
 
 async function stoppedFollowerWithData(c: TestCluster): Promise<number> {
@@ -24,8 +27,7 @@ async function stoppedFollowerWithData(c: TestCluster): Promise<number> {
   const leader = await c.waitForLeader();
   const follower = [1, 2, 3].find((id) => id !== leader)!;
   const commit = (await c.status(leader))!.commit;
-  await waitFor("the follower to apply everything", 10_000, async () =>
-    ((await c.status(follower))?.applied ?? 0) >= commit ? true : undefined);
+  await waitFor("the follower to apply everything", 10_000, async () => (((await c.status(follower))?.applied ?? 0) >= commit ? true : undefined));
   await c.kill(follower);
   return follower;
 }
@@ -43,8 +45,7 @@ it("a torn WAL tail is truncated with a warning and the node rejoins with the ac
   const leader = await cluster.waitForLeader();
   await cluster.put("after-repair", "1");
   const commit = (await cluster.status(leader))!.commit;
-  await waitFor("the repaired follower to catch up", 10_000, async () =>
-    ((await cluster!.status(follower))?.applied ?? 0) >= commit ? true : undefined);
+  await waitFor("the repaired follower to catch up", 10_000, async () => (((await cluster!.status(follower))?.applied ?? 0) >= commit ? true : undefined));
   await cluster.makeLeader(follower);
   expect(await cluster.get("k39")).toBe("v39");
   expect(await cluster.get("k0")).toBe("v0");

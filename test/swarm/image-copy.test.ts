@@ -22,6 +22,8 @@ describe.skipIf(skipDocker)("copying the node image to a host without a registry
   });
 
   it("reports an image the source does not have, naming it", async () => {
-    await expect(copyImage(docker, docker, "raftlab-no-such-image:none", "host-x")).rejects.toThrow(/^SWARM_IMAGE: saving raftlab-no-such-image:none for host-x failed: /);
+    await expect(copyImage(docker, docker, "raftlab-no-such-image:none", "host-x")).rejects.toThrow(
+      /^SWARM_IMAGE: saving raftlab-no-such-image:none for host-x failed: /,
+    );
   });
 });

@@ -43,7 +43,9 @@ async function labelledObjects(prefix: string): Promise<string[]> {
   const secrets = ((await docker.listSecrets({ filters })) as { Spec?: { Name?: string; Labels?: Record<string, string> } }[])
     .filter((secret) => mine(secret.Spec?.Labels))
     .map((secret) => `secret ${secret.Spec?.Name ?? "?"}`);
-  const containers = (await docker.listContainers({ all: true, filters })).filter((container) => mine(container.Labels)).map((container) => `container ${container.Names[0] ?? container.Id}`);
+  const containers = (await docker.listContainers({ all: true, filters }))
+    .filter((container) => mine(container.Labels))
+    .map((container) => `container ${container.Names[0] ?? container.Id}`);
   const networks = (await docker.listNetworks({ filters })).filter((network) => mine(network.Labels)).map((network) => `network ${network.Name}`);
   const volumes = ((await docker.listVolumes({ filters })).Volumes ?? []).filter((volume) => mine(volume.Labels)).map((volume) => `volume ${volume.Name}`);
   return [...services, ...secrets, ...containers, ...networks, ...volumes];
@@ -60,7 +62,11 @@ afterAll(async () => {
   if (directory !== undefined) await rm(directory, { recursive: true, force: true });
   if (createdSwarm) {
     await docker.swarmLeave({ force: true });
-    if (!gatewayBridgeExisted) await docker.getNetwork("docker_gwbridge").remove().catch(() => {});
+    if (!gatewayBridgeExisted)
+      await docker
+        .getNetwork("docker_gwbridge")
+        .remove()
+        .catch(() => {});
   }
 });
 
@@ -116,7 +122,10 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
     // A killed leader came back as a new task with its volume: its WAL still held the entries.
     const recovered = await Promise.all([1, 2, 3].map(async (id) => (await readFile(join(out, "nodes", `node-${id}.log`), "utf8")).split("\n")));
     const recoveredEntries = recovered.flat().flatMap((line) => (line.includes('"wal: recovered"') ? [(JSON.parse(line) as { entries: number }).entries] : []));
-    expect(recoveredEntries.some((entries) => entries > 0), `wal: recovered entries ${recoveredEntries.join(", ")}`).toBe(true);
+    expect(
+      recoveredEntries.some((entries) => entries > 0),
+      `wal: recovered entries ${recoveredEntries.join(", ")}`,
+    ).toBe(true);
     expect(await labelledObjects("swarm-kv-faults-")).toEqual([]);
   });
 

@@ -195,7 +195,10 @@ export class DockerCluster implements Cluster {
     const why = state.Running
       ? `its client port ${node.clientAddress} did not accept within ${this.parts.readyTimeoutMs} ms`
       : `it exited with code ${state.ExitCode}`;
-    throw new DockerRuntimeError("DOCKER_NODE_NOT_READY", `node ${node.id} (${node.containerName}): ${why}; last log lines (${this.logPath(node.id)}):\n${tail}`);
+    throw new DockerRuntimeError(
+      "DOCKER_NODE_NOT_READY",
+      `node ${node.id} (${node.containerName}): ${why}; last log lines (${this.logPath(node.id)}):\n${tail}`,
+    );
   }
 
   private node(id: number): DockerNode {

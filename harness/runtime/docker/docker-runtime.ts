@@ -8,7 +8,15 @@ import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { ensureNodeImage, type BuildPolicy } from "../../../docker/image/image.js";
 import { nodeLabel, runLabel } from "./labels.js";
 import {
-  clientPort, createRunNetwork, daemonSubnets, nodeCommand, peerPort, pluginArgument, SECRET_DIRECTORY, SECRET_FILE_NAME, validateSpec,
+  clientPort,
+  createRunNetwork,
+  daemonSubnets,
+  nodeCommand,
+  peerPort,
+  pluginArgument,
+  SECRET_DIRECTORY,
+  SECRET_FILE_NAME,
+  validateSpec,
 } from "./node-container.js";
 import { registerCleanup } from "./signal-cleanup.js";
 import { singleFileTar } from "./secret-archive.js";
@@ -95,7 +103,10 @@ export class DockerRuntime implements Runtime {
     }
     const docker = this.docker;
     const log = this.options.log ?? (() => {});
-    const image = this.options.image ?? nonEmpty(process.env["RAFTLAB_DOCKER_IMAGE"]) ?? (await ensureNodeImage({ signal, log, docker, ...(this.options.build ? { build: this.options.build } : {}) }));
+    const image =
+      this.options.image ??
+      nonEmpty(process.env["RAFTLAB_DOCKER_IMAGE"]) ??
+      (await ensureNodeImage({ signal, log, docker, ...(this.options.build ? { build: this.options.build } : {}) }));
     await mkdir(spec.logDir, { recursive: true });
     const labels = { [runLabel]: spec.runId };
     const networkName = `raftlab-${spec.runId}`;
@@ -108,7 +119,14 @@ export class DockerRuntime implements Runtime {
     const nodes: DockerNode[] = spec.nodeIds.map((id) => {
       const containerName = `raftlab-${spec.runId}-n${id}`;
       const address = addresses.nodeAddress(id);
-      return { id, address, clientAddress: `${address}:${clientPort}`, containerName, volumeName: containerName, container: docker.getContainer(containerName) };
+      return {
+        id,
+        address,
+        clientAddress: `${address}:${clientPort}`,
+        containerName,
+        volumeName: containerName,
+        container: docker.getContainer(containerName),
+      };
     });
     const secretText = newSecret();
     const cluster = new DockerCluster({

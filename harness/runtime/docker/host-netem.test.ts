@@ -22,7 +22,11 @@ describe("the host netem probe", () => {
   it.each([
     [0, "", true],
     [2, "Error: Specified qdisc kind is unknown.\n", false],
-    [2, "RTNETLINK answers: No such file or directory\nWe have an error talking to the kernel, -1\nUnknown qdisc \"netem\", hence option \"delay\" is unparsable\n", false],
+    [
+      2,
+      'RTNETLINK answers: No such file or directory\nWe have an error talking to the kernel, -1\nUnknown qdisc "netem", hence option "delay" is unparsable\n',
+      false,
+    ],
     [1, "unshare: unshare failed: Operation not permitted\n", undefined],
     [1, "unshare: failed to execute tc: No such file or directory\n", undefined],
     [2, "RTNETLINK answers: Operation not permitted\n", undefined],

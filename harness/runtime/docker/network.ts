@@ -60,8 +60,7 @@ const applyScript = [
 /** How long tbf may queue a packet before dropping it: a router's buffer, not an endless one. */
 const tbfLatencyMs = 200;
 
-export const netemMissingMessage =
-  "this kernel has no netem qdisc (sch_netem); latency faults need a host with netem; loss uses iptables statistic instead";
+export const netemMissingMessage = "this kernel has no netem qdisc (sch_netem); latency faults need a host with netem; loss uses iptables statistic instead";
 
 /** The latency capability where the kernel lacks netem: what is missing, and the way out. */
 export const netemMissingReason = `${netemMissingMessage}. Use --runtime local (its proxies delay traffic in userland) or a host with netem.`;
@@ -202,21 +201,14 @@ export class DockerNetworkControl implements NetworkControl {
       if (!(await isExecutable(node.container))) {
         continue;
       }
-      const result = await execInContainer(
-        node.container,
-        ["sh", "-c", "tc qdisc add dev lo root netem delay 1ms && tc qdisc del dev lo root"],
-        { signal },
-      );
+      const result = await execInContainer(node.container, ["sh", "-c", "tc qdisc add dev lo root netem delay 1ms && tc qdisc del dev lo root"], { signal });
       if (result.exitCode === 0) {
         return true;
       }
       if (/unknown|No such file|not supported/i.test(result.stderr)) {
         return false;
       }
-      throw new DockerRuntimeError(
-        "DOCKER_EXEC_FAILED",
-        `probing netem in node ${node.id} failed (exit ${result.exitCode}): ${result.stderr.trim()}`,
-      );
+      throw new DockerRuntimeError("DOCKER_EXEC_FAILED", `probing netem in node ${node.id} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
     }
     throw new DockerRuntimeError("DOCKER_EXEC_FAILED", "cannot probe netem: no node container is running");
   }

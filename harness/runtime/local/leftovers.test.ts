@@ -60,7 +60,10 @@ describe("local leftovers", () => {
       dataRoot: "/t/raftlab-r1",
       clusterId: "r1",
     });
-    expect(localNodeOf(["node", "/a/dist/cli/raftlab.js", "node", "--data=/t/raftlab-r2/n1"], "/t")).toEqual({ dataRoot: "/t/raftlab-r2", clusterId: undefined });
+    expect(localNodeOf(["node", "/a/dist/cli/raftlab.js", "node", "--data=/t/raftlab-r2/n1"], "/t")).toEqual({
+      dataRoot: "/t/raftlab-r2",
+      clusterId: undefined,
+    });
     expect(localNodeOf(["node", "/a/bin/raftlab-node.js", "--data", "/srv/data/n1"], "/t")).toBeUndefined();
     expect(localNodeOf(["node", "server.js", "--data", "/t/raftlab-r1/n1"], "/t")).toBeUndefined();
   });

@@ -115,7 +115,10 @@ export async function removeLocalLeftovers(options: LocalLeftoverOptions = {}): 
     report.processes.push(victim.pid);
     options.onRemoved?.(`local node process ${victim.pid} (${victim.dataRoot})`);
   }
-  await waitForExits(victims.map((victim) => victim.pid), report);
+  await waitForExits(
+    victims.map((victim) => victim.pid),
+    report,
+  );
   const inUse = new Set(nodes.filter((node) => !victims.includes(node)).map((node) => node.dataRoot));
   for (const dataRoot of await localDataRoots(temporaryDirectory)) {
     const named = options.runId === undefined || path.basename(dataRoot) === `${dataRootPrefix}${options.runId}`;

@@ -195,10 +195,7 @@ export class LocalNodeProcess {
       stopPolling.abort();
       wait.dispose();
     }
-    throw new LocalRuntimeError(
-      "NODE_START_FAILED",
-      `node ${this.id} exited while starting; last lines of ${logPath}:\n${logTail(logPath)}`,
-    );
+    throw new LocalRuntimeError("NODE_START_FAILED", `node ${this.id} exited while starting; last lines of ${logPath}:\n${logTail(logPath)}`);
   }
 
   /** Appends one harness line to the node's log, in the node's JSON-lines format. */

@@ -18,7 +18,16 @@ import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
 import { newSecret, writeSecretFile } from "../../../node/server/config/secret-file.js";
-import { ALL_NETWORK_FAULTS, type Cluster, type ClusterSpec, type ExecResult, type NetworkCapabilities, type NetworkControl, type NodeEndpoint, type Runtime } from "../runtime.js";
+import {
+  ALL_NETWORK_FAULTS,
+  type Cluster,
+  type ClusterSpec,
+  type ExecResult,
+  type NetworkCapabilities,
+  type NetworkControl,
+  type NodeEndpoint,
+  type Runtime,
+} from "../runtime.js";
 
 export { LocalRuntimeError } from "./local-node-process.js";
 
@@ -74,7 +83,10 @@ export class LocalRuntime implements Runtime {
     const cliPath = this.#options.cliPath ?? defaultCliPath();
     const compiledServer = path.join(path.dirname(path.dirname(cliPath)), "dist", "node", "server", "main.js");
     if (!existsSync(cliPath) || (this.#options.cliPath === undefined && !existsSync(compiledServer))) {
-      throw new LocalRuntimeError("NOT_BUILT", `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`);
+      throw new LocalRuntimeError(
+        "NOT_BUILT",
+        `${existsSync(cliPath) ? compiledServer : cliPath} does not exist: run \`npm run build\` first (the local runtime starts nodes with bin/raftlab-node.js)`,
+      );
     }
     validateSpec(spec);
     const ports = await freePorts(spec.nodeIds.length * 2);
@@ -171,19 +183,26 @@ class LocalCluster implements Cluster {
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
       mkdirSync(dataDir, { recursive: true });
-      const peers = nodeIds
-        .map((peer) => `${peer}=${peer === id ? `127.0.0.1:${this.#peerPorts.get(id)!}` : proxyAddress.get(linkKey(id, peer))!}`)
-        .join(",");
+      const peers = nodeIds.map((peer) => `${peer}=${peer === id ? `127.0.0.1:${this.#peerPorts.get(id)!}` : proxyAddress.get(linkKey(id, peer))!}`).join(",");
       const nodeArgs = [
-        "--id", String(id),
-        "--listen", `127.0.0.1:${this.#peerPorts.get(id)!}`,
-        "--client-listen", `127.0.0.1:${this.#clientPorts.get(id)!}`,
-        "--peers", peers,
-        "--peer-clients", peerClients,
-        "--plugin", this.#spec.plugin,
-        "--data", dataDir,
-        "--cluster-id", this.#spec.runId,
-        "--secret-file", secretFile,
+        "--id",
+        String(id),
+        "--listen",
+        `127.0.0.1:${this.#peerPorts.get(id)!}`,
+        "--client-listen",
+        `127.0.0.1:${this.#clientPorts.get(id)!}`,
+        "--peers",
+        peers,
+        "--peer-clients",
+        peerClients,
+        "--plugin",
+        this.#spec.plugin,
+        "--data",
+        dataDir,
+        "--cluster-id",
+        this.#spec.runId,
+        "--secret-file",
+        secretFile,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
         ...(this.#spec.nodeFlags ?? []),

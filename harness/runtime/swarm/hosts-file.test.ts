@@ -22,7 +22,12 @@ async function hostsFile(text: string): Promise<string> {
 describe("the swarm hosts file", () => {
   it("maps node names to endpoints, written short or in full", async () => {
     const path = await hostsFile(
-      ["hosts:", "  a: unix:///var/run/docker.sock", "  b: { docker: 'ssh://raftlab@192.0.2.12:2222', address: 192.0.2.12 }", "  c: { docker: 'tcp://192.0.2.13:2375' }"].join("\n"),
+      [
+        "hosts:",
+        "  a: unix:///var/run/docker.sock",
+        "  b: { docker: 'ssh://raftlab@192.0.2.12:2222', address: 192.0.2.12 }",
+        "  c: { docker: 'tcp://192.0.2.13:2375' }",
+      ].join("\n"),
     );
     const file = await readHostsFile(path);
     expect(Object.fromEntries(file.hosts)).toEqual({
@@ -38,7 +43,11 @@ describe("the swarm hosts file", () => {
     ]);
     // docker-modem's type declarations omit the fields it keeps from its options.
     const modems = connections.map(({ docker }) => docker.modem as unknown as { protocol: string; port: number | undefined });
-    expect(modems.map(({ protocol, port }) => [protocol, port])).toEqual([["http", undefined], ["ssh", 2222], ["http", 2375]]);
+    expect(modems.map(({ protocol, port }) => [protocol, port])).toEqual([
+      ["http", undefined],
+      ["ssh", 2222],
+      ["http", 2375],
+    ]);
   });
 
   it("names the file, line and field of a bad endpoint or an unknown field", async () => {
@@ -58,7 +67,9 @@ describe("the swarm hosts file", () => {
 
 describe("API versions", () => {
   it("compare numerically, so 1.41 is newer than 1.9 and 1.40", () => {
-    expect([compareApiVersions("1.41", "1.41"), Math.sign(compareApiVersions("1.40", "1.41")), Math.sign(compareApiVersions("1.43", "1.41"))]).toEqual([0, -1, 1]);
+    expect([compareApiVersions("1.41", "1.41"), Math.sign(compareApiVersions("1.40", "1.41")), Math.sign(compareApiVersions("1.43", "1.41"))]).toEqual([
+      0, -1, 1,
+    ]);
     expect(Math.sign(compareApiVersions("1.9", "1.41"))).toBe(-1);
   });
 });

@@ -79,7 +79,9 @@ export function connectHost(entry: HostEntry, baseDirectory: string, file: strin
     try {
       return readFileSync(resolve(baseDirectory, path));
     } catch (error) {
-      throw new WorkloadFileError(file, [{ field, message: `cannot read ${resolve(baseDirectory, path)}: ${error instanceof Error ? error.message : String(error)}` }]);
+      throw new WorkloadFileError(file, [
+        { field, message: `cannot read ${resolve(baseDirectory, path)}: ${error instanceof Error ? error.message : String(error)}` },
+      ]);
     }
   };
   if (url.protocol === "ssh:") {
@@ -89,13 +91,21 @@ export function connectHost(entry: HostEntry, baseDirectory: string, file: strin
       host: url.hostname,
       port: url.port === "" ? 22 : Number(url.port),
       ...(url.username === "" ? {} : { username: decodeURIComponent(url.username) }),
-      sshOptions: { ...(process.env["SSH_AUTH_SOCK"] === undefined ? {} : { agent: process.env["SSH_AUTH_SOCK"] }), ...(privateKey === undefined ? {} : { privateKey }) },
+      sshOptions: {
+        ...(process.env["SSH_AUTH_SOCK"] === undefined ? {} : { agent: process.env["SSH_AUTH_SOCK"] }),
+        ...(privateKey === undefined ? {} : { privateKey }),
+      },
     });
     return { docker, endpoint: text, local: false, endpointHost: url.hostname };
   }
   const secure = entry.tls !== undefined || url.protocol === "https:";
   const tls = entry.tls === undefined ? {} : { ca: read(entry.tls.ca, "tls.ca"), cert: read(entry.tls.cert, "tls.cert"), key: read(entry.tls.key, "tls.key") };
-  const docker = new Docker({ protocol: secure ? "https" : "http", host: url.hostname, port: url.port === "" ? (secure ? 2376 : 2375) : Number(url.port), ...tls });
+  const docker = new Docker({
+    protocol: secure ? "https" : "http",
+    host: url.hostname,
+    port: url.port === "" ? (secure ? 2376 : 2375) : Number(url.port),
+    ...tls,
+  });
   return { docker, endpoint: text, local: false, endpointHost: url.hostname };
 }
 

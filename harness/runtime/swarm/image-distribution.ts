@@ -32,7 +32,12 @@ export async function distributeNodeImage(options: ImageDistributionOptions): Pr
     }
     return image;
   }
-  const image = await ensureNodeImage({ docker: options.builder, log, ...(signal === undefined ? {} : { signal }), ...(options.build === undefined ? {} : { build: options.build }) });
+  const image = await ensureNodeImage({
+    docker: options.builder,
+    log,
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.build === undefined ? {} : { build: options.build }),
+  });
   for (const host of hosts) {
     signal?.throwIfAborted();
     if (await imageExists(host.docker, image)) {
@@ -47,9 +52,14 @@ export async function distributeNodeImage(options: ImageDistributionOptions): Pr
 
 /** `docker save IMAGE | docker load` from one daemon into another, streamed: nothing is written to disk. */
 export async function copyImage(source: Docker, target: Docker, image: string, targetName: string): Promise<void> {
-  const saved = await source.getImage(image).get().catch((error: unknown) => {
-    throw new SwarmRuntimeError("SWARM_IMAGE", `saving ${image} for ${targetName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
+  const saved = await source
+    .getImage(image)
+    .get()
+    .catch((error: unknown) => {
+      throw new SwarmRuntimeError("SWARM_IMAGE", `saving ${image} for ${targetName} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    });
   await follow(target, await target.loadImage(saved), `loading ${image} into ${targetName}`);
   if (!(await imageExists(target, image))) {
     throw new SwarmRuntimeError("SWARM_IMAGE", `loading ${image} into ${targetName} ended, but the host does not list the image`);

@@ -70,7 +70,14 @@ export function nodeServiceSpec(options: NodeServiceOptions): Record<string, unk
     // addresses (the ones the iptables rules name), with no virtual IP in between.
     EndpointSpec: {
       Mode: "dnsrr",
-      Ports: [{ Protocol: "tcp", TargetPort: clientPort, PublishMode: "host", ...(options.publishedPort === undefined ? {} : { PublishedPort: options.publishedPort }) }],
+      Ports: [
+        {
+          Protocol: "tcp",
+          TargetPort: clientPort,
+          PublishMode: "host",
+          ...(options.publishedPort === undefined ? {} : { PublishedPort: options.publishedPort }),
+        },
+      ],
     },
   };
 }

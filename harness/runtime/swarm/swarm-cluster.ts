@@ -117,7 +117,9 @@ export class SwarmCluster implements Cluster {
   async launch(signal?: AbortSignal): Promise<void> {
     for (const node of this.parts.nodes) {
       signal?.throwIfAborted();
-      await this.parts.manager.createService(nodeServiceSpec({ ...this.parts.serviceOptions(node), forceUpdate: node.forceUpdate }) as Docker.CreateServiceOptions);
+      await this.parts.manager.createService(
+        nodeServiceSpec({ ...this.parts.serviceOptions(node), forceUpdate: node.forceUpdate }) as Docker.CreateServiceOptions,
+      );
     }
     await Promise.all(this.parts.nodes.map((node) => this.waitForNewTask(node, signal)));
     await Promise.all(this.parts.nodes.map((node) => this.waitUntilReady(node, signal)));

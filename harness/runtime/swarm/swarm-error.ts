@@ -15,12 +15,7 @@ export type SwarmRuntimeErrorCode =
   /** A node's task did not start, or a Docker call during the run failed. */
   | "SWARM_TASK_FAILED";
 
-const refusals: ReadonlySet<SwarmRuntimeErrorCode> = new Set([
-  "SWARM_NOT_MANAGER",
-  "SWARM_HOST_UNREACHABLE",
-  "SWARM_API_TOO_OLD",
-  "SWARM_PLACEMENT",
-]);
+const refusals: ReadonlySet<SwarmRuntimeErrorCode> = new Set(["SWARM_NOT_MANAGER", "SWARM_HOST_UNREACHABLE", "SWARM_API_TOO_OLD", "SWARM_PLACEMENT"]);
 
 export class SwarmRuntimeError extends Error {
   override readonly name = "SwarmRuntimeError";

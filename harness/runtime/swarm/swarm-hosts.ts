@@ -125,7 +125,7 @@ async function connectSwarmHost(node: SwarmNodeInfo, name: string, managerNodeId
     swarmNodeId: node.ID,
     docker: connection.docker,
     endpoint: connection.endpoint,
-    clientHost: entry?.address ?? (connection.local ? "127.0.0.1" : swarmAddress(node) ?? connection.endpointHost ?? name),
+    clientHost: entry?.address ?? (connection.local ? "127.0.0.1" : (swarmAddress(node) ?? connection.endpointHost ?? name)),
   };
 }
 

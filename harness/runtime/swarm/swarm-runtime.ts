@@ -108,7 +108,17 @@ export class SwarmRuntime implements Runtime {
     const nodes: SwarmNode[] = spec.nodeIds.map((id) => {
       const host = topology.placement.get(id)!;
       // Until its first task runs, the node's container is one that does not exist (faults wait for it).
-      return { id, host, serviceName: serviceName(id), volumeName: serviceName(id), address: "", container: host.docker.getContainer(serviceName(id)), publishedPort: undefined, taskId: undefined, forceUpdate: 0 };
+      return {
+        id,
+        host,
+        serviceName: serviceName(id),
+        volumeName: serviceName(id),
+        address: "",
+        container: host.docker.getContainer(serviceName(id)),
+        publishedPort: undefined,
+        taskId: undefined,
+        forceUpdate: 0,
+      };
     });
     const peerNetworkName = `raftlab-${spec.runId}`;
     const clientNetworkName = `raftlab-${spec.runId}-clients`;
@@ -124,7 +134,11 @@ export class SwarmRuntime implements Runtime {
     };
     let unregister = registerCleanup(cleanupEarly);
     try {
-      const peerSubnet = await createRunNetwork(manager, { name: peerNetworkName, driver: "overlay", internal: true, attachable: true, labels, usedSubnets }, signal);
+      const peerSubnet = await createRunNetwork(
+        manager,
+        { name: peerNetworkName, driver: "overlay", internal: true, attachable: true, labels, usedSubnets },
+        signal,
+      );
       const clientSubnet = await createRunNetwork(
         manager,
         { name: clientNetworkName, driver: "overlay", internal: false, attachable: true, labels, usedSubnets, avoid: [peerSubnet] },
@@ -138,7 +152,11 @@ export class SwarmRuntime implements Runtime {
       const peers = new Map(nodes.map((node) => [node.id, `${node.serviceName}:${peerPort}`]));
       const secretText = newSecret();
       const secretName = `raftlab-${spec.runId}`;
-      const createdSecret = (await manager.createSecret({ Name: secretName, Labels: labels, Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64") })) as { id: string };
+      const createdSecret = (await manager.createSecret({
+        Name: secretName,
+        Labels: labels,
+        Data: Buffer.from(`${secretText}\n`, "utf8").toString("base64"),
+      })) as { id: string };
       const secret = { id: createdSecret.id, name: secretName };
       cluster = new SwarmCluster({
         manager,

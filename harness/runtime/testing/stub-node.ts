@@ -73,9 +73,25 @@ function main(argv: string[]): void {
       for (const payload of decoder.push(chunk)) {
         const request = JSON.parse(Buffer.from(payload).toString("utf8")) as { id: number; type: string };
         const now = Date.now();
-        const heardFrom = [...lastHeard].filter(([, at]) => now - at < HEARD_WINDOW_MS).map(([peer]) => peer).sort();
-        const status = { nodeId: id, role: "follower", term: 0, leader: 0, commit: 0, applied: 0, lastIndex: 0, voters: [...peers.keys()], plugin: "stub", heardFrom, boots };
-        const response = request.type === "status" ? { id: request.id, ok: true, status } : { id: request.id, ok: false, code: "BAD_REQUEST", message: "stub node" };
+        const heardFrom = [...lastHeard]
+          .filter(([, at]) => now - at < HEARD_WINDOW_MS)
+          .map(([peer]) => peer)
+          .sort();
+        const status = {
+          nodeId: id,
+          role: "follower",
+          term: 0,
+          leader: 0,
+          commit: 0,
+          applied: 0,
+          lastIndex: 0,
+          voters: [...peers.keys()],
+          plugin: "stub",
+          heardFrom,
+          boots,
+        };
+        const response =
+          request.type === "status" ? { id: request.id, ok: true, status } : { id: request.id, ok: false, code: "BAD_REQUEST", message: "stub node" };
         socket.write(encodeFrame(Buffer.from(JSON.stringify(response))));
       }
     });

@@ -41,9 +41,13 @@ export class InteractionEnv {
         this.#net.node(ids()[0]!).tick();
         return "ok";
       case "process-ready":
-        return ids().map((id) => this.#processReady(id)).join("\n");
+        return ids()
+          .map((id) => this.#processReady(id))
+          .join("\n");
       case "deliver-msgs":
-        return ids().map((id) => this.#deliver(id, option("drop") === "true")).join("\n");
+        return ids()
+          .map((id) => this.#deliver(id, option("drop") === "true"))
+          .join("\n");
       case "stabilize":
         return this.#stabilize();
       case "status":

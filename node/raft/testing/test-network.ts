@@ -145,7 +145,9 @@ export class TestNetwork {
   }
 
   appliedData(id: NodeId): string[] {
-    return (this.applied.get(id) ?? []).filter((entry) => entry.type === "normal" && entry.data.length > 0).map((entry) => new TextDecoder().decode(entry.data));
+    return (this.applied.get(id) ?? [])
+      .filter((entry) => entry.type === "normal" && entry.data.length > 0)
+      .map((entry) => new TextDecoder().decode(entry.data));
   }
 }
 

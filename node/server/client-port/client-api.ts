@@ -164,9 +164,10 @@ export class ClientApi {
     }
     if (this.#connections.size >= this.#options.connectionsMax || !(this.#options.connectionBudget?.tryAcquire("client") ?? true)) {
       this.#refused += 1;
-      const reason = this.#connections.size >= this.#options.connectionsMax
-        ? `${this.#options.connectionsMax} client connections are open`
-        : "no file descriptors left for connections (the rest are kept for storage)";
+      const reason =
+        this.#connections.size >= this.#options.connectionsMax
+          ? `${this.#options.connectionsMax} client connections are open`
+          : "no file descriptors left for connections (the rest are kept for storage)";
       this.#refusals.warn("refused client connection", "refusing a client connection", { remote, reason });
       socket.destroy();
       return;

@@ -73,13 +73,9 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
         request: { id, type: "addMember", nodeId: raw.nodeId, peerAddress: raw.peerAddress as string, clientAddress: raw.clientAddress as string },
       };
     case "removeMember":
-      return isNodeId(raw.nodeId)
-        ? { ok: true, request: { id, type: "removeMember", nodeId: raw.nodeId } }
-        : fail("field nodeId: expected a positive integer");
+      return isNodeId(raw.nodeId) ? { ok: true, request: { id, type: "removeMember", nodeId: raw.nodeId } } : fail("field nodeId: expected a positive integer");
     case "transferLeader":
-      return isNodeId(raw.to)
-        ? { ok: true, request: { id, type: "transferLeader", to: raw.to } }
-        : fail("field to: expected a positive integer");
+      return isNodeId(raw.to) ? { ok: true, request: { id, type: "transferLeader", to: raw.to } } : fail("field to: expected a positive integer");
     case "failpoint":
       if (typeof raw.name !== "string" || !isFailpointName(raw.name)) {
         return fail(`field name: expected one of ${FAILPOINT_NAMES.join(", ")}`);

@@ -5,8 +5,7 @@ describe("PendingRequests", () => {
   it("settles by id, expires in arrival order and fails the rest", () => {
     const pending = new PendingRequests<string>(3);
     const settled: string[] = [];
-    const add = (id: number, deadlineMs: number): void =>
-      pending.add(id, { deadlineMs, settle: (r) => settled.push(`${id}:${r.ok ? r.outcome : r.code}`) });
+    const add = (id: number, deadlineMs: number): void => pending.add(id, { deadlineMs, settle: (r) => settled.push(`${id}:${r.ok ? r.outcome : r.code}`) });
     add(1, 100);
     add(2, 200);
     add(3, 300);

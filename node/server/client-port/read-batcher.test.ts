@@ -76,15 +76,13 @@ describe("ReadBatcher", () => {
   // The leader keeps one pending read per context: two nodes forwarding the same context would
   // share one read state, and a restarted node reusing a context could get an older read index.
   it("issues contexts unique across nodes and across lives of one node", () => {
-    const contexts = [
-      harness(2, { nodeId: 1, boot: 7 }),
-      harness(2, { nodeId: 2, boot: 7 }),
-      harness(2, { nodeId: 1, boot: 8 }),
-    ].map(({ batcher, requested, read }) => {
-      batcher.add(read("a"));
-      batcher.flush(0);
-      return Buffer.from(requested[0]!).toString("hex");
-    });
+    const contexts = [harness(2, { nodeId: 1, boot: 7 }), harness(2, { nodeId: 2, boot: 7 }), harness(2, { nodeId: 1, boot: 8 })].map(
+      ({ batcher, requested, read }) => {
+        batcher.add(read("a"));
+        batcher.flush(0);
+        return Buffer.from(requested[0]!).toString("hex");
+      },
+    );
     expect(new Set(contexts).size).toBe(3);
   });
 

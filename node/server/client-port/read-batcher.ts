@@ -141,9 +141,7 @@ export class ReadBatcher {
         return false;
       });
     this.#queued = expire(this.#queued);
-    this.#confirmed = this.#confirmed
-      .map((batch) => ({ index: batch.index, reads: expire(batch.reads) }))
-      .filter((batch) => batch.reads.length > 0);
+    this.#confirmed = this.#confirmed.map((batch) => ({ index: batch.index, reads: expire(batch.reads) })).filter((batch) => batch.reads.length > 0);
     for (const [key, batch] of this.#inflight) {
       batch.reads = expire(batch.reads);
       if (nowMs - batch.issuedAtMs >= this.#options.reissueAfterMs) {

@@ -234,8 +234,7 @@ export class RequestRouter implements ClientRequestHandler {
     }
     this.#confChanges.add(requestId, {
       deadlineMs: performance.now() + this.#server.config.requestTimeoutMs,
-      settle: (result) =>
-        reply(result.ok ? { id, ok: true, result: { voters: [...result.outcome.voters] } } : error(id, result.code, result.message)),
+      settle: (result) => reply(result.ok ? { id, ok: true, result: { voters: [...result.outcome.voters] } } : error(id, result.code, result.message)),
     });
   }
 

@@ -36,9 +36,12 @@ describe("SessionTable", () => {
 
   it("refuses a malformed snapshot table naming the row", () => {
     const table = new SessionTable(3);
-    expect(() => table.restore([["a", 1, { ok: true, result: null }], ["b", "x", {}]])).toThrow(
-      new SessionTableError("session table row 1: bad clientId, seq or outcome"),
-    );
+    expect(() =>
+      table.restore([
+        ["a", 1, { ok: true, result: null }],
+        ["b", "x", {}],
+      ]),
+    ).toThrow(new SessionTableError("session table row 1: bad clientId, seq or outcome"));
     expect(table.size).toBe(0);
   });
 

@@ -18,10 +18,7 @@ export type CommandOutcome = { ok: true; result: Json } | { ok: false; code: "BA
 
 export type SessionCheck =
   /** Never opened, or expired: the command must not be applied. */
-  | { kind: "unknown" }
-  | { kind: "new" }
-  | { kind: "duplicate"; outcome: CommandOutcome }
-  | { kind: "stale"; lastSeq: number };
+  { kind: "unknown" } | { kind: "new" } | { kind: "duplicate"; outcome: CommandOutcome } | { kind: "stale"; lastSeq: number };
 
 interface SessionRecord {
   /** 0 for a session opened and not used yet. */
@@ -136,5 +133,9 @@ function isCommandOutcome(value: unknown): value is CommandOutcome {
   if (outcome.ok === true) {
     return "result" in outcome;
   }
-  return outcome.ok === false && (outcome.code === "BAD_REQUEST" || outcome.code === "SESSION_EXPIRED" || outcome.code === "PLUGIN_FAILED") && typeof outcome.message === "string";
+  return (
+    outcome.ok === false &&
+    (outcome.code === "BAD_REQUEST" || outcome.code === "SESSION_EXPIRED" || outcome.code === "PLUGIN_FAILED") &&
+    typeof outcome.message === "string"
+  );
 }

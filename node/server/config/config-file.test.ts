@@ -39,7 +39,11 @@ describe("raftlab node --config FILE", () => {
   it("reads every flag from a YAML mapping; ids may be written n1", () => {
     const config = parseNodeArgs(["--config", configFile("n1.yaml", cluster)]);
     expect(config.id).toBe(1);
-    expect([...config.peers]).toEqual([[1, "127.0.0.1:7001"], [2, "127.0.0.1:7002"], [3, "127.0.0.1:7003"]]);
+    expect([...config.peers]).toEqual([
+      [1, "127.0.0.1:7001"],
+      [2, "127.0.0.1:7002"],
+      [3, "127.0.0.1:7003"],
+    ]);
     expect(config.plugin).toBe("kv");
     expect(config.dataDir).toBe("/tmp/raftlab-n1");
     expect([...config.unsafe]).toEqual(["stale-reads"]);
@@ -55,7 +59,19 @@ describe("raftlab node --config FILE", () => {
   });
 
   it("accepts JSON (a YAML subset) and boolean join", () => {
-    const path = configFile("n4.json", JSON.stringify({ id: 4, listen: "127.0.0.1:7004", "client-listen": "127.0.0.1:8004", peers: "1=127.0.0.1:7001", plugin: "counter", data: "/tmp/n4", join: true, insecure: true }));
+    const path = configFile(
+      "n4.json",
+      JSON.stringify({
+        id: 4,
+        listen: "127.0.0.1:7004",
+        "client-listen": "127.0.0.1:8004",
+        peers: "1=127.0.0.1:7001",
+        plugin: "counter",
+        data: "/tmp/n4",
+        join: true,
+        insecure: true,
+      }),
+    );
     const config = parseNodeArgs(["--config", path]);
     expect(config.join).toBe(true);
     expect(config.plugin).toBe("counter");

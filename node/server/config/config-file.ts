@@ -36,7 +36,13 @@ export function configFileArgs(path: string, valueFlags: ReadonlySet<string>, bo
     } else if (valueFlags.has(flag) && flag !== "--config") {
       args.push(flag, flagValue(field, value));
     } else {
-      throw new ConfigError("--config", `${field}: unknown setting; known: ${[...valueFlags, ...booleanFlags].filter((name) => name !== "--config").map((name) => name.slice(2)).join(", ")}`);
+      throw new ConfigError(
+        "--config",
+        `${field}: unknown setting; known: ${[...valueFlags, ...booleanFlags]
+          .filter((name) => name !== "--config")
+          .map((name) => name.slice(2))
+          .join(", ")}`,
+      );
     }
   }
   return args;
@@ -50,7 +56,9 @@ function flagValue(field: string, value: unknown): string {
     return value.join(",");
   }
   if (value !== null && typeof value === "object" && Object.values(value).every((item) => typeof item === "string")) {
-    return Object.entries(value as Record<string, string>).map(([id, address]) => `${id}=${address}`).join(",");
+    return Object.entries(value as Record<string, string>)
+      .map(([id, address]) => `${id}=${address}`)
+      .join(",");
   }
   throw new ConfigError("--config", `${field}: must be a string, a number, a list of strings or a map of ids to addresses`);
 }

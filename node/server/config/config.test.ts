@@ -6,8 +6,19 @@ import { ConfigError, parseNodeArgs } from "./config.js";
 import { newSecret, writeSecretFile } from "./secret-file.js";
 
 const base = [
-  "--insecure", "--id", "1", "--listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001",
-  "--peers", "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003", "--plugin", "kv", "--data", "/tmp/n1",
+  "--insecure",
+  "--id",
+  "1",
+  "--listen",
+  "127.0.0.1:7001",
+  "--client-listen",
+  "127.0.0.1:8001",
+  "--peers",
+  "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003",
+  "--plugin",
+  "kv",
+  "--data",
+  "/tmp/n1",
 ];
 
 function errorOf(argv: string[]): ConfigError {
@@ -26,7 +37,11 @@ describe("parseNodeArgs", () => {
   it("parses the contract's flags with defaults", () => {
     const config = parseNodeArgs([...base, "--peer-clients", "2=127.0.0.1:8002", "--unsafe", "stale-reads,ack-before-commit"]);
     expect(config.id).toBe(1);
-    expect([...config.peers]).toEqual([[1, "127.0.0.1:7001"], [2, "127.0.0.1:7002"], [3, "127.0.0.1:7003"]]);
+    expect([...config.peers]).toEqual([
+      [1, "127.0.0.1:7001"],
+      [2, "127.0.0.1:7002"],
+      [3, "127.0.0.1:7003"],
+    ]);
     expect([...config.peerClients]).toEqual([[2, "127.0.0.1:8002"]]);
     expect([...config.unsafe]).toEqual(["stale-reads", "ack-before-commit"]);
     expect(config.join).toBe(false);
@@ -36,8 +51,15 @@ describe("parseNodeArgs", () => {
 
   it("accepts --flag=value and --join without its own id in --peers", () => {
     const config = parseNodeArgs([
-      "--id=4", "--listen=127.0.0.1:7004", "--client-listen=127.0.0.1:8004", "--peers=1=127.0.0.1:7001",
-      "--plugin=counter", "--data=/tmp/n4", "--join", "--snapshot-every=100", "--insecure",
+      "--id=4",
+      "--listen=127.0.0.1:7004",
+      "--client-listen=127.0.0.1:8004",
+      "--peers=1=127.0.0.1:7001",
+      "--plugin=counter",
+      "--data=/tmp/n4",
+      "--join",
+      "--snapshot-every=100",
+      "--insecure",
     ]);
     expect(config.join).toBe(true);
     expect(config.snapshotEvery).toBe(100);

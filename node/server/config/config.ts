@@ -83,9 +83,25 @@ YAML (or JSON) mapping keyed by flag name without dashes; flags on the command l
 `;
 
 const VALUE_FLAGS = new Set([
-  "--id", "--listen", "--client-listen", "--peers", "--peer-clients", "--plugin", "--data", "--cluster-id",
-  "--unsafe", "--snapshot-every", "--tick-ms", "--election-ticks", "--heartbeat-ticks", "--request-timeout-ms",
-  "--sessions-max", "--log-level", "--config", "--initial-cluster-state", "--secret-file",
+  "--id",
+  "--listen",
+  "--client-listen",
+  "--peers",
+  "--peer-clients",
+  "--plugin",
+  "--data",
+  "--cluster-id",
+  "--unsafe",
+  "--snapshot-every",
+  "--tick-ms",
+  "--election-ticks",
+  "--heartbeat-ticks",
+  "--request-timeout-ms",
+  "--sessions-max",
+  "--log-level",
+  "--config",
+  "--initial-cluster-state",
+  "--secret-file",
 ]);
 const BOOLEAN_FLAGS = new Set(["--join", "--exit-with-parent", "--insecure", "--simulate-power-loss", "--failpoints"]);
 

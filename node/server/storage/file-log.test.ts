@@ -50,7 +50,7 @@ async function recover(data: string, options: { segmentBytesMax?: number } = {})
 /** Offsets where records start in a segment, plus its length. */
 function recordBoundaries(bytes: Buffer): number[] {
   const boundaries = [0];
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const scan = readRecordAt(bytes, offset, "test");
     if (scan.status !== "ok") {
       return boundaries;
@@ -133,7 +133,11 @@ describe("FileLog", () => {
           const lastBoundary = Math.max(...[...boundaries].filter((b) => b < cut));
           expect(truncatedTail).toEqual({ path: segmentPath, offset: lastBoundary, bytesDropped: cut - lastBoundary });
           expect(logger.find("warn")).toEqual([
-            { level: "warn", message: "wal: truncating a torn tail left by a crash", fields: expect.objectContaining({ path: segmentPath, offset: lastBoundary }) },
+            {
+              level: "warn",
+              message: "wal: truncating a torn tail left by a crash",
+              fields: expect.objectContaining({ path: segmentPath, offset: lastBoundary }),
+            },
           ]);
           expect((await stat(segmentPath)).size).toBe(lastBoundary);
         }
@@ -275,7 +279,16 @@ describe("FileLog", () => {
 
   test("random operation sequences recover exactly what a simple model predicts", async () => {
     const operation = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ kind: fc.constant("append" as const), back: fc.nat(3), count: fc.integer({ min: 0, max: 5 }), termBump: fc.nat(1), size: fc.nat(60) }) },
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant("append" as const),
+          back: fc.nat(3),
+          count: fc.integer({ min: 0, max: 5 }),
+          termBump: fc.nat(1),
+          size: fc.nat(60),
+        }),
+      },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant("snapshot" as const), ahead: fc.nat(4), matching: fc.boolean() }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("compact" as const) }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("reopen" as const) }) },

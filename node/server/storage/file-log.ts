@@ -97,7 +97,14 @@ export class FileLog {
     this.#logger = init.logger;
     this.#segmentBytesMax = init.segmentBytesMax;
     this.#segments = init.segments;
-    this.#io = new WalIoQueue({ walDirectory: init.walDirectory, logger: init.logger, files: init.files, failpoints: init.failpoints, handle: init.handle, position: init.segmentBytes });
+    this.#io = new WalIoQueue({
+      walDirectory: init.walDirectory,
+      logger: init.logger,
+      files: init.files,
+      failpoints: init.failpoints,
+      handle: init.handle,
+      position: init.segmentBytes,
+    });
     this.#segmentBytes = init.segmentBytes;
     const { replay } = init;
     this.#snapshot = replay.snapshot;
@@ -153,7 +160,18 @@ export class FileLog {
       lastIndex: replay.lastIndex,
       snapshotIndex: replay.snapshot?.index ?? 0,
     });
-    return new FileLog({ walDirectory, logger, segmentBytesMax, segments, handle, segmentBytes: lastSegmentBytes, replay, truncatedTail, files: fileSystem, failpoints: options.failpoints });
+    return new FileLog({
+      walDirectory,
+      logger,
+      segmentBytesMax,
+      segments,
+      handle,
+      segmentBytes: lastSegmentBytes,
+      replay,
+      truncatedTail,
+      files: fileSystem,
+      failpoints: options.failpoints,
+    });
   }
 
   get lastIndex(): number {
@@ -269,13 +287,15 @@ export class FileLog {
     if (doomed.length === 0) {
       return 0;
     }
-    return this.#io.run(async () => {
-      for (const segment of doomed) {
-        await unlink(segment.path);
-      }
-      await syncDirectory(this.#walDirectory);
-      this.#logger.info("wal: compacted", { snapshotIndex, deleted: doomed.map((segment) => segment.path) });
-    }).then(() => doomed.length);
+    return this.#io
+      .run(async () => {
+        for (const segment of doomed) {
+          await unlink(segment.path);
+        }
+        await syncDirectory(this.#walDirectory);
+        this.#logger.info("wal: compacted", { snapshotIndex, deleted: doomed.map((segment) => segment.path) });
+      })
+      .then(() => doomed.length);
   }
 
   /** Waits for queued writes, then closes the segment. Does not sync: call sync() first if needed. */

@@ -13,10 +13,16 @@ if (dataDir === undefined || (mode !== "direct" && mode !== "power-loss")) {
 const files = mode === "direct" ? directFiles : powerLossFiles;
 const data = (text: string): Uint8Array => new TextEncoder().encode(text);
 const log = await FileLog.open(dataDir, { files });
-await log.append([1, 2, 3].map((index) => ({ term: 1, index, type: "normal" as const, data: data(`synced-${index}`) })), { term: 1, vote: 1, commit: 3 });
+await log.append(
+  [1, 2, 3].map((index) => ({ term: 1, index, type: "normal" as const, data: data(`synced-${index}`) })),
+  { term: 1, vote: 1, commit: 3 },
+);
 await log.sync();
 const store = new SnapshotStore(dataDir, { files });
 await store.save({ metadata: { index: 2, term: 1, confState: { voters: [1] } }, data: data("snapshot-2") });
-await log.append([4, 5].map((index) => ({ term: 2, index, type: "normal" as const, data: data(`unsynced-${index}`) })), { term: 2, vote: 2, commit: 5 });
+await log.append(
+  [4, 5].map((index) => ({ term: 2, index, type: "normal" as const, data: data(`unsynced-${index}`) })),
+  { term: 2, vote: 2, commit: 5 },
+);
 process.stdout.write("ready\n");
 setInterval(() => undefined, 1000);

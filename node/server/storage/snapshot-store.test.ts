@@ -80,7 +80,12 @@ describe("SnapshotStore", () => {
       {
         level: "warn",
         message: "snapshot: skipping an unreadable snapshot file",
-        fields: { path: newest, reason: expect.stringMatching(new RegExp(`^BAD_VALUE: ${newest}: field checksum at byte 8: crc32c of the contents is 0x[0-9a-f]+, header says 0x[0-9a-f]+$`)) },
+        fields: {
+          path: newest,
+          reason: expect.stringMatching(
+            new RegExp(`^BAD_VALUE: ${newest}: field checksum at byte 8: crc32c of the contents is 0x[0-9a-f]+, header says 0x[0-9a-f]+$`),
+          ),
+        },
       },
     ]);
 

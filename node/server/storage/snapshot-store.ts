@@ -121,10 +121,7 @@ export class SnapshotStore {
   /** Deletes all but the newest `keep` snapshots, and temp files left by crashed saves. */
   async #prune(): Promise<void> {
     const names = await readdir(this.directory);
-    const doomed = [
-      ...(await this.#list()).slice(this.#keep).map((file) => file.name),
-      ...names.filter((name) => name.endsWith(TEMP_SUFFIX)),
-    ];
+    const doomed = [...(await this.#list()).slice(this.#keep).map((file) => file.name), ...names.filter((name) => name.endsWith(TEMP_SUFFIX))];
     for (const name of doomed) {
       await unlink(path.join(this.directory, name)).catch((error: unknown) => {
         this.#logger.warn("snapshot: could not delete an old snapshot file", { path: path.join(this.directory, name), error: String(error) });

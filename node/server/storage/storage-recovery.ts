@@ -39,7 +39,10 @@ export interface RecoverOptions {
 
 export async function recoverStorage(options: RecoverOptions): Promise<RecoveredStorage> {
   const { logger } = options;
-  const shared = { ...(options.files === undefined ? {} : { files: options.files }), ...(options.failpoints === undefined ? {} : { failpoints: options.failpoints }) };
+  const shared = {
+    ...(options.files === undefined ? {} : { files: options.files }),
+    ...(options.failpoints === undefined ? {} : { failpoints: options.failpoints }),
+  };
   const fileLog = await FileLog.open(options.dataDir, { logger: logger.child({ component: "wal" }), ...shared });
   try {
     const snapshotStore = new SnapshotStore(options.dataDir, { logger: logger.child({ component: "snapshots" }), ...shared });

@@ -22,10 +22,7 @@ export interface SnapshotMarker {
   retainedThrough: number;
 }
 
-export type WalRecord =
-  | { kind: "entry"; entry: Entry }
-  | { kind: "hardState"; hardState: HardState }
-  | { kind: "snapshotMarker"; marker: SnapshotMarker };
+export type WalRecord = { kind: "entry"; entry: Entry } | { kind: "hardState"; hardState: HardState } | { kind: "snapshotMarker"; marker: SnapshotMarker };
 
 const MARKER_BYTES = 8 * 3;
 

@@ -37,19 +37,15 @@ function thrown(action: () => unknown): FrameError {
 describe("frame codec", () => {
   test("frames survive any chunking of the stream", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 20 }),
-        fc.array(fc.nat(), { maxLength: 30 }),
-        (payloads, cuts) => {
-          const stream = concat(payloads.map(encodeFrame));
-          const decoder = new FrameDecoder();
-          const decoded = split(stream, cuts).flatMap((chunk) => decoder.push(chunk));
-          expect(decoded.map((frame) => Buffer.from(frame))).toEqual(payloads.map((p) => Buffer.from(p)));
-          expect(decoder.bufferedBytes).toBe(0);
-          expect(decoder.framesDecoded).toBe(payloads.length);
-          decoder.finish();
-        },
-      ),
+      fc.property(fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 30 }), (payloads, cuts) => {
+        const stream = concat(payloads.map(encodeFrame));
+        const decoder = new FrameDecoder();
+        const decoded = split(stream, cuts).flatMap((chunk) => decoder.push(chunk));
+        expect(decoded.map((frame) => Buffer.from(frame))).toEqual(payloads.map((p) => Buffer.from(p)));
+        expect(decoder.bufferedBytes).toBe(0);
+        expect(decoder.framesDecoded).toBe(payloads.length);
+        decoder.finish();
+      }),
       { numRuns: 300 },
     );
   });

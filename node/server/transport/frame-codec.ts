@@ -135,10 +135,7 @@ export class FrameDecoder {
     const payload = this.#take(payloadLength);
     const actualChecksum = crc32c(payload);
     if (actualChecksum !== expectedChecksum) {
-      this.#fail(
-        "BAD_CHECKSUM",
-        `payload of ${payloadLength} bytes has crc32c 0x${hex(actualChecksum)}, header says 0x${hex(expectedChecksum)}`,
-      );
+      this.#fail("BAD_CHECKSUM", `payload of ${payloadLength} bytes has crc32c 0x${hex(actualChecksum)}, header says 0x${hex(expectedChecksum)}`);
     }
     this.#frameNumber += 1;
     this.#streamOffset += FRAME_HEADER_BYTES + payloadLength;
@@ -163,12 +160,7 @@ export class FrameDecoder {
 
   #throwIfFailed(): void {
     if (this.#failure !== undefined) {
-      throw new FrameError(
-        "DECODER_FAILED",
-        this.#failure.frameNumber,
-        this.#failure.streamOffset,
-        `decoder already failed with ${this.#failure.code}`,
-      );
+      throw new FrameError("DECODER_FAILED", this.#failure.frameNumber, this.#failure.streamOffset, `decoder already failed with ${this.#failure.code}`);
     }
   }
 

@@ -86,7 +86,10 @@ export class InboundConnections {
       acceptorNonce: undefined,
       budgeted: this.#options.connectionBudget !== undefined,
       failed: false,
-      handshakeTimer: setTimeout(() => this.#reject(connection, "handshakesRejected", `no complete handshake within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs),
+      handshakeTimer: setTimeout(
+        () => this.#reject(connection, "handshakesRejected", `no complete handshake within ${handshakeTimeoutMs} ms`),
+        handshakeTimeoutMs,
+      ),
     };
     this.#connections.add(connection);
     socket.setKeepAlive(true, 10_000);
@@ -160,7 +163,11 @@ export class InboundConnections {
       }
       const nodeId = this.#options.nodeId;
       if (message.from !== connection.peerId || message.to !== nodeId) {
-        this.#reject(connection, "badMessages", `${label}: message from node ${message.from} to node ${message.to} on a connection from node ${connection.peerId} to node ${nodeId}`);
+        this.#reject(
+          connection,
+          "badMessages",
+          `${label}: message from node ${message.from} to node ${message.to} on a connection from node ${connection.peerId} to node ${nodeId}`,
+        );
         return;
       }
       this.#counters.messagesIn += 1;
@@ -182,7 +189,11 @@ export class InboundConnections {
     const peerId = connection.peerId!;
     const nodeId = this.#options.nodeId;
     if (chunk.from !== peerId || chunk.to !== nodeId) {
-      this.#reject(connection, "badMessages", `${label}: snapshot chunk from node ${chunk.from} to node ${chunk.to} on a connection from node ${peerId} to node ${nodeId}`);
+      this.#reject(
+        connection,
+        "badMessages",
+        `${label}: snapshot chunk from node ${chunk.from} to node ${chunk.to} on a connection from node ${peerId} to node ${nodeId}`,
+      );
       return undefined;
     }
     const result = this.#snapshots.accept(connection, peerId, chunk);
@@ -241,7 +252,12 @@ export class InboundConnections {
     clearTimeout(connection.handshakeTimer);
     this.#counters[counter] += 1;
     // Grouped by counter and error code, so a flood of one kind does not hide the first of another.
-    this.#refusals.warn(`${counter} ${/^[A-Z_]+(?=:)/.exec(reason)?.[0] ?? ""}`, "transport: closing a bad inbound connection", { remote: connection.remote, peer: connection.peerId, counter, reason });
+    this.#refusals.warn(`${counter} ${/^[A-Z_]+(?=:)/.exec(reason)?.[0] ?? ""}`, "transport: closing a bad inbound connection", {
+      remote: connection.remote,
+      peer: connection.peerId,
+      counter,
+      reason,
+    });
     connection.socket.destroy();
   }
 }

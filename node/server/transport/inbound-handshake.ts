@@ -55,7 +55,12 @@ function receiveHello({ options, isKnownPeer }: AcceptorHandshakeContext, connec
   return undefined;
 }
 
-function receiveProof({ options, frameBytesMax }: AcceptorHandshakeContext, connection: InboundConnection, hello: PeerHello, frame: Uint8Array): string | undefined {
+function receiveProof(
+  { options, frameBytesMax }: AcceptorHandshakeContext,
+  connection: InboundConnection,
+  hello: PeerHello,
+  frame: Uint8Array,
+): string | undefined {
   const proof = decodeProof(frame, `handshake proof from ${connection.remote} (claiming node ${hello.fromNodeId})`);
   if (!proofMatches(proof, handshakeProof(options.secret, "dial", hello, connection.acceptorNonce!))) {
     return `proof from ${connection.remote} claiming node ${hello.fromNodeId} ${PROOF_MISMATCH}`;

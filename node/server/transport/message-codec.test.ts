@@ -2,15 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import * as arbitrary from "../../../test/fuzz/message-arbitraries.js";
 import type { Message } from "../../raft/messages.js";
-import {
-  CodecError,
-  decodeEntry,
-  decodeHardState,
-  decodeMessage,
-  encodeEntry,
-  encodeHardState,
-  encodeMessage,
-} from "./message-codec.js";
+import { CodecError, decodeEntry, decodeHardState, decodeMessage, encodeEntry, encodeHardState, encodeMessage } from "./message-codec.js";
 
 function codecError(action: () => unknown): CodecError {
   try {
@@ -39,8 +31,18 @@ function normalise(value: unknown): unknown {
 }
 
 const heartbeat: Message = {
-  type: "heartbeat", from: 1, to: 2, term: 7, logTerm: 0, index: 0, entries: [], commit: 12,
-  reject: false, rejectHint: 0, hintTerm: 0, context: new Uint8Array([9, 9]),
+  type: "heartbeat",
+  from: 1,
+  to: 2,
+  term: 7,
+  logTerm: 0,
+  index: 0,
+  entries: [],
+  commit: 12,
+  reject: false,
+  rejectHint: 0,
+  hintTerm: 0,
+  context: new Uint8Array([9, 9]),
 };
 
 describe("message codec", () => {
@@ -82,9 +84,7 @@ describe("message codec", () => {
     );
     const badReject = Buffer.from(bytes);
     badReject[58] = 2; // version, type, from, to, six float64s: reject sits at byte 58
-    expect(codecError(() => decodeMessage(badReject, "frame 5")).message).toBe(
-      "BAD_VALUE: frame 5: field reject at byte 58: expected 0 or 1, got 2",
-    );
+    expect(codecError(() => decodeMessage(badReject, "frame 5")).message).toBe("BAD_VALUE: frame 5: field reject at byte 58: expected 0 or 1, got 2");
     const longContext = Buffer.from(bytes);
     longContext.writeUInt32BE(1_000_000, 59);
     expect(codecError(() => decodeMessage(longContext, "frame 6")).message).toBe(

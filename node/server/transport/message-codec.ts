@@ -2,16 +2,7 @@
 // numbers that may grow past 2^32 (terms, indexes, commit) are exact float64s checked to be safe
 // integers; node ids are u32; byte strings are u32-length-prefixed. Decoding validates every field
 // and throws CodecError naming the field, so garbage from the network never reaches the core.
-import type {
-  Entry,
-  EntryType,
-  HardState,
-  Message,
-  MessageType,
-  NodeId,
-  Snapshot,
-  SnapshotMetadata,
-} from "../../raft/messages.js";
+import type { Entry, EntryType, HardState, Message, MessageType, NodeId, Snapshot, SnapshotMetadata } from "../../raft/messages.js";
 import { ByteReader, ByteWriter } from "../../../lib/binary-cursor.js";
 
 export { CodecError, type CodecErrorCode } from "../../../lib/binary-cursor.js";
@@ -21,9 +12,23 @@ export const MESSAGE_CODEC_VERSION = 1;
 
 // Wire codes are positions in these arrays: append only, never reorder.
 const MESSAGE_TYPES: readonly MessageType[] = [
-  "hup", "beat", "prop", "readIndex", "readIndexResp", "transferLeader", "checkQuorum",
-  "app", "appResp", "vote", "voteResp", "preVote", "preVoteResp", "heartbeat", "heartbeatResp",
-  "snap", "timeoutNow",
+  "hup",
+  "beat",
+  "prop",
+  "readIndex",
+  "readIndexResp",
+  "transferLeader",
+  "checkQuorum",
+  "app",
+  "appResp",
+  "vote",
+  "voteResp",
+  "preVote",
+  "preVoteResp",
+  "heartbeat",
+  "heartbeatResp",
+  "snap",
+  "timeoutNow",
 ];
 const ENTRY_TYPES: readonly EntryType[] = ["normal", "confChange"];
 
@@ -227,7 +232,12 @@ export function decodeMessage(bytes: Uint8Array, label: string): Message {
     // Only an app message's entries have their log positions yet: a forwarded proposal's are all 0.
     const expectedIndex = index + 1 + i;
     if (type === "app" && entry.index !== expectedIndex) {
-      r.fail("BAD_VALUE", `entries[${i}].index`, `expected ${expectedIndex} (entries are contiguous after index ${index}), got ${entry.index}`, at + UINT_BYTES);
+      r.fail(
+        "BAD_VALUE",
+        `entries[${i}].index`,
+        `expected ${expectedIndex} (entries are contiguous after index ${index}), got ${entry.index}`,
+        at + UINT_BYTES,
+      );
     }
     entries.push(entry);
   }

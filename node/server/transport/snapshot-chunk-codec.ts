@@ -113,10 +113,7 @@ export function decodeSnapshotChunk(bytes: Uint8Array, label: string): SnapshotC
   return { from, to, term, snapshotIndex, snapshotTerm, seq, count, totalBytes, runningChecksum, envelope, data };
 }
 
-function envelopeMismatch(
-  envelope: Message,
-  chunk: Pick<SnapshotChunk, "from" | "to" | "term" | "snapshotIndex" | "snapshotTerm">,
-): string | undefined {
+function envelopeMismatch(envelope: Message, chunk: Pick<SnapshotChunk, "from" | "to" | "term" | "snapshotIndex" | "snapshotTerm">): string | undefined {
   const snapshot = envelope.snapshot;
   if (envelope.type !== "snap" || snapshot === undefined) {
     return `envelope is a ${envelope.type} message${snapshot === undefined ? " without a snapshot" : ""}, not a snap`;

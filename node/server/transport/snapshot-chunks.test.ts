@@ -7,8 +7,18 @@ import { SnapshotChunker, SnapshotReassembler, type ReassemblyResult } from "./s
 
 function snapMessage(data: Uint8Array, extra: { term?: number; index?: number } = {}): Message {
   return {
-    type: "snap", from: 1, to: 2, term: extra.term ?? 4, logTerm: 0, index: 0, entries: [], commit: 17,
-    reject: false, rejectHint: 0, hintTerm: 0, context: new Uint8Array(),
+    type: "snap",
+    from: 1,
+    to: 2,
+    term: extra.term ?? 4,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 17,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    context: new Uint8Array(),
     snapshot: { metadata: { index: extra.index ?? 120, term: 3, confState: { voters: [1, 2, 3] } }, data },
   };
 }
@@ -71,7 +81,10 @@ describe("snapshot chunks", () => {
     const data = pattern(3 * 1024 * 1024 + 5);
     const chunks = chunksOf(snapMessage(data), 1024 * 1024);
     expect(chunks.map((c) => [c.seq, c.count, c.data.length, c.envelope !== undefined])).toEqual([
-      [0, 4, 1024 * 1024, true], [1, 4, 1024 * 1024, false], [2, 4, 1024 * 1024, false], [3, 4, 5, false],
+      [0, 4, 1024 * 1024, true],
+      [1, 4, 1024 * 1024, false],
+      [2, 4, 1024 * 1024, false],
+      [3, 4, 5, false],
     ]);
     expect(Buffer.from(completed(feed(new SnapshotReassembler(), chunks).at(-1)).snapshot!.data).equals(data)).toBe(true);
   });
@@ -191,7 +204,9 @@ describe("snapshot chunk codec", () => {
 
   test("fields are validated one by one", () => {
     expect(codecError(encodeSnapshotChunk({ ...second, seq: 2 }))).toBe("BAD_VALUE: frame 9: field chunk.count at byte 37: seq 2 of 2 chunks");
-    expect(codecError(encodeSnapshotChunk({ ...second, envelope: first.envelope }))).toMatch(/^BAD_VALUE: frame 9: field chunk.envelope at byte \d+: chunk 1 carries an envelope$/);
+    expect(codecError(encodeSnapshotChunk({ ...second, envelope: first.envelope }))).toMatch(
+      /^BAD_VALUE: frame 9: field chunk.envelope at byte \d+: chunk 1 carries an envelope$/,
+    );
     expect(codecError(encodeSnapshotChunk({ ...first, envelope: undefined }))).toMatch(/chunk 0 has no envelope$/);
     expect(codecError(encodeSnapshotChunk({ ...first, snapshotIndex: 121 }))).toMatch(/envelope snapshot index 120 disagrees with the chunk's 121$/);
     expect(codecError(encodeSnapshotChunk({ ...first, envelope: { ...first.envelope!, type: "app" } }))).toMatch(/envelope is a app message, not a snap$/);

@@ -135,7 +135,9 @@ export class SnapshotReassembler {
     if (partial === undefined) {
       return { status: "refused", reason: `chunk ${chunk.seq} of snapshot ${chunk.snapshotIndex} arrived with no snapshot being assembled` };
     }
-    const inconsistency = inconsistencyWithFirst(partial.first, chunk) ?? (chunk.seq === partial.nextSeq ? undefined : `chunk ${chunk.seq} arrived, chunk ${partial.nextSeq} was expected`);
+    const inconsistency =
+      inconsistencyWithFirst(partial.first, chunk) ??
+      (chunk.seq === partial.nextSeq ? undefined : `chunk ${chunk.seq} arrived, chunk ${partial.nextSeq} was expected`);
     if (inconsistency !== undefined) {
       return { status: "refused", reason: inconsistency };
     }

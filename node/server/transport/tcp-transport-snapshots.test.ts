@@ -72,14 +72,35 @@ function pattern(length: number, seed: number): Buffer {
 
 function snap(from: NodeId, to: NodeId, index: number, data: Uint8Array): Message {
   return {
-    type: "snap", from, to, term: 7, logTerm: 0, index: 0, entries: [], commit: index, reject: false, rejectHint: 0, hintTerm: 0,
-    context: new Uint8Array(), snapshot: { metadata: { index, term: 6, confState: { voters: [1, 2, 3] } }, data },
+    type: "snap",
+    from,
+    to,
+    term: 7,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: index,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
+    context: new Uint8Array(),
+    snapshot: { metadata: { index, term: 6, confState: { voters: [1, 2, 3] } }, data },
   };
 }
 
 function heartbeat(from: NodeId, to: NodeId, tag: number): Message {
   return {
-    type: "heartbeat", from, to, term: 7, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, hintTerm: 0,
+    type: "heartbeat",
+    from,
+    to,
+    term: 7,
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
     context: Buffer.from([tag]),
   };
 }
@@ -180,7 +201,10 @@ describe("snapshots larger than a frame", () => {
   test("a snapshot to a peer with no connection is reported failed at once", async () => {
     const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"]]), backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
     a.transport.send([snap(1, 2, 300, pattern(2 * FRAME_BYTES_MAX, 6)), snap(1, 9, 300, pattern(10, 6))]);
-    expect(a.snapshotStatus).toEqual([[2, false], [9, false]]);
+    expect(a.snapshotStatus).toEqual([
+      [2, false],
+      [9, false],
+    ]);
   });
 
   test("a chunk out of order closes the connection, is counted and logged, and nothing is delivered", async () => {
@@ -217,11 +241,19 @@ describe("snapshots larger than a frame", () => {
   });
 
   test("a chunk claiming another sender closes the connection as a bad message", async () => {
-    const b = await startNode(2, { peers: new Map([[1, "127.0.0.1:1"], [3, "127.0.0.1:1"]]), backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const b = await startNode(2, {
+      peers: new Map([
+        [1, "127.0.0.1:1"],
+        [3, "127.0.0.1:1"],
+      ]),
+      backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 },
+    });
     const socket = await rawPeer(b, 1);
     socket.write(chunkFrames(snap(3, 2, 40, pattern(2 * CHUNK_BYTES, 10)))[0]!);
     await new Promise((resolve) => socket.once("close", resolve));
     expect(b.transport.stats()).toMatchObject({ badMessages: 1, badSnapshotChunks: 0 });
-    expect(b.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toMatch(/snapshot chunk from node 3 to node 2 on a connection from node 1 to node 2$/);
+    expect(b.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toMatch(
+      /snapshot chunk from node 3 to node 2 on a connection from node 1 to node 2$/,
+    );
   });
 });

@@ -60,7 +60,16 @@ async function startCluster(count: number, options: Partial<TcpTransportOptions>
 
 function message(from: NodeId, to: NodeId, index: number, extra: Partial<Message> = {}): Message {
   return {
-    type: "app", from, to, term: 3, logTerm: 2, index, commit: index, reject: false, rejectHint: 0, hintTerm: 0,
+    type: "app",
+    from,
+    to,
+    term: 3,
+    logTerm: 2,
+    index,
+    commit: index,
+    reject: false,
+    rejectHint: 0,
+    hintTerm: 0,
     context: new Uint8Array(),
     entries: [{ term: 3, index: index + 1, type: "normal", data: Buffer.from(`payload ${from}->${to} #${index}`) }],
     ...extra,
@@ -150,7 +159,12 @@ describe("TcpTransport", () => {
   });
 
   test("a message whose sender disagrees with the handshake closes the connection", async () => {
-    const a = await startNode(1, { peers: new Map([[2, "127.0.0.1:1"], [3, "127.0.0.1:1"]]) });
+    const a = await startNode(1, {
+      peers: new Map([
+        [2, "127.0.0.1:1"],
+        [3, "127.0.0.1:1"],
+      ]),
+    });
     const { socket } = await connectPeerSocket({ address: a.transport.listenAddress, clusterId: "test-cluster", fromNodeId: 2, toNodeId: 1, secret: SECRET });
     socket.write(encodeFrame(encodeMessage(message(2, 1, 1))));
     socket.write(encodeFrame(encodeMessage(message(3, 1, 2))));
@@ -180,7 +194,10 @@ describe("TcpTransport", () => {
 
   test("nodes with different secrets never exchange a message; an insecure node cannot join a secured one", async () => {
     const [a] = await startCluster(1);
-    const impostor = await startNode(2, { secret: Buffer.from("another-secret-0123456789abcdef0123456", "utf8"), peers: new Map([[1, a!.transport.listenAddress]]) });
+    const impostor = await startNode(2, {
+      secret: Buffer.from("another-secret-0123456789abcdef0123456", "utf8"),
+      peers: new Map([[1, a!.transport.listenAddress]]),
+    });
     const insecure = await startNode(3, { secret: undefined, peers: new Map([[1, a!.transport.listenAddress]]) });
     a!.transport.addPeer(2, impostor.transport.listenAddress);
     a!.transport.addPeer(3, insecure.transport.listenAddress);
@@ -194,7 +211,9 @@ describe("TcpTransport", () => {
     expect(a!.received).toEqual([]);
     expect(impostor.received).toEqual([]);
     expect(insecure.received).toEqual([]);
-    expect(a!.logger.find("warn", /peer refused our handshake/)[0]?.fields["error"]).toMatch(/acceptorProof .*does not match: the peer does not hold this cluster's secret/);
+    expect(a!.logger.find("warn", /peer refused our handshake/)[0]?.fields["error"]).toMatch(
+      /acceptorProof .*does not match: the peer does not hold this cluster's secret/,
+    );
   });
 
   test("a replayed handshake fails: the proof answers another connection's challenge", async () => {

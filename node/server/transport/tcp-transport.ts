@@ -27,9 +27,21 @@ export class TcpTransport {
   readonly #links = new Map<NodeId, PeerLink>();
   readonly #inbound: InboundConnections;
   readonly #counters: TransportCounters = {
-    framesIn: 0, framesOut: 0, messagesIn: 0, badFrames: 0, badMessages: 0, handshakesRejected: 0,
-    inboundRefused: 0, droppedQueueFull: 0, droppedUnknownPeer: 0, droppedTooLarge: 0, reconnects: 0, connectFailures: 0,
-    snapshotsStreamed: 0, snapshotsReassembled: 0, badSnapshotChunks: 0,
+    framesIn: 0,
+    framesOut: 0,
+    messagesIn: 0,
+    badFrames: 0,
+    badMessages: 0,
+    handshakesRejected: 0,
+    inboundRefused: 0,
+    droppedQueueFull: 0,
+    droppedUnknownPeer: 0,
+    droppedTooLarge: 0,
+    reconnects: 0,
+    connectFailures: 0,
+    snapshotsStreamed: 0,
+    snapshotsReassembled: 0,
+    badSnapshotChunks: 0,
   };
   #server: net.Server | undefined;
   #listenAddress: string | undefined;
@@ -112,12 +124,14 @@ export class TcpTransport {
       }
       if (message.type === "snap" && message.snapshot !== undefined && message.snapshot.data.length > this.#snapshotChunkBytes) {
         this.#counters.snapshotsStreamed += 1;
-        link.startStream(new SnapshotStream({
-          message,
-          chunkBytes: this.#snapshotChunkBytes,
-          logger: this.#options.logger,
-          onFinished: (peerId, ok) => this.#options.onSnapshotStatus?.(peerId, ok),
-        }));
+        link.startStream(
+          new SnapshotStream({
+            message,
+            chunkBytes: this.#snapshotChunkBytes,
+            logger: this.#options.logger,
+            onFinished: (peerId, ok) => this.#options.onSnapshotStatus?.(peerId, ok),
+          }),
+        );
         continue;
       }
       const frame = sealFrame(encodeMessage(message, FRAME_HEADER_BYTES));
@@ -125,7 +139,10 @@ export class TcpTransport {
       if (payloadBytes > this.#frameBytesMax) {
         this.#counters.droppedTooLarge += 1;
         this.#options.logger.error("transport: message larger than frameBytesMax dropped", {
-          peer: message.to, type: message.type, bytes: payloadBytes, frameBytesMax: this.#frameBytesMax,
+          peer: message.to,
+          type: message.type,
+          bytes: payloadBytes,
+          frameBytesMax: this.#frameBytesMax,
         });
         this.#reportSnapshot(message, false);
         continue;

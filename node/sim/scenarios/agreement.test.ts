@@ -71,7 +71,9 @@ describe("agreement", () => {
   test("fail-no-agree: with 3 of 5 followers cut off nothing commits; after healing the cluster agrees again", () => {
     const cluster = makeCluster(5);
     const leader = waitForLeader(cluster);
-    const cutOff = ids(5).filter((id) => id !== leader).slice(0, 3);
+    const cutOff = ids(5)
+      .filter((id) => id !== leader)
+      .slice(0, 3);
     for (const id of cutOff) {
       cluster.network.isolate(id, ids(5));
     }

@@ -26,7 +26,12 @@ describe("snapshots", () => {
     const leader = waitForLeader(cluster);
     const follower = ids(3).find((id) => id !== leader) as number;
     cluster.network.isolate(follower, ids(3));
-    fill(cluster, "lag", 30, ids(3).filter((id) => id !== follower));
+    fill(
+      cluster,
+      "lag",
+      30,
+      ids(3).filter((id) => id !== follower),
+    );
     if (unreliable) {
       cluster.network.options = UNRELIABLE;
     }
@@ -53,7 +58,12 @@ describe("snapshots", () => {
     const leader = waitForLeader(cluster);
     const follower = ids(3).find((id) => id !== leader) as number;
     cluster.crash(follower);
-    fill(cluster, "down", 30, ids(3).filter((id) => id !== follower));
+    fill(
+      cluster,
+      "down",
+      30,
+      ids(3).filter((id) => id !== follower),
+    );
     cluster.network.resetCounters();
     cluster.restart(follower);
     commit(cluster, "restarted", { appliedOn: ids(3), ticks: 40 * ELECTION_TICKS });

@@ -60,11 +60,7 @@ export function hasApplied(cluster: SimCluster, id: NodeId, command: string): bo
  * Proposes at the current leader of `group` (re-proposing after lost leaderships) until every node
  * of `appliedOn` applied the command; fails the test after `ticks`.
  */
-export function commit(
-  cluster: SimCluster,
-  command: string,
-  options: { appliedOn: readonly NodeId[]; group?: readonly NodeId[]; ticks?: number },
-): void {
+export function commit(cluster: SimCluster, command: string, options: { appliedOn: readonly NodeId[]; group?: readonly NodeId[]; ticks?: number }): void {
   const group = options.group ?? [...cluster.nodes.keys()];
   const deadline = cluster.now + (options.ticks ?? 20 * ELECTION_TICKS) * cluster.tickUnits;
   const done = (): boolean => options.appliedOn.every((id) => hasApplied(cluster, id, command));
