@@ -15,7 +15,9 @@ const valid = ["--id", "1", "--listen", "127.0.0.1:1", "--client-listen", "127.0
 it("exits 254 naming a bad flag", () => {
   const result = run([...valid, "--plugin", "kv", "--unsafe", "fast"]);
   expect(result.status).toBe(254);
-  expect(result.stderr.split("\n")[0]).toBe('raftlab node: --unsafe: "fast" is not one of stale-reads, ack-before-commit, vote-without-log-check');
+  expect(result.stderr.split("\n")[0]).toBe(
+    'raftlab node: --unsafe: "fast" is not one of stale-reads, ack-before-commit, vote-without-log-check, commit-previous-term, read-without-quorum, append-without-truncate, vote-not-persisted, ack-before-fsync, snapshot-without-sessions, apply-uncommitted',
+  );
 });
 
 it("exits 254 naming a missing flag", () => {

@@ -76,7 +76,10 @@ describe("parseNodeArgs", () => {
     [["--peers", "1=127.0.0.1:0"], '--peers: port 0 in "127.0.0.1:0" can only be listened on: give a port in 1..65535'],
     [["--peers", "2=127.0.0.1:7002"], "--peers: must list this node's own id 1 (or start it with --join)"],
     [["--peers", "1=a:1,1=b:2"], "--peers: node 1 listed twice"],
-    [["--unsafe", "fast-reads"], '--unsafe: "fast-reads" is not one of stale-reads, ack-before-commit, vote-without-log-check'],
+    [
+      ["--unsafe", "fast-reads"],
+      '--unsafe: "fast-reads" is not one of stale-reads, ack-before-commit, vote-without-log-check, commit-previous-term, read-without-quorum, append-without-truncate, vote-not-persisted, ack-before-fsync, snapshot-without-sessions, apply-uncommitted',
+    ],
     [["--bogus", "1"], "--bogus: unknown flag"],
     [["--heartbeat-ticks", "30"], "--heartbeat-ticks: must be below --election-ticks (20)"],
   ])("names the bad flag: %j", (override, message) => {
