@@ -1,43 +1,11 @@
 // One test per claim of the Raft paper, on the bare core (etcd raft_paper_test.go style).
 import { describe, expect, test } from "vitest";
+import { drain, entry, lone } from "./testing/lone-node.js";
 import { TestNetwork, bytes } from "./testing/test-network.js";
-import { RawNode } from "./raw-node.js";
 import { newMessage } from "./raft.js";
 import { SeededRng } from "../../lib/rng.js";
-import type { Entry, Message } from "./messages.js";
+import type { Entry } from "./messages.js";
 import { encodeConfChange } from "./conf-change-codec.js";
-
-function entry(term: number, index: number, data = ""): Entry {
-  return { term, index, type: "normal", data: bytes(data) };
-}
-
-function lone(id: number, voters: number[], entries: Entry[] = [], term = 0, commit = 0): RawNode {
-  return new RawNode(
-    {
-      id,
-      electionTicks: 10,
-      heartbeatTicks: 1,
-      preVote: false,
-      checkQuorum: false,
-      maxMessageBytes: 1 << 20,
-      maxEntriesPerMessage: 64,
-      maxInflightMessages: 8,
-      maxUncommittedEntryBytes: 1 << 30,
-      rng: new SeededRng(id),
-    },
-    { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },
-  );
-}
-
-function drain(node: RawNode): Message[] {
-  const messages: Message[] = [];
-  while (node.hasReady()) {
-    const ready = node.ready();
-    messages.push(...ready.messages);
-    node.advance(ready);
-  }
-  return messages;
-}
 
 describe("Raft paper claims", () => {
   // Reference: §5.1

@@ -1,42 +1,8 @@
 // Regressions found by the review in issue 11, one test per defect, each failing before its fix.
 import { describe, expect, test } from "vitest";
-import { RawNode } from "./raw-node.js";
+import { drain, entry, lone } from "./testing/lone-node.js";
 import { newMessage } from "./raft.js";
-import { SeededRng } from "../../lib/rng.js";
 import { bytes, TestNetwork } from "./testing/test-network.js";
-import type { Entry, Message } from "./messages.js";
-
-function entry(term: number, index: number, data = ""): Entry {
-  return { term, index, type: "normal", data: bytes(data) };
-}
-
-function lone(id: number, voters: number[], entries: Entry[], term: number, commit: number): RawNode {
-  return new RawNode(
-    {
-      id,
-      electionTicks: 10,
-      heartbeatTicks: 1,
-      preVote: false,
-      checkQuorum: false,
-      maxMessageBytes: 1 << 20,
-      maxEntriesPerMessage: 64,
-      maxInflightMessages: 8,
-      maxUncommittedEntryBytes: 1 << 30,
-      rng: new SeededRng(id),
-    },
-    { hardState: { term, vote: 0, commit }, entries, confState: { voters }, applied: commit },
-  );
-}
-
-function drain(node: RawNode): Message[] {
-  const messages: Message[] = [];
-  while (node.hasReady()) {
-    const ready = node.ready();
-    messages.push(...ready.messages);
-    node.advance(ready);
-  }
-  return messages;
-}
 
 describe("issue 11 regressions in the core", () => {
   // etcd raft.go restore(): "the follower already has the snapshot's entry: fast-forward commit and
