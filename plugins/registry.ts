@@ -26,11 +26,20 @@ export function isPluginPath(nameOrPath: string): boolean {
 export interface LoadPluginOptions {
   /** The directory a relative plugin path is resolved from; the process's cwd by default. */
   cwd?: string;
+  /**
+   * Deadline for importing a plugin module (default 30 s, or $RAFTLAB_PLUGIN_LOAD_TIMEOUT_MS): a
+   * top-level await that never settles would otherwise end the process with exit 0 and no output.
+   */
+  loadTimeoutMs?: number;
 }
+
+const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
+/** Exit code when a plugin module ends the process while it loads (bad input, like every load failure). */
+const EXIT_DURING_LOAD = 254;
 
 export async function loadPlugin(nameOrPath: string, options: LoadPluginOptions = {}): Promise<Plugin> {
   if (isPluginPath(nameOrPath)) {
-    return loadPluginModule(resolve(options.cwd ?? process.cwd(), nameOrPath), nameOrPath);
+    return loadPluginModule(resolve(options.cwd ?? process.cwd(), nameOrPath), nameOrPath, loadTimeoutMs(options));
   }
   const loader = builtinLoaders[builtinAliases[nameOrPath] ?? nameOrPath];
   if (loader === undefined) {
@@ -44,7 +53,16 @@ export async function loadPlugin(nameOrPath: string, options: LoadPluginOptions 
   return loader();
 }
 
-async function loadPluginModule(path: string, asGiven: string): Promise<Plugin> {
+function loadTimeoutMs(options: LoadPluginOptions): number {
+  const fromEnvironment = Number(process.env["RAFTLAB_PLUGIN_LOAD_TIMEOUT_MS"]);
+  const timeoutMs = options.loadTimeoutMs ?? (fromEnvironment > 0 ? fromEnvironment : DEFAULT_LOAD_TIMEOUT_MS);
+  if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
+    throw new RangeError(`loadPlugin: loadTimeoutMs must be a positive integer of milliseconds, got ${timeoutMs}`);
+  }
+  return timeoutMs;
+}
+
+async function loadPluginModule(path: string, asGiven: string, timeoutMs: number): Promise<Plugin> {
   const source = `plugin module ${path}`;
   const tried = asGiven === path || isAbsolute(asGiven) ? "" : ` (from "${asGiven}")`;
   let isFile: boolean;
@@ -60,8 +78,11 @@ async function loadPluginModule(path: string, asGiven: string): Promise<Plugin> 
   }
   let exports: Record<string, unknown>;
   try {
-    exports = await importModule(path);
+    exports = await importWithin(path, timeoutMs, source);
   } catch (error) {
+    if (error instanceof PluginError) {
+      throw error;
+    }
     const message = (error as Error)?.message ?? String(error);
     throw new PluginError("BAD_PLUGIN", `${source}: cannot import: ${message}`, { cause: error });
   }
@@ -112,6 +133,32 @@ async function nearestPackageJson(directory: string): Promise<string | undefined
  * plugin that Node refuses goes through tsx (a raftlab dependency); under tsx or vitest the
  * first import already works.
  */
+/**
+ * Imports the module under a deadline (the timer also keeps the process alive, so a top-level
+ * await that never settles is reported instead of ending the process with exit 0), and turns a
+ * process.exit() during the import into exit 254 with a message naming the module.
+ */
+async function importWithin(path: string, timeoutMs: number, source: string): Promise<Record<string, unknown>> {
+  const onExit = (code: number): void => {
+    process.stderr.write(`raftlab: ${source} ended the process (exit code ${code}) while it was being loaded; a plugin module must not exit\n`);
+    process.exitCode = EXIT_DURING_LOAD;
+  };
+  process.on("exit", onExit);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PluginError("BAD_PLUGIN", `${source}: did not finish loading within ${timeoutMs} ms (a top-level await that never settles?)`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([importModule(path), deadline]);
+  } finally {
+    clearTimeout(timer);
+    process.off("exit", onExit);
+  }
+}
+
 async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;
   try {

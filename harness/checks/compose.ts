@@ -8,6 +8,8 @@ import { checkCounterBounds } from "./counter-bounds.js";
 import { checkLinearizable } from "./linearizability-check.js";
 import { checkNemesis } from "./nemesis.js";
 import { checkNodeLogs } from "./node-logs.js";
+import { checkAvailability } from "./availability.js";
+import { readNodeLogEvents } from "./node-log-events.js";
 import { pairOperations, type OperationPair } from "../../history/operation-pairs.js";
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
@@ -21,6 +23,8 @@ export interface CheckContext {
   checkerTimeoutMs: number;
   /** How many faults the workload lists; with it, the nemesis check says whether they were injected. */
   configuredFaults?: number;
+  /** History time 0 (epoch ms): maps node-log times onto the history's, for the availability check. */
+  historyStartedMs?: number;
 }
 
 export interface ComposedChecks {
@@ -58,6 +62,12 @@ export async function runChecks(context: CheckContext): Promise<ComposedChecks> 
   const logDirectory = context.logDirectory;
   if (logDirectory !== undefined) {
     checks["node-logs"] = await checkSafely(async () => checkNodeLogs(logDirectory));
+    const historyStartedMs = context.historyStartedMs;
+    if (historyStartedMs !== undefined) {
+      checks["availability"] = await checkSafely(async () =>
+        checkAvailability(pairs(), context.events, (await readNodeLogEvents(logDirectory, historyStartedMs)).leaderChanges),
+      );
+    }
   }
   return { valid: mergeValidity(Object.values(checks).map((report) => report.valid)), checks, linearizability };
 }

@@ -33,7 +33,7 @@ export interface RunMetrics {
   /** Median over heals of cluster_ms / all_workers_ms (null when no heal had one). */
   recovery_cluster_ms_median: number | null;
   recovery_all_workers_ms_median: number | null;
-  /** Nodes becoming leader (from the node logs), while a fault was in force and outside; null when the run did not record history_started. */
+  /** Nodes becoming leader after the first ok (from the node logs), while a fault was in force and outside; null when the run did not record history_started. */
   leader_changes: { total: number; inside_faults: number; outside_faults: number; times_s: number[] } | null;
   info_rate: number | null;
   fail_rate: number | null;
@@ -109,7 +109,10 @@ export async function runMetrics(options: { summary: RunSummary; events: readonl
   const historyStartedMs = summary.history_started === undefined ? undefined : Date.parse(summary.history_started);
   const logEvents = await readNodeLogEvents(options.logDirectory, historyStartedMs ?? 0);
   const inside = (timeS: number): boolean => windows.some((window) => window.startS <= timeS && timeS < window.endS);
-  const changes = logEvents.leaderChanges.filter((change) => change.timeS >= 0);
+  // The first election (before the first ok) is start-up, not a change: it falls before or after
+  // history time 0 depending on timing, and would add noise to "outside faults".
+  const servingS = (oks[0]?.timeNs ?? 0) / nsPerS;
+  const changes = logEvents.leaderChanges.filter((change) => change.timeS >= servingS);
   return {
     throughput_ops_per_s: perf?.throughputOpsPerS ?? 0,
     ok_per_s: durationS > 0 ? round(total.ok / durationS, 1) : 0,

@@ -1,25 +1,29 @@
 // Process faults: kill -9 (restart on heal) and SIGSTOP (SIGCONT on heal), aimed at a random
-// minority or at the current leader. Only a minority is ever hit, so a quorum can stay available.
+// minority, at the current leader, or (pause-follower) at one node that is not the leader. Only a minority is ever hit, so a quorum can stay available.
 import type { Cluster } from "../runtime/runtime.js";
 import { nodeIdsOf, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
-export const PROCESS_FAULT_NAMES = ["kill", "kill-leader", "pause", "pause-leader"] as const;
+export const PROCESS_FAULT_NAMES = ["kill", "kill-leader", "pause", "pause-leader", "pause-follower"] as const;
 export type ProcessFaultName = (typeof PROCESS_FAULT_NAMES)[number];
 
 export class ProcessNemesis implements Nemesis {
   /** Nodes hit by the last invoke and not yet healed. */
   #targets: number[] = [];
   readonly #action: "kill" | "pause";
-  readonly #aim: "minority" | "leader";
+  readonly #aim: "minority" | "leader" | "follower";
 
   constructor(readonly name: ProcessFaultName) {
     this.#action = name.startsWith("kill") ? "kill" : "pause";
-    this.#aim = name.endsWith("-leader") ? "leader" : "minority";
+    this.#aim = name.endsWith("-leader") ? "leader" : name.endsWith("-follower") ? "follower" : "minority";
   }
 
   async invoke(cluster: Cluster, context: NemesisContext, signal?: AbortSignal): Promise<FaultRecord> {
     const targets =
-      this.#aim === "leader" ? [await requireLeader(context, this.name, signal)] : randomMinority(context.rng, nodeIdsOf(cluster), this.name);
+      this.#aim === "leader"
+        ? [await requireLeader(context, this.name, signal)]
+        : this.#aim === "follower"
+          ? [await randomFollower(cluster, context, this.name, signal)]
+          : randomMinority(context.rng, nodeIdsOf(cluster), this.name);
     for (const node of targets) {
       // Recorded before acting, so a failure half-way still heals what was done.
       this.#targets.push(node);
@@ -55,4 +59,11 @@ export class ProcessNemesis implements Nemesis {
     }
     return { f: "heal", value: { fault: this.name, nodes: targets, action: this.#action === "kill" ? "restarted" : "SIGCONT" } };
   }
+}
+
+/** One node other than the current leader, drawn from the fault plan's generator. */
+async function randomFollower(cluster: Cluster, context: NemesisContext, name: string, signal?: AbortSignal): Promise<number> {
+  const leader = await requireLeader(context, name, signal);
+  const followers = nodeIdsOf(cluster).filter((id) => id !== leader);
+  return context.rng.pick(followers);
 }

@@ -73,6 +73,13 @@ export function checkHeadline(name: string, report: CheckReport): string {
       const latency = (details["latency"] as Record<string, { p50Ms: number; p99Ms: number }> | undefined)?.["all"];
       return latency === undefined ? "no completed operations" : `${String(details["throughputOpsPerS"])} ops/s, p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms`;
     }
+    case "availability": {
+      const changes = details["leaderChanges"] as { total: number; insideFaults: number; outsideFaults: number } | undefined;
+      const gap = details["longestGapS"] as { insideFaults: number; outsideFaults: number } | undefined;
+      return changes === undefined || gap === undefined
+        ? "no figures"
+        : `${changes.total} leader change(s) (${changes.outsideFaults} outside faults); longest gap without an ok ${Math.round(gap.outsideFaults * 1000)} ms outside faults, ${Math.round(gap.insideFaults * 1000)} ms inside`;
+    }
     case "nemesis": {
       const byFault = details["byFault"] as Record<string, { attempted: number; failed: number }> | undefined;
       const tallies = Object.entries(byFault ?? {}).map(([fault, tally]) => `${fault} ${tally.attempted - tally.failed}/${tally.attempted}`);

@@ -13,6 +13,8 @@ export interface ClusterSpec {
   plugin: string;
   /** Unsafe behaviours to switch on in every node (e.g. "stale-reads"), for checker self-tests. */
   unsafe: string[];
+  /** Tuning flags for every node (e.g. ["--snapshot-every", "500"]), from the workload's `node:` section. */
+  nodeFlags?: string[];
   /** Host directory for this run's node logs (one `node-<id>.log` each, JSON lines). */
   logDir: string;
 }

@@ -87,6 +87,7 @@ describe("workload schema", () => {
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
       unsafe: ["stale-reads"],
+      nodeFlags: [],
       // A relative hosts file is found beside the workload file.
       swarm: { hostsFile: resolve("workloads/hosts.yaml"), hosts: ["a", "b"], nodesPerHost: 3, image: "registry.example:5000/raftlab-node:1" },
     });
@@ -97,7 +98,7 @@ describe("workload schema", () => {
     expect(problemsOf(text)).toBe(
       'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
         "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-        "kill, kill-leader, pause, pause-leader, transfer-leader, membership",
+        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership",
     );
   });
 
@@ -125,7 +126,7 @@ describe("workload schema", () => {
       [
         'workloads/x.yaml:4: nemesis.faults[0].all[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
           "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-          "kill, kill-leader, pause, pause-leader, transfer-leader, membership",
+          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership",
         "workloads/x.yaml:5: nemesis.faults[1].all: expected a list of at least 2 faults like { all: [partition-one, kill-leader] }",
         "workloads/x.yaml:6: nemesis.faults[2].all[1]: compound faults do not nest: list the faults directly",
       ].join("\n"),
@@ -140,6 +141,15 @@ describe("workload schema", () => {
     expect(problemsOf("name: x\nnode:\n  unsafe: [stale-reads, fast]\n")).toBe(
       'workloads/x.yaml:3: node.unsafe[1]: unknown unsafe behaviour "fast"; known: stale-reads, ack-before-commit, vote-without-log-check',
     );
+  });
+
+  it("takes the node's tuning flags from the node section and checks heartbeat against election ticks", () => {
+    expect(parseWorkload("name: x\nnode:\n  snapshot_every: 500\n  tick_ms: 10\n  election_ticks: 20\n  heartbeat_ticks: 3\n", "workloads/x.yaml").spec.node).toMatchObject({
+      snapshot_every: 500,
+      heartbeat_ticks: 3,
+    });
+    expect(problemsOf("name: x\nnode:\n  snapshot_every: 0\n")).toMatch(/node\.snapshot_every/);
+    expect(problemsOf("name: x\nnode:\n  election_ticks: 5\n  heartbeat_ticks: 5\n")).toMatch(/heartbeat_ticks must be below election_ticks/);
   });
 
   it("rejects unknown fields, listing the known ones", () => {

@@ -40,6 +40,8 @@ export interface RunPlan {
   recoveryMs: number;
   checkerTimeoutMs: number;
   unsafe: UnsafeBehaviour[];
+  /** Tuning flags passed to every node (from the workload's node: section). */
+  nodeFlags: string[];
   /** The swarm runtime's settings, hosts_file made absolute (relative to the workload file). */
   swarm: SwarmPlan;
 }
@@ -126,8 +128,23 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
     recoveryMs: durationMs(spec.final.recovery),
     checkerTimeoutMs: durationMs(spec.checker.timeout),
     unsafe: [...spec.node.unsafe],
+    nodeFlags: nodeFlags(spec.node),
     swarm: swarmPlan(loaded, spec),
   };
+}
+
+function nodeFlags(node: WorkloadSpec["node"]): string[] {
+  const flags: string[] = [];
+  const add = (flag: string, value: number | undefined): void => {
+    if (value !== undefined) {
+      flags.push(flag, String(value));
+    }
+  };
+  add("--snapshot-every", node.snapshot_every);
+  add("--tick-ms", node.tick_ms);
+  add("--election-ticks", node.election_ticks);
+  add("--heartbeat-ticks", node.heartbeat_ticks);
+  return flags;
 }
 
 /** A relative hosts_file is found beside the workload file (the embedded default has none). */

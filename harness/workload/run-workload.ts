@@ -82,6 +82,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
       nodeIds: Array.from({ length: plan.nodes }, (_, index) => index + 1),
       plugin: pluginArgument,
       unsafe: plan.unsafe,
+      nodeFlags: plan.nodeFlags,
       logDir: folder.nodeLogDirectory,
     },
     hardStop,
@@ -132,16 +133,19 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     const limiter = plan.clients.rateOpsPerSecond === undefined ? undefined : new RateLimiter(plan.clients.rateOpsPerSecond);
     const clients = pool.runMainPhase(generator, clientsStop.signal, limiter);
     const mainDeadline = deadlineAfter(plan.durationMs, hardStop);
-    const healDeadline = deadlineAfter(healTimeoutMs, hardStop);
+    // The heal's own deadline starts when the main phase ends: started together, a run of 60 s or
+    // more would find it expired before healing began.
+    let healDeadline: ReturnType<typeof deadlineAfter> | undefined;
     try {
       await schedule.run(mainDeadline.signal);
       progress.phase = "healing";
+      healDeadline = deadlineAfter(healTimeoutMs, hardStop);
       await schedule.healAll(healDeadline.signal);
       progress.phase = "recovery";
       await sleep(plan.recoveryMs, hardStop);
     } finally {
       mainDeadline.dispose();
-      healDeadline.dispose();
+      healDeadline?.dispose();
       clientsStop.abort();
       await clients;
     }
@@ -164,6 +168,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     logDirectory: folder.nodeLogDirectory,
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
+    historyStartedMs: historyStarted.getTime(),
   });
   const summary: RunSummary = {
     name: plan.name,

@@ -27,6 +27,7 @@ export const faultNames = [
   "kill-leader",
   "pause",
   "pause-leader",
+  "pause-follower",
   "transfer-leader",
   "membership",
 ] as const;
@@ -53,6 +54,7 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "kill-leader": 1,
   pause: 1,
   "pause-leader": 1,
+  "pause-follower": 2,
   "transfer-leader": 2,
   membership: 3,
 };
@@ -317,7 +319,20 @@ export const workloadSchema = z.strictObject({
   nemesis: nemesis.prefault({}),
   final: final.prefault({}),
   checker: z.strictObject({ timeout: duration.default("60s") }).prefault({}),
-  node: z.strictObject({ unsafe: z.array(z.enum(unsafeBehaviours)).default([]) }).prefault({}),
+  node: z
+    .strictObject({
+      unsafe: z.array(z.enum(unsafeBehaviours)).default([]),
+      // The node's tuning flags (raftlab node --snapshot-every ...), e.g. to stress snapshots.
+      snapshot_every: z.int().min(1).max(1_000_000_000).optional(),
+      tick_ms: z.int().min(1).max(10_000).optional(),
+      election_ticks: z.int().min(2).max(10_000).optional(),
+      heartbeat_ticks: z.int().min(1).max(10_000).optional(),
+    })
+    .refine((node) => node.heartbeat_ticks === undefined || node.heartbeat_ticks < (node.election_ticks ?? 20), {
+      message: "heartbeat_ticks must be below election_ticks (default 20)",
+      path: ["heartbeat_ticks"],
+    })
+    .prefault({}),
   compare: compare.optional(),
   swarm: swarm.optional(),
 });

@@ -342,6 +342,9 @@ export class RaftClient {
         case "BAD_REQUEST":
         case "UNAUTHENTICATED":
           return { type: "fail", error: lastError, node: target };
+        case "PLUGIN_FAILED":
+          // Answered the same on every replica: retrying elsewhere cannot help, and the effect is unknown.
+          return { type: "info", error: lastError, node: target };
         case "SESSION_EXPIRED":
           // This attempt did nothing; an earlier one may have: finish decides fail or info.
           return finish(lastError);

@@ -47,6 +47,12 @@ export type ErrorCode =
   /** The command named a session the nodes do not hold (never opened, or expired): this attempt was not applied. */
   | "SESSION_EXPIRED"
   | "SHUTTING_DOWN"
+  /**
+   * The state machine plugin broke its contract on this command (threw something other than a
+   * PluginError, or returned a result JSON cannot encode): every replica answers the same, and
+   * whether the state changed is unknown.
+   */
+  | "PLUGIN_FAILED"
   /** An administrative request on a connection that has not proved the cluster secret, or a failed proof. Nothing was done. */
   | "UNAUTHENTICATED";
 

@@ -22,6 +22,8 @@ import { Ticker } from "./ticker.js";
 import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
 import { ConnectionBudget } from "./connection-budget.js";
+import { PluginContractError } from "./plugin-contract.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -66,7 +68,10 @@ export class NodeServer {
     this.logger = init.logger;
     this.#fileLog = init.fileLog;
     this.rawNode = init.rawNode;
-    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax);
+    const pluginLog = new RateLimitedLog({ logger: this.logger });
+    this.state = new ReplicatedState(init.plugin, init.config.sessionsMax, (message) =>
+      pluginLog.warn("plugin contract", `plugin contract violated: ${message}`, { plugin: init.plugin.name }),
+    );
     const connectionBudget = ConnectionBudget.forProcess(this.config.peers.size);
     this.#transport = new TcpTransport({
       secret: this.config.secret,
@@ -266,7 +271,12 @@ export class NodeServer {
       return;
     }
     this.#failed = true;
-    this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    if (error instanceof PluginContractError) {
+      // Not the node's fault: say whose it is. Nothing of the bad answer was written.
+      this.logger.error(`plugin contract violated; stopping: ${error.message}`, { plugin: this.state.plugin.name, code: error.code });
+    } else {
+      this.logger.error("fatal error (a broken invariant or a failed write); stopping", { error, stack: (error as Error).stack });
+    }
     this.#stopping = true;
     this.#ticker.stop();
     clearInterval(this.#sweepTimer);

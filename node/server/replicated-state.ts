@@ -5,6 +5,7 @@
 import { PluginError, type Json, type Operation, type Plugin, type StateMachine } from "../../plugins/api.js";
 import { SessionTable, type CommandOutcome } from "./client-port/sessions.js";
 import type { CommandEnvelope, MemberContext } from "./client-port/command-envelope.js";
+import { checkedSnapshotBytes, jsonProblem } from "./plugin-contract.js";
 
 const SNAPSHOT_VERSION = 1;
 const encoder = new TextEncoder();
@@ -31,6 +32,8 @@ export class ReplicatedState {
   constructor(
     readonly plugin: Plugin,
     sessionsMax: number,
+    /** Told of every broken contract (a throw that is not a PluginError, a result JSON cannot encode). */
+    readonly onContractViolation: (message: string) => void = () => undefined,
   ) {
     this.stateMachine = plugin.createStateMachine();
     this.sessions = new SessionTable(sessionsMax);
@@ -79,16 +82,33 @@ export class ReplicatedState {
     return this.#apply(op);
   }
 
+  /**
+   * The plugin's answer, checked. A PluginError is the contract's refusal (BAD_REQUEST). Any other
+   * throw, or a result JSON cannot encode, breaks the contract: the command gets a PLUGIN_FAILED
+   * outcome naming the plugin and operation, the same on every replica (the plugin is
+   * deterministic), and the node goes on.
+   */
   #apply(op: Operation): CommandOutcome {
+    let result: unknown;
     try {
-      const result = this.stateMachine.apply(op);
-      return { ok: true, result };
+      result = this.stateMachine.apply(op);
     } catch (error) {
       if (error instanceof PluginError) {
         return { ok: false, code: "BAD_REQUEST", message: `${error.code}: ${error.message}` };
       }
-      throw error;
+      const thrown = error instanceof Error ? `${error.name}: ${error.message}` : `a non-Error value ${String(error)}`;
+      return this.#violation(`plugin ${this.plugin.name}: apply(${op.f}) threw ${thrown} instead of a PluginError`);
     }
+    const problem = jsonProblem(result);
+    if (problem !== undefined) {
+      return this.#violation(`plugin ${this.plugin.name}: apply(${op.f}) returned a value JSON cannot carry: ${problem}`);
+    }
+    return { ok: true, result: result as Json };
+  }
+
+  #violation(message: string): CommandOutcome {
+    this.onContractViolation(message);
+    return { ok: false, code: "PLUGIN_FAILED", message: `${message}; the plugin breaks its contract, so the command's effect is unknown` };
   }
 
   addMember(nodeId: number, context: MemberContext): void {
@@ -112,7 +132,7 @@ export class ReplicatedState {
       members.push([id, addresses.peerAddress ?? null, addresses.clientAddress ?? null]);
     }
     const header = encoder.encode(JSON.stringify({ sessions: this.sessions.toJson(), members }));
-    const pluginState = this.stateMachine.snapshot();
+    const pluginState = checkedSnapshotBytes(this.plugin.name, this.stateMachine.snapshot());
     const bytes = new Uint8Array(5 + header.length + pluginState.length);
     const view = new DataView(bytes.buffer);
     bytes[0] = SNAPSHOT_VERSION;

@@ -51,6 +51,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     "--cluster-id", spec.runId,
     "--secret-file", options.secretFile ?? `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
+    ...(spec.nodeFlags ?? []),
     ...(options.extraNodeArgs ?? []),
   ];
 }

@@ -69,6 +69,7 @@ describe("local leftovers", () => {
     const orphan = await fakeNode("orphaned", { orphan: true });
     const live = await fakeNode("in-progress", { orphan: false });
     await mkdir(path.join(temporary, "raftlab-abandoned", "n1"), { recursive: true });
+    await writeFile(path.join(temporary, "raftlab-abandoned", "cluster-secret"), "secret\n");
     await mkdir(path.join(temporary, "raftlab-running-all-killed", "n1"), { recursive: true });
     await writeFile(path.join(temporary, "raftlab-running-all-killed", "harness.pid"), `${process.pid}\n`);
     await mkdir(path.join(temporary, "raftlab-someone-elses"), { recursive: true });

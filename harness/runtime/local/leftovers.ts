@@ -35,6 +35,8 @@ export interface LocalLeftoverReport {
 const dataRootPrefix = "raftlab-";
 /** In a data root: the pid of the harness that made it, so `clean` leaves a run in progress alone. */
 export const harnessPidFile = "harness.pid";
+/** In a data root: the run's cluster secret (local-runtime.ts writes it; nodes read it). */
+export const clusterSecretFile = "cluster-secret";
 /** A process killed with SIGKILL is gone within this, or it is reported. */
 const exitWaitMs = 5_000;
 
@@ -144,7 +146,7 @@ async function localDataRoots(temporaryDirectory: string): Promise<string[]> {
     const root = path.join(temporaryDirectory, entry.name);
     const children = await readdir(root, { withFileTypes: true }).catch(() => undefined);
     const isLayout = (child: { name: string; isDirectory(): boolean }): boolean =>
-      (child.isDirectory() && /^n\d+$/.test(child.name)) || child.name === harnessPidFile;
+      (child.isDirectory() && /^n\d+$/.test(child.name)) || child.name === harnessPidFile || child.name === clusterSecretFile;
     if (children !== undefined && children.length > 0 && children.every(isLayout)) {
       roots.push(root);
     }

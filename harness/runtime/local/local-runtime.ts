@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { FaultProxy } from "./fault-proxy.js";
 import { freePorts } from "./free-port.js";
-import { harnessPidFile } from "./leftovers.js";
+import { clusterSecretFile, harnessPidFile } from "./leftovers.js";
 import { LinkFaults } from "./link-faults.js";
 import { LocalNodeProcess, LocalRuntimeError } from "./local-node-process.js";
 import { TokenBucket } from "./token-bucket.js";
@@ -157,12 +157,11 @@ class LocalCluster implements Cluster {
         proxyAddress.set(linkKey(source, target), proxy.address);
       }
     }
-    mkdirSync(this.dataRoot, { recursive: true });
-    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
     const peerClients = nodeIds.map((id) => `${id}=127.0.0.1:${this.#clientPorts.get(id)!}`).join(",");
     // The secret goes in a file only the owner can read, never on a command line (visible in ps).
     mkdirSync(this.dataRoot, { recursive: true, mode: 0o700 });
-    const secretFile = path.join(this.dataRoot, "cluster-secret");
+    writeFileSync(path.join(this.dataRoot, harnessPidFile), `${process.pid}\n`);
+    const secretFile = path.join(this.dataRoot, clusterSecretFile);
     writeSecretFile(secretFile, this.#secretText);
     for (const id of nodeIds) {
       const dataDir = path.join(this.dataRoot, `n${id}`);
@@ -182,6 +181,7 @@ class LocalCluster implements Cluster {
         "--secret-file", secretFile,
         "--exit-with-parent",
         ...(this.#spec.unsafe.length > 0 ? ["--unsafe", this.#spec.unsafe.join(",")] : []),
+        ...(this.#spec.nodeFlags ?? []),
         ...(this.#options.extraNodeArgs ?? []),
       ];
       this.#processes.set(

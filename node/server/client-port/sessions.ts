@@ -14,7 +14,7 @@
 import type { Json } from "../../../plugins/api.js";
 
 /** The outcome of applying one command, as replicated state (so identical on every node). */
-export type CommandOutcome = { ok: true; result: Json } | { ok: false; code: "BAD_REQUEST" | "SESSION_EXPIRED"; message: string };
+export type CommandOutcome = { ok: true; result: Json } | { ok: false; code: "BAD_REQUEST" | "SESSION_EXPIRED" | "PLUGIN_FAILED"; message: string };
 
 export type SessionCheck =
   /** Never opened, or expired: the command must not be applied. */
@@ -136,5 +136,5 @@ function isCommandOutcome(value: unknown): value is CommandOutcome {
   if (outcome.ok === true) {
     return "result" in outcome;
   }
-  return outcome.ok === false && (outcome.code === "BAD_REQUEST" || outcome.code === "SESSION_EXPIRED") && typeof outcome.message === "string";
+  return outcome.ok === false && (outcome.code === "BAD_REQUEST" || outcome.code === "SESSION_EXPIRED" || outcome.code === "PLUGIN_FAILED") && typeof outcome.message === "string";
 }
