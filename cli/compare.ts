@@ -2,6 +2,7 @@
 // Runs the workload for every plugin x fault set x seed, each cell under the same seeded fault plan,
 // and writes results/compare/<name>/<timestamp>/ with every run's folder, comparison.json and compare.html.
 // Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a crashed run or crash.
+import { onEndingSignal } from "./ending-signals.js";
 import { setMaxListeners } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -97,8 +98,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     interrupt.abort(new Error(`interrupted by ${signal}`));
     void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const stopListening = onEndingSignal(onSignal);
   try {
     const chosen = await chooseRuntime(loaded.spec.runtime, log, interrupt.signal, swarmPlan(loaded, loaded.spec));
     destroyAllClusters = chosen.destroyAll;
@@ -140,8 +140,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     await cluster?.destroy();
     return 255;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stopListening();
   }
 }
 

@@ -2,6 +2,7 @@
 //              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 // With --seeds the worst run decides (invalid, then a crash, then unknown).
+import { onEndingSignal } from "./ending-signals.js";
 import { setMaxListeners } from "node:events";
 import { readdir, rm, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -112,9 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
   };
   // Every signal that ends a run tears its cluster down: Ctrl-C, kill, and a closed terminal.
-  for (const signal of endingSignals) {
-    process.once(signal, onSignal);
-  }
+  const stopListening = onEndingSignal(onSignal);
   try {
     const firstPlan = planRun(prepared.loaded, prepared.spec, prepared.plugin);
     const chosen = await chooseRuntime(firstPlan.runtime, log, interrupt.signal, firstPlan.swarm);
@@ -160,14 +159,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     await cluster?.destroy();
     return 255;
   } finally {
-    for (const signal of endingSignals) {
-      process.off(signal, onSignal);
-    }
+    stopListening();
   }
 }
-
-/** The signals that end a run: each destroys the cluster first. */
-const endingSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function parseArguments(argv: string[]): Parsed {
   const result = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
