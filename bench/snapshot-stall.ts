@@ -4,7 +4,8 @@
 // snapshots, and record the loop's delay with perf_hooks monitorEventLoopDelay. `--one-go` hides
 // the kv plugin's beginSnapshot, so the node serialises with snapshot() in one block, as every
 // node did before (and as third-party plugins without beginSnapshot still do). Prints figures only.
-// Usage: npx tsx bench/snapshot-stall.ts [--mb 20] [--value-bytes 1000] [--snapshots 4] [--one-go]
+// `--no-snapshots` measures the same load with snapshots off: the noise floor of this process.
+// Usage: npx tsx bench/snapshot-stall.ts [--mb 20] [--value-bytes 1000] [--snapshots 4] [--one-go | --no-snapshots]
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +28,7 @@ const { values: flags } = parseArgs({
     "value-bytes": { type: "string", default: "1000" },
     snapshots: { type: "string", default: "4" },
     "one-go": { type: "boolean", default: false },
+    "no-snapshots": { type: "boolean", default: false },
   },
 });
 const stateBytes = Number(flags.mb) * 1024 * 1024;
@@ -35,6 +37,7 @@ const snapshotsWanted = Number(flags.snapshots);
 const keys = Math.ceil(stateBytes / valueBytes);
 // Snapshots while measuring: one every snapshotEvery overwrites.
 const snapshotEvery = Math.max(100, Math.floor(keys / 2));
+const snapshotsOff = flags["no-snapshots"];
 
 /** The kv plugin as a third-party plugin without beginSnapshot would be. */
 const oneGoKv: Plugin = {
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
   const [peerPort, clientPort] = await freePorts(2);
   const config = parseNodeArgs([
     ...["--id", "1", "--listen", `127.0.0.1:${peerPort}`, "--client-listen", `127.0.0.1:${clientPort}`, "--peers", `1=127.0.0.1:${peerPort}`],
-    ...["--plugin", "kv", "--data", directory, "--insecure", "--snapshot-every", String(snapshotEvery), "--log-level", "info"],
+    ...["--plugin", "kv", "--data", directory, "--insecure", "--snapshot-every", String(snapshotsOff ? 1_000_000_000 : snapshotEvery), "--log-level", "info"],
   ]);
   const snapshots: SnapshotRecord[] = [];
   const server = await NodeServer.start(config, flags["one-go"] ? oneGoKv : kvPlugin, recordingLogger(snapshots));
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
     histogram.enable();
     const measureStarted = performance.now();
     await putAll(client, snapshotEvery * snapshotsWanted + CLIENTS, (i) => `key${i % keys}`, value.toUpperCase());
-    while (snapshots.length - snapshotsBefore < snapshotsWanted) {
+    while (!snapshotsOff && snapshots.length - snapshotsBefore < snapshotsWanted) {
       await new Promise((resolve) => setTimeout(resolve, 50)); // the last snapshot's file may still be written
     }
     histogram.disable();
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
     const round = (value: number): number => Math.round(value * 10) / 10;
     process.stdout.write(
       `${JSON.stringify({
-        mode: flags["one-go"] ? "one-go snapshot()" : "sliced beginSnapshot()",
+        mode: snapshotsOff ? "no snapshots" : flags["one-go"] ? "one-go snapshot()" : "sliced beginSnapshot()",
         keys,
         valueBytes,
         snapshotEvery,
