@@ -20,7 +20,7 @@ import type { Plugin } from "../plugins/api.js";
 import { loadPlugin } from "../plugins/registry.js";
 import { checkOperations, readOnlyOperations, type Verdict } from "../checker/linearizable.js";
 import { historyOperations } from "../checker/operations.js";
-import { parseHistory } from "../history/parse.js";
+import { parseHistory, readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
 import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
@@ -89,10 +89,17 @@ interface SetResult {
 interface HistoryText {
   name: string;
   /**
-   * The history's text. Reference and simulated histories are read before the clock starts; a
-   * table row's file is read inside the timed span and dropped after parsing, as by `raftlab check`.
+   * The history, parsed. Reference and simulated histories are read before the clock starts; a
+   * table row's file is read inside the timed span, line by line, as by `raftlab check`.
    */
-  text: () => Promise<string>;
+  parse: () => Promise<ParsedHistory>;
+}
+
+// Some converted reference histories reuse a process after an info read (see ParseOptions).
+const parseOptions = { allowInvokeAfterInfo: true };
+
+function fromText(name: string, text: string): HistoryText {
+  return { name, parse: () => Promise.resolve(parseHistory(text, name, parseOptions)) };
 }
 
 async function pluginOf(set: SetName): Promise<Plugin> {
@@ -106,15 +113,14 @@ function historyText(events: readonly object[]): string {
 async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]> {
   if (isTableRow(set)) {
     const path = generatedHistoryFile(tableRows[set].history);
-    return [{ name: set, text: () => readFile(path, "utf8") }];
+    return [{ name: set, parse: () => readHistoryFile(path, parseOptions) }];
   }
   const prefix = filePrefixes[set];
   if (prefix !== undefined) {
     const names = readdirSync(dataDirectory).filter((name) => name.startsWith(prefix) && name.endsWith(".jsonl"));
     return Promise.all(
       names.map(async (name) => {
-        const text = await readFile(join(dataDirectory, name), "utf8");
-        return { name, text: () => Promise.resolve(text) };
+        return fromText(name, await readFile(join(dataDirectory, name), "utf8"));
       }),
     );
   }
@@ -127,8 +133,7 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
       failProbability: 0.02,
       random: seededRandom(20_26),
     });
-    const text = historyText(events);
-    return [{ name: set, text: () => Promise.resolve(text) }];
+    return [fromText(set, historyText(events))];
   }
   const operationCount = set === "gen-10k" ? 10_000 : 100_000;
   const keys = Array.from({ length: 100 }, (_, index) => `k${index}`);
@@ -140,8 +145,7 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
     failProbability: 0.02,
     random: seededRandom(20_26),
   });
-  const text = historyText(events);
-  return [{ name: set, text: () => Promise.resolve(text) }];
+  return [fromText(set, historyText(events))];
 }
 
 async function runSet(set: SetName): Promise<SetResult> {
@@ -157,9 +161,7 @@ async function runSet(set: SetName): Promise<SetResult> {
   const cpuStarted = process.cpuUsage();
   for (const history of histories) {
     const historyStarted = performance.now();
-    // Some converted reference histories reuse a process after an info read (see ParseOptions).
-    const parsed = parseHistory(await history.text(), history.name, { allowInvokeAfterInfo: true });
-    const { operations } = historyOperations(parsed.events);
+    const { operations } = historyOperations((await history.parse()).events);
     const result = checkOperations(plugin.model, operations, { readOnly, timeoutMs: 60_000 });
     ops += operations.length;
     checkMs += result.elapsedMs;
