@@ -3,7 +3,7 @@
 // force's, and it must actually decide the histories it covers without a search.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Json, Plugin } from "../plugins/api.js";
+import type { Json, OperationSpec, Plugin } from "../plugins/api.js";
 import type { ClientEvent } from "../history/event.js";
 import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
@@ -22,13 +22,29 @@ const appendScenarios = fc.record({
   operationNames: fc.constantFrom(["get", "append"], ["get", "put", "append"], ["get", "get", "append", "put"]),
   // A get made to return another get's value, the initial null, or a value with one append dropped.
   mutation: fc.option(fc.nat(), { nil: null }),
+  // Written values drawn from so many (repeated values), or unique (null).
+  valueCount: fc.constantFrom(null, 2, 3),
 });
+
+/** The kv plugin writing only `valueCount` distinct put values and as many appended ones. */
+function repeatingKv(valueCount: number): Plugin<unknown> {
+  const plugin = kvPlugin as Plugin<unknown>;
+  const operations = plugin.operations;
+  return {
+    ...plugin,
+    operations: {
+      ...operations,
+      put: { ...(operations["put"] as OperationSpec), argument: ({ unique }) => `p${unique % valueCount}` },
+      append: { ...(operations["append"] as OperationSpec), argument: ({ unique }) => `${unique % valueCount} ` },
+    },
+  };
+}
 
 type AppendScenario = typeof appendScenarios extends fc.Arbitrary<infer Scenario> ? Scenario : never;
 
 function appendHistory(scenario: AppendScenario): ClientEvent[] {
   const random = seededRandom(scenario.seed);
-  const events = simulateHistory(kvPlugin as Plugin<unknown>, {
+  const events = simulateHistory(scenario.valueCount === null ? (kvPlugin as Plugin<unknown>) : repeatingKv(scenario.valueCount), {
     clientCount: scenario.clientCount,
     operationCount: scenario.operationCount,
     keys: scenario.keys,
@@ -65,6 +81,7 @@ describe("checker agrees with brute force: kv append histories", () => {
     const verdicts = { ok: 0, illegal: 0 };
     let okWithoutInfo = 0;
     let decidedWithoutSearch = 0;
+    let repeatedDecided = 0;
     fc.assert(
       fc.property(appendScenarios, (scenario) => {
         const { operations } = historyOperations(appendHistory(scenario));
@@ -74,16 +91,20 @@ describe("checker agrees with brute force: kv append histories", () => {
         expect(result.verdict).toBe(expected);
         if (expected === "ok" && operations.every((operation) => operation.type === "ok")) {
           okWithoutInfo += 1;
-          decidedWithoutSearch += result.partitions.every((partition) => partition.iterations === 0) ? 1 : 0;
+          const decided = result.partitions.every((partition) => partition.iterations === 0);
+          decidedWithoutSearch += decided ? 1 : 0;
+          repeatedDecided += decided && scenario.valueCount !== null ? 1 : 0;
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: 4000 },
     );
     expect(verdicts.ok).toBeGreaterThan(600);
     expect(verdicts.illegal).toBeGreaterThan(300);
     // The reasoning decides most linearizable histories (90% when written; an append no read saw may
     // still need a search).
     expect(decidedWithoutSearch).toBeGreaterThan(okWithoutInfo * 0.75);
+    // With repeated values too (two thirds of the runs), when the cuts place each write.
+    expect(repeatedDecided).toBeGreaterThan(okWithoutInfo / 3);
   });
 
   const timed = (f: string, value: Json, result: Json | undefined, call: number, ret: number) => ({
@@ -104,10 +125,15 @@ describe("checker agrees with brute force: kv append histories", () => {
     expect(replays(operations, [0, 2, 1, 3])).toBe(false);
   });
 
-  test("a value with two cuts, or written twice, is left to the search", () => {
+  test("a value with two cuts is left to the search", () => {
     const twoCuts = [timed("append", "a", null, 0, 1), timed("append", "b", null, 0, 1), timed("append", "ab", null, 0, 1), timed("get", null, "ab", 2, 3)];
     expect(appendMappingOf(twoCuts)).toBeNull();
-    const writtenTwice = [timed("append", "a", null, 0, 1), timed("append", "a", null, 2, 3)];
-    expect(appendMappingOf(writtenTwice)).toBeNull();
+  });
+
+  test("a value appended twice is two writes where a read saw both", () => {
+    const operations = [timed("append", "a", null, 0, 1), timed("append", "a", null, 2, 3), timed("get", null, "aa", 4, 5)];
+    const found = appendMappingOf(operations);
+    expect(found?.mapping.writeOf).toEqual([null, 0, 1]);
+    expect(found?.unseen).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@
 import type { HistoryPreparation, PrecedenceStep, TimedOperation } from "../api.js";
 import { initialCluster, readMappingOf, type ReadMapping } from "./read-mapping.js";
 import { placeMisses } from "./place-misses.js";
-import { appendMappingOf, replays } from "./append-mapping.js";
+import { appendMappingOf, placeUnseen, replays } from "./append-mapping.js";
 
 type Violation = NonNullable<HistoryPreparation["violation"]>;
 
@@ -73,7 +73,7 @@ export function prepareKvHistory(operations: readonly TimedOperation[]): History
 }
 
 /**
- * A history with appends: the order the chain reasoning finds, then the appends no read saw, is
+ * A history with appends: the order the chain reasoning finds, with the appends no read saw, is
  * a candidate that is used only once replays() verified it; otherwise (a violation included,
  * which this reasoning does not prove for appends) the search decides.
  */
@@ -95,7 +95,7 @@ function prepareAppendHistory(operations: readonly TimedOperation[]): HistoryPre
   ) {
     return {};
   }
-  const order = [...coreOrder(operations, mapping, chains, bounds), ...unseen];
+  const order = placeUnseen(operations, coreOrder(operations, mapping, chains, bounds), unseen);
   // A candidate that fails is no good hint either (the search measured slower with it).
   return replays(operations, order) ? { omit: mapping.omit, linearization: order } : {};
 }
