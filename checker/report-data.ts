@@ -3,6 +3,7 @@
 import type { Plugin } from "../plugins/api.js";
 import type { ParsedHistory } from "../history/parse.js";
 import type { CheckResult } from "./linearizable.js";
+import { nemesisWindows, type NemesisWindow } from "../history/fault-targets.js";
 
 /** Operation kinds, as drawn. */
 export const viewKinds = { ok: 0, fail: 1, info: 2, open: 3 } as const;
@@ -16,11 +17,20 @@ export interface ReportData {
   eventCount: number;
   /** Process id of each lane, in order of first appearance. */
   lanes: number[];
+  /** The nodes that answered each lane's operations (when the history records them), e.g. "3" or "1,3". */
+  laneNodes: string[];
+  /** Run time of the last event, milliseconds: the wall-time axis's extent. */
+  durationMs: number;
+  /** Fault windows from the nemesis events, in event indexes and run time. */
+  faults: NemesisWindow[];
   /** Per operation (every invoke, in file order): lane, start and end event index, kind. */
   operationLane: number[];
   operationStart: number[];
   /** Completion event index; eventCount when the file never completes the call. */
   operationEnd: number[];
+  /** Run time of the invoke and of the completion (the history's end when none), milliseconds. */
+  operationStartMs: number[];
+  operationEndMs: number[];
   operationKind: number[];
   /** Partition index of each operation, -1 for fail ops (the checker drops them). */
   operationPartition: number[];
@@ -58,9 +68,14 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     elapsedMs: Math.round(result.elapsedMs),
     eventCount: events.length,
     lanes,
+    laneNodes: [],
+    durationMs: msOf(events[events.length - 1]?.time ?? 0),
+    faults: nemesisWindows(events),
     operationLane: [],
     operationStart: [],
     operationEnd: [],
+    operationStartMs: [],
+    operationEndMs: [],
     operationKind: [],
     operationPartition: [],
     operationText: [],
@@ -70,6 +85,7 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
   };
   const operationOfInvoke = new Map<number, number>();
   const openByProcess = new Map<number, number>();
+  const nodesOfLane: Set<string>[] = [];
   events.forEach((event, eventIndex) => {
     if (event.process === "nemesis") {
       return;
@@ -79,7 +95,11 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
       if (lane === undefined) {
         lane = lanes.length;
         lanes.push(event.process);
+        nodesOfLane.push(new Set<string>());
         laneOfProcess.set(event.process, lane);
+      }
+      if (event.node !== undefined) {
+        nodesOfLane[lane]?.add(event.node);
       }
       const operation = data.operationLane.length;
       operationOfInvoke.set(eventIndex, operation);
@@ -87,6 +107,8 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
       data.operationLane.push(lane);
       data.operationStart.push(eventIndex);
       data.operationEnd.push(events.length);
+      data.operationStartMs.push(msOf(event.time));
+      data.operationEndMs.push(data.durationMs);
       data.operationKind.push(viewKinds.open);
       data.operationPartition.push(-1);
       const input = event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
@@ -101,12 +123,17 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     }
     openByProcess.delete(event.process);
     data.operationEnd[operation] = eventIndex;
+    data.operationEndMs[operation] = msOf(event.time);
+    if (event.node !== undefined) {
+      nodesOfLane[data.operationLane[operation] ?? 0]?.add(event.node);
+    }
     data.operationKind[operation] = viewKinds[event.type];
     data.operationCompletionLine[operation] = history.lines[eventIndex] ?? 0;
     if (event.type === "fail") {
       data.operationText[operation] = `${data.operationText[operation] ?? ""} (failed)`;
     }
   });
+  data.laneNodes = nodesOfLane.map((nodes) => [...nodes].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b)).join(","));
   result.partitions.forEach((partition, partitionIndex) => {
     const viewOperation = (invokeIndex: number): number => operationOfInvoke.get(invokeIndex) ?? -1;
     for (const operation of partition.operations) {
@@ -125,4 +152,9 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     });
   });
   return data;
+}
+
+/** Nanoseconds to milliseconds, kept to the microsecond: enough to place a bar, short in the JSON. */
+function msOf(timeNs: number): number {
+  return Math.round(timeNs / 1e3) / 1e3;
 }
