@@ -60,7 +60,7 @@ details summary{cursor:pointer;color:#1864ab}
 .band-label{position:absolute;top:1px;left:2px;right:0;font-size:11px;color:#7c4a00;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .leader,.anomaly{position:absolute;width:0;border-left:1px dashed #1864ab}.anomaly{border-left:2px solid #c92a2a}
 .marker-label{position:absolute;top:0;left:2px;font-size:11px;color:#1864ab;background:#fffc;white-space:nowrap;padding:0 2px}
-.anomaly .marker-label{color:#fff;background:#c92a2a;top:auto;bottom:-18px}
+.anomaly .marker-label{color:#fff;background:#c92a2a;top:30px}
 #timeline-tooltip{position:absolute;z-index:2;pointer-events:none;background:#212529ee;color:#fff;padding:4px 8px;border-radius:4px;max-width:360px;white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace}
 #timeline-details{white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace;min-height:1.4em}
 .timeline-legend i{display:inline-block;width:12px;height:10px;margin:0 3px 0 10px;vertical-align:middle}
@@ -130,7 +130,7 @@ function timelineSection(input: RunReportInput, durationS: number): string {
     `latency of each operation (log scale), and ${lanes}; shaded bands are fault windows labelled with their kind and nodes.` +
     `<i style="background:#2b8a3e"></i>ok<i style="background:#c92a2a"></i>fail<i style="background:#e67700"></i>info<i style="background:rgba(250,176,5,.35)"></i>fault` +
     `<i style="border-left:1px dashed #1864ab;width:4px"></i>leader change<i style="background:#c92a2a;width:3px"></i>first anomaly. ` +
-    `Hover for details, click to keep them below; ctrl- or plain wheel zooms, drag or shift-wheel pans. ` +
+    `Hover for details, click to keep them below; ctrl-wheel or the buttons zoom, drag or shift-wheel pans. ` +
     `<button id="timeline-zoom-out" title="zoom out">&minus;</button><button id="timeline-fit">fit</button><button id="timeline-zoom-in" title="zoom in">+</button></p>` +
     `<div id="timeline"><canvas id="timeline-canvas"></canvas><div id="timeline-overlay"></div><div id="timeline-tooltip" hidden></div></div>` +
     `<div id="timeline-details"></div>` +

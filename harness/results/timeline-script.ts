@@ -15,7 +15,7 @@ export const timelineScript = String.raw`
   var context = canvas.getContext("2d");
   var COLORS = ["#2b8a3e", "#c92a2a", "#e67700"];
   var LANE_COLORS = { o: "#69db7c", f: "#ff8787", i: "#ffc078" };
-  var GUTTER = 84, RIGHT = 12, MARKERS = 34, THROUGHPUT = 90, LATENCY = 110, AXIS = 22, GAP = 6;
+  var GUTTER = 84, RIGHT = 12, MARKERS = 48, THROUGHPUT = 90, LATENCY = 110, AXIS = 22, GAP = 6;
   var laneHeight = Math.max(3, Math.min(12, Math.floor(180 / Math.max(1, data.lanes.length))));
   var throughputTop = MARKERS, latencyTop = throughputTop + THROUGHPUT + GAP, lanesTop = latencyTop + LATENCY + GAP;
   var plotBottom = lanesTop + data.lanes.length * laneHeight;
@@ -257,14 +257,16 @@ export const timelineScript = String.raw`
   document.getElementById("timeline-zoom-in").addEventListener("click", function () { zoom(2); });
   document.getElementById("timeline-zoom-out").addEventListener("click", function () { zoom(0.5); });
   document.getElementById("timeline-fit").addEventListener("click", function () { setView(0, data.durationS); });
+  // A plain vertical wheel scrolls the page as everywhere else; ctrl zooms, shift or a sideways wheel pans.
   root.addEventListener("wheel", function (event) {
     var box = root.getBoundingClientRect();
-    event.preventDefault();
-    if (event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) {
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      zoom(event.deltaY < 0 ? 1.25 : 0.8, timeAt(event.clientX - box.left));
+    } else if (event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) {
+      event.preventDefault();
       var shift = (event.deltaX || event.deltaY) / plotWidth() * (view.end - view.start);
       setView(view.start + shift, view.end + shift);
-    } else {
-      zoom(event.deltaY < 0 ? 1.25 : 0.8, timeAt(event.clientX - box.left));
     }
   }, { passive: false });
   var dragFrom = null;
