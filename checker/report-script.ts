@@ -5,6 +5,14 @@ export const reportScript = String.raw`
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  // Run times of each operation in milliseconds, decoded from the data's microsecond deltas.
+  var operationStartMs = new Float64Array(data.operationStartDeltaUs.length);
+  var operationEndMs = new Float64Array(data.operationStartDeltaUs.length);
+  for (var decoded = 0, startUs = 0; decoded < operationStartMs.length; decoded++) {
+    startUs += data.operationStartDeltaUs[decoded];
+    operationStartMs[decoded] = startUs / 1000;
+    operationEndMs[decoded] = (startUs + data.operationDurationUs[decoded]) / 1000;
+  }
   var KIND_OK = 0, KIND_FAIL = 1, KIND_INFO = 2, KIND_OPEN = 3;
   var COLORS = ["#4caf68", "#a3abb5", "#e0a526", "#e0a526"];
   var LANE_HEIGHT = 18, GUTTER = 76, AXIS = 18;
@@ -34,8 +42,8 @@ export const reportScript = String.raw`
   var context = canvas.getContext("2d");
   var scale = 1; // pixels per unit of the axis: an event, or a millisecond in the wall-time view
   var mode = "event"; // or "time": x is run time, lanes labelled with the nodes that answered
-  function startOf(op) { return mode === "time" ? data.operationStartMs[op] : data.operationStart[op]; }
-  function endOf(op) { return mode === "time" ? data.operationEndMs[op] : data.operationEnd[op]; }
+  function startOf(op) { return mode === "time" ? operationStartMs[op] : data.operationStart[op]; }
+  function endOf(op) { return mode === "time" ? operationEndMs[op] : data.operationEnd[op]; }
   function extent() { return mode === "time" ? data.durationMs : data.eventCount; }
   var selectedPartition = -1;
   var selectedOperation = -1;
@@ -200,8 +208,8 @@ export const reportScript = String.raw`
     var partitionIndex = data.operationPartition[op];
     var lines = [data.operationText[op], laneLabel(data.operationLane[op]) + ", line " + data.operationInvokeLine[op] +
       (data.operationCompletionLine[op] ? "-" + data.operationCompletionLine[op] : " (never completed)") +
-      ", " + formatSeconds(data.operationStartMs[op] / 1000, 0.001) + (data.operationCompletionLine[op] ? " to " + formatSeconds(data.operationEndMs[op] / 1000, 0.001) : "")];
-    var inForce = faultsOver(data.operationStartMs[op], data.operationEndMs[op]);
+      ", " + formatSeconds(operationStartMs[op] / 1000, 0.001) + (data.operationCompletionLine[op] ? " to " + formatSeconds(operationEndMs[op] / 1000, 0.001) : "")];
+    var inForce = faultsOver(operationStartMs[op], operationEndMs[op]);
     if (inForce.length > 0) { lines.push("faults in force: " + inForce.join("; ")); }
     if (partitionIndex < 0) { lines.push("failed: it did not happen, so the checker ignores it"); return { text: lines.join("\n"), bad: false }; }
     var partition = data.partitions[partitionIndex];
