@@ -94,7 +94,9 @@ async function main(): Promise<void> {
   for (let node = 1; node <= nodeCount; node += 1) {
     const lines = leaders
       .filter((leader) => leader.node === node)
-      .map((leader) => JSON.stringify({ time: new Date(historyStartedMs + leader.timeS * 1000).toISOString(), node, msg: "role changed", role: "leader", term: leader.term }));
+      .map((leader) =>
+        JSON.stringify({ time: new Date(historyStartedMs + leader.timeS * 1000).toISOString(), node, msg: "role changed", role: "leader", term: leader.term }),
+      );
     await writeFile(join(folder.nodeLogDirectory, `node-${node}.log`), lines.map((line) => `${line}\n`).join(""));
   }
   const text = events.map((event) => JSON.stringify(event)).join("\n");
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
   });
   try {
     const report = await context.newPage();
-    await measurePage(report, folder.reportPath, "raftlab-timeline-rendered", {
+    await measurePage(report, folder.reportPath, "raftlab-timeline-rendered", options.out === undefined ? undefined : join(directory, "report.png"), {
       hover: () => hoverTimeline(report),
       "zoom 2x": () => report.evaluate(() => frameAfter(() => (globalThis as unknown as TimelineGlobals).raftlabTimeline.zoom(2))),
       "pan (drag-equivalent setView)": () =>
@@ -155,11 +157,8 @@ async function main(): Promise<void> {
           return frameAfter(() => timeline.setView(start + (end - start) / 4, end + (end - start) / 4));
         }),
     });
-    if (options.out !== undefined) {
-      await report.screenshot({ path: join(directory, "report.png"), fullPage: true });
-    }
     const checker = await context.newPage();
-    await measurePage(checker, folder.linearizabilityReportPath, "raftlab-report-rendered", {
+    await measurePage(checker, folder.linearizabilityReportPath, "raftlab-report-rendered", undefined, {
       "toggle to wall time and back": () => checker.evaluate(() => frameAfter(() => (globalThis as unknown as ReportGlobals).toggle())),
       hover: () => checker.evaluate(() => frameAfter(() => (globalThis as unknown as ReportGlobals).hover())),
       "zoom in": () => checker.evaluate(() => frameAfter(() => (globalThis as unknown as ReportGlobals).zoomIn())),
@@ -211,7 +210,13 @@ window.scroll = function () { var scroller = document.getElementById("scroller")
 async function hoverTimeline(page: Page): Promise<number> {
   return page.evaluate(() =>
     frameAfter(() => {
-      const document = (globalThis as unknown as { document: { getElementById(id: string): { getBoundingClientRect(): { left: number; top: number; width: number }; dispatchEvent(event: unknown): void } } }).document;
+      const document = (
+        globalThis as unknown as {
+          document: {
+            getElementById(id: string): { getBoundingClientRect(): { left: number; top: number; width: number }; dispatchEvent(event: unknown): void };
+          };
+        }
+      ).document;
       const root = document.getElementById("timeline");
       const box = root.getBoundingClientRect();
       const MouseEventClass = (globalThis as unknown as { MouseEvent: new (type: string, init: object) => unknown }).MouseEvent;
@@ -220,7 +225,14 @@ async function hoverTimeline(page: Page): Promise<number> {
   );
 }
 
-async function measurePage(page: Page, file: string, renderedMark: string, interactions: Record<string, () => Promise<number>>): Promise<void> {
+/** Prints the page's size, first render and interaction latencies; `screenshot`: where to save the first screen as rendered. */
+async function measurePage(
+  page: Page,
+  file: string,
+  renderedMark: string,
+  screenshot: string | undefined,
+  interactions: Record<string, () => Promise<number>>,
+): Promise<void> {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(String(error)));
   await page.addInitScript(pageHelpers);
@@ -231,15 +243,22 @@ async function measurePage(page: Page, file: string, renderedMark: string, inter
     const entries = (performance as unknown as { getEntriesByType(type: string): { loadEventEnd: number }[] }).getEntriesByType("navigation");
     return { loadMs: entries[0]?.loadEventEnd ?? Number.NaN, renderedMs: performance.getEntriesByName(mark)[0]?.startTime ?? Number.NaN };
   }, renderedMark);
+  if (screenshot !== undefined) {
+    await page.screenshot({ path: screenshot, fullPage: true });
+  }
   const name = file.split("/").pop() ?? file;
-  console.log(`${name}: ${(bytes / 1e6).toFixed(2)} MB; first render: "${renderedMark}" at ${Math.round(timing.renderedMs)} ms, load event end ${Math.round(timing.loadMs)} ms`);
+  console.log(
+    `${name}: ${(bytes / 1e6).toFixed(2)} MB; first render: "${renderedMark}" at ${Math.round(timing.renderedMs)} ms, load event end ${Math.round(timing.loadMs)} ms`,
+  );
   for (const [interaction, measure] of Object.entries(interactions)) {
     const samples: number[] = [];
     for (let repeat = 0; repeat < 5; repeat += 1) {
       samples.push(await measure());
     }
     samples.sort((left, right) => left - right);
-    console.log(`  ${interaction}: median ${(samples[2] ?? Number.NaN).toFixed(1)} ms to the next frame (min ${(samples[0] ?? Number.NaN).toFixed(1)}, max ${(samples[4] ?? Number.NaN).toFixed(1)})`);
+    console.log(
+      `  ${interaction}: median ${(samples[2] ?? Number.NaN).toFixed(1)} ms to the next frame (min ${(samples[0] ?? Number.NaN).toFixed(1)}, max ${(samples[4] ?? Number.NaN).toFixed(1)})`,
+    );
   }
   if (errors.length > 0) {
     console.log(`  page errors: ${errors.join("; ")}`);

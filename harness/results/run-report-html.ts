@@ -57,7 +57,7 @@ details summary{cursor:pointer;color:#1864ab}
 #timeline-overlay{position:absolute;inset:0;pointer-events:none}
 .band{position:absolute;background:rgba(250,176,5,.2);border-left:1px solid #f08c00;border-right:1px solid #f08c00}
 .band.not-injected{background:rgba(134,142,150,.15);border-color:#868e96}
-.band-label{position:absolute;top:1px;left:2px;right:0;font-size:11px;color:#7c4a00;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.band-label{position:absolute;top:1px;left:1px;max-width:calc(100% - 2px);font-size:11px;color:#7c4a00;background:rgba(255,244,214,.92);padding:0 2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .leader,.anomaly{position:absolute;width:0;border-left:1px dashed #1864ab}.anomaly{border-left:2px solid #c92a2a}
 .marker-label{position:absolute;top:0;left:2px;font-size:11px;color:#1864ab;background:#fffc;white-space:nowrap;padding:0 2px}
 .anomaly .marker-label{color:#fff;background:#c92a2a;top:30px}

@@ -248,6 +248,7 @@ export const timelineScript = String.raw`
     var span = Math.min(data.durationS, Math.max(data.durationS / 2000, end - start));
     start = Math.min(Math.max(0, start), data.durationS - span);
     view.start = start; view.end = start + span;
+    tooltip.hidden = true;
     requestDraw();
   }
   function zoom(factor, centerS) {
