@@ -19,12 +19,14 @@ interface TimelineHandle {
   view: { start: number; end: number };
   pointAt(timeS: number): { x: number; y: number };
   zoom(factor: number, centerS?: number): void;
+  draw(): void;
 }
 interface ReportHandle {
   mode: string;
   bandLabels: string[];
   laneLabels(): string[];
   drawnBars: number;
+  draw(): void;
 }
 interface BrowserGlobals {
   raftlabTimeline: TimelineHandle | undefined;
@@ -106,8 +108,13 @@ describe("report.html timeline", () => {
     await page.screenshot({ path: join(screenshots, "report-timeline.png"), fullPage: true });
 
     // Zooming into the partition keeps its band and drops the kill's out of view.
-    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabTimeline as TimelineHandle).zoom(4, 2));
-    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).raftlabTimeline as TimelineHandle).view.end < 4);
+    await page.evaluate(() => {
+      const timeline = (globalThis as unknown as BrowserGlobals).raftlabTimeline as TimelineHandle;
+      timeline.zoom(4, 2);
+      // Draw now rather than on the next animation frame, so what follows reads the zoomed view.
+      timeline.draw();
+    });
+    expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabTimeline as TimelineHandle).view)).toEqual({ start: 1.5, end: 3.25 });
     expect(await page.locator("#timeline .band >> nth=1").isVisible()).toBe(false);
     expect(await page.locator("#timeline .band >> nth=0").isVisible()).toBe(true);
     expect(errors).toEqual([]);
@@ -128,7 +135,8 @@ describe("linearizability.html wall-time axis", () => {
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).laneLabels())).toEqual(["p0 n1", "p1 n3", "p2"]);
     // Fit the whole run: both fault windows are drawn, labelled with kind and nodes.
     await page.click("#zoom-fit");
-    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).bandLabels.length === 2);
+    // Draw now rather than on the next animation frame, so what follows reads the fitted view.
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).draw());
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).bandLabels)).toEqual(["partition-halves 1 2 | 3 4 5", "kill node 2"]);
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).drawnBars)).toBe(6);
     await page.screenshot({ path: join(screenshots, "linearizability-wall-time.png") });
