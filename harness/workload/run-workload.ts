@@ -102,7 +102,8 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const pool = new ClientPool({
     concurrency: plan.clients.concurrency,
     createClients: (index) => ({
-      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs }),
+      // retries: false drops sessions: a command is then never resent, so doubt is recorded as info.
+      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: plan.clients.retries }),
       // Reads start at the worker's home node: workers spread over the nodes, as Jepsen's clients are.
       readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
     }),
