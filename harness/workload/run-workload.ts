@@ -11,6 +11,7 @@ import { isPluginPath } from "../../plugins/registry.js";
 import type { CheckResult } from "../../checker/linearizable.js";
 import { renderReportHtml } from "../../checker/linearizability-html.js";
 import { runChecks } from "../checks/compose.js";
+import { checkReplicas, type ReplicasReport } from "../checks/replicas.js";
 import { explainVerdict } from "../checks/explain.js";
 import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
@@ -68,6 +69,8 @@ const leaderWaitMs = 30_000;
 const healTimeoutMs = 60_000;
 /** Final reads and the queue drain get at least this long, whatever the recovery period. */
 const finalPhaseMinimumMs = 30_000;
+/** Each replicas request (status, then a state hash once the node has applied the leader's commit index). */
+const replicasTimeoutMs = 10_000;
 const runIdAlphabet = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
 
 export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
@@ -114,6 +117,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const plannedMs = plan.durationMs + plan.recoveryMs;
   const progress = new ProgressReporter(log, pool.counts, plannedMs);
   let final: FinalPhaseReport | null = null;
+  let replicas: ReplicasReport | undefined;
   try {
     await refuseUnsupportedFaults(cluster, plan, hardStop);
     await waitForLeader(nemesisClient, hardStop);
@@ -158,6 +162,9 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     progress.phase = "final";
     const finalPlan = planFinalPhase(generator, plugin.operations, plan.clients.keys);
     final = await pool.runFinalPhase(finalPlan, generator, Math.max(finalPhaseMinimumMs, plan.recoveryMs));
+    // Writes have stopped and every node is up: compare the replicas' state machines.
+    log("comparing the replicas' state");
+    replicas = await checkReplicas({ client: nemesisClient, nodeIds: cluster.nodes.map((node) => node.id), timeoutMs: replicasTimeoutMs, signal: hardStop });
   } finally {
     progress.stop();
     nemesisClient.close();
@@ -175,6 +182,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
     historyStartedMs: historyStarted.getTime(),
+    ...(replicas === undefined ? {} : { replicas }),
   });
   const summary: RunSummary = {
     name: plan.name,
