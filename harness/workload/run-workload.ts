@@ -37,6 +37,7 @@ import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
+import { copyNodeData, discardNodeData, keepsNodeData } from "../results/node-data.js";
 import { FaultUnsupportedError, type Cluster, type Runtime } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
@@ -118,6 +119,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const progress = new ProgressReporter(log, pool.counts, plannedMs);
   let final: FinalPhaseReport | null = null;
   let replicas: ReplicasReport | undefined;
+  let nodeData: string[] = [];
   try {
     await refuseUnsupportedFaults(cluster, plan, hardStop);
     await waitForLeader(nemesisClient, hardStop);
@@ -170,6 +172,10 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     nemesisClient.close();
     await pool.close();
     await history.close();
+    if (plan.keepData !== "never" && !hardStop.aborted) {
+      // The verdict is not known yet: copy now, drop after the checks if the run needs no evidence.
+      nodeData = await copyNodeData(cluster, folder.directory, log, hardStop);
+    }
     log("destroying the cluster");
     await cluster.destroy();
   }
@@ -202,6 +208,11 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     final,
     exit_code: exitCodeFor(composed.valid),
   };
+  if (!keepsNodeData(plan.keepData, composed.valid)) {
+    await discardNodeData(folder.directory, nodeData);
+    nodeData = [];
+  }
+  summary.node_data = nodeData;
   const explanation = explainVerdict({ ...composed, events: history.events, plugin, timeoutHint: "checker.timeout in the workload" });
   summary.explanation = explanation?.text ?? null;
   summary.caught_by = explanation?.check ?? null;
