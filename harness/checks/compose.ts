@@ -60,7 +60,8 @@ export async function runChecks(context: CheckContext): Promise<ComposedChecks> 
   if (context.plugin.name === "counter" && operations["add"] !== undefined && operations["read"] !== undefined) {
     checks["counter-bounds"] = await checkSafely(() => checkCounterBounds(pairs(), context.events));
   }
-  if (context.plugin.name === "kv" && operations["append"] !== undefined && operations["get"] !== undefined) {
+  const hasAppends = context.events.some((event) => event.process !== "nemesis" && event.type === "invoke" && event.f === "append");
+  if (context.plugin.name === "kv" && operations["get"] !== undefined && hasAppends) {
     checks["appends"] = await checkSafely(() => checkAppends(pairs()));
   }
   if (operations["enqueue"] !== undefined && operations["dequeue"] !== undefined) {
