@@ -6,11 +6,13 @@ import type { CheckResult, PartitionResult } from "../../checker/linearizable.js
 import type { HistoryOperation } from "../../checker/operations.js";
 import type { ClientEvent, HistoryEvent } from "../../history/event.js";
 import type { Plugin } from "../../plugins/api.js";
+import type { AppendsReport } from "./appends.js";
 import type { CheckReport } from "./check-report.js";
 import type { CounterBoundsReport } from "./counter-bounds.js";
 import type { NodeLogsReport } from "./node-logs.js";
 import { faultIntervals, type FaultInterval } from "./perf.js";
 import type { QueueReport } from "./queue.js";
+import type { ReplicasReport } from "./replicas.js";
 
 export interface VerdictExplanation {
   /** The check whose verdict is explained (the first invalid one, else the first unknown one). */
@@ -32,7 +34,7 @@ export interface ExplainInput {
 const nsPerS = 1e9;
 /** Completed operations named as the ones every order must place first. */
 const precedingShownMax = 3;
-const checkOrder = ["linearizable", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
+const checkOrder = ["linearizable", "appends", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
 
 export function explainVerdict(input: ExplainInput): VerdictExplanation | undefined {
   const names = [...checkOrder, ...Object.keys(input.checks).filter((name) => !checkOrder.includes(name))];
@@ -71,6 +73,26 @@ function explainInvalid(check: string, input: ExplainInput): VerdictExplanation 
       }
       break;
     }
+    case "appends": {
+      const first = (report as AppendsReport).violations[0];
+      const invoke = first === undefined ? undefined : input.events[first.invokeIndex];
+      if (first !== undefined && invoke !== undefined) {
+        const timeS = invoke.time / nsPerS;
+        const answered = input.events[first.completionIndex];
+        const what =
+          first.kind === "duplicated"
+            ? `shows the appended token ${JSON.stringify(first.token)} ${first.count} times, but it was appended once: one append was applied twice (a retry deduplicated by no one)`
+            : `shows the token ${JSON.stringify(first.token)}, which no append on this key wrote`;
+        return {
+          check,
+          firstAnomalyS: timeS,
+          text:
+            `get ${JSON.stringify(first.key)} by process ${first.process}, invoked at ${seconds(timeS)}` +
+            `${answered === undefined ? "" : ` and answered at ${seconds(answered.time / nsPerS)}${servedBy(answered)}`}, ${what}. ${faultsAt(faults, timeS)}`,
+        };
+      }
+      break;
+    }
     case "queue": {
       const queue = report as QueueReport;
       const parts = [
@@ -81,6 +103,14 @@ function explainInvalid(check: string, input: ExplainInput): VerdictExplanation 
       const detail = parts.length > 0 ? parts.join("; ") : (queue.reason ?? "see the queue check's report");
       return { check, text: `The queue check failed: ${detail}. Faults during the run: ${describeFaults(faults)}.` };
     }
+    case "replicas":
+      return {
+        check,
+        text:
+          `At the end of the run, after every fault was healed, the nodes' state machines differed: ${(report as ReplicasReport).reason}. ` +
+          `Every replica applies the same committed entries in the same order, so equal indexes must give equal state. ` +
+          `Faults during the run: ${describeFaults(faults)}.`,
+      };
     case "node-logs": {
       const finding = (report as NodeLogsReport).findings[0];
       if (finding !== undefined) {

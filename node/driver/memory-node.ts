@@ -6,7 +6,7 @@ import { RawNode, type SoftState } from "../raft/raw-node.js";
 import { SeededRng } from "../../lib/rng.js";
 import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
 import type { Clock } from "./ports.js";
-import { ReadyPipeline, type AppliedState, type PipelineListener } from "./ready-pipeline.js";
+import { ReadyPipeline, type AppliedState, type PipelineListener, type PipelineUnsafeSwitches } from "./ready-pipeline.js";
 import type { StateSerialiser } from "./local-snapshots.js";
 import { silentLogger } from "../../lib/logger.js";
 
@@ -17,6 +17,8 @@ export class CountingState implements AppliedState {
   confState: ConfState;
   readonly appliedIndexes: number[] = [];
   readonly installed: number[] = [];
+  /** Indexes handed to applyAhead (apply-uncommitted only), before they commit. */
+  readonly appliedAhead: number[] = [];
 
   constructor(voters: readonly NodeId[]) {
     this.confState = { voters: [...voters] };
@@ -31,6 +33,10 @@ export class CountingState implements AppliedState {
       this.applied = entry.index;
       this.appliedTerm = entry.term;
     }
+  }
+
+  applyAhead(entries: readonly Entry[]): void {
+    this.appliedAhead.push(...entries.map((entry) => entry.index));
   }
 
   installSnapshot(snapshot: Snapshot): void {
@@ -82,7 +88,14 @@ export class MemoryNode {
   readonly leadership: SoftState[] = [];
   readonly #deferred: (() => void)[] = [];
 
-  constructor(options: { id: NodeId; voters: readonly NodeId[]; snapshotEvery?: number; readysInflightMax?: number; snapshotSlices?: number }) {
+  constructor(options: {
+    id: NodeId;
+    voters: readonly NodeId[];
+    snapshotEvery?: number;
+    readysInflightMax?: number;
+    snapshotSlices?: number;
+    unsafe?: PipelineUnsafeSwitches;
+  }) {
     this.rawNode = new RawNode(
       {
         id: options.id,
@@ -119,6 +132,7 @@ export class MemoryNode {
       snapshotEvery: options.snapshotEvery ?? 1_000_000,
       snapshotIndex: 0,
       onFatal: (error) => this.fatal.push(error),
+      ...(options.unsafe === undefined ? {} : { unsafe: options.unsafe }),
     });
   }
 

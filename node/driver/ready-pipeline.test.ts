@@ -36,6 +36,49 @@ describe("ReadyPipeline on a follower", () => {
   });
 });
 
+// Each unsafe switch of the pipeline really changes what it names, on one fixed schedule: the same
+// follower step with the switch off and on (the core's switches are node/sim/scenarios/unsafe-switches.test.ts).
+describe("the pipeline's unsafe switches", () => {
+  const append = newMessage("app", 2, { from: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: entries(1, 1, 3) });
+
+  test("ack-before-fsync: a follower acknowledges appended entries once written, before any fsync", () => {
+    for (const ackBeforeFsync of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { ackBeforeFsync } });
+      node.step(append);
+      node.run();
+      node.disk.completeNext("log"); // the write of entries 1..3 completes; the fsync (if any) is still queued
+      node.run();
+      expect(node.log.stats.syncs).toBe(ackBeforeFsync ? 0 : 1);
+      expect(node.take("appResp").map((message) => message.index)).toEqual(ackBeforeFsync ? [3] : []);
+      node.settle();
+      expect(node.take("appResp").map((message) => message.index)).toEqual(ackBeforeFsync ? [] : [3]);
+    }
+  });
+
+  test("vote-not-persisted: a vote leaves before term and vote are written", () => {
+    for (const voteNotPersisted of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { voteNotPersisted } });
+      node.step(newMessage("vote", 2, { from: 3, term: 5, index: 0, logTerm: 0 }));
+      node.run(); // no disk operation completes
+      expect(node.take("voteResp").map((message) => [message.term, message.reject])).toEqual(voteNotPersisted ? [[5, false]] : []);
+      expect(node.disk.queues.log).toHaveLength(voteNotPersisted ? 0 : 2); // safe: the hard state write and its fsync
+      node.settle();
+      expect(node.take("voteResp")).toHaveLength(voteNotPersisted ? 0 : 1);
+    }
+  });
+
+  test("apply-uncommitted: a follower applies entries once durable, before the leader's commit index covers them", () => {
+    for (const applyUncommitted of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { applyUncommitted } });
+      node.step(append); // commit 0: nothing is committed
+      node.settle();
+      expect(node.rawNode.status().commit).toBe(0);
+      expect(node.state.appliedAhead).toEqual(applyUncommitted ? [1, 2, 3] : []);
+      expect(node.state.appliedIndexes).toEqual([]);
+    }
+  });
+});
+
 describe("ReadyPipeline on a leader taking a local snapshot", () => {
   // Issue 11, defect 3: serialisation ran in one synchronous block, so a large state stalled the
   // node's loop and no heartbeat left for as long. It now runs one slice per turn of the loop.

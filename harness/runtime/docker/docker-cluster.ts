@@ -9,6 +9,7 @@ import { execInContainer } from "./exec.js";
 import { isNotFound } from "../../../docker/image/image.js";
 import { DockerNetworkControl } from "./network.js";
 import { waitForTcp } from "./tcp-wait.js";
+import { copyOutOfContainer } from "./copy-out.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
 import { sleep } from "../../../lib/deadline.js";
 import { singleFileTar } from "./secret-archive.js";
@@ -138,6 +139,12 @@ export class DockerCluster implements Cluster {
   logPath(id: number): string {
     this.node(id);
     return join(this.parts.logDir, `node-${id}.log`);
+  }
+
+  /** The node's /data volume, through its container (which may be stopped). */
+  async copyData(id: number, target: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await copyOutOfContainer(this.node(id).container, "/data", target);
   }
 
   destroy(): Promise<void> {
