@@ -361,13 +361,16 @@ function parseEventLine(raw: string, file: string, line: number, intern: (text: 
     key === undefined
       ? { process, type: intern(type) as EventType, f: intern(f), value, time, index }
       : { process, type: intern(type) as EventType, f: intern(f), key: key === null ? null : intern(key), value, time, index };
-  for (const field of ["error", "node"] as const) {
-    const text = record[field];
-    if (text !== undefined) {
-      if (typeof text !== "string") {
-        throw badField(file, line, field, `expected a string, got ${describe(text)}`);
+  // Rare fields, looked up without a per-line array of their names.
+  if (record["error"] !== undefined || record["node"] !== undefined) {
+    for (const field of ["error", "node"] as const) {
+      const text = record[field];
+      if (text !== undefined) {
+        if (typeof text !== "string") {
+          throw badField(file, line, field, `expected a string, got ${describe(text)}`);
+        }
+        event[field] = text;
       }
-      event[field] = text;
     }
   }
   return event;
