@@ -5,6 +5,9 @@ import { closeSync, openSync, readSync } from "node:fs";
 import type { Json } from "../plugins/api.js";
 import { historyNestingMax, type ClientEvent, type EventType, type HistoryEvent, type NemesisEvent } from "./event.js";
 import { HistoryError } from "./history-error.js";
+import { badEncoding } from "./utf8.js";
+
+export { decodeUtf8 } from "./utf8.js";
 
 export interface ParsedHistory {
   /** The file name used in error messages and reports. */
@@ -113,55 +116,6 @@ function readLines(reader: HistoryReader, bytes: Buffer, file: string, lineNumbe
     start = end + 1;
   }
   return line;
-}
-
-function badEncoding(lineBytes: Buffer, file: string, line: number): HistoryError {
-  const column = firstInvalidByte(lineBytes);
-  const byte = lineBytes[column] ?? 0;
-  return new HistoryError(
-    "HISTORY_BAD_ENCODING",
-    file,
-    line,
-    null,
-    `not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, "0")} at byte ${column + 1} of the line); write strings as UTF-8 or \\u escapes`,
-  );
-}
-
-/**
- * The file as text. Invalid UTF-8 is refused, naming the line: decoding it leniently would turn
- * every bad byte into U+FFFD, so "\xff" and "\xfe" would read as the same value.
- */
-export function decodeUtf8(bytes: Buffer, file: string): string {
-  if (isUtf8(bytes)) {
-    return bytes.toString("utf8");
-  }
-  let lineStart = 0;
-  for (let line = 1; ; line += 1) {
-    const newline = bytes.indexOf(0x0a, lineStart);
-    const lineEnd = newline === -1 ? bytes.length : newline;
-    const lineBytes = bytes.subarray(lineStart, lineEnd);
-    if (!isUtf8(lineBytes)) {
-      throw badEncoding(lineBytes, file, line);
-    }
-    if (newline === -1) {
-      throw new Error(`invariant: ${file} is not UTF-8 but each of its lines is`);
-    }
-    lineStart = newline + 1;
-  }
-}
-
-/** The offset of the first byte at which `bytes` stops being valid UTF-8 (character by character). */
-function firstInvalidByte(bytes: Uint8Array): number {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const lead = bytes[offset] ?? 0;
-    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-    if (!isUtf8(bytes.subarray(offset, offset + length))) {
-      return offset;
-    }
-    offset += length;
-  }
-  return offset;
 }
 
 /** Per-process bookkeeping that enforces "at most one open operation, none after an info". */
