@@ -140,7 +140,11 @@ export const reportScript = String.raw`
     for (lane = firstLane; lane <= lastLane; lane++) {
       context.fillText(laneLabel(lane), 6, laneY(lane) + LANE_HEIGHT / 2);
     }
-    var step = Math.pow(10, Math.ceil(Math.log10(Math.max(1, 80 / scale))));
+    // Ticks at least 80 px apart, on 1, 2 or 5 times a power of ten (whole events in the event view).
+    var rough = Math.max(mode === "time" ? 1e-3 : 1, 80 / scale);
+    var step = Math.pow(10, Math.ceil(Math.log10(rough)));
+    if (step / 5 >= rough) { step /= 5; } else if (step / 2 >= rough) { step /= 2; }
+    if (mode !== "time") { step = Math.max(1, Math.round(step)); }
     for (var tick = Math.max(0, Math.floor(firstEvent / step) * step); tick <= lastEvent; tick += step) {
       var x = barX(tick);
       if (x >= GUTTER) { context.fillRect(x, AXIS - 5, 1, 5); context.fillText(mode === "time" ? formatSeconds(tick / 1000, step / 1000) : String(tick), x + 2, 8); }
