@@ -8,6 +8,7 @@ commands:
   compare FILE    run a workload for several plugins x fault sets x seeds and compare them
   serve [DIR]     browse every run and comparison in a local web page
   check FILE      check a history file for linearizability
+  wal dump DIR    print a node's data directory (snapshots, WAL records, hard state) as JSON Lines
   node            run one Raft node server
   clean           remove leftover raftlab containers, networks and volumes
   help            show this help
@@ -22,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   check: async () => (await import("./check.js")).checkCommand,
   node: async () => (await import("../node/server/main.js")).nodeCommand,
   clean: async () => (await import("./clean.js")).cleanCommand,
+  wal: async () => (await import("./wal-dump.js")).walCommand,
 };
 
 /**

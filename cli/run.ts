@@ -1,5 +1,5 @@
 // `raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
-//              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R]`
+//              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R] [--no-retries]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 // With --seeds the worst run decides (invalid, then a crash, then unknown).
 import { onEndingSignal } from "./ending-signals.js";
@@ -30,7 +30,7 @@ function isRefusal(error: unknown): error is Error {
 }
 
 const usage = `usage: raftlab run [FILE] [--runtime docker|local|swarm|auto] [--seed N | --seeds 1..20 [--failfast]] [--out DIR]
-                   [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C|"2n"] [--rate OPS_PER_S]
+                   [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C|"2n"] [--rate OPS_PER_S] [--no-retries]
 
 Runs a YAML workload (without FILE, the embedded default: 3-node kv, partitions and kill -9, 20 s).
 Results go to results/<name>/<timestamp>/ (or --out DIR); results/latest points at the newest.
@@ -52,6 +52,7 @@ const options = {
   nodes: { type: "string" },
   concurrency: { type: "string" },
   rate: { type: "string" },
+  "no-retries": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -189,6 +190,7 @@ async function prepare(parsed: Parsed, log: (line: string) => void): Promise<Pre
     ...(nodes === undefined ? {} : { nodes }),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(rate === undefined ? {} : { rate }),
+    ...(parsed.values["no-retries"] === true ? { retries: false } : {}),
   });
   let plugin: Plugin;
   try {

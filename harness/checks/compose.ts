@@ -15,6 +15,7 @@ import { pairOperations, type OperationPair } from "../../history/operation-pair
 import { checkPerf } from "./perf.js";
 import { checkQueue } from "./queue.js";
 import { checkStats } from "./stats.js";
+import type { ReplicasReport } from "./replicas.js";
 
 export interface CheckContext {
   events: readonly HistoryEvent[];
@@ -26,11 +27,13 @@ export interface CheckContext {
   configuredFaults?: number;
   /** History time 0 (epoch ms): maps node-log times onto the history's, for the availability check. */
   historyStartedMs?: number;
+  /** The end-of-run replicas report (collected while the cluster ran: replicas.ts); absent for `raftlab check`. */
+  replicas?: ReplicasReport;
 }
 
 export interface ComposedChecks {
   valid: Validity;
-  /** Reports by check name: linearizable, stats, perf, and nemesis / counter-bounds / appends / queue / node-logs where they apply. */
+  /** Reports by check name: linearizable, stats, perf, and nemesis / counter-bounds / appends / queue / replicas / node-logs where they apply. */
   checks: Record<string, CheckReport>;
   /** The linearizability checker's full result (for the HTML history view), when it ran. */
   linearizability: CheckResult | undefined;
@@ -63,6 +66,9 @@ export async function runChecks(context: CheckContext): Promise<ComposedChecks> 
   }
   if (operations["enqueue"] !== undefined && operations["dequeue"] !== undefined) {
     checks["queue"] = await checkSafely(() => checkQueue(pairs()));
+  }
+  if (context.replicas !== undefined) {
+    checks["replicas"] = context.replicas;
   }
   const logDirectory = context.logDirectory;
   if (logDirectory !== undefined) {

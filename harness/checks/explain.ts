@@ -12,6 +12,7 @@ import type { CounterBoundsReport } from "./counter-bounds.js";
 import type { NodeLogsReport } from "./node-logs.js";
 import { faultIntervals, type FaultInterval } from "./perf.js";
 import type { QueueReport } from "./queue.js";
+import type { ReplicasReport } from "./replicas.js";
 
 export interface VerdictExplanation {
   /** The check whose verdict is explained (the first invalid one, else the first unknown one). */
@@ -103,6 +104,14 @@ function explainInvalid(check: string, input: ExplainInput): VerdictExplanation 
       const detail = parts.length > 0 ? parts.join("; ") : (queue.reason ?? "see the queue check's report");
       return { check, text: `The queue check failed: ${detail}. Faults during the run: ${describeFaults(faults)}.` };
     }
+    case "replicas":
+      return {
+        check,
+        text:
+          `At the end of the run, after every fault was healed, the nodes' state machines differed: ${(report as ReplicasReport).reason}. ` +
+          `Every replica applies the same committed entries in the same order, so equal indexes must give equal state. ` +
+          `Faults during the run: ${describeFaults(faults)}.`,
+      };
     case "node-logs": {
       const finding = (report as NodeLogsReport).findings[0];
       if (finding !== undefined) {

@@ -37,6 +37,8 @@ export interface RunSummary {
   caught_by?: string | null;
   /** Run time (seconds since the history's start) at which the first anomalous operation was invoked. */
   first_anomaly_s?: number | null;
+  /** Copies of the nodes' data directories kept in the results folder ("nodes/<id>/data"), per keep_data; empty when none. */
+  node_data?: string[];
 }
 
 /** 0 valid, 1 invalid, 2 unknown: the exit code of a run that completed. */

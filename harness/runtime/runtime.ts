@@ -105,6 +105,12 @@ export interface Cluster {
   exec(id: number, argv: string[], signal?: AbortSignal): Promise<ExecResult>;
   /** Host path of the node's JSON-lines log. */
   logPath(id: number): string;
+  /**
+   * Copies the node's data directory (WAL, snapshots, hard state) into `target` on the host, for
+   * results kept as evidence (keep_data). Call it once the node is stopped. Runtimes that cannot
+   * (swarm: the volume lives on another host) leave it undefined.
+   */
+  copyData?(id: number, target: string, signal?: AbortSignal): Promise<void>;
   /** Stops every node and removes containers, networks, proxies and temp data. Idempotent. */
   destroy(): Promise<void>;
 }

@@ -31,12 +31,29 @@ describe("workload schema", () => {
       nodes: 3,
       runtime: "auto",
       duration: "20s",
-      clients: { concurrency: "2n", timeout: "1s", keys: 5, distribution: "uniform" },
+      clients: { concurrency: "2n", timeout: "1s", keys: 5, distribution: "uniform", retries: true },
       nemesis: { interval: "5s", faults: [] },
       final: { recovery: "10s" },
       checker: { timeout: "60s" },
+      keep_data: "failed",
       node: { unsafe: [] },
     });
+  });
+
+  it("reads clients.retries and keep_data, and --no-retries overrides the file", () => {
+    const loaded = parseWorkload("name: x\nclients: { retries: false }\nkeep_data: always\n", "x.yaml");
+    const plan = planRun(loaded, loaded.spec, kvPlugin);
+    expect(plan.clients.retries).toBe(false);
+    expect(plan.keepData).toBe("always");
+    const defaults = parseWorkload("name: x\n", "x.yaml");
+    expect(planRun(defaults, applyOverrides(defaults.spec, { retries: false }), kvPlugin).clients.retries).toBe(false);
+    expect(planRun(defaults, defaults.spec, kvPlugin).clients.retries).toBe(true);
+    expect(problemsOf("name: x\nclients:\n  retries: no\nkeep_data: sometimes\n")).toBe(
+      [
+        'workloads/x.yaml:3: clients.retries: expected true or false, got "no"',
+        'workloads/x.yaml:4: keep_data: unknown value "sometimes"; known: always, failed, never',
+      ].join("\n"),
+    );
   });
 
   it("resolves a full file into a run plan", () => {
@@ -73,13 +90,14 @@ describe("workload schema", () => {
       runtime: "local",
       seed: 7,
       durationMs: 120_000,
-      clients: { concurrency: 10, rateOpsPerSecond: 300, timeoutMs: 500, keys: 10, distribution: "zipf", mix: { get: 3, put: 1 } },
+      clients: { concurrency: 10, rateOpsPerSecond: 300, timeoutMs: 500, keys: 10, distribution: "zipf", mix: { get: 3, put: 1 }, retries: true },
       nemesis: {
         intervalMs: 3_000,
         faults: [{ name: "kill" }, { name: "loss", probability: 0.2 }, { name: "latency", delay: "50ms", jitter: "20ms" }, { name: "loss", probability: 0.5 }],
       },
       recoveryMs: 4_000,
       checkerTimeoutMs: 30_000,
+      keepData: "failed",
       unsafe: ["stale-reads"],
       nodeFlags: [],
       // A relative hosts file is found beside the workload file.
@@ -150,7 +168,7 @@ describe("workload schema", () => {
 
   it("rejects unknown fields, listing the known ones", () => {
     expect(problemsOf("name: x\nclients:\n  timeout: 1s\n  colour: blue\n")).toBe(
-      'workloads/x.yaml:4: clients.colour: unknown field "colour"; known: concurrency, rate, timeout, keys, distribution, mix',
+      'workloads/x.yaml:4: clients.colour: unknown field "colour"; known: concurrency, rate, timeout, keys, distribution, mix, retries',
     );
     expect(problemsOf("name: x\nnemesis:\n  faults: [{ loss: { prob: 0.1 } }, { kill: { count: 2 } }]\n")).toBe(
       [

@@ -15,6 +15,8 @@ export interface WorkloadOverrides {
   concurrency?: string;
   /** Total operations per second. */
   rate?: string;
+  /** false (--no-retries): clients.retries: false. */
+  retries?: false;
 }
 
 /** The spec with the overrides applied; throws WorkloadFileError naming the flag at fault. */
@@ -82,6 +84,9 @@ export function applyOverrides(spec: WorkloadSpec, overrides: WorkloadOverrides)
   const rate = checked("--rate", overrides.rate, (value) => clientShape.rate.unwrap().safeParse(value), numeric(overrides.rate));
   if (concurrency !== undefined || rate !== undefined) {
     result.clients = { ...result.clients, ...(concurrency === undefined ? {} : { concurrency }), ...(rate === undefined ? {} : { rate }) };
+  }
+  if (overrides.retries === false) {
+    result.clients = { ...result.clients, retries: false };
   }
   if (problems.length > 0) {
     throw new WorkloadFileError("command line", problems);

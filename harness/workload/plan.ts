@@ -13,6 +13,7 @@ import {
   resolveFault,
   singleFaultsOf,
   type RuntimeChoice,
+  type KeepData,
   type ResolvedFault,
   type UnsafeBehaviour,
   type WorkloadSpec,
@@ -35,10 +36,14 @@ export interface RunPlan {
     distribution: "uniform" | "zipf";
     /** Operation name → weight, every name an operation of the plugin, weights summing above 0. */
     mix: Record<string, number>;
+    /** false: no sessions, no resend after an indeterminate attempt (clients.retries). */
+    retries: boolean;
   };
   nemesis: { intervalMs: number; faults: ResolvedFault[] };
   recoveryMs: number;
   checkerTimeoutMs: number;
+  /** Which runs keep their nodes' data directories (keep_data). */
+  keepData: KeepData;
   unsafe: UnsafeBehaviour[];
   /** Tuning flags passed to every node (from the workload's node: section). */
   nodeFlags: string[];
@@ -123,10 +128,12 @@ export function planRun(loaded: LoadedWorkload, spec: WorkloadSpec, plugin: Pick
       keys: spec.clients.keys,
       distribution: spec.clients.distribution,
       mix,
+      retries: spec.clients.retries,
     },
     nemesis: { intervalMs: durationMs(spec.nemesis.interval), faults },
     recoveryMs: durationMs(spec.final.recovery),
     checkerTimeoutMs: durationMs(spec.checker.timeout),
+    keepData: spec.keep_data,
     unsafe: [...spec.node.unsafe],
     nodeFlags: nodeFlags(spec.node),
     swarm: swarmPlan(loaded, spec),

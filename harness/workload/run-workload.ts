@@ -11,6 +11,7 @@ import { isPluginPath } from "../../plugins/registry.js";
 import type { CheckResult } from "../../checker/linearizable.js";
 import { renderReportHtml } from "../../checker/linearizability-html.js";
 import { runChecks } from "../checks/compose.js";
+import { checkReplicas, type ReplicasReport } from "../checks/replicas.js";
 import { explainVerdict } from "../checks/explain.js";
 import { pairOperations } from "../../history/operation-pairs.js";
 import type { PerfReport } from "../checks/perf.js";
@@ -36,6 +37,7 @@ import { createNemesisContext } from "../nemesis/nemesis.js";
 import type { ResultsFolder } from "../results/results-folder.js";
 import { exitCodeFor, opsOf, type RunSummary } from "../results/summary.js";
 import { writeRunResults } from "../results/write-results.js";
+import { copyNodeData, discardNodeData, keepsNodeData } from "../results/node-data.js";
 import { FaultUnsupportedError, type Cluster, type Runtime } from "../runtime/runtime.js";
 import type { LoadedWorkload } from "./load.js";
 import type { RunPlan } from "./plan.js";
@@ -68,6 +70,8 @@ const leaderWaitMs = 30_000;
 const healTimeoutMs = 60_000;
 /** Final reads and the queue drain get at least this long, whatever the recovery period. */
 const finalPhaseMinimumMs = 30_000;
+/** Each replicas request (status, then a state hash once the node has applied the leader's commit index). */
+const replicasTimeoutMs = 10_000;
 const runIdAlphabet = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
 
 export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
@@ -102,7 +106,8 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const pool = new ClientPool({
     concurrency: plan.clients.concurrency,
     createClients: (index) => ({
-      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs }),
+      // retries: false drops sessions: a command is then never resent, so doubt is recorded as info.
+      client: new RaftClient({ nodes: cluster.nodes, secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: plan.clients.retries }),
       // Reads start at the worker's home node: workers spread over the nodes, as Jepsen's clients are.
       readClient: new RaftClient({ nodes: rotate(cluster.nodes, index), secret: cluster.secret, requestTimeoutMs: plan.clients.timeoutMs, sessions: false }),
     }),
@@ -113,6 +118,8 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
   const plannedMs = plan.durationMs + plan.recoveryMs;
   const progress = new ProgressReporter(log, pool.counts, plannedMs);
   let final: FinalPhaseReport | null = null;
+  let replicas: ReplicasReport | undefined;
+  let nodeData: string[] = [];
   try {
     await refuseUnsupportedFaults(cluster, plan, hardStop);
     await waitForLeader(nemesisClient, hardStop);
@@ -157,11 +164,18 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     progress.phase = "final";
     const finalPlan = planFinalPhase(generator, plugin.operations, plan.clients.keys);
     final = await pool.runFinalPhase(finalPlan, generator, Math.max(finalPhaseMinimumMs, plan.recoveryMs));
+    // Writes have stopped and every node is up: compare the replicas' state machines.
+    log("comparing the replicas' state");
+    replicas = await checkReplicas({ client: nemesisClient, nodeIds: cluster.nodes.map((node) => node.id), timeoutMs: replicasTimeoutMs, signal: hardStop });
   } finally {
     progress.stop();
     nemesisClient.close();
     await pool.close();
     await history.close();
+    if (plan.keepData !== "never" && !hardStop.aborted) {
+      // The verdict is not known yet: copy now, drop after the checks if the run needs no evidence.
+      nodeData = await copyNodeData(cluster, folder.directory, log, hardStop);
+    }
     log("destroying the cluster");
     await cluster.destroy();
   }
@@ -174,6 +188,7 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     checkerTimeoutMs: plan.checkerTimeoutMs,
     configuredFaults: plan.nemesis.faults.length,
     historyStartedMs: historyStarted.getTime(),
+    ...(replicas === undefined ? {} : { replicas }),
   });
   const summary: RunSummary = {
     name: plan.name,
@@ -193,6 +208,11 @@ export async function runWorkload(run: WorkloadRun): Promise<RunSummary> {
     final,
     exit_code: exitCodeFor(composed.valid),
   };
+  if (!keepsNodeData(plan.keepData, composed.valid)) {
+    await discardNodeData(folder.directory, nodeData);
+    nodeData = [];
+  }
+  summary.node_data = nodeData;
   const explanation = explainVerdict({ ...composed, events: history.events, plugin, timeoutHint: "checker.timeout in the workload" });
   summary.explanation = explanation?.text ?? null;
   summary.caught_by = explanation?.check ?? null;

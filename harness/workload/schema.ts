@@ -289,6 +289,10 @@ const fault = z
     }
   });
 
+/** When a run keeps its nodes' data directories (results/<run>/nodes/<id>/data/). */
+export const keepDataChoices = ["always", "failed", "never"] as const;
+export type KeepData = (typeof keepDataChoices)[number];
+
 const clients = z.strictObject({
   concurrency: concurrency.default("2n"),
   /** Total operations per second over all clients; absent = closed loop, as fast as the cluster answers. */
@@ -298,6 +302,11 @@ const clients = z.strictObject({
   distribution: z.enum(keyDistributions).default("uniform"),
   /** Operation name → weight. Names must be the plugin's operations (checked once it is loaded). */
   mix: z.record(z.string(), z.number().min(0)).optional(),
+  /**
+   * false: no client sessions and no retry of a command once sent, so an operation whose outcome
+   * is unknown (a timeout, a lost leader) is recorded as `info` at once, as Jepsen clients do.
+   */
+  retries: z.boolean().default(true),
 });
 
 const nemesis = z.strictObject({
@@ -356,6 +365,8 @@ export const workloadSchema = z.strictObject({
   nemesis: nemesis.prefault({}),
   final: final.prefault({}),
   checker: z.strictObject({ timeout: duration.default("60s") }).prefault({}),
+  /** When the results folder keeps a copy of every node's data directory: `failed` = INVALID or unknown runs. */
+  keep_data: z.enum(keepDataChoices).default("failed"),
   node: z
     .strictObject({
       unsafe: z.array(z.enum(unsafeBehaviours)).default([]),

@@ -13,7 +13,7 @@
 //   NOT_LEADER (or BAD_REQUEST, SESSION_EXPIRED) does not prove the earlier attempt did nothing.
 // What each response or error says is classifyOutcome's table (classify-outcome.ts); #run acts on it.
 import type { Json, Operation } from "../../plugins/api.js";
-import type { ClientSession, ErrorCode, LeaderHint, NodeStatus } from "../protocol/client-protocol.js";
+import type { ClientSession, ErrorCode, LeaderHint, NodeStatus, StateHash } from "../protocol/client-protocol.js";
 import { deadlineAfter, sleep } from "../../lib/deadline.js";
 import type { FailpointName } from "../protocol/failpoints.js";
 import { AbortedError, ClientError, NodeRejectedError, type ClientErrorCode } from "./errors.js";
@@ -233,6 +233,25 @@ export class RaftClient {
     return this.#run({ type: "transferLeader", to }, { retryAfterSend: false, deadline: Date.now() + this.#requestTimeoutMs, signal: options.signal });
   }
 
+  /**
+   * Asks one node for a hash of its state machine once it has applied `atLeast` (the node answers
+   * TIMEOUT after its request timeout). Throws ClientError or NodeRejectedError.
+   */
+  async stateHash(nodeId: number, atLeast: number, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<StateHash> {
+    const response = await this.#connection(nodeId).request(
+      { type: "stateHash", atLeast },
+      { timeoutMs: options.timeoutMs ?? this.#requestTimeoutMs, signal: options.signal },
+    );
+    if (!response.ok) {
+      throw new NodeRejectedError(response.code, nodeId, response.message);
+    }
+    const result = "result" in response ? response.result : null;
+    if (!isStateHash(result)) {
+      throw new ClientError("BAD_RESPONSE", `node ${nodeId} answered stateHash with ${JSON.stringify(result)}`, true);
+    }
+    return result;
+  }
+
   /** Arms a failpoint on one node (it must run with --failpoints); returns its armed points. */
   async failpoint(nodeId: number, name: FailpointName, action: string, options: { signal?: AbortSignal } = {}): Promise<Json> {
     const response = await this.#connection(nodeId).request({ type: "failpoint", name, action }, { timeoutMs: this.#attemptTimeoutMs, signal: options.signal });
@@ -426,4 +445,16 @@ function abortableWait(promise: Promise<unknown>, signal: AbortSignal): Promise<
       },
     );
   });
+}
+
+function isStateHash(value: unknown): value is StateHash {
+  const fields = value as Partial<Record<keyof StateHash, unknown>> | null;
+  return (
+    typeof fields === "object" &&
+    fields !== null &&
+    typeof fields.applied === "number" &&
+    typeof fields.sha256 === "string" &&
+    /^[0-9a-f]{64}$/.test(fields.sha256) &&
+    typeof fields.bytes === "number"
+  );
 }

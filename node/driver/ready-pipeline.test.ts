@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { newMessage } from "../raft/raft.js";
 import type { Entry } from "../raft/messages.js";
-import { MemoryNode } from "./memory-node.js";
+import { MemoryNode, SlicedCountingState } from "./memory-node.js";
 
 function entries(term: number, from: number, to: number): Entry[] {
   const list: Entry[] = [];
@@ -76,5 +76,55 @@ describe("the pipeline's unsafe switches", () => {
       expect(node.state.appliedAhead).toEqual(applyUncommitted ? [1, 2, 3] : []);
       expect(node.state.appliedIndexes).toEqual([]);
     }
+  });
+});
+
+describe("ReadyPipeline on a leader taking a local snapshot", () => {
+  // Issue 11, defect 3: serialisation ran in one synchronous block, so a large state stalled the
+  // node's loop and no heartbeat left for as long. It now runs one slice per turn of the loop.
+  test("heartbeats keep leaving between the slices of a snapshot's serialisation", () => {
+    const slices = 6;
+    const node = new MemoryNode({ id: 1, voters: [1, 2, 3], snapshotEvery: 3, snapshotSlices: slices });
+    node.rawNode.campaign();
+    node.pipeline.kick();
+    node.settle();
+    const [vote] = node.take("vote").filter((message) => message.to === 2);
+    expect(vote).toBeDefined();
+    node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
+    node.settle();
+    expect(node.rawNode.status().role).toBe("leader");
+    for (let i = 0; i < 3; i++) {
+      node.rawNode.propose(new TextEncoder().encode(`p${i}`));
+    }
+    node.pipeline.kick();
+    node.settle();
+    const last = node.rawNode.status().lastIndex;
+    node.step(newMessage("appResp", 1, { from: 2, term: vote!.term, index: last }));
+    // Commit and apply: the snapshot's first slice runs in the same turn, the rest are deferred.
+    while (node.state.applied < last) {
+      expect(node.runOne()).toBe(true);
+    }
+    node.disk.completeAll();
+    const state = node.state as SlicedCountingState;
+    expect(state.slicesRun).toBe(1);
+    node.take("heartbeat");
+    // Each turn of the loop runs one deferred callback: a slice or a pump. A tick (heartbeatTicks 1)
+    // makes the next pump send a heartbeat to each follower; note how many slices ran by then.
+    const slicesDoneAtHeartbeat = new Set<number>();
+    while (state.slicesRun < slices) {
+      node.tick();
+      expect(node.runOne()).toBe(true);
+      const heartbeats = node.take("heartbeat");
+      if (heartbeats.length > 0) {
+        expect(new Set(heartbeats.map((message) => message.to))).toEqual(new Set([2, 3]));
+        slicesDoneAtHeartbeat.add(state.slicesRun);
+      }
+    }
+    // Heartbeats left between every two slices from the second on (the first tick's pump queues
+    // behind slice 2): the snapshot never held them back.
+    expect([...slicesDoneAtHeartbeat].filter((done) => done < slices)).toEqual(Array.from({ length: slices - 2 }, (_, i) => i + 2));
+    node.settle();
+    expect(node.fatal).toEqual([]);
+    expect(node.log.snapshotIndex).toBe(last);
   });
 });

@@ -26,6 +26,13 @@ export type ClientRequest =
   | { id: number; type: "addMember"; nodeId: number; peerAddress: string; clientAddress: string }
   | { id: number; type: "removeMember"; nodeId: number }
   | { id: number; type: "transferLeader"; to: number }
+  /**
+   * Waits until this node has applied at least `atLeast` (or the request times out), then answers
+   * a StateHash: the applied index and a SHA-256 of the plugin's snapshot() bytes at that index.
+   * The harness's end-of-run `replicas` check compares them across nodes. Administrative (it
+   * serialises the whole state machine), so it needs an authenticated connection.
+   */
+  | { id: number; type: "stateHash"; atLeast: number }
   /** Test only, refused unless the node runs with --failpoints: arms a failpoint (node/protocol/failpoints.ts). */
   | { id: number; type: "failpoint"; name: FailpointName; action: string }
   /** Starts authenticating this connection (client-auth.ts); answered with { nonce }. */
@@ -34,7 +41,17 @@ export type ClientRequest =
   | { id: number; type: "authenticate"; nonce: string; proof: string };
 
 /** Requests that change the cluster itself: they need an authenticated connection. */
-export const ADMIN_REQUESTS: ReadonlySet<ClientRequest["type"]> = new Set(["addMember", "removeMember", "transferLeader"]);
+export const ADMIN_REQUESTS: ReadonlySet<ClientRequest["type"]> = new Set(["addMember", "removeMember", "transferLeader", "stateHash"]);
+
+/** A stateHash answer (the `result` of an ok response). */
+export interface StateHash {
+  /** The node's applied index when the hash was taken (>= the request's atLeast). */
+  applied: number;
+  /** Lowercase hex SHA-256 of the plugin's snapshot() bytes at `applied`. */
+  sha256: string;
+  /** Length of those bytes. */
+  bytes: number;
+}
 
 export type ErrorCode =
   /** This node is not the leader; `leader` says who is, when known. Safe to retry elsewhere: nothing was proposed. */

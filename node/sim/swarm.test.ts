@@ -14,8 +14,10 @@ describe("swarm simulation", () => {
   // Found by the swarm once nodes ran the server's pipeline: a Ready finishing before a pending
   // snapshot's Ready let a later Ready append after the snapshot before its marker, and the log
   // stopped the node ("append: entry 34 would leave a hole after last index 22"); seed 310 the same.
-  // Seed 143 tripped a too strict Leader Completeness check (a stale-term leader elected late).
-  test.each([206, 310, 143])("regression seed %i", (seed) => {
+  // Seed 143 tripped a too strict Leader Completeness check (a stale-term leader elected late);
+  // seed 848 one that took a deposed leader's self-counted commit (above its durable index) as
+  // committed, until a crash lost the entry.
+  test.each([206, 310, 143, 848])("regression seed %i", (seed) => {
     const result = runSeed({ seed, steps: 20_000 });
     expect(result.ok, `${result.property}: ${result.message}`).toBe(true);
   });
@@ -31,6 +33,18 @@ describe("swarm simulation", () => {
 });
 
 describe("simulator self-test", () => {
+  test("with snapshots that leave the session table out, a restored snapshot is not the committed prefix", () => {
+    // Recorded seeds with session clients and snapshots (re-pick them when trajectories change).
+    for (const seed of [1, 10, 12]) {
+      expect(runSeed({ seed, steps: 15_000 }).ok).toBe(true);
+      const result = runSeed({ seed, steps: 15_000, unsafeSnapshotWithoutSessions: true });
+      expect(result.ok).toBe(false);
+      expect(result.message).toMatch(
+        /^snapshot-prefix: node \d+ (installed|restarted from) a snapshot at index \d+ holding .* sessions=\{\}; applying entries/,
+      );
+    }
+  });
+
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
     // Recorded seeds whose schedules elect a stale leader (re-pick them when the core or the
     // pipeline changes trajectories: the pipeline's early heartbeats did).

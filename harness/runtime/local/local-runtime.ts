@@ -7,6 +7,7 @@
 // acts per chunk read from a socket rather than per packet: a lost chunk arrives after TCP's
 // retransmission timeout, as a lost packet would (see proxied-connection.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -279,6 +280,10 @@ class LocalCluster implements Cluster {
   dataDir(id: number): string {
     this.#process(id);
     return path.join(this.dataRoot, `n${id}`);
+  }
+
+  async copyData(id: number, target: string): Promise<void> {
+    await cp(this.dataDir(id), target, { recursive: true });
   }
 
   /** The proxy carrying what `source` sends to `target` on connections source opens (for tests and diagnostics). */

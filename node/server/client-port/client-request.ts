@@ -76,6 +76,10 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return isNodeId(raw.nodeId) ? { ok: true, request: { id, type: "removeMember", nodeId: raw.nodeId } } : fail("field nodeId: expected a positive integer");
     case "transferLeader":
       return isNodeId(raw.to) ? { ok: true, request: { id, type: "transferLeader", to: raw.to } } : fail("field to: expected a positive integer");
+    case "stateHash":
+      return typeof raw.atLeast === "number" && Number.isSafeInteger(raw.atLeast) && raw.atLeast >= 0
+        ? { ok: true, request: { id, type: "stateHash", atLeast: raw.atLeast } }
+        : fail("field atLeast: expected a non-negative integer (a log index)");
     case "failpoint":
       if (typeof raw.name !== "string" || !isFailpointName(raw.name)) {
         return fail(`field name: expected one of ${FAILPOINT_NAMES.join(", ")}`);
@@ -96,7 +100,7 @@ export function parseClientRequest(payload: Uint8Array): ParsedRequest {
       return { ok: true, request: { id, type: "authenticate", nonce: raw.nonce, proof: raw.proof } };
     default:
       return fail(
-        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, authChallenge, authenticate, failpoint`,
+        `field type: ${JSON.stringify(raw.type) ?? "missing"} is not one of command, read, openSession, status, addMember, removeMember, transferLeader, stateHash, authChallenge, authenticate, failpoint`,
       );
   }
 }

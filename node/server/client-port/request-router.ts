@@ -17,6 +17,8 @@ import { PendingRequests } from "./pending-requests.js";
 import { ReadBatcher } from "./read-batcher.js";
 import type { CommandOutcome } from "./sessions.js";
 import { checkReconfiguration } from "./reconfiguration-check.js";
+import { StateHashWaiters } from "./state-hash.js";
+import { checkedSnapshotBytes } from "../plugin-contract.js";
 
 /** Proposals awaiting their entry, across all client connections. */
 const PENDING_COMMANDS_MAX = 65_536;
@@ -55,6 +57,7 @@ export class RequestRouter implements ClientRequestHandler {
   readonly #confChanges = new PendingRequests<ConfState>(64);
   readonly #reads: ReadBatcher;
   #transfers: PendingTransfer[] = [];
+  readonly #stateHashes = new StateHashWaiters();
   /** Unique across this node's lives and (with overwhelming probability) other nodes'. */
   #nextRequestId = Math.floor(Math.random() * 2 ** 51);
   /** ack-before-commit only: a copy of the state machine that applies commands as they are proposed. */
@@ -91,6 +94,9 @@ export class RequestRouter implements ClientRequestHandler {
         return;
       case "transferLeader":
         this.#transferLeader(request, reply);
+        return;
+      case "stateHash":
+        this.#stateHash(request, reply);
         return;
       case "failpoint":
         reply(this.#server.setFailpoint(request));
@@ -195,6 +201,21 @@ export class RequestRouter implements ClientRequestHandler {
       fail: (code, message) => reply(error(id, code, message)),
     });
     this.#server.kick();
+  }
+
+  /** Answered once `atLeast` is applied, on any node (a follower too): see state-hash.ts. */
+  #stateHash(request: Extract<ClientRequest, { type: "stateHash" }>, reply: Reply): void {
+    if (this.#stateHashes.full) {
+      reply(error(request.id, "UNAVAILABLE", "too many stateHash requests waiting on this node"));
+      return;
+    }
+    this.#stateHashes.add({ id: request.id, atLeast: request.atLeast, deadlineMs: performance.now() + this.#server.config.requestTimeoutMs, reply });
+    this.#stateHashes.onApplied(this.#server.applied, () => this.#pluginSnapshot());
+  }
+
+  #pluginSnapshot(): Uint8Array {
+    const state = this.#server.state;
+    return checkedSnapshotBytes(state.plugin.name, state.stateMachine.snapshot());
   }
 
   #membership(request: Extract<ClientRequest, { type: "addMember" | "removeMember" }>, reply: Reply): void {
@@ -336,6 +357,7 @@ export class RequestRouter implements ClientRequestHandler {
 
   onApplied(applied: number): void {
     this.#reads.onApplied(applied);
+    this.#stateHashes.onApplied(applied, () => this.#pluginSnapshot());
   }
 
   /** After each Ready's entries are applied: react to a leader or term change. */
@@ -369,6 +391,7 @@ export class RequestRouter implements ClientRequestHandler {
     this.#commands.expire(nowMs, `not applied within ${this.#server.config.requestTimeoutMs} ms; the outcome is unknown`);
     this.#confChanges.expire(nowMs, `membership change not applied within ${this.#server.config.requestTimeoutMs} ms`);
     this.#reads.onTimer(nowMs);
+    this.#stateHashes.expire(nowMs, this.#server.applied);
     this.#transfers = this.#transfers.filter((transfer) => {
       if (transfer.deadlineMs > nowMs) {
         return true;
@@ -382,6 +405,7 @@ export class RequestRouter implements ClientRequestHandler {
     this.#commands.failAll(code, message);
     this.#confChanges.failAll(code, message);
     this.#reads.failAll(message);
+    this.#stateHashes.failAll(code, message);
     for (const transfer of this.#transfers) {
       transfer.reply(error(transfer.id, code, message));
     }
