@@ -1,6 +1,8 @@
 // Checker benchmark: `npm run bench:checker [-- --json] [-- --set NAME] [-- --only table|reference]`.
 // Each set runs in a fresh child process so that its time includes a cold JIT, as `raftlab check`
-// does, and its peak RSS is its own. Figures are wall milliseconds for parse + pair + check.
+// does, and its peak RSS is its own. Figures are wall milliseconds for parse + pair + check; the
+// reference sets (etcd, kv, cas-register, c50-ok) also print "warm": the median check time of 5
+// more rounds in the same process, as Porcupine's Go benchmark measures (no JIT to warm there).
 //
 // Sets: etcd (every jepsen__etcd_* reference history), kv (every kv__*), cas-register (every
 // cas-register__*), then a "total" line over those three, which is every history in
@@ -20,7 +22,7 @@ import type { Plugin } from "../plugins/api.js";
 import { loadPlugin } from "../plugins/registry.js";
 import { checkOperations, readOnlyOperations, type Verdict } from "../checker/linearizable.js";
 import { historyOperations } from "../checker/operations.js";
-import { parseHistory } from "../history/parse.js";
+import { parseHistory, readHistoryFile, type ParsedHistory } from "../history/parse.js";
 import { readFile } from "node:fs/promises";
 import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
@@ -75,6 +77,8 @@ interface SetResult {
   ms: number;
   /** Of `ms`, the time inside checkOperations. */
   check_ms: number;
+  /** Reference sets: the median check time of 5 more rounds in the same process (JIT warm). */
+  warm_check_ms?: number;
   /** CPU time (user + system) over the same span: the machine may be shared, wall time is not. */
   cpu_ms: number;
   peak_rss_mb: number;
@@ -89,10 +93,17 @@ interface SetResult {
 interface HistoryText {
   name: string;
   /**
-   * The history's text. Reference and simulated histories are read before the clock starts; a
-   * table row's file is read inside the timed span and dropped after parsing, as by `raftlab check`.
+   * The history, parsed. Reference and simulated histories are read before the clock starts; a
+   * table row's file is read inside the timed span, line by line, as by `raftlab check`.
    */
-  text: () => Promise<string>;
+  parse: () => Promise<ParsedHistory>;
+}
+
+// Some converted reference histories reuse a process after an info read (see ParseOptions).
+const parseOptions = { allowInvokeAfterInfo: true };
+
+function fromText(name: string, text: string): HistoryText {
+  return { name, parse: () => Promise.resolve(parseHistory(text, name, parseOptions)) };
 }
 
 async function pluginOf(set: SetName): Promise<Plugin> {
@@ -106,15 +117,14 @@ function historyText(events: readonly object[]): string {
 async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]> {
   if (isTableRow(set)) {
     const path = generatedHistoryFile(tableRows[set].history);
-    return [{ name: set, text: () => readFile(path, "utf8") }];
+    return [{ name: set, parse: () => readHistoryFile(path, parseOptions) }];
   }
   const prefix = filePrefixes[set];
   if (prefix !== undefined) {
     const names = readdirSync(dataDirectory).filter((name) => name.startsWith(prefix) && name.endsWith(".jsonl"));
     return Promise.all(
       names.map(async (name) => {
-        const text = await readFile(join(dataDirectory, name), "utf8");
-        return { name, text: () => Promise.resolve(text) };
+        return fromText(name, await readFile(join(dataDirectory, name), "utf8"));
       }),
     );
   }
@@ -127,8 +137,7 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
       failProbability: 0.02,
       random: seededRandom(20_26),
     });
-    const text = historyText(events);
-    return [{ name: set, text: () => Promise.resolve(text) }];
+    return [fromText(set, historyText(events))];
   }
   const operationCount = set === "gen-10k" ? 10_000 : 100_000;
   const keys = Array.from({ length: 100 }, (_, index) => `k${index}`);
@@ -140,8 +149,7 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
     failProbability: 0.02,
     random: seededRandom(20_26),
   });
-  const text = historyText(events);
-  return [{ name: set, text: () => Promise.resolve(text) }];
+  return [fromText(set, historyText(events))];
 }
 
 async function runSet(set: SetName): Promise<SetResult> {
@@ -157,9 +165,7 @@ async function runSet(set: SetName): Promise<SetResult> {
   const cpuStarted = process.cpuUsage();
   for (const history of histories) {
     const historyStarted = performance.now();
-    // Some converted reference histories reuse a process after an info read (see ParseOptions).
-    const parsed = parseHistory(await history.text(), history.name, { allowInvokeAfterInfo: true });
-    const { operations } = historyOperations(parsed.events);
+    const { operations } = historyOperations((await history.parse()).events);
     const result = checkOperations(plugin.model, operations, { readOnly, timeoutMs: 60_000 });
     ops += operations.length;
     checkMs += result.elapsedMs;
@@ -172,6 +178,7 @@ async function runSet(set: SetName): Promise<SetResult> {
   }
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuStarted);
+  const warmCheckMs = warmRoundsOf(set) === 0 ? undefined : await warmMedianMs(set, histories, plugin, readOnly);
   return {
     set,
     ...(isTableRow(set) ? { expected: tableRows[set].expected } : {}),
@@ -179,12 +186,35 @@ async function runSet(set: SetName): Promise<SetResult> {
     ops,
     ms: Math.round(ms),
     check_ms: Math.round(checkMs),
+    ...(warmCheckMs === undefined ? {} : { warm_check_ms: Math.round(warmCheckMs) }),
     cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     verdicts,
     slowest,
     slowest_ms: Math.round(slowestMs),
   };
+}
+
+/**
+ * The reference sets are also checked again in the same process, as Porcupine's Go benchmark
+ * does (compiled ahead of time, it has no JIT to warm): the median check time of these rounds.
+ */
+function warmRoundsOf(set: SetName): number {
+  return sharedDataSets.includes(set) || set === "c50-ok" ? 5 : 0;
+}
+
+async function warmMedianMs(set: SetName, histories: readonly HistoryText[], plugin: Plugin, readOnly: ReturnType<typeof readOnlyOperations>): Promise<number> {
+  const parsed = await Promise.all(histories.map((history) => history.parse()));
+  const rounds: number[] = [];
+  for (let round = 0; round < warmRoundsOf(set); round += 1) {
+    let roundMs = 0;
+    for (const history of parsed) {
+      roundMs += checkOperations(plugin.model, historyOperations(history.events).operations, { readOnly, timeoutMs: 60_000 }).elapsedMs;
+    }
+    rounds.push(roundMs);
+  }
+  rounds.sort((first, second) => first - second);
+  return rounds[rounds.length >> 1] as number;
 }
 
 /** Sums the shared-data sets: every history of checker/testdata/reference. */
@@ -203,6 +233,7 @@ function totalOf(results: readonly SetResult[]): SetResult {
     ops: sum("ops"),
     ms: sum("ms"),
     check_ms: sum("check_ms"),
+    warm_check_ms: results.reduce((total, result) => total + (result.warm_check_ms ?? 0), 0),
     cpu_ms: sum("cpu_ms"),
     peak_rss_mb: Math.max(...results.map((result) => result.peak_rss_mb)),
     verdicts,
@@ -220,7 +251,7 @@ function describeResult(result: SetResult): string {
   const verdicts = Object.entries(result.verdicts)
     .map(([verdict, count]) => `${count} ${verdict}`)
     .join(", ");
-  return `${result.set.padEnd(12)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms, cpu ${result.cpu_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]  slowest ${result.slowest} ${result.slowest_ms} ms`;
+  return `${result.set.padEnd(12)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms${result.warm_check_ms === undefined ? "" : `, warm ${result.warm_check_ms} ms`}, cpu ${result.cpu_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]  slowest ${result.slowest} ${result.slowest_ms} ms`;
 }
 
 async function main(argv: string[]): Promise<number> {

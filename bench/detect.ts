@@ -1,9 +1,10 @@
-// `npm run bench:detect [-- --json] [--seeds N] [--runtime local|docker] [--duration 20s] [--only a,b]`:
+// `npm run bench:detect [-- --json] [--seeds N] [--first-seed 1] [--runtime local|docker] [--duration 20s] [--only a,b]`:
 // bug-finding power, measured. For every unsafe switch (workloads/unsafe-<switch>.yaml, with the
 // fault mix documented there) it runs N seeded runs, then the same workload and seeds with no
 // switch (the same seeded fault schedule on a safe cluster). Per switch it prints the share of
 // runs found INVALID, the median run time of the first anomalous operation, which checks caught
-// it, and the safe runs' false positives (which must be 0). Run it under the cluster lock:
+// it, and the safe runs' false positives (which must be 0). --first-seed lets a long measurement be
+// split into short holds of the lock (seeds 1-5, then 6-10). Run it under the cluster lock:
 //   flock /tmp/raftlab-cluster.lock npm run bench:detect -- --seeds 10
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -18,6 +19,7 @@ const cliPath = path.join(projectRoot, "bin", "raftlab.js");
 interface Options {
   json: boolean;
   seeds: number;
+  firstSeed: number;
   runtime: "local" | "docker";
   duration: string | undefined;
   only: string[] | undefined;
@@ -28,12 +30,15 @@ interface RunOutcome {
   valid: boolean | "unknown" | "crash";
   caughtBy: string | null;
   firstAnomalyS: number | null;
+  /** The run's client phase as summary.json states it (duration_s). */
+  durationS: number | null;
 }
 
 interface SwitchResult {
   switch: string;
   runtime: string;
   seeds: number;
+  first_seed: number;
   duration: string;
   invalid: number;
   unknown: number;
@@ -47,7 +52,7 @@ interface SwitchResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seeds: 3, runtime: "local", duration: undefined, only: undefined };
+  const options: Options = { json: false, seeds: 3, firstSeed: 1, runtime: "local", duration: undefined, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -61,6 +66,8 @@ function parseOptions(argv: string[]): Options {
       options.json = true;
     } else if (flag === "--seeds") {
       options.seeds = Number.parseInt(value(), 10);
+    } else if (flag === "--first-seed") {
+      options.firstSeed = Number.parseInt(value(), 10);
     } else if (flag === "--runtime") {
       const runtime = value();
       if (runtime !== "local" && runtime !== "docker") {
@@ -77,6 +84,9 @@ function parseOptions(argv: string[]): Options {
   }
   if (!(Number.isInteger(options.seeds) && options.seeds >= 1)) {
     throw new Error("--seeds: expected a positive integer");
+  }
+  if (!(Number.isInteger(options.firstSeed) && options.firstSeed >= 1)) {
+    throw new Error("--first-seed: expected a positive integer");
   }
   return options;
 }
@@ -105,10 +115,17 @@ async function runOnce(file: string, seed: number, options: Options, directory: 
       valid: boolean | "unknown";
       caught_by?: string | null;
       first_anomaly_s?: number | null;
+      duration_s?: number;
     };
-    return { seed, valid: summary.valid, caughtBy: summary.caught_by ?? null, firstAnomalyS: summary.first_anomaly_s ?? null };
+    return {
+      seed,
+      valid: summary.valid,
+      caughtBy: summary.caught_by ?? null,
+      firstAnomalyS: summary.first_anomaly_s ?? null,
+      durationS: summary.duration_s ?? null,
+    };
   } catch {
-    return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null };
+    return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null, durationS: null };
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -131,7 +148,7 @@ async function benchSwitch(file: string, options: Options, directory: string): P
   await writeFile(safeFile, stringify({ ...spec, name: `safe-${spec.name}`, node: { ...spec.node, unsafe: [] } }));
   const runs: RunOutcome[] = [];
   const safeRuns: RunOutcome[] = [];
-  for (let seed = 1; seed <= options.seeds; seed++) {
+  for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
     runs.push(await runOnce(file, seed, options, directory));
     safeRuns.push(await runOnce(safeFile, seed, options, directory));
     if (!options.json) {
@@ -146,6 +163,7 @@ async function benchSwitch(file: string, options: Options, directory: string): P
     switch: flag,
     runtime: options.runtime,
     seeds: options.seeds,
+    first_seed: options.firstSeed,
     duration: options.duration ?? spec.duration ?? "20s",
     invalid: runs.filter((run) => run.valid === false).length,
     unknown: runs.filter((run) => run.valid === "unknown").length,

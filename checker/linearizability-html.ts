@@ -1,7 +1,8 @@
 // A self-contained HTML view of a checked history (inline CSS and JS, no network): one lane per
 // process, each operation a bar from its invoke to its completion coloured by outcome, the
 // linearization (or the longest linearizable prefix and the op that could not follow), model
-// states on hover and click, and a partition selector. Drawn on a canvas, and only the lanes and
+// states on hover and click, a partition selector, and two x axes: the event index, and run time
+// (wall time) with fault windows shaded and each lane labelled with the node(s) that answered. Drawn on a canvas, and only the lanes and
 // the time range in view, so a 100k-operation history stays responsive.
 import type { Plugin } from "../plugins/api.js";
 import type { ParsedHistory } from "../history/parse.js";
@@ -32,8 +33,9 @@ export function renderReportHtml(input: ReportInput): string {
   <h1><span id="verdict" class="verdict ${input.result.verdict}">${input.result.verdict}</span> <span id="file"></span></h1>
   <div id="summary"></div>
   <label>partition <select id="partition"></select></label>
+  <span class="axis-toggle" title="x axis: position in the history file, or run time with fault windows and the nodes that answered">axis <button id="axis-event" class="active">event index</button><button id="axis-time">wall time</button></span>
   <span class="zoom"><button id="zoom-out" title="zoom out">&minus;</button><button id="zoom-fit" title="fit">fit</button><button id="zoom-in" title="zoom in">+</button></span>
-  <span class="legend"><i class="ok"></i>ok <i class="fail"></i>fail <i class="info"></i>info <i class="bad"></i>cannot be linearized <i class="linearized"></i>linearized (#order)</span>
+  <span class="legend"><i class="ok"></i>ok <i class="fail"></i>fail <i class="info"></i>info <i class="bad"></i>cannot be linearized <i class="linearized"></i>linearized (#order) <i class="fault"></i>fault window</span>
 </header>
 <main>
   <div id="timeline"><canvas id="canvas"></canvas><div id="scroller"><div id="spacer"></div></div><div id="tooltip" hidden></div></div>
@@ -80,4 +82,6 @@ aside { width: 380px; border-left: 1px solid #d5dbe3; display: flex; flex-direct
 .row { height: 18px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; cursor: pointer; padding: 0 4px; }
 .row:hover { background: #eef2f7; } .row.bad-op { color: #c7322b; font-weight: 600; } .row.selected { background: #dbe7ff; }
 button { font: inherit; padding: 0 8px; }
+.axis-toggle button.active { background: #1d232b; color: #fff; }
+.legend .fault { background: rgba(250,176,5,0.35); border-left: 1px solid #f08c00; }
 `;

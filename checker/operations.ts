@@ -1,7 +1,7 @@
 // The operations the linearizability search works on. `fail` operations are dropped (they certainly
 // did not take effect); `info` operations and calls left open at the end of the file may take
 // effect at any time after their call, so they return at +infinity with an unknown outcome.
-import type { Operation, Outcome } from "../plugins/api.js";
+import type { Json, Operation, Outcome } from "../plugins/api.js";
 import type { ClientEvent, HistoryEvent } from "../history/event.js";
 import { pairOperations } from "../history/operation-pairs.js";
 
@@ -25,6 +25,15 @@ export interface HistoryOperation {
 
 /** Shared by every operation of unknown outcome; never mutated. */
 const unknownOutcome: Outcome = Object.freeze({ known: false });
+
+// Results that many operations share (a put's null, a cas's true or false) share one frozen outcome.
+const nullOutcome: Outcome = Object.freeze({ known: true, value: null });
+const trueOutcome: Outcome = Object.freeze({ known: true, value: true });
+const falseOutcome: Outcome = Object.freeze({ known: true, value: false });
+
+function knownOutcome(value: Json): Outcome {
+  return value === null ? nullOutcome : value === true ? trueOutcome : value === false ? falseOutcome : { known: true, value };
+}
 
 export interface PairedOperations {
   operations: HistoryOperation[];
@@ -50,7 +59,7 @@ export function historyOperations(events: readonly HistoryEvent[]): PairedOperat
       id: operations.length,
       process: invoke.process,
       input: inputOf(invoke),
-      outcome: ok === undefined ? unknownOutcome : { known: true, value: ok.value },
+      outcome: ok === undefined ? unknownOutcome : knownOutcome(ok.value),
       call: invoke.time,
       ret: ok === undefined ? Infinity : ok.time,
       invokeIndex,

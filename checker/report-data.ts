@@ -3,6 +3,7 @@
 import type { Plugin } from "../plugins/api.js";
 import type { ParsedHistory } from "../history/parse.js";
 import type { CheckResult } from "./linearizable.js";
+import { nemesisWindows, type NemesisWindow } from "../history/fault-targets.js";
 
 /** Operation kinds, as drawn. */
 export const viewKinds = { ok: 0, fail: 1, info: 2, open: 3 } as const;
@@ -16,11 +17,24 @@ export interface ReportData {
   eventCount: number;
   /** Process id of each lane, in order of first appearance. */
   lanes: number[];
+  /** The nodes that answered each lane's operations (when the history records them), e.g. "3" or "1,3". */
+  laneNodes: string[];
+  /** Run time of the last event, milliseconds: the wall-time axis's extent. */
+  durationMs: number;
+  /** Fault windows from the nemesis events, in event indexes and run time. */
+  faults: NemesisWindow[];
   /** Per operation (every invoke, in file order): lane, start and end event index, kind. */
   operationLane: number[];
   operationStart: number[];
   /** Completion event index; eventCount when the file never completes the call. */
   operationEnd: number[];
+  /**
+   * Run time of each invoke, integer microseconds after the previous operation's invoke (the first:
+   * after time 0), and each operation's duration to its completion (to the history's end when none),
+   * integer microseconds. Deltas keep 100k operations' times near 1 MB of JSON instead of 2.
+   */
+  operationStartDeltaUs: number[];
+  operationDurationUs: number[];
   operationKind: number[];
   /** Partition index of each operation, -1 for fail ops (the checker drops them). */
   operationPartition: number[];
@@ -58,9 +72,14 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     elapsedMs: Math.round(result.elapsedMs),
     eventCount: events.length,
     lanes,
+    laneNodes: [],
+    durationMs: msOf(events[events.length - 1]?.time ?? 0),
+    faults: nemesisWindows(events),
     operationLane: [],
     operationStart: [],
     operationEnd: [],
+    operationStartDeltaUs: [],
+    operationDurationUs: [],
     operationKind: [],
     operationPartition: [],
     operationText: [],
@@ -70,6 +89,10 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
   };
   const operationOfInvoke = new Map<number, number>();
   const openByProcess = new Map<number, number>();
+  const nodesOfLane: Set<string>[] = [];
+  const startUs: number[] = [];
+  const endUs: number[] = [];
+  const endOfHistoryUs = usOf(events[events.length - 1]?.time ?? 0);
   events.forEach((event, eventIndex) => {
     if (event.process === "nemesis") {
       return;
@@ -79,7 +102,11 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
       if (lane === undefined) {
         lane = lanes.length;
         lanes.push(event.process);
+        nodesOfLane.push(new Set<string>());
         laneOfProcess.set(event.process, lane);
+      }
+      if (event.node !== undefined) {
+        nodesOfLane[lane]?.add(event.node);
       }
       const operation = data.operationLane.length;
       operationOfInvoke.set(eventIndex, operation);
@@ -87,6 +114,8 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
       data.operationLane.push(lane);
       data.operationStart.push(eventIndex);
       data.operationEnd.push(events.length);
+      startUs.push(usOf(event.time));
+      endUs.push(endOfHistoryUs);
       data.operationKind.push(viewKinds.open);
       data.operationPartition.push(-1);
       const input = event.key === undefined ? { f: event.f, value: event.value } : { f: event.f, key: event.key, value: event.value };
@@ -101,12 +130,19 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     }
     openByProcess.delete(event.process);
     data.operationEnd[operation] = eventIndex;
+    endUs[operation] = usOf(event.time);
+    if (event.node !== undefined) {
+      nodesOfLane[data.operationLane[operation] ?? 0]?.add(event.node);
+    }
     data.operationKind[operation] = viewKinds[event.type];
     data.operationCompletionLine[operation] = history.lines[eventIndex] ?? 0;
     if (event.type === "fail") {
       data.operationText[operation] = `${data.operationText[operation] ?? ""} (failed)`;
     }
   });
+  data.operationStartDeltaUs = startUs.map((start, operation) => start - (operation === 0 ? 0 : (startUs[operation - 1] ?? 0)));
+  data.operationDurationUs = startUs.map((start, operation) => (endUs[operation] ?? start) - start);
+  data.laneNodes = nodesOfLane.map((nodes) => [...nodes].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b)).join(","));
   result.partitions.forEach((partition, partitionIndex) => {
     const viewOperation = (invokeIndex: number): number => operationOfInvoke.get(invokeIndex) ?? -1;
     for (const operation of partition.operations) {
@@ -125,4 +161,14 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
     });
   });
   return data;
+}
+
+/** Nanoseconds to milliseconds, kept to the microsecond. */
+function msOf(timeNs: number): number {
+  return usOf(timeNs) / 1e3;
+}
+
+/** Nanoseconds to whole microseconds: enough to place a bar, short in the JSON. */
+function usOf(timeNs: number): number {
+  return Math.round(timeNs / 1e3);
 }

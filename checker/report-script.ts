@@ -5,6 +5,14 @@ export const reportScript = String.raw`
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  // Run times of each operation in milliseconds, decoded from the data's microsecond deltas.
+  var operationStartMs = new Float64Array(data.operationStartDeltaUs.length);
+  var operationEndMs = new Float64Array(data.operationStartDeltaUs.length);
+  for (var decoded = 0, startUs = 0; decoded < operationStartMs.length; decoded++) {
+    startUs += data.operationStartDeltaUs[decoded];
+    operationStartMs[decoded] = startUs / 1000;
+    operationEndMs[decoded] = (startUs + data.operationDurationUs[decoded]) / 1000;
+  }
   var KIND_OK = 0, KIND_FAIL = 1, KIND_INFO = 2, KIND_OPEN = 3;
   var COLORS = ["#4caf68", "#a3abb5", "#e0a526", "#e0a526"];
   var LANE_HEIGHT = 18, GUTTER = 76, AXIS = 18;
@@ -32,7 +40,11 @@ export const reportScript = String.raw`
   var prefixRows = document.getElementById("prefix-rows");
   var prefixSpacer = document.getElementById("prefix-spacer");
   var context = canvas.getContext("2d");
-  var scale = 1; // pixels per event
+  var scale = 1; // pixels per unit of the axis: an event, or a millisecond in the wall-time view
+  var mode = "event"; // or "time": x is run time, lanes labelled with the nodes that answered
+  function startOf(op) { return mode === "time" ? operationStartMs[op] : data.operationStart[op]; }
+  function endOf(op) { return mode === "time" ? operationEndMs[op] : data.operationEnd[op]; }
+  function extent() { return mode === "time" ? data.durationMs : data.eventCount; }
   var selectedPartition = -1;
   var selectedOperation = -1;
   var drawnBars = 0;
@@ -53,7 +65,7 @@ export const reportScript = String.raw`
   select.addEventListener("change", function () { selectPartition(Number(select.value)); });
 
   function layout() {
-    var width = GUTTER + data.eventCount * scale + 40;
+    var width = GUTTER + extent() * scale + 40;
     spacer.style.width = Math.max(1, width) + "px";
     spacer.style.height = (AXIS + data.lanes.length * LANE_HEIGHT + 20) + "px";
     var ratio = window.devicePixelRatio || 1;
@@ -63,11 +75,11 @@ export const reportScript = String.raw`
     requestDraw();
   }
 
-  function fitScale() { return Math.max(1e-4, (scroller.clientWidth - GUTTER - 40) / Math.max(1, data.eventCount)); }
+  function fitScale() { return Math.max(1e-6, (scroller.clientWidth - GUTTER - 40) / Math.max(1, extent())); }
 
   function zoom(factor) {
     var centerEvent = (scroller.scrollLeft + (scroller.clientWidth - GUTTER) / 2) / scale;
-    scale = Math.min(64, Math.max(fitScale(), scale * factor));
+    scale = Math.min(mode === "time" ? 1e4 : 64, Math.max(fitScale(), scale * factor));
     layout();
     scroller.scrollLeft = centerEvent * scale - (scroller.clientWidth - GUTTER) / 2;
   }
@@ -94,7 +106,7 @@ export const reportScript = String.raw`
     var low = 0, high = ops.length;
     while (low < high) {
       var middle = (low + high) >> 1;
-      if (data.operationEnd[ops[middle]] < eventIndex) { low = middle + 1; } else { high = middle; }
+      if (endOf(ops[middle]) < eventIndex) { low = middle + 1; } else { high = middle; }
     }
     return low;
   }
@@ -115,29 +127,30 @@ export const reportScript = String.raw`
       if (lane % 2 === 1) { context.fillStyle = "#f6f8fa"; context.fillRect(GUTTER, y, width - GUTTER, LANE_HEIGHT); }
       for (var index = firstEndingAfter(ops, firstEvent); index < ops.length; index++) {
         var op = ops[index];
-        if (data.operationStart[op] > lastEvent) { break; }
+        if (startOf(op) > lastEvent) { break; }
         drawBar(op, y);
       }
     }
+    drawBands(height);
     // Gutter and axis drawn last so bars scroll under them.
     context.fillStyle = "#fff";
     context.fillRect(0, 0, GUTTER, height);
     context.fillRect(0, 0, width, AXIS);
     context.fillStyle = "#4b5563";
     for (lane = firstLane; lane <= lastLane; lane++) {
-      context.fillText("p" + data.lanes[lane], 6, laneY(lane) + LANE_HEIGHT / 2);
+      context.fillText(laneLabel(lane), 6, laneY(lane) + LANE_HEIGHT / 2);
     }
     var step = Math.pow(10, Math.ceil(Math.log10(Math.max(1, 80 / scale))));
     for (var tick = Math.max(0, Math.floor(firstEvent / step) * step); tick <= lastEvent; tick += step) {
       var x = barX(tick);
-      if (x >= GUTTER) { context.fillRect(x, AXIS - 5, 1, 5); context.fillText(String(tick), x + 2, 8); }
+      if (x >= GUTTER) { context.fillRect(x, AXIS - 5, 1, 5); context.fillText(mode === "time" ? formatSeconds(tick / 1000, step / 1000) : String(tick), x + 2, 8); }
     }
-    context.fillText("event", 6, 8);
+    context.fillText(mode === "time" ? "run time" : "event", 6, 8);
   }
 
   function drawBar(op, y) {
-    var x0 = barX(data.operationStart[op]);
-    var end = data.operationEnd[op];
+    var x0 = barX(startOf(op));
+    var end = endOf(op);
     var x1 = barX(end);
     var kind = data.operationKind[op];
     var dimmed = selectedPartition >= 0 && data.operationPartition[op] !== selectedPartition;
@@ -149,7 +162,7 @@ export const reportScript = String.raw`
       // It may take effect at any time after its call: a dashed tail to the end of the history.
       context.strokeStyle = COLORS[KIND_INFO];
       context.setLineDash([3, 3]);
-      context.beginPath(); context.moveTo(x1, y + LANE_HEIGHT / 2); context.lineTo(barX(data.eventCount), y + LANE_HEIGHT / 2); context.stroke();
+      context.beginPath(); context.moveTo(x1, y + LANE_HEIGHT / 2); context.lineTo(barX(extent()), y + LANE_HEIGHT / 2); context.stroke();
       context.setLineDash([]);
     }
     var position = orderPosition[op];
@@ -185,7 +198,7 @@ export const reportScript = String.raw`
     var slack = 3 / scale;
     for (var index = firstEndingAfter(ops, eventIndex - slack); index < ops.length; index++) {
       var op = ops[index];
-      if (data.operationStart[op] > eventIndex + slack) { break; }
+      if (startOf(op) > eventIndex + slack) { break; }
       return op;
     }
     return -1;
@@ -193,8 +206,11 @@ export const reportScript = String.raw`
 
   function describe(op) {
     var partitionIndex = data.operationPartition[op];
-    var lines = [data.operationText[op], "process " + data.lanes[data.operationLane[op]] + ", line " + data.operationInvokeLine[op] +
-      (data.operationCompletionLine[op] ? "-" + data.operationCompletionLine[op] : " (never completed)")];
+    var lines = [data.operationText[op], laneLabel(data.operationLane[op]) + ", line " + data.operationInvokeLine[op] +
+      (data.operationCompletionLine[op] ? "-" + data.operationCompletionLine[op] : " (never completed)") +
+      ", " + formatSeconds(operationStartMs[op] / 1000, 0.001) + (data.operationCompletionLine[op] ? " to " + formatSeconds(operationEndMs[op] / 1000, 0.001) : "")];
+    var inForce = faultsOver(operationStartMs[op], operationEndMs[op]);
+    if (inForce.length > 0) { lines.push("faults in force: " + inForce.join("; ")); }
     if (partitionIndex < 0) { lines.push("failed: it did not happen, so the checker ignores it"); return { text: lines.join("\n"), bad: false }; }
     var partition = data.partitions[partitionIndex];
     lines.push("partition " + (partition.key === null ? "(whole history)" : JSON.stringify(partition.key)) + " (" + partition.verdict + ")");
@@ -287,7 +303,7 @@ export const reportScript = String.raw`
   });
 
   function scrollToOperation(op) {
-    var x = GUTTER + data.operationStart[op] * scale;
+    var x = GUTTER + startOf(op) * scale;
     var y = AXIS + data.operationLane[op] * LANE_HEIGHT;
     if (x < scroller.scrollLeft + GUTTER || x > scroller.scrollLeft + scroller.clientWidth - 40) { scroller.scrollLeft = x - scroller.clientWidth / 2; }
     if (y < scroller.scrollTop + AXIS || y > scroller.scrollTop + scroller.clientHeight - LANE_HEIGHT) { scroller.scrollTop = y - scroller.clientHeight / 2; }
@@ -303,7 +319,69 @@ export const reportScript = String.raw`
     requestDraw();
   }
 
+  function laneLabel(lane) {
+    var nodes = data.laneNodes[lane];
+    return "p" + data.lanes[lane] + (mode === "time" && nodes ? " n" + nodes : "");
+  }
+  function formatSeconds(timeS, step) {
+    return timeS.toFixed(Math.max(0, Math.min(3, Math.ceil(-Math.log10(step))))) + " s";
+  }
+  function faultLabel(fault) { return fault.f + (fault.targets ? " " + fault.targets : ""); }
+  function faultsOver(fromMs, toMs) {
+    return data.faults.filter(function (fault) { return fault.startMs <= toMs && fromMs <= fault.endMs; }).map(function (fault) {
+      return faultLabel(fault) + " (" + formatSeconds(fault.startMs / 1000, 0.001) + " to " + formatSeconds(fault.endMs / 1000, 0.001) + ")";
+    });
+  }
+
+  // Fault windows, shaded over the lanes and labelled, in either axis (nemesis events have indexes too).
+  var drawnBandLabels = [];
+  function drawBands(height) {
+    drawnBandLabels = [];
+    var width = scroller.clientWidth;
+    data.faults.forEach(function (fault) {
+      var x0 = Math.max(GUTTER, barX(mode === "time" ? fault.startMs : fault.startEvent));
+      var x1 = Math.min(width, barX(mode === "time" ? fault.endMs : fault.endEvent));
+      if (x1 < GUTTER || x0 > width) { return; }
+      context.fillStyle = "rgba(250,176,5,0.16)";
+      context.fillRect(x0, AXIS, Math.max(2, x1 - x0), height - AXIS);
+      context.fillStyle = "#f08c00";
+      context.fillRect(x0, AXIS, 1, height - AXIS);
+      var label = faultLabel(fault);
+      context.font = "11px system-ui, sans-serif";
+      var labelWidth = context.measureText(label).width + 6;
+      context.fillStyle = "rgba(255,244,214,0.92)";
+      context.fillRect(x0 + 1, AXIS + 1, labelWidth, 14);
+      context.fillStyle = "#7c4a00";
+      context.fillText(label, x0 + 4, AXIS + 8);
+      context.font = "11px ui-monospace, monospace";
+      drawnBandLabels.push(label);
+    });
+  }
+
+  function setMode(next) {
+    if (next === mode) { return; }
+    var keep = selectedOperation >= 0 ? selectedOperation : (badOperations.size > 0 ? Array.from(badOperations)[0] : -1);
+    mode = next;
+    document.getElementById("axis-event").className = mode === "event" ? "active" : "";
+    document.getElementById("axis-time").className = mode === "time" ? "active" : "";
+    scale = fitScale();
+    if (keep >= 0) {
+      // Zoom so that the operation of interest is a readable bar, and show it.
+      var barWidth = (endOf(keep) - startOf(keep)) * scale;
+      if (barWidth < 24) { scale = Math.min(mode === "time" ? 1e4 : 64, scale * 24 / Math.max(1e-9, barWidth)); }
+    }
+    layout();
+    if (keep >= 0) { scrollToOperation(keep); }
+    draw();
+  }
+  document.getElementById("axis-event").addEventListener("click", function () { setMode("event"); });
+  document.getElementById("axis-time").addEventListener("click", function () { setMode("time"); });
+
   window.raftlabReport = {
+    get mode() { return mode; },
+    setMode: setMode,
+    get bandLabels() { return drawnBandLabels.slice(); },
+    laneLabels: function () { return data.lanes.map(function (_, lane) { return laneLabel(lane); }); },
     lanes: data.lanes.length,
     operations: operationCount,
     get drawnBars() { return drawnBars; },
@@ -315,7 +393,7 @@ export const reportScript = String.raw`
       scrollToOperation(op);
       draw();
       var box = scroller.getBoundingClientRect();
-      var x0 = barX(data.operationStart[op]), x1 = barX(data.operationEnd[op]);
+      var x0 = barX(startOf(op)), x1 = barX(endOf(op));
       return { x: box.left + Math.max(GUTTER + 1, x0 + Math.max(1, x1 - x0) / 2), y: box.top + laneY(data.operationLane[op]) + LANE_HEIGHT / 2 };
     },
     draw: draw,
@@ -330,5 +408,6 @@ export const reportScript = String.raw`
   layout();
   selectPartition(firstProblem);
   draw();
+  performance.mark("raftlab-report-rendered");
 })();
 `;

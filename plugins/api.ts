@@ -23,6 +23,20 @@ export interface StateMachine {
   snapshot(): Uint8Array;
   /** Replaces the state with a snapshot's. Throws PluginError on bad bytes. */
   restore(data: Uint8Array): void;
+  /**
+   * Optional, for large states: freezes the state as it is now and returns a writer that
+   * serialises it in slices, while apply() goes on changing the live state between slices (the
+   * node yields to its event loop between them, so heartbeats keep leaving). The concatenated
+   * slices must restore() to a machine equal to the one at the call; they need not equal
+   * snapshot()'s bytes. Plugins without it are serialised in one go with snapshot().
+   */
+  beginSnapshot?(): SnapshotWriter;
+}
+
+/** Serialises a frozen state one slice at a time (StateMachine.beginSnapshot). */
+export interface SnapshotWriter {
+  /** The next slice of about budgetBytes bytes, or undefined once everything was returned. */
+  next(budgetBytes: number): Uint8Array | undefined;
 }
 
 /** The outcome the checker hands to Model.step: a known result, or unknown (an `info` op). */

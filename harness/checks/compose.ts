@@ -4,6 +4,7 @@ import type { Plugin } from "../../plugins/api.js";
 import type { CheckResult } from "../../checker/linearizable.js";
 import type { HistoryEvent } from "../../history/event.js";
 import { checkSafely, mergeValidity, type CheckReport, type Validity } from "./check-report.js";
+import { checkAppends } from "./appends.js";
 import { checkCounterBounds } from "./counter-bounds.js";
 import { checkLinearizable } from "./linearizability-check.js";
 import { checkNemesis } from "./nemesis.js";
@@ -32,7 +33,7 @@ export interface CheckContext {
 
 export interface ComposedChecks {
   valid: Validity;
-  /** Reports by check name: linearizable, stats, perf, and nemesis / counter-bounds / queue / replicas / node-logs where they apply. */
+  /** Reports by check name: linearizable, stats, perf, and nemesis / counter-bounds / appends / queue / replicas / node-logs where they apply. */
   checks: Record<string, CheckReport>;
   /** The linearizability checker's full result (for the HTML history view), when it ran. */
   linearizability: CheckResult | undefined;
@@ -58,6 +59,10 @@ export async function runChecks(context: CheckContext): Promise<ComposedChecks> 
   const operations = context.plugin.operations;
   if (context.plugin.name === "counter" && operations["add"] !== undefined && operations["read"] !== undefined) {
     checks["counter-bounds"] = await checkSafely(() => checkCounterBounds(pairs(), context.events));
+  }
+  const hasAppends = context.events.some((event) => event.process !== "nemesis" && event.type === "invoke" && event.f === "append");
+  if (context.plugin.name === "kv" && operations["get"] !== undefined && hasAppends) {
+    checks["appends"] = await checkSafely(() => checkAppends(pairs()));
   }
   if (operations["enqueue"] !== undefined && operations["dequeue"] !== undefined) {
     checks["queue"] = await checkSafely(() => checkQueue(pairs()));

@@ -6,6 +6,7 @@ import type { CheckResult, PartitionResult } from "../../checker/linearizable.js
 import type { HistoryOperation } from "../../checker/operations.js";
 import type { ClientEvent, HistoryEvent } from "../../history/event.js";
 import type { Plugin } from "../../plugins/api.js";
+import type { AppendsReport } from "./appends.js";
 import type { CheckReport } from "./check-report.js";
 import type { CounterBoundsReport } from "./counter-bounds.js";
 import type { NodeLogsReport } from "./node-logs.js";
@@ -33,7 +34,7 @@ export interface ExplainInput {
 const nsPerS = 1e9;
 /** Completed operations named as the ones every order must place first. */
 const precedingShownMax = 3;
-const checkOrder = ["linearizable", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
+const checkOrder = ["linearizable", "appends", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
 
 export function explainVerdict(input: ExplainInput): VerdictExplanation | undefined {
   const names = [...checkOrder, ...Object.keys(input.checks).filter((name) => !checkOrder.includes(name))];
@@ -68,6 +69,26 @@ function explainInvalid(check: string, input: ExplainInput): VerdictExplanation 
             `A counter read returned ${first.value} to process ${first.process} at ${seconds(timeS)}${servedBy(event)}, outside ` +
             `[${first.lower}, ${first.upper}], the bounds every order of the adds allows (the adds completed before it surely ` +
             `happened; only adds invoked before it returned may have). ${faultsAt(faults, timeS)}`,
+        };
+      }
+      break;
+    }
+    case "appends": {
+      const first = (report as AppendsReport).violations[0];
+      const invoke = first === undefined ? undefined : input.events[first.invokeIndex];
+      if (first !== undefined && invoke !== undefined) {
+        const timeS = invoke.time / nsPerS;
+        const answered = input.events[first.completionIndex];
+        const what =
+          first.kind === "duplicated"
+            ? `shows the appended token ${JSON.stringify(first.token)} ${first.count} times, but it was appended once: one append was applied twice (a retry deduplicated by no one)`
+            : `shows the token ${JSON.stringify(first.token)}, which no append on this key wrote`;
+        return {
+          check,
+          firstAnomalyS: timeS,
+          text:
+            `get ${JSON.stringify(first.key)} by process ${first.process}, invoked at ${seconds(timeS)}` +
+            `${answered === undefined ? "" : ` and answered at ${seconds(answered.time / nsPerS)}${servedBy(answered)}`}, ${what}. ${faultsAt(faults, timeS)}`,
         };
       }
       break;

@@ -86,16 +86,21 @@ describe("results folder", () => {
       expect.arrayContaining(["name", "seed", "runtime", "plugin", "nodes", "started", "duration_s", "valid", "checks", "ops", "faults"]),
     );
     expect(written).toMatchObject({ valid: false, exit_code: 1, ops: { total: { invoked: 3, ok: 2, fail: 0, info: 1 } } });
-    expect(Object.keys(written["checks"] as object)).toEqual(["linearizable", "stats", "perf", "node-logs"]);
+    expect(Object.keys(written["checks"] as object)).toEqual(["linearizable", "stats", "perf", "appends", "node-logs"]);
     expect(written["faults"]).toEqual([{ f: "partition-leader", startS: 0.003, endS: 0.03, value: { isolated: [1] } }]);
 
     const html = await readFile(folder.reportPath, "utf8");
     expect(html).toMatch(/<span class="badge invalid" id="verdict">INVALID<\/span>/);
     expect(html).toMatch(/no order places <code>get &#34;a&#34; -&#62; null<\/code> \(history index 4\)/);
-    expect(html.match(/<g class="fault">/g)).toHaveLength(2); // one band per chart
-    expect(html.match(/<svg /g)).toHaveLength(2);
+    // The timeline's data: the fault window with its kind, and the first anomaly's time.
+    const timeline = JSON.parse(/<script type="application\/json" id="timeline-data">(.*?)<\/script>/s.exec(html)?.[1] ?? "null") as {
+      faults: { kind: string; startS: number; endS: number }[];
+      lanes: { label: string }[];
+    };
+    expect(timeline.faults).toMatchObject([{ kind: "partition-leader", startS: 0.003, endS: 0.03 }]);
+    expect(timeline.lanes.map((lane) => lane.label)).toEqual(["p0 n2", "p1 n1", "p2"]);
     expect(html).toMatch(/<a href="nodes\/node-1\.log">/);
     // Self-contained: nothing is fetched from elsewhere.
-    expect(html).not.toMatch(/<script|<link |src="http|href="http/);
+    expect(html).not.toMatch(/<script [^>]*src=|<link |src="http|href="http/);
   });
 });

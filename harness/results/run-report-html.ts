@@ -1,10 +1,14 @@
-// report.html: one self-contained page per run (inline CSS and SVG, no scripts, no network):
-// the verdict, the run's settings, each check's result, the linearizability anomaly if any, latency
-// and throughput over time with fault intervals shaded, and links to the raw files.
+// report.html: one self-contained page per run (inline CSS, data and script, no network): the
+// verdict and its explanation, the run's settings, each check's result, the linearizability anomaly
+// if any, one timeline (operations, fault windows, leader changes and the first anomaly on the same
+// run-time axis), and links to the raw files.
 import type { FaultInterval, LatencySummary } from "../checks/perf.js";
-import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
+import type { OperationPair } from "../../history/operation-pairs.js";
+import type { LeaderChange } from "../checks/node-log-events.js";
 import type { LinearizableReport } from "../checks/linearizability-check.js";
-import { escapeHtml, latencyChart, throughputChart, type LatencyPoint } from "./svg-charts.js";
+import { escapeHtml } from "./svg-charts.js";
+import { buildTimelineData } from "./timeline-data.js";
+import { timelineScript } from "./timeline-script.js";
 import { checkHeadline, type RunSummary } from "./summary.js";
 import type { PerfReport } from "../checks/perf.js";
 
@@ -15,27 +19,8 @@ export interface RunReportInput {
   linearizabilityReport?: string;
   /** Node log files, relative to the report. */
   nodeLogs: readonly string[];
-}
-
-/** Scatter points kept in the page: enough to see the shape, few enough for a light file. */
-const latencyPointsMax = 6_000;
-
-/**
- * Points for the latency scatter. Every fail and info is kept (they are what one looks for) up to
- * half the budget; ok points are thinned evenly to fill the rest.
- */
-export function latencyPoints(pairs: readonly OperationPair[]): LatencyPoint[] {
-  const completed = pairs.filter((pair) => pair.completion !== undefined);
-  const toPoint = (pair: OperationPair): LatencyPoint => ({
-    timeS: pair.invoke.time / 1e9,
-    latencyMs: ((pair.completion?.time ?? pair.invoke.time) - pair.invoke.time) / 1e6,
-    type: outcomeOf(pair),
-    f: pair.invoke.f,
-  });
-  const unusual = completed.filter((pair) => outcomeOf(pair) !== "ok").slice(0, latencyPointsMax / 2);
-  const ok = completed.filter((pair) => outcomeOf(pair) === "ok");
-  const stride = Math.max(1, Math.ceil(ok.length / (latencyPointsMax - unusual.length)));
-  return [...ok.filter((_, position) => position % stride === 0), ...unusual].map(toPoint);
+  /** Nodes becoming leader, from the node logs (none when the logs are missing). */
+  leaderChanges?: readonly LeaderChange[];
 }
 
 const verdictText = (valid: RunSummary["valid"]): string => (valid === true ? "valid" : valid === false ? "INVALID" : "unknown");
@@ -51,8 +36,7 @@ export function renderRunReport(input: RunReportInput): string {
     settingsTable(summary),
     checksTable(summary),
     anomalySection(summary.checks["linearizable"] as LinearizableReport | undefined, input.linearizabilityReport),
-    `<h2>Latency over time</h2>${latencyChart(latencyPoints(input.pairs), faults, durationS)}`,
-    `<h2>Throughput</h2>${throughputChart(perf?.throughput ?? [], faults, durationS)}`,
+    timelineSection(input, durationS),
     latencyTable(perf?.latency ?? {}),
     faultTable(faults),
     filesSection(input),
@@ -69,6 +53,17 @@ th{background:#f8f9fa;font-weight:600}.num{text-align:right;font-variant-numeric
 .valid{background:#2b8a3e}.invalid{background:#c92a2a}.unknown{background:#e67700}
 pre{background:#f8f9fa;padding:8px;overflow:auto;max-height:420px;font-size:12px}code{font-size:12px}
 details summary{cursor:pointer;color:#1864ab}
+#timeline{position:relative;user-select:none;cursor:crosshair;margin-top:6px}#timeline-canvas{display:block;width:100%}
+#timeline-overlay{position:absolute;inset:0;pointer-events:none}
+.band{position:absolute;background:rgba(250,176,5,.2);border-left:1px solid #f08c00;border-right:1px solid #f08c00}
+.band.not-injected{background:rgba(134,142,150,.15);border-color:#868e96}
+.band-label{position:absolute;top:1px;left:1px;max-width:calc(100% - 2px);font-size:11px;color:#7c4a00;background:rgba(255,244,214,.92);padding:0 2px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.leader,.anomaly{position:absolute;width:0;border-left:1px dashed #1864ab}.anomaly{border-left:2px solid #c92a2a}
+.marker-label{position:absolute;top:0;left:2px;font-size:11px;color:#1864ab;background:#fffc;white-space:nowrap;padding:0 2px}
+.anomaly .marker-label{color:#fff;background:#c92a2a;top:30px}
+#timeline-tooltip{position:absolute;z-index:2;pointer-events:none;background:#212529ee;color:#fff;padding:4px 8px;border-radius:4px;max-width:360px;white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace}
+#timeline-details{white-space:pre-wrap;font:12px/1.4 ui-monospace,monospace;min-height:1.4em}
+.timeline-legend i{display:inline-block;width:12px;height:10px;margin:0 3px 0 10px;vertical-align:middle}
 .explanation{font-size:15px;padding:10px 12px;border-left:4px solid;background:#fff5f5}.invalid-text{border-color:#c92a2a}.unknown-text{border-color:#e67700;background:#fff9db}
 </style></head><body>
 ${sections.join("\n")}
@@ -122,6 +117,24 @@ function anomalySection(report: LinearizableReport | undefined, linearizabilityR
     `in state <code>${escapeHtml(anomaly.stateBefore ?? "?")}</code>.</p>` +
     (tail === "" ? "" : `<table id="prefix"><tr><th>end of the longest prefix</th><th>state after</th></tr>${tail}</table>`) +
     link
+  );
+}
+
+function timelineSection(input: RunReportInput, durationS: number): string {
+  const data = buildTimelineData(input.summary, input.pairs, input.leaderChanges ?? [], durationS);
+  // "<" is escaped so that no "</script>" in a value can end the data block early.
+  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const lanes = data.laneKind === "process" ? "one lane per process (with the node(s) that answered it)" : "one lane per node that answered";
+  return (
+    `<h2>Timeline</h2><p class="timeline-legend">Run time in seconds. From the top: leader changes (node and term), completed operations per second, ` +
+    `latency of each operation (log scale), and ${lanes}; shaded bands are fault windows labelled with their kind and nodes.` +
+    `<i style="background:#2b8a3e"></i>ok<i style="background:#c92a2a"></i>fail<i style="background:#e67700"></i>info<i style="background:rgba(250,176,5,.35)"></i>fault` +
+    `<i style="border-left:1px dashed #1864ab;width:4px"></i>leader change<i style="background:#c92a2a;width:3px"></i>first anomaly. ` +
+    `Hover for details, click to keep them below; ctrl-wheel or the buttons zoom, drag or shift-wheel pans. ` +
+    `<button id="timeline-zoom-out" title="zoom out">&minus;</button><button id="timeline-fit">fit</button><button id="timeline-zoom-in" title="zoom in">+</button></p>` +
+    `<div id="timeline"><canvas id="timeline-canvas"></canvas><div id="timeline-overlay"></div><div id="timeline-tooltip" hidden></div></div>` +
+    `<div id="timeline-details"></div>` +
+    `<script type="application/json" id="timeline-data">${json}</script><script>${timelineScript}</script>`
   );
 }
 

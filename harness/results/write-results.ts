@@ -3,6 +3,7 @@
 import { readdir, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import type { OperationPair } from "../../history/operation-pairs.js";
+import { readNodeLogEvents } from "../checks/node-log-events.js";
 import { renderRunReport } from "./run-report-html.js";
 import type { ResultsFolder } from "./results-folder.js";
 import type { RunSummary } from "./summary.js";
@@ -22,10 +23,14 @@ export async function writeRunResults(results: RunResults): Promise<void> {
     .filter((name) => name.endsWith(".log"))
     .sort()
     .map((name) => relative(folder.directory, join(folder.nodeLogDirectory, name)));
+  // Leader changes come from the node logs, on the history's time axis (history_started is its 0).
+  const historyStartedMs = summary.history_started === undefined ? Date.parse(summary.started) : Date.parse(summary.history_started);
+  const { leaderChanges } = await readNodeLogEvents(folder.nodeLogDirectory, historyStartedMs);
   const html = renderRunReport({
     summary,
     pairs: results.pairs,
     nodeLogs,
+    leaderChanges,
     ...(results.hasLinearizabilityReport ? { linearizabilityReport: basename(folder.linearizabilityReportPath) } : {}),
   });
   await writeFile(folder.reportPath, html);

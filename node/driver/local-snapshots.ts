@@ -21,8 +21,18 @@ export interface AppliedState {
   installSnapshot(snapshot: Snapshot): void;
   /** Serialises the whole replicated state at `applied`. */
   snapshotData(): Uint8Array;
+  /**
+   * Optional: freezes the state at `applied` and serialises it one slice per step, so the node can
+   * yield between slices (issue 11, defect 3); without it, snapshotData() runs in one go.
+   */
+  beginSnapshot?(): StateSerialiser;
   /** UNSAFE apply-uncommitted only: applies persisted entries before they commit. */
   applyAhead?(entries: readonly Entry[]): void;
+}
+
+/** Serialises a frozen state one slice per step(): undefined until the last step returns the data. */
+export interface StateSerialiser {
+  step(): Uint8Array | undefined;
 }
 
 export interface LocalSnapshotsOptions {
@@ -66,7 +76,7 @@ export class LocalSnapshots {
 
   /** Starts a snapshot when one is due; `onDone` runs once it is written and compacted. */
   maybeStart(onDone: () => void, onError: (error: unknown) => void): void {
-    const { state, rawNode, log, logger, clock } = this.#options;
+    const { state, log, clock } = this.#options;
     const applied = state.applied;
     if (this.busy || applied - this.snapshotIndex < this.#options.snapshotEvery) {
       return;
@@ -77,12 +87,41 @@ export class LocalSnapshots {
     this.busy = true;
     const leaderSnapshotsBefore = this.#leaderSnapshotsTaken;
     const started = clock.nowMs();
-    const data = state.snapshotData();
-    const serialisedMs = clock.nowMs() - started;
-    const snapshot: Snapshot = {
-      metadata: { index: applied, term: state.appliedTerm, confState: { voters: [...state.confState.voters] } },
-      data,
+    const metadata: Snapshot["metadata"] = { index: applied, term: state.appliedTerm, confState: { voters: [...state.confState.voters] } };
+    const serialiser: StateSerialiser = state.beginSnapshot?.() ?? { step: () => state.snapshotData() };
+    const timing = { slices: 0, longestSliceMs: 0 };
+    // One slice per turn of the event loop: ticks, heartbeats and Readys run between slices.
+    const serialiseSlice = (): void => {
+      const sliceStarted = clock.nowMs();
+      let data: Uint8Array | undefined;
+      try {
+        data = serialiser.step();
+      } catch (error) {
+        this.busy = false;
+        onError(error);
+        return;
+      }
+      timing.slices += 1;
+      timing.longestSliceMs = Math.max(timing.longestSliceMs, clock.nowMs() - sliceStarted);
+      if (data === undefined) {
+        clock.defer(serialiseSlice);
+        return;
+      }
+      this.#save({ metadata, data }, leaderSnapshotsBefore, { started, serialisedMs: clock.nowMs() - started, ...timing }, onDone, onError);
     };
+    serialiseSlice();
+  }
+
+  #save(
+    snapshot: Snapshot,
+    leaderSnapshotsBefore: number,
+    timing: { started: number; serialisedMs: number; slices: number; longestSliceMs: number },
+    onDone: () => void,
+    onError: (error: unknown) => void,
+  ): void {
+    const { rawNode, log, logger, clock } = this.#options;
+    const applied = snapshot.metadata.index;
+    const { data } = snapshot;
     let failed = false;
     const fail = (error: unknown): void => {
       if (failed) {
@@ -135,8 +174,10 @@ export class LocalSnapshots {
           logger.info("took a snapshot and compacted the log", {
             index: applied,
             bytes: data.length,
-            ms: Math.round(clock.nowMs() - started),
-            serialiseMs: Math.round(serialisedMs),
+            ms: Math.round(clock.nowMs() - timing.started),
+            serialiseMs: Math.round(timing.serialisedMs),
+            serialiseSlices: timing.slices,
+            longestSliceMs: Math.round(timing.longestSliceMs),
           });
           onDone();
         });

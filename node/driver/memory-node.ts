@@ -6,7 +6,8 @@ import { RawNode, type SoftState } from "../raft/raw-node.js";
 import { SeededRng } from "../../lib/rng.js";
 import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
 import type { Clock } from "./ports.js";
-import { ReadyPipeline, type AppliedState, type PipelineListener } from "./ready-pipeline.js";
+import { ReadyPipeline, type AppliedState, type PipelineListener, type PipelineUnsafeSwitches } from "./ready-pipeline.js";
+import type { StateSerialiser } from "./local-snapshots.js";
 import { silentLogger } from "../../lib/logger.js";
 
 /** A state machine that counts: its snapshot is the applied index as text. */
@@ -16,6 +17,8 @@ export class CountingState implements AppliedState {
   confState: ConfState;
   readonly appliedIndexes: number[] = [];
   readonly installed: number[] = [];
+  /** Indexes handed to applyAhead (apply-uncommitted only), before they commit. */
+  readonly appliedAhead: number[] = [];
 
   constructor(voters: readonly NodeId[]) {
     this.confState = { voters: [...voters] };
@@ -32,6 +35,10 @@ export class CountingState implements AppliedState {
     }
   }
 
+  applyAhead(entries: readonly Entry[]): void {
+    this.appliedAhead.push(...entries.map((entry) => entry.index));
+  }
+
   installSnapshot(snapshot: Snapshot): void {
     this.installed.push(snapshot.metadata.index);
     this.applied = snapshot.metadata.index;
@@ -41,6 +48,31 @@ export class CountingState implements AppliedState {
 
   snapshotData(): Uint8Array {
     return new TextEncoder().encode(String(this.applied));
+  }
+}
+
+/** A CountingState whose snapshots take `slices` steps of a StateSerialiser (frozen at the start). */
+export class SlicedCountingState extends CountingState {
+  /** Steps run so far, over every snapshot. */
+  slicesRun = 0;
+
+  constructor(
+    voters: readonly NodeId[],
+    readonly slices: number,
+  ) {
+    super(voters);
+  }
+
+  beginSnapshot(): StateSerialiser {
+    const data = this.snapshotData();
+    let left = this.slices;
+    return {
+      step: () => {
+        this.slicesRun += 1;
+        left -= 1;
+        return left > 0 ? undefined : data;
+      },
+    };
   }
 }
 
@@ -56,7 +88,14 @@ export class MemoryNode {
   readonly leadership: SoftState[] = [];
   readonly #deferred: (() => void)[] = [];
 
-  constructor(options: { id: NodeId; voters: readonly NodeId[]; snapshotEvery?: number; readysInflightMax?: number }) {
+  constructor(options: {
+    id: NodeId;
+    voters: readonly NodeId[];
+    snapshotEvery?: number;
+    readysInflightMax?: number;
+    snapshotSlices?: number;
+    unsafe?: PipelineUnsafeSwitches;
+  }) {
     this.rawNode = new RawNode(
       {
         id: options.id,
@@ -72,7 +111,7 @@ export class MemoryNode {
       },
       { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: [...options.voters] }, applied: 0 },
     );
-    this.state = new CountingState(options.voters);
+    this.state = options.snapshotSlices === undefined ? new CountingState(options.voters) : new SlicedCountingState(options.voters, options.snapshotSlices);
     const clock: Clock = { nowMs: () => 0, defer: (callback) => this.#deferred.push(callback) };
     const listener: PipelineListener = {
       beforeReady: () => undefined,
@@ -93,6 +132,7 @@ export class MemoryNode {
       snapshotEvery: options.snapshotEvery ?? 1_000_000,
       snapshotIndex: 0,
       onFatal: (error) => this.fatal.push(error),
+      ...(options.unsafe === undefined ? {} : { unsafe: options.unsafe }),
     });
   }
 
@@ -100,6 +140,19 @@ export class MemoryNode {
   step(message: Message): void {
     this.rawNode.step(message);
     this.pipeline.kick();
+  }
+
+  /** One logical clock tick, as the server's ticker gives it. */
+  tick(): void {
+    this.rawNode.tick();
+    this.pipeline.kick();
+  }
+
+  /** Runs the oldest deferred callback only (one turn of the event loop); false when none waits. */
+  runOne(): boolean {
+    const next = this.#deferred.shift();
+    next?.();
+    return next !== undefined;
   }
 
   /** Runs the deferred pumps (and any they defer in turn). */

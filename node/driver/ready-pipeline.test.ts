@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { newMessage } from "../raft/raft.js";
 import type { Entry } from "../raft/messages.js";
-import { MemoryNode } from "./memory-node.js";
+import { MemoryNode, SlicedCountingState } from "./memory-node.js";
 
 function entries(term: number, from: number, to: number): Entry[] {
   const list: Entry[] = [];
@@ -33,5 +33,98 @@ describe("ReadyPipeline on a follower", () => {
     expect(node.state.installed).toEqual([10]);
     expect(node.log.snapshotIndex).toBe(10);
     expect(node.rawNode.status().commit).toBe(10);
+  });
+});
+
+// Each unsafe switch of the pipeline really changes what it names, on one fixed schedule: the same
+// follower step with the switch off and on (the core's switches are node/sim/scenarios/unsafe-switches.test.ts).
+describe("the pipeline's unsafe switches", () => {
+  const append = newMessage("app", 2, { from: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: entries(1, 1, 3) });
+
+  test("ack-before-fsync: a follower acknowledges appended entries once written, before any fsync", () => {
+    for (const ackBeforeFsync of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { ackBeforeFsync } });
+      node.step(append);
+      node.run();
+      node.disk.completeNext("log"); // the write of entries 1..3 completes; the fsync (if any) is still queued
+      node.run();
+      expect(node.log.stats.syncs).toBe(ackBeforeFsync ? 0 : 1);
+      expect(node.take("appResp").map((message) => message.index)).toEqual(ackBeforeFsync ? [3] : []);
+      node.settle();
+      expect(node.take("appResp").map((message) => message.index)).toEqual(ackBeforeFsync ? [] : [3]);
+    }
+  });
+
+  test("vote-not-persisted: a vote leaves before term and vote are written", () => {
+    for (const voteNotPersisted of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { voteNotPersisted } });
+      node.step(newMessage("vote", 2, { from: 3, term: 5, index: 0, logTerm: 0 }));
+      node.run(); // no disk operation completes
+      expect(node.take("voteResp").map((message) => [message.term, message.reject])).toEqual(voteNotPersisted ? [[5, false]] : []);
+      expect(node.disk.queues.log).toHaveLength(voteNotPersisted ? 0 : 2); // safe: the hard state write and its fsync
+      node.settle();
+      expect(node.take("voteResp")).toHaveLength(voteNotPersisted ? 0 : 1);
+    }
+  });
+
+  test("apply-uncommitted: a follower applies entries once durable, before the leader's commit index covers them", () => {
+    for (const applyUncommitted of [false, true]) {
+      const node = new MemoryNode({ id: 2, voters: [1, 2, 3], unsafe: { applyUncommitted } });
+      node.step(append); // commit 0: nothing is committed
+      node.settle();
+      expect(node.rawNode.status().commit).toBe(0);
+      expect(node.state.appliedAhead).toEqual(applyUncommitted ? [1, 2, 3] : []);
+      expect(node.state.appliedIndexes).toEqual([]);
+    }
+  });
+});
+
+describe("ReadyPipeline on a leader taking a local snapshot", () => {
+  // Issue 11, defect 3: serialisation ran in one synchronous block, so a large state stalled the
+  // node's loop and no heartbeat left for as long. It now runs one slice per turn of the loop.
+  test("heartbeats keep leaving between the slices of a snapshot's serialisation", () => {
+    const slices = 6;
+    const node = new MemoryNode({ id: 1, voters: [1, 2, 3], snapshotEvery: 3, snapshotSlices: slices });
+    node.rawNode.campaign();
+    node.pipeline.kick();
+    node.settle();
+    const [vote] = node.take("vote").filter((message) => message.to === 2);
+    expect(vote).toBeDefined();
+    node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
+    node.settle();
+    expect(node.rawNode.status().role).toBe("leader");
+    for (let i = 0; i < 3; i++) {
+      node.rawNode.propose(new TextEncoder().encode(`p${i}`));
+    }
+    node.pipeline.kick();
+    node.settle();
+    const last = node.rawNode.status().lastIndex;
+    node.step(newMessage("appResp", 1, { from: 2, term: vote!.term, index: last }));
+    // Commit and apply: the snapshot's first slice runs in the same turn, the rest are deferred.
+    while (node.state.applied < last) {
+      expect(node.runOne()).toBe(true);
+    }
+    node.disk.completeAll();
+    const state = node.state as SlicedCountingState;
+    expect(state.slicesRun).toBe(1);
+    node.take("heartbeat");
+    // Each turn of the loop runs one deferred callback: a slice or a pump. A tick (heartbeatTicks 1)
+    // makes the next pump send a heartbeat to each follower; note how many slices ran by then.
+    const slicesDoneAtHeartbeat = new Set<number>();
+    while (state.slicesRun < slices) {
+      node.tick();
+      expect(node.runOne()).toBe(true);
+      const heartbeats = node.take("heartbeat");
+      if (heartbeats.length > 0) {
+        expect(new Set(heartbeats.map((message) => message.to))).toEqual(new Set([2, 3]));
+        slicesDoneAtHeartbeat.add(state.slicesRun);
+      }
+    }
+    // Heartbeats left between every two slices from the second on (the first tick's pump queues
+    // behind slice 2): the snapshot never held them back.
+    expect([...slicesDoneAtHeartbeat].filter((done) => done < slices)).toEqual(Array.from({ length: slices - 2 }, (_, i) => i + 2));
+    node.settle();
+    expect(node.fatal).toEqual([]);
+    expect(node.log.snapshotIndex).toBe(last);
   });
 });

@@ -4,12 +4,16 @@
 // waiting client (through ApplyResults). It is the pipeline's AppliedState.
 import type { Failpoints } from "./failpoints.js";
 import type { AppliedState } from "../driver/ready-pipeline.js";
+import type { StateSerialiser } from "../driver/local-snapshots.js";
 import type { ConfChange, ConfState, Entry, Snapshot } from "../raft/messages.js";
 import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
 import type { CommandOutcome } from "./client-port/sessions.js";
 import { decodeConfChangeEntryData } from "./conf-change-data.js";
 import type { Logger } from "../../lib/logger.js";
 import type { ReplicatedState } from "./replicated-state.js";
+
+/** Plugin state serialised per turn of the event loop: about 1 to 3 ms of JSON on a 2-core machine. */
+const SNAPSHOT_SLICE_BYTES = 256 * 1024;
 
 /** Where applied outcomes go: the RequestRouter answers the clients waiting for them. */
 export interface ApplyResults {
@@ -54,6 +58,10 @@ export class EntryApplier implements AppliedState {
 
   snapshotData(): Uint8Array {
     return this.#options.state.snapshotData();
+  }
+
+  beginSnapshot(): StateSerialiser {
+    return this.#options.state.beginSnapshot(SNAPSHOT_SLICE_BYTES);
   }
 
   installSnapshot(snapshot: Snapshot): void {

@@ -81,3 +81,49 @@ describe("ReplicatedState (kv plugin)", () => {
     }
   });
 });
+
+describe("ReplicatedState.beginSnapshot (issue 11, defect 3)", () => {
+  function serialiseAll(state: ReplicatedState, between: () => void): { data: Uint8Array; steps: number } {
+    const serialiser = state.beginSnapshot(64);
+    for (let steps = 1; ; steps++) {
+      const data = serialiser.step();
+      if (data !== undefined) {
+        return { data, steps };
+      }
+      between();
+    }
+  }
+
+  it("serialises the state and sessions as they were at the call, in steps, while commands keep applying", () => {
+    const state = new ReplicatedState(kvPlugin, 100);
+    state.openSession(1);
+    for (let i = 0; i < 40; i++) {
+      state.applyCommand({ op: { f: "put", key: `k${i}`, value: `v${i}` }, session: { clientId: "1", seq: i + 1 } });
+    }
+    const expected = state.snapshotData();
+    let seq = 41;
+    const { data, steps } = serialiseAll(state, () => {
+      state.applyCommand({ op: { f: "put", key: `k${seq % 40}`, value: "later" }, session: { clientId: "1", seq } });
+      seq += 1;
+    });
+    expect(steps).toBeGreaterThan(5);
+    const copy = new ReplicatedState(kvPlugin, 100);
+    copy.restore(data, "test");
+    expect(copy.snapshotData()).toEqual(expected);
+  });
+
+  it("a plugin without beginSnapshot (third-party) is serialised in one step by snapshot()", () => {
+    const plain = {
+      ...kvPlugin,
+      createStateMachine: () => {
+        const machine = kvPlugin.createStateMachine();
+        return { apply: machine.apply.bind(machine), snapshot: machine.snapshot.bind(machine), restore: machine.restore.bind(machine) };
+      },
+    };
+    const state = new ReplicatedState(plain, 100);
+    state.applyCommand(put("a", "1"));
+    const { data, steps } = serialiseAll(state, () => undefined);
+    expect(steps).toBe(1);
+    expect(data).toEqual(state.snapshotData());
+  });
+});

@@ -6,6 +6,7 @@ import { PluginError, type Json, type Operation, type Plugin, type StateMachine 
 import { SessionTable, type CommandOutcome } from "./client-port/sessions.js";
 import type { CommandEnvelope, MemberContext } from "./client-port/command-envelope.js";
 import { checkedSnapshotBytes, jsonProblem } from "./plugin-contract.js";
+import type { StateSerialiser } from "../driver/local-snapshots.js";
 
 const SNAPSHOT_VERSION = 1;
 const encoder = new TextEncoder();
@@ -14,6 +15,20 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export interface MemberAddresses {
   peerAddress?: string;
   clientAddress?: string;
+}
+
+function snapshotBytes(header: Uint8Array, pluginSlices: readonly Uint8Array[]): Uint8Array {
+  const pluginLength = pluginSlices.reduce((sum, slice) => sum + slice.length, 0);
+  const bytes = new Uint8Array(5 + header.length + pluginLength);
+  bytes[0] = SNAPSHOT_VERSION;
+  new DataView(bytes.buffer).setUint32(1, header.length);
+  bytes.set(header, 5);
+  let offset = 5 + header.length;
+  for (const slice of pluginSlices) {
+    bytes.set(slice, offset);
+    offset += slice.length;
+  }
+  return bytes;
 }
 
 export class SnapshotDataError extends Error {
@@ -136,19 +151,40 @@ export class ReplicatedState {
   }
 
   snapshotData(): Uint8Array {
+    return snapshotBytes(this.#snapshotHeader(), [checkedSnapshotBytes(this.plugin.name, this.stateMachine.snapshot())]);
+  }
+
+  /**
+   * Freezes the replicated state now and serialises it one slice per step(), so the caller can
+   * yield to the event loop between slices while entries keep applying. The session table and
+   * address book (small) are copied at once; the plugin's state is written by its beginSnapshot
+   * writer, or in one step by snapshot() for a plugin without one.
+   */
+  beginSnapshot(sliceBytes: number): StateSerialiser {
+    const header = this.#snapshotHeader();
+    const writer = this.stateMachine.beginSnapshot?.();
+    if (writer === undefined) {
+      return { step: () => this.snapshotData() };
+    }
+    const slices: Uint8Array[] = [];
+    return {
+      step: () => {
+        const slice: unknown = writer.next(sliceBytes);
+        if (slice === undefined) {
+          return snapshotBytes(header, slices);
+        }
+        slices.push(checkedSnapshotBytes(this.plugin.name, slice));
+        return undefined;
+      },
+    };
+  }
+
+  #snapshotHeader(): Uint8Array {
     const members: Json[] = [];
     for (const [id, addresses] of [...this.members].sort((a, b) => a[0] - b[0])) {
       members.push([id, addresses.peerAddress ?? null, addresses.clientAddress ?? null]);
     }
-    const header = encoder.encode(JSON.stringify({ sessions: this.#snapshotWithoutSessions ? [] : this.sessions.toJson(), members }));
-    const pluginState = checkedSnapshotBytes(this.plugin.name, this.stateMachine.snapshot());
-    const bytes = new Uint8Array(5 + header.length + pluginState.length);
-    const view = new DataView(bytes.buffer);
-    bytes[0] = SNAPSHOT_VERSION;
-    view.setUint32(1, header.length);
-    bytes.set(header, 5);
-    bytes.set(pluginState, 5 + header.length);
-    return bytes;
+    return encoder.encode(JSON.stringify({ sessions: this.#snapshotWithoutSessions ? [] : this.sessions.toJson(), members }));
   }
 
   /**

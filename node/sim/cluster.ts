@@ -17,6 +17,7 @@ import { EventQueue } from "./event-queue.js";
 import { Network, RELIABLE } from "./network.js";
 import { SimNode, hashBytes } from "./sim-node.js";
 import { CheckedLog, SimAppliedState } from "./sim-ports.js";
+import { parseSessionCommand, SessionChecks } from "./sessions.js";
 import { InvariantViolation, Invariants } from "./invariants.js";
 import { Trace } from "./trace.js";
 import type { SimClusterOptions, StallOptions } from "./cluster-options.js";
@@ -35,6 +36,8 @@ export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly network: Network;
   readonly invariants = new Invariants();
+  /** Exactly-once session commands and snapshots equal to the committed prefix (sessions.ts). */
+  readonly sessions = new SessionChecks();
   readonly trace: Trace;
   readonly queue = new EventQueue<SimEvent>();
   readonly options: SimClusterOptions;
@@ -139,6 +142,9 @@ export class SimCluster {
   #start(id: NodeId): void {
     const node = this.node(id);
     node.recoverMachine();
+    if (node.machine.index > 0) {
+      this.sessions.onRestored(id, node.machine, "restarted from");
+    }
     const raw = new RawNode(this.raftConfig(id, node.incarnation), node.initialState());
     node.raw = raw;
     node.log.onDurableDiscard = (discarded, coveredUpTo) => this.invariants.checkDiscard(node, discarded, coveredUpTo);
@@ -415,11 +421,25 @@ export class SimCluster {
         }
         this.trace.record(this.now, "conf", node.id, undefined, `${change.type} ${change.nodeId} at ${entry.index}`);
       } else if (entry.data.length > 0) {
-        node.machine.hash = hashBytes(node.machine.hash, entry.data);
-        node.machine.count++;
-        commands.set(entry.index, new TextDecoder().decode(entry.data));
+        const command = new TextDecoder().decode(entry.data);
+        const session = parseSessionCommand(command);
+        const last = session === undefined ? 0 : (node.machine.sessions[session.client] ?? 0);
+        // A session command whose seq was applied already is a client's retry: skipped (§6.3).
+        const takesEffect = session === undefined || session.seq > last;
+        if (takesEffect) {
+          node.machine.hash = hashBytes(node.machine.hash, entry.data);
+          node.machine.count++;
+          if (session !== undefined) {
+            node.machine.sessions[session.client] = session.seq;
+          }
+        }
+        if (session !== undefined) {
+          this.sessions.onSessionCommand(node.id, entry.index, command, takesEffect);
+        }
+        commands.set(entry.index, command);
       }
       node.machine.index = entry.index;
+      this.sessions.onMachineAt(node.id, node.machine);
     }
     return confState;
   }

@@ -15,6 +15,8 @@ export type Property =
   | "durability"
   | "read-freshness"
   | "node-stopped"
+  | "exactly-once"
+  | "snapshot-prefix"
   | "stability"
   | "liveness";
 

@@ -12,8 +12,14 @@ export interface MachineState {
   index: number;
   /** FNV-1a hash chained over every applied command's bytes. */
   hash: number;
-  /** Commands applied (non-empty normal entries). */
+  /** Commands applied (non-empty normal entries), session duplicates left out. */
   count: number;
+  /** Each session client's last applied seq (sessions.ts). */
+  sessions: Record<string, number>;
+}
+
+export function emptyMachine(): MachineState {
+  return { index: 0, hash: FNV_OFFSET, count: 0, sessions: {} };
 }
 
 export function hashBytes(hash: number, data: Uint8Array): number {
@@ -42,7 +48,7 @@ export class SimNode {
   log: MemoryLog;
   /** Snapshot files survive crashes (a save is durable once it completes). */
   readonly snapshots: MemorySnapshots;
-  machine: MachineState = { index: 0, hash: FNV_OFFSET, count: 0 };
+  machine: MachineState = emptyMachine();
 
   constructor(
     readonly id: NodeId,
@@ -123,6 +129,6 @@ export class SimNode {
   /** The state machine as recovered at restart: the snapshot's, or empty. */
   recoverMachine(): void {
     const snapshot = this.markedSnapshot();
-    this.machine = snapshot === undefined ? { index: 0, hash: FNV_OFFSET, count: 0 } : decodeMachine(snapshot.data);
+    this.machine = snapshot === undefined ? emptyMachine() : decodeMachine(snapshot.data);
   }
 }

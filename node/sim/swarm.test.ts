@@ -31,6 +31,18 @@ describe("swarm simulation", () => {
 });
 
 describe("simulator self-test", () => {
+  test("with snapshots that leave the session table out, a restored snapshot is not the committed prefix", () => {
+    // Recorded seeds with session clients and snapshots (re-pick them when trajectories change).
+    for (const seed of [1, 10, 12]) {
+      expect(runSeed({ seed, steps: 15_000 }).ok).toBe(true);
+      const result = runSeed({ seed, steps: 15_000, unsafeSnapshotWithoutSessions: true });
+      expect(result.ok).toBe(false);
+      expect(result.message).toMatch(
+        /^snapshot-prefix: node \d+ (installed|restarted from) a snapshot at index \d+ holding .* sessions=\{\}; applying entries/,
+      );
+    }
+  });
+
   test("with the core's unsafe vote switch on, the invariants catch the bug (Leader Completeness)", () => {
     // Recorded seeds whose schedules elect a stale leader (re-pick them when the core or the
     // pipeline changes trajectories: the pipeline's early heartbeats did).

@@ -4,6 +4,7 @@
 import type { UnsafeCoreSwitches } from "../raft/raft.js";
 import type { NodeId } from "../raft/messages.js";
 import { SeededRng } from "../../lib/rng.js";
+import { sessionCommand } from "./sessions.js";
 import { SimCluster } from "./cluster.js";
 import { InvariantViolation, type Property } from "./invariants.js";
 
@@ -48,6 +49,10 @@ export interface SwarmOptions {
   /** Probability that a message is held past an election timeout, and by how much. */
   holdRate: number;
   holdUnits: number;
+  /** Clients with sessions (sessions.ts) that resend a command until it applied; 0: none. */
+  sessionClients: number;
+  /** How long a session client waits for its command to apply before it resends it, to any node. */
+  sessionRetryUnits: number;
 }
 
 const TICK_UNITS = 10;
@@ -90,6 +95,9 @@ export function swarmOptions(seed: number, nodes?: number): SwarmOptions {
     loopStallUnits: rng.pick([30, 150, 400]),
     holdRate: rng.pick([0, 0, 0.005, 0.02]),
     holdUnits: rng.pick([150, 300]),
+    // Drawn after everything above, so the earlier options stay what they were for every seed.
+    sessionClients: rng.pick([0, 1, 3, 5]),
+    sessionRetryUnits: rng.pick([20, 60, 200]),
   };
 }
 
@@ -120,6 +128,8 @@ export interface RunOptions {
   unsafe?: UnsafeCoreSwitches;
   /** Checker self-test: the node's vote-not-persisted switch (see ClusterOptions). */
   unsafeVoteNotPersisted?: boolean;
+  /** Checker self-test: snapshots without the session table (see ClusterOptions). */
+  unsafeSnapshotWithoutSessions?: boolean;
 }
 
 export function runSeed(run: RunOptions): RunResult {
@@ -157,6 +167,7 @@ export function runSeed(run: RunOptions): RunResult {
     snapshotEvery: options.snapshotEvery,
     crashDuringWriteRate: options.crashDuringWriteRate,
     unsafeVoteNotPersisted: run.unsafeVoteNotPersisted ?? false,
+    unsafeSnapshotWithoutSessions: run.unsafeSnapshotWithoutSessions ?? false,
     traceAll: run.traceAll ?? false,
   });
   const result = (fields: Partial<RunResult>): RunResult => ({
@@ -258,6 +269,7 @@ class FaultDriver {
   #running = false;
   #sequence = 0;
   readonly #rng: SeededRng;
+  readonly #sessionRng: SeededRng;
 
   constructor(
     readonly cluster: SimCluster,
@@ -265,12 +277,37 @@ class FaultDriver {
     readonly ids: readonly NodeId[],
   ) {
     this.#rng = new SeededRng((cluster.options.seed ^ 0x68e31da4) >>> 0);
+    // Its own stream, so that the other clients and faults draw what they drew before sessions.
+    this.#sessionRng = new SeededRng((cluster.options.seed ^ 0x2c1b3c6d) >>> 0);
   }
 
   start(): void {
     this.#running = true;
     this.cluster.schedule(this.options.proposalInterval, 0, "client", () => this.#client());
     this.cluster.schedule(this.options.faultInterval, 0, "fault", () => this.#fault());
+    for (let client = 1; client <= this.options.sessionClients; client++) {
+      this.cluster.schedule(1 + this.#sessionRng.int(this.options.proposalInterval * 2), 0, "session", () => this.#sessionClient(client, 1));
+    }
+  }
+
+  /**
+   * One session client: sends its command `seq` to a node (the leader or, as after a timeout or a
+   * crash, any node), then resends the same command until it applied (what an answer would tell
+   * it), and only then goes on with seq + 1.
+   */
+  #sessionClient(client: number, seq: number): void {
+    if (!this.#running) {
+      return;
+    }
+    const rng = this.#sessionRng;
+    const command = sessionCommand(client, seq);
+    const applied = this.cluster.sessions.applied(command);
+    const next = applied ? seq + 1 : seq;
+    const leader = this.cluster.leader();
+    const target = leader !== undefined && rng.next() < 0.5 ? leader : rng.pick(this.ids);
+    this.cluster.propose(target, sessionCommand(client, next));
+    const wait = applied ? 1 + rng.int(this.options.proposalInterval * 2) : this.options.sessionRetryUnits;
+    this.cluster.schedule(wait, 0, "session", () => this.#sessionClient(client, next));
   }
 
   stop(): void {

@@ -31,12 +31,16 @@
 import type { HistoryPreparation, PrecedenceStep, TimedOperation } from "../api.js";
 import { initialCluster, readMappingOf, type ReadMapping } from "./read-mapping.js";
 import { placeMisses } from "./place-misses.js";
+import { appendMappingOf, placeUnseen, replays } from "./append-mapping.js";
 
 type Violation = NonNullable<HistoryPreparation["violation"]>;
 
 export function prepareKvHistory(operations: readonly TimedOperation[]): HistoryPreparation {
   if (operations.length === 0) {
     return {};
+  }
+  if (operations.some((operation) => operation.input.f === "append")) {
+    return prepareAppendHistory(operations);
   }
   const mapping = readMappingOf(operations);
   if (mapping === null) {
@@ -66,6 +70,34 @@ export function prepareKvHistory(operations: readonly TimedOperation[]): History
     omit: mapping.omit.filter((index) => (operations[index] as TimedOperation).input.f === "get"),
     priorities: new Map(core.map((index, position) => [index, position])),
   };
+}
+
+/**
+ * A history with appends: the order the chain reasoning finds, with the appends no read saw, is
+ * a candidate that is used only once replays() verified it; otherwise (a violation included,
+ * which this reasoning does not prove for appends) the search decides.
+ */
+function prepareAppendHistory(operations: readonly TimedOperation[]): HistoryPreparation {
+  const found = appendMappingOf(operations);
+  if (found === null) {
+    return {};
+  }
+  const { mapping, unseen } = found;
+  const chains = chainsOf(mapping);
+  if (!Array.isArray(chains)) {
+    return {};
+  }
+  const bounds = clusterBounds(operations, mapping);
+  if (
+    findReadBeforeWrite(operations, mapping) ??
+    findChainInversion(operations, mapping, chains, bounds) ??
+    findConflict(operations, mapping, chains, bounds)
+  ) {
+    return {};
+  }
+  const order = placeUnseen(operations, coreOrder(operations, mapping, chains, bounds), unseen);
+  // A candidate that fails is no good hint either (the search measured slower with it).
+  return replays(operations, order) ? { omit: mapping.omit, linearization: order } : {};
 }
 
 /** Per cluster: `low` and `high`, and the operations they come from (-1: none, the initial state's low). */

@@ -1,15 +1,29 @@
 // The kv state machine: a Map from key to string; an absent key reads as null.
-import { PluginError, type Json, type Operation, type StateMachine } from "../api.js";
+import { PluginError, type Json, type Operation, type SnapshotWriter, type StateMachine } from "../api.js";
 import { decodeSnapshot, encodeSnapshot } from "../snapshot-codec.js";
 import { KV_PLUGIN_NAME, parseKvCommand } from "./kv-command.js";
 
 const SNAPSHOT_VERSION = 1;
+const encoder = new TextEncoder();
+/** Marks a key that a frozen view saw as absent. */
+const ABSENT = Symbol("absent");
+
+/**
+ * Copy-on-write for one frozen view: the value each key had when the view was taken, recorded the
+ * first time apply() changes that key afterwards (so freezing costs one copy of the key list).
+ */
+type PreImages = Map<string, string | typeof ABSENT>;
 
 export class KvStateMachine implements StateMachine {
   #values = new Map<string, string>();
+  /** Pre-images of the views being serialised (beginSnapshot); each leaves once written out. */
+  readonly #views = new Set<PreImages>();
 
   apply(op: Operation): Json {
     const command = parseKvCommand(op);
+    if (command.f !== "get") {
+      this.#keepPreImage(command.key);
+    }
     const current = this.#values.get(command.key) ?? null;
     switch (command.f) {
       case "get":
@@ -39,6 +53,58 @@ export class KvStateMachine implements StateMachine {
     return encodeSnapshot(KV_PLUGIN_NAME, SNAPSHOT_VERSION, entries);
   }
 
+  /**
+   * Newline-separated JSON of the same envelope as snapshot(), one [key, value] per line (so a
+   * reader could parse it in slices too), in the frozen map's order rather than sorted.
+   */
+  beginSnapshot(): SnapshotWriter {
+    const values = this.#values; // restore() swaps in a new map and leaves this one as it is
+    const keys = [...values.keys()];
+    const preImages: PreImages = new Map();
+    this.#views.add(preImages);
+    let position = -1; // -1: the envelope's head is still to be written
+    let written = 0;
+    return {
+      next: (budgetBytes: number): Uint8Array | undefined => {
+        if (position > keys.length) {
+          return undefined;
+        }
+        const parts: string[] = [];
+        let size = 0;
+        if (position === -1) {
+          parts.push(`{"plugin":${JSON.stringify(KV_PLUGIN_NAME)},"version":${SNAPSHOT_VERSION},"state":[`);
+          position = 0;
+        }
+        for (; position < keys.length && size < budgetBytes; position += 1) {
+          const key = keys[position] as string;
+          const before = preImages.get(key);
+          const value = before === undefined ? values.get(key) : before === ABSENT ? undefined : before;
+          if (value === undefined) {
+            continue; // unreachable: every frozen key had a value when frozen
+          }
+          const line = `${written > 0 ? "," : ""}\n${JSON.stringify([key, value])}`;
+          written += 1;
+          parts.push(line);
+          size += line.length;
+        }
+        if (position === keys.length) {
+          parts.push("\n]}");
+          position += 1;
+          this.#views.delete(preImages);
+        }
+        return encoder.encode(parts.join(""));
+      },
+    };
+  }
+
+  #keepPreImage(key: string): void {
+    for (const preImages of this.#views) {
+      if (!preImages.has(key)) {
+        preImages.set(key, this.#values.get(key) ?? ABSENT);
+      }
+    }
+  }
+
   restore(data: Uint8Array): void {
     const entries = decodeSnapshot(data, KV_PLUGIN_NAME, SNAPSHOT_VERSION);
     if (!Array.isArray(entries)) {
@@ -55,6 +121,8 @@ export class KvStateMachine implements StateMachine {
       values.set(entry[0], entry[1]);
     });
     // Swapped in only once the whole snapshot checked out, so a bad one leaves the state as it was.
+    // Views being written keep the old map, which nothing changes any more: they need no pre-images.
+    this.#views.clear();
     this.#values = values;
   }
 }

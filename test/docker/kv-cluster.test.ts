@@ -67,6 +67,19 @@ describe.skipIf(skipDocker)("a real kv cluster in Docker", () => {
     const firstLine = JSON.parse((await readFile(cluster.logPath(leader), "utf8")).split("\n")[0] ?? "{}") as Record<string, unknown>;
     expect(Object.keys(firstLine)).toEqual(expect.arrayContaining(["time", "level", "node", "msg"]));
   });
+
+  // Issue 11, defect 6: a member whose data directory was wiped must not bootstrap again on a
+  // restart (it could vote twice in a term); the runtime says it ran before, as etcd's
+  // --initial-cluster-state existing does, and the node refuses to start.
+  test("a node restarted on a wiped data directory refuses to start", async () => {
+    const signal = AbortSignal.timeout(60_000);
+    const leader = await waitForLeader(client, signal);
+    const follower = [1, 2, 3].find((id) => id !== leader)!;
+    const wipe = "const fs = require('fs'); for (const name of fs.readdirSync('/data')) fs.rmSync('/data/' + name, { recursive: true, force: true });";
+    expect(await cluster.exec(follower, ["node", "-e", wipe], signal)).toMatchObject({ exitCode: 0 });
+    await cluster.kill(follower, signal);
+    await expect(cluster.start(follower, signal)).rejects.toThrow(/exited with code 1[\s\S]*--initial-cluster-state existing says this member ran before/);
+  });
 });
 
 describe.skipIf(skipDocker)("a third-party plugin in Docker", () => {

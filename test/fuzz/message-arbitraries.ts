@@ -2,27 +2,8 @@
 // transport fuzz test. Messages satisfy the codec's contract: an app message's entries are
 // contiguous from index + 1; other types carry any entries (a forwarded proposal's are at index 0).
 import fc from "fast-check";
-import type { Entry, HardState, Message, MessageType, Snapshot } from "../../node/raft/messages.js";
-
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  "hup",
-  "beat",
-  "prop",
-  "readIndex",
-  "readIndexResp",
-  "transferLeader",
-  "checkQuorum",
-  "app",
-  "appResp",
-  "vote",
-  "voteResp",
-  "preVote",
-  "preVoteResp",
-  "heartbeat",
-  "heartbeatResp",
-  "snap",
-  "timeoutNow",
-];
+import type { Entry, HardState, Message, Snapshot } from "../../node/raft/messages.js";
+import { MESSAGE_TYPES } from "../../node/server/transport/message-codec.js";
 
 /** Mostly small numbers, sometimes past 2^32 to exercise the float64 fields. */
 export const raftNumber = (): fc.Arbitrary<number> => fc.oneof({ weight: 4, arbitrary: fc.nat(1000) }, { weight: 1, arbitrary: fc.maxSafeNat() });

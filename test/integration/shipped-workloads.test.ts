@@ -14,19 +14,6 @@ const workloadFiles = readdirSync(join(projectRoot, "workloads"))
   .filter((name) => name.endsWith(".yaml"))
   .sort();
 const safeWorkloads = workloadFiles.filter((name) => !name.startsWith("unsafe-"));
-/**
- * Switches whose shipped fault mix does not yet catch them reliably (one seeded local run each
- * stayed VALID, or unknown for snapshot-without-sessions; see bench:detect and the README table):
- * not claimed here until tuned.
- */
-const weaklyDetected = new Set([
-  "unsafe-append-without-truncate.yaml",
-  "unsafe-vote-not-persisted.yaml",
-  "unsafe-commit-previous-term.yaml",
-  "unsafe-snapshot-without-sessions.yaml",
-]);
-const unsafeWorkloads = workloadFiles.filter((name) => name.startsWith("unsafe-") && !weaklyDetected.has(name));
-
 let directory: string;
 beforeAll(async () => {
   requireBuiltCli();
@@ -57,25 +44,10 @@ describe("shipped workloads", () => {
     expect(await summaryOf(out)).toMatchObject({ runtime: "local", valid: true });
   });
 
-  // A bug shows only when faults and timing line up, so the claim is "within three seeded runs";
-  // the first seed usually suffices. Each run is the file's own workload, at its own duration.
-  it.each(unsafeWorkloads)(
-    "%s is reported INVALID within three runs on the local runtime",
-    async (name) => {
-      const outcomes: string[] = [];
-      for (const seed of [1, 2, 3]) {
-        const out = join(directory, `${name}-${seed}`);
-        const run = await runCli(["run", `workloads/${name}`, "--runtime", "local", "--seed", String(seed), "--out", out]);
-        const verdictLine = run.stdout.split("\n").find((line) => /: (VALID|INVALID|UNKNOWN) /.test(line));
-        outcomes.push(`seed ${seed}: exit ${run.code}, ${verdictLine ?? `no verdict; stderr tail: ${run.stderr.slice(-500)}`}`);
-        if (run.code === 1) {
-          expect(verdictLine).toMatch(/: INVALID \(/);
-          expect(await summaryOf(out)).toMatchObject({ valid: false });
-          return;
-        }
-      }
-      expect.fail(`never INVALID:\n${outcomes.join("\n")}`);
-    },
-    300_000,
-  );
+  // No unsafe workload is asserted INVALID here: a run catches its bug only when faults and timing
+  // line up, so no seed is caught on every machine and runtime, and a test must not be
+  // probabilistic. That each switch breaks what it names is shown on fixed schedules
+  // (node/sim/scenarios/unsafe-switches.test.ts, node/driver/ready-pipeline.test.ts,
+  // node/server/replicated-state.test.ts, node/sim/swarm.test.ts, test/integration/unsafe-flags.test.ts);
+  // how often each workload catches its switch is measured by `npm run bench:detect` (README).
 });

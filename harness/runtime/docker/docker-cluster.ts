@@ -12,6 +12,8 @@ import { waitForTcp } from "./tcp-wait.js";
 import { copyOutOfContainer } from "./copy-out.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
 import { sleep } from "../../../lib/deadline.js";
+import { singleFileTar } from "./secret-archive.js";
+import { START_CONFIG_DIRECTORY, START_CONFIG_FILE_NAME, startConfigText } from "./node-container.js";
 
 export interface DockerNode {
   id: number;
@@ -34,6 +36,14 @@ export interface DockerClusterParts {
   readyTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL in stop(), in whole seconds (Docker's unit). */
   stopGraceSeconds: number;
+  /** Whether the nodes read the start settings file (node-container.ts, START_CONFIG_FILE_NAME). */
+  startConfig: boolean;
+}
+
+/** Writes a node's start settings file: whether the member ran before (see node-container.ts). */
+export async function writeStartConfig(node: Pick<DockerNode, "container">, startedBefore: boolean): Promise<void> {
+  const archive = singleFileTar(START_CONFIG_FILE_NAME, Buffer.from(startConfigText(startedBefore), "utf8"), 0o644);
+  await node.container.putArchive(archive, { path: START_CONFIG_DIRECTORY });
 }
 
 /** How long kill() waits for the container to be reported stopped. */
@@ -76,6 +86,10 @@ export class DockerCluster implements Cluster {
   async launch(signal?: AbortSignal): Promise<void> {
     await Promise.all(this.parts.nodes.map((node) => this.startContainer(node, signal)));
     await Promise.all(this.parts.nodes.map((node) => this.waitUntilReady(node, signal)));
+    if (this.parts.startConfig) {
+      // Only once each node listens (it read its settings long before): every later start is a restart.
+      await Promise.all(this.parts.nodes.map((node) => writeStartConfig(node, true)));
+    }
   }
 
   async start(id: number, signal?: AbortSignal): Promise<void> {

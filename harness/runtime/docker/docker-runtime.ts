@@ -3,7 +3,7 @@
 // Everything it creates is labelled raftlab.run=<runId>, which `raftlab clean` relies on.
 import Docker from "dockerode";
 import { mkdir } from "node:fs/promises";
-import { DockerCluster, type DockerNode } from "./docker-cluster.js";
+import { DockerCluster, writeStartConfig, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 import { ensureNodeImage, type BuildPolicy } from "../../../docker/image/image.js";
 import { nodeLabel, runLabel } from "./labels.js";
@@ -129,7 +129,10 @@ export class DockerRuntime implements Runtime {
       };
     });
     const secretText = newSecret();
+    // A command of the caller's own may not read the start settings file (nodeCommand's does).
+    const startConfig = clusterOptions.command === undefined;
     const cluster = new DockerCluster({
+      startConfig,
       docker,
       secret: Buffer.from(secretText, "utf8"),
       runId: spec.runId,
@@ -176,6 +179,9 @@ export class DockerRuntime implements Runtime {
         });
         // Into the container's own filesystem (it survives kill and start), root-only.
         await node.container.putArchive(singleFileTar(SECRET_FILE_NAME, Buffer.from(`${secretText}\n`, "utf8")), { path: SECRET_DIRECTORY });
+        if (startConfig) {
+          await writeStartConfig(node, false);
+        }
       }
       await cluster.launch(signal);
     } catch (error) {

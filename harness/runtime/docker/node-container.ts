@@ -28,11 +28,36 @@ export interface NodeCommandOptions {
   extraNodeArgs?: readonly string[] | undefined;
   /** Where the container finds the cluster secret; default SECRET_DIRECTORY/SECRET_FILE_NAME. */
   secretFile?: string | undefined;
+  /**
+   * Whether the node reads the start settings file (default true: the docker runtime writes it);
+   * false where restarts change the command instead (swarm, with restartCommand).
+   */
+  startConfigFile?: boolean;
 }
 
 /** Where each container holds the run's cluster secret (written by putArchive before it starts). */
 export const SECRET_DIRECTORY = "/etc";
 export const SECRET_FILE_NAME = "raftlab-cluster-secret";
+
+/**
+ * Where a container's node reads its start settings (--config), in the container's own filesystem
+ * (it survives kill and start, and is outside the /data volume a fault may wipe). The runtime
+ * writes `initial-cluster-state: new` before the first start and `existing` once it started, so a
+ * node restarted on an empty data directory refuses to bootstrap again, as the local runtime makes
+ * it (etcd's --initial-cluster-state existing). The command line overrides the file.
+ */
+export const START_CONFIG_DIRECTORY = "/etc";
+export const START_CONFIG_FILE_NAME = "raftlab-node-start.yaml";
+
+/** The start settings file's content: whether this member ran before (see START_CONFIG_FILE_NAME). */
+export function startConfigText(startedBefore: boolean): string {
+  return `initial-cluster-state: ${startedBefore ? "existing" : "new"}\n`;
+}
+
+/** A node's command for every start after its first: it says the member ran before, unless it joins. */
+export function restartCommand(command: readonly string[]): string[] {
+  return command.includes("--join") ? [...command] : [...command, "--initial-cluster-state", "existing"];
+}
 
 /** The node's command line inside a container (image entry, ports 7000/7001, data at /data). */
 export function nodeCommand(options: NodeCommandOptions): string[] {
@@ -58,6 +83,7 @@ export function nodeCommand(options: NodeCommandOptions): string[] {
     spec.runId,
     "--secret-file",
     options.secretFile ?? `${SECRET_DIRECTORY}/${SECRET_FILE_NAME}`,
+    ...(options.startConfigFile === false ? [] : ["--config", `${START_CONFIG_DIRECTORY}/${START_CONFIG_FILE_NAME}`]),
     ...(spec.unsafe.length > 0 ? ["--unsafe", spec.unsafe.join(",")] : []),
     ...(spec.nodeFlags ?? []),
     ...(options.extraNodeArgs ?? []),

@@ -21,7 +21,7 @@ import { formatHostPort } from "../../../lib/host-port.js";
 import { tolerate, readLogTail } from "../docker/docker-cluster.js";
 import { execInContainer } from "../docker/exec.js";
 import { DockerNetworkControl } from "../docker/network.js";
-import { peerPort } from "../docker/node-container.js";
+import { peerPort, restartCommand } from "../docker/node-container.js";
 import { waitForTcp } from "../docker/tcp-wait.js";
 import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
 import { nodeServiceSpec, type NodeServiceOptions } from "./service-spec.js";
@@ -134,7 +134,10 @@ export class SwarmCluster implements Cluster {
     const service = this.parts.manager.getService(node.serviceName);
     const version = ((await service.inspect()) as { Version: { Index: number } }).Version.Index;
     node.forceUpdate += 1;
-    const spec = nodeServiceSpec({ ...this.parts.serviceOptions(node), publishedPort: node.publishedPort, forceUpdate: node.forceUpdate });
+    const options = this.parts.serviceOptions(node);
+    // Every start after the first says the member ran before: a wiped data directory then refuses
+    // to bootstrap again (etcd's --initial-cluster-state existing), as on the other runtimes.
+    const spec = nodeServiceSpec({ ...options, command: restartCommand(options.command), publishedPort: node.publishedPort, forceUpdate: node.forceUpdate });
     await service.update({ version, ...spec });
     await this.waitForNewTask(node, signal, async () => {
       // The others' rules name the node's old address: rewrite them before the new task runs.

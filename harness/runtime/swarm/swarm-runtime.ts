@@ -174,7 +174,16 @@ export class SwarmRuntime implements Runtime {
           labels: { ...labels, [nodeLabel]: String(node.id) },
           image,
           // Clients know every node's id and address, so leader hints need no client addresses.
-          command: nodeCommand({ spec, id: node.id, peers, plugin: plugin.argument, extraNodeArgs: this.options.extraNodeArgs, secretFile: swarmSecretFile }),
+          command: nodeCommand({
+            spec,
+            id: node.id,
+            peers,
+            plugin: plugin.argument,
+            extraNodeArgs: this.options.extraNodeArgs,
+            secretFile: swarmSecretFile,
+            // A restart replaces the task with an updated command (swarm-cluster.ts, restartCommand).
+            startConfigFile: false,
+          }),
           secret,
           nodeId: node.id,
           swarmNodeId: node.host.swarmNodeId,

@@ -2,7 +2,7 @@
 // script of commands, each followed by `----` and the exact text it must print. The environment
 // plays a synchronous I/O shell: process-ready persists instantly and queues the Ready's messages
 // per recipient; deliver-msgs steps them. Output is built from describe.ts, so it stays stable.
-import type { NodeId } from "../messages.js";
+import type { Entry, Message, MessageType, NodeId } from "../messages.js";
 import { describeMessage, describeReady } from "../describe.js";
 import { newMessage } from "../raft.js";
 import { TestNetwork, bytes } from "./test-network.js";
@@ -50,6 +50,13 @@ export class InteractionEnv {
           .join("\n");
       case "stabilize":
         return this.#stabilize();
+      case "step": {
+        // step <to> <type> from=N term=N index=N logTerm=N commit=N entries=T/I,T/I reject=true
+        // hands one hand-made message to a node, as etcd's transcripts do to set up a log or a peer.
+        const message = parseMessage(args);
+        this.#net.node(message.to).step(message);
+        return `> ${message.to} receiving\n  recv ${describeMessage(message)}`;
+      }
       case "status":
         return ids()
           .map((id) => {
@@ -114,6 +121,36 @@ export class InteractionEnv {
     }
     throw new Error("interaction: stabilize did not converge");
   }
+}
+
+const STEP_NUMBER_FIELDS = ["from", "term", "index", "logTerm", "commit"] as const;
+
+/** The message of a `step` line: `<to> <type> key=value...`; throws naming the line's bad part. */
+function parseMessage(args: readonly string[]): Message {
+  const [to, type, ...fields] = args;
+  if (to === undefined || !/^\d+$/.test(to) || type === undefined) {
+    throw new Error(`interaction: step needs <to> <type>, got ${JSON.stringify(args.join(" "))}`);
+  }
+  const message: Partial<Message> = {};
+  for (const field of fields) {
+    const [key = "", value = ""] = field.split("=");
+    if ((STEP_NUMBER_FIELDS as readonly string[]).includes(key) && /^\d+$/.test(value)) {
+      message[key as (typeof STEP_NUMBER_FIELDS)[number]] = Number(value);
+    } else if (key === "reject" && (value === "true" || value === "false")) {
+      message.reject = value === "true";
+    } else if (key === "entries") {
+      message.entries = value.split(",").map((termIndex): Entry => {
+        const [term, index] = termIndex.split("/").map(Number);
+        if (!Number.isSafeInteger(term) || !Number.isSafeInteger(index)) {
+          throw new Error(`interaction: step: entry ${JSON.stringify(termIndex)} is not term/index`);
+        }
+        return { term: term!, index: index!, type: "normal", data: bytes("") };
+      });
+    } else {
+      throw new Error(`interaction: step: bad field ${JSON.stringify(field)}`);
+    }
+  }
+  return newMessage(type as MessageType, Number(to), message);
 }
 
 /** Runs a transcript and returns it with every command's output replaced by what it printed now. */

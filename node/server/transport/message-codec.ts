@@ -10,26 +10,31 @@ export { CodecError, type CodecErrorCode } from "../../../lib/binary-cursor.js";
 /** Bumped when the message layout changes; a peer on another version is rejected per message. */
 export const MESSAGE_CODEC_VERSION = 1;
 
-// Wire codes are positions in these arrays: append only, never reorder.
-const MESSAGE_TYPES: readonly MessageType[] = [
-  "hup",
-  "beat",
-  "prop",
-  "readIndex",
-  "readIndexResp",
-  "transferLeader",
-  "checkQuorum",
-  "app",
-  "appResp",
-  "vote",
-  "voteResp",
-  "preVote",
-  "preVoteResp",
-  "heartbeat",
-  "heartbeatResp",
-  "snap",
-  "timeoutNow",
-];
+// Wire codes: never renumber, only add. A Record, so that the compiler refuses a message type
+// without a code.
+const MESSAGE_TYPE_CODES_BY_TYPE: Readonly<Record<MessageType, number>> = {
+  hup: 0,
+  beat: 1,
+  prop: 2,
+  readIndex: 3,
+  readIndexResp: 4,
+  transferLeader: 5,
+  checkQuorum: 6,
+  app: 7,
+  appResp: 8,
+  vote: 9,
+  voteResp: 10,
+  preVote: 11,
+  preVoteResp: 12,
+  heartbeat: 13,
+  heartbeatResp: 14,
+  snap: 15,
+  timeoutNow: 16,
+};
+/** Every message type, in wire-code order (index = code). */
+export const MESSAGE_TYPES: readonly MessageType[] = (Object.entries(MESSAGE_TYPE_CODES_BY_TYPE) as [MessageType, number][])
+  .sort((a, b) => a[1] - b[1])
+  .map(([type]) => type);
 const ENTRY_TYPES: readonly EntryType[] = ["normal", "confChange"];
 
 const MESSAGE_TYPE_CODES = new Map(MESSAGE_TYPES.map((type, code) => [type, code]));
