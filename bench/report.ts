@@ -6,7 +6,7 @@
 // size, the time to first render (the load event, and the page's own "rendered" mark) and the
 // median latency of a few interactions. Figures only: nothing here asserts a time.
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "playwright-core";
@@ -136,6 +136,11 @@ async function main(): Promise<void> {
   console.log(
     `${operationCount} operations, ${events.length} events over ${durationS} s, ${summary.faults.length} fault windows, ${leaders.length} leader changes; ` +
       `verdict ${String(summary.valid)}, first anomaly at ${String(summary.first_anomaly_s)} s; checks ${Math.round(checkMs)} ms, both pages written in ${Math.round(renderMs)} ms`,
+  );
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(" ")}; ${new Date().toISOString()}`,
   );
   console.log(`results folder: ${folder.directory}${options.out === undefined ? " (removed at the end; --out DIR keeps it, with screenshots)" : ""}`);
 

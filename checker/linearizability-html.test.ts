@@ -117,6 +117,31 @@ describe("HTML report", () => {
     await page.close();
   });
 
+  test("a violation found without a search: the cycle of orders is listed instead of an empty prefix", async () => {
+    // put x 1 returned before get x was called, yet the get saw the initial (absent) value.
+    const text = [
+      { index: 0, time: 0, process: 0, type: "invoke", f: "put", key: "x", value: "1" },
+      { index: 1, time: 1_000_000, process: 0, type: "ok", f: "put", key: "x", value: null },
+      { index: 2, time: 2_000_000, process: 1, type: "invoke", f: "get", key: "x", value: null },
+      { index: 3, time: 3_000_000, process: 1, type: "ok", f: "get", key: "x", value: null },
+    ]
+      .map((event) => JSON.stringify(event))
+      .join("\n");
+    const { page, errors } = await openReport("stale-read", parseHistory(text, "stale-read.jsonl"));
+    expect(await page.textContent("#verdict")).toBe("illegal");
+    expect(await page.textContent("#prefix-title")).toMatch(/^Why "x" cannot be linearized: a cycle of \d+ orders$/);
+    const rows = await page.locator("#prefix-rows .row").allTextContents();
+    expect(rows[0]).toMatch(/^\u2717 /);
+    expect(rows.slice(1).join("\n")).toContain('put "x" "1"');
+    expect(rows.join("\n")).not.toContain("(state null)");
+    const bad = (await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).badOperations))[0] as number;
+    const center = await page.evaluate((operation) => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).barCenter(operation), bad);
+    await page.mouse.click(center.x, center.y);
+    expect(await page.locator("#details .bad-op").textContent()).toMatch(/CANNOT BE LINEARIZED: \S/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test("a 20k-operation history renders and scrolls without errors", async () => {
     const events = simulateHistory(kvPlugin, {
       clientCount: 20,

@@ -56,6 +56,17 @@ export interface ReportPartition {
   /** The operation that could not be placed next, or -1. */
   badOperation: number;
   stateBefore: string | null;
+  /** illegal without a search: why, in the model's words (then `order` is empty). */
+  violation: string | null;
+  /** illegal without a search: the cycle of orders no linearization meets, as operations and reasons. */
+  witness: ReportWitnessStep[] | null;
+}
+
+/** One order of a violation's cycle: operation `before` must precede `after` (-1: the initial state). */
+export interface ReportWitnessStep {
+  before: number;
+  after: number;
+  because: string;
 }
 
 export function buildReportData(input: { file: string; plugin: Plugin; history: ParsedHistory; result: CheckResult }): ReportData {
@@ -158,6 +169,13 @@ export function buildReportData(input: { file: string; plugin: Plugin; history: 
       statesAfter: partition.linearization.map((step) => step.stateAfter),
       badOperation: partition.firstBadOperation === null ? -1 : viewOperation(partition.firstBadOperation.invokeIndex),
       stateBefore: partition.stateBefore,
+      violation: partition.violation ?? null,
+      witness:
+        partition.violationWitness?.cycle.map((step) => ({
+          before: step.before === null ? -1 : viewOperation(step.before.invokeIndex),
+          after: step.after === null ? -1 : viewOperation(step.after.invokeIndex),
+          because: step.because,
+        })) ?? null,
     });
   });
   return data;

@@ -25,9 +25,15 @@ export const reportScript = String.raw`
   // Where each operation stands in its partition's linearization (or longest prefix).
   var orderPosition = new Int32Array(operationCount).fill(-1);
   var badOperations = new Set();
+  // Operations of a violation's cycle (found without a search): outlined, and listed instead of a prefix.
+  var witnessOperations = new Set();
   data.partitions.forEach(function (partition) {
     partition.order.forEach(function (op, position) { if (op >= 0) { orderPosition[op] = position; } });
     if (partition.badOperation >= 0) { badOperations.add(partition.badOperation); }
+    (partition.witness || []).forEach(function (step) {
+      if (step.before >= 0) { witnessOperations.add(step.before); }
+      if (step.after >= 0) { witnessOperations.add(step.after); }
+    });
   });
 
   var canvas = document.getElementById("canvas");
@@ -140,7 +146,11 @@ export const reportScript = String.raw`
     for (lane = firstLane; lane <= lastLane; lane++) {
       context.fillText(laneLabel(lane), 6, laneY(lane) + LANE_HEIGHT / 2);
     }
-    var step = Math.pow(10, Math.ceil(Math.log10(Math.max(1, 80 / scale))));
+    // Ticks at least 80 px apart, on 1, 2 or 5 times a power of ten (whole events in the event view).
+    var rough = Math.max(mode === "time" ? 1e-3 : 1, 80 / scale);
+    var step = Math.pow(10, Math.ceil(Math.log10(rough)));
+    if (step / 5 >= rough) { step /= 5; } else if (step / 2 >= rough) { step /= 2; }
+    if (mode !== "time") { step = Math.max(1, Math.round(step)); }
     for (var tick = Math.max(0, Math.floor(firstEvent / step) * step); tick <= lastEvent; tick += step) {
       var x = barX(tick);
       if (x >= GUTTER) { context.fillRect(x, AXIS - 5, 1, 5); context.fillText(mode === "time" ? formatSeconds(tick / 1000, step / 1000) : String(tick), x + 2, 8); }
@@ -170,6 +180,11 @@ export const reportScript = String.raw`
       context.fillStyle = "#2563eb";
       context.fillRect(x0, y + LANE_HEIGHT - 4, barWidth, 2);
       if (barWidth > 28) { context.fillStyle = "#10213f"; context.fillText("#" + (position + 1), x0 + 3, y + LANE_HEIGHT / 2 - 1); }
+    }
+    if (witnessOperations.has(op) && !badOperations.has(op) && !dimmed) {
+      context.strokeStyle = "#e07a00"; context.lineWidth = 2;
+      context.strokeRect(x0 - 1, y + 2, barWidth + 2, LANE_HEIGHT - 4);
+      context.lineWidth = 1;
     }
     if (badOperations.has(op) && !dimmed) {
       context.strokeStyle = "#d0021b"; context.lineWidth = 2;
@@ -215,6 +230,14 @@ export const reportScript = String.raw`
     var partition = data.partitions[partitionIndex];
     lines.push("partition " + (partition.key === null ? "(whole history)" : JSON.stringify(partition.key)) + " (" + partition.verdict + ")");
     var position = orderPosition[op];
+    if (op === partition.badOperation && partition.violation !== null) {
+      lines.push("CANNOT BE LINEARIZED: " + partition.violation);
+      return { text: lines.join("\n"), bad: true };
+    }
+    if (partition.witness !== null && witnessOperations.has(op)) {
+      lines.push("part of the cycle of orders that no linearization meets (listed on the right)");
+      return { text: lines.join("\n"), bad: false };
+    }
     if (op === partition.badOperation) {
       lines.push("CANNOT BE LINEARIZED after the longest prefix (" + partition.order.length + " ops)");
       lines.push("model state at that point: " + partition.stateBefore);
@@ -264,8 +287,13 @@ export const reportScript = String.raw`
     return firstProblem >= 0 ? firstProblem : (data.partitions.length > 0 ? 0 : -1);
   }
   function prefixEntries(partition) {
+    if (partition.witness !== null) { return partition.witness.length + 1; }
     return partition.order.length + (partition.badOperation >= 0 ? 1 : 0);
   }
+  function witnessOperationText(op) {
+    return op < 0 ? "the initial state" : data.operationText[op] + " (p" + data.lanes[data.operationLane[op]] + ", " + formatSeconds(operationStartMs[op] / 1000, 0.001) + ")";
+  }
+  var BECAUSE = { "real-time": "the first returned before the second was called", "read-from": "the second read the value the first wrote", "write-order": "the first's value was current before the second's (each value is written once)" };
   function renderPrefix() {
     var partitionIndex = listedPartition();
     var title = document.getElementById("prefix-title");
@@ -273,7 +301,9 @@ export const reportScript = String.raw`
     if (partitionIndex < 0) { title.textContent = ""; prefixSpacer.style.height = "0px"; return; }
     var partition = data.partitions[partitionIndex];
     var name = partition.key === null ? "(whole history)" : JSON.stringify(partition.key);
-    title.textContent = (partition.verdict === "ok" ? "Linearization of " : "Longest linearizable prefix of ") + name + " (" + partition.order.length + " ops)";
+    title.textContent = partition.witness !== null
+      ? "Why " + name + " cannot be linearized: a cycle of " + partition.witness.length + " orders"
+      : (partition.verdict === "ok" ? "Linearization of " : "Longest linearizable prefix of ") + name + " (" + partition.order.length + " ops)";
     var total = prefixEntries(partition);
     prefixSpacer.style.height = total * ROW_HEIGHT + "px";
     var first = Math.max(0, Math.floor(prefixBox.scrollTop / ROW_HEIGHT) - 5);
@@ -282,7 +312,18 @@ export const reportScript = String.raw`
     for (var index = first; index < last; index++) {
       var row = document.createElement("div");
       var op;
-      if (index < partition.order.length) {
+      if (partition.witness !== null) {
+        if (index === 0) {
+          op = partition.badOperation;
+          row.className = "row bad-op";
+          row.textContent = "\u2717 " + (partition.violation || "no order is legal");
+        } else {
+          var step = partition.witness[index - 1];
+          op = step.after >= 0 ? step.after : step.before;
+          row.className = "row";
+          row.textContent = index + ". " + witnessOperationText(step.before) + " before " + witnessOperationText(step.after) + ": " + (BECAUSE[step.because] || step.because);
+        }
+      } else if (index < partition.order.length) {
         op = partition.order[index];
         row.className = "row";
         row.textContent = (index + 1) + ". " + data.operationText[op] + "  \u21d2 " + partition.statesAfter[index];

@@ -12,6 +12,13 @@ describe("faultTargets", () => {
     expect(faultTargets({ grudge: { "1": [3, 4, 5], "2": [3, 4, 5], "3": [1, 2], "4": [1, 2], "5": [1, 2] } })).toBe("1 2 | 3 4 5");
     // One node isolated: the others still hear each other.
     expect(faultTargets({ grudge: { "1": [2, 3], "2": [1], "3": [1] } })).toBe("1 | 2 3");
+    // A bridge hears both sides, which do not hear each other (a real partition-bridge record).
+    expect(faultTargets({ grudge: { "1": [3], "2": [], "3": [1] }, bridge: 2 })).toBe("1 | 3 bridged by 2");
+  });
+
+  test("overlapping partitions are named by the nemesis's details", () => {
+    expect(faultTargets({ grudge: {}, ring: [3, 1, 2, 5, 4] })).toBe("ring 3-1-2-5-4");
+    expect(faultTargets({ grudge: {}, outboundDropped: 4 })).toBe("outbound of node 4 dropped");
   });
 
   test("nothing to name gives an empty label", () => {

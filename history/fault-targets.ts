@@ -1,6 +1,7 @@
 // Which nodes a nemesis event touched, as a short label for the reports' fault bands: "nodes 2, 3"
 // for node faults (kill, pause: `value.nodes`), "1 2 | 3 4 5" for a partition (`value.grudge`, each
-// node's dropped senders: nodes that reach the same set are one side). Shared by report.html and
+// node's dropped senders: nodes that hear the same set are one side; "1 | 3 bridged by 2" when a
+// bridge node hears both). Shared by report.html and
 // the checker's linearizability view, which read the same nemesis records.
 import type { HistoryEvent } from "./event.js";
 
@@ -12,15 +13,28 @@ export function faultTargets(value: unknown): string {
   if (Array.isArray(record["nodes"])) {
     return `node${record["nodes"].length === 1 ? "" : "s"} ${record["nodes"].map(String).join(", ")}`;
   }
+  // Partitions whose sides overlap are named by the nemesis's own details rather than by sides.
+  if (Array.isArray(record["ring"])) {
+    return `ring ${record["ring"].map(String).join("-")}`;
+  }
+  const silenced = record["outboundDropped"];
+  if (typeof silenced === "number" || Array.isArray(silenced)) {
+    return `outbound of node ${[silenced].flat().map(String).join(", ")} dropped`;
+  }
   const grudge = record["grudge"];
   if (typeof grudge === "object" && grudge !== null && !Array.isArray(grudge)) {
+    // A bridge node hears both sides: name the sides without it, then the bridge.
+    const bridge = record["bridge"];
+    if (typeof bridge === "number") {
+      return `${partitionSides(grudge as Record<string, unknown>, bridge)} bridged by ${bridge}`;
+    }
     return partitionSides(grudge as Record<string, unknown>);
   }
   const node = record["node"] ?? record["leader"];
   return typeof node === "number" || typeof node === "string" ? `node ${String(node)}` : "";
 }
 
-function partitionSides(grudge: Record<string, unknown>): string {
+function partitionSides(grudge: Record<string, unknown>, bridge?: number): string {
   const dropped = new Map<number, Set<number>>();
   const all = new Set<number>();
   for (const [node, senders] of Object.entries(grudge)) {
@@ -32,6 +46,7 @@ function partitionSides(grudge: Record<string, unknown>): string {
   }
   // A node's side is every node it still hears from; nodes that hear the same set share a side.
   const sides = new Map<string, number[]>();
+  all.delete(bridge ?? Number.NaN);
   for (const node of [...all].sort((a, b) => a - b)) {
     const hears = [...all].filter((other) => !(dropped.get(node)?.has(other) ?? false)).join(",");
     sides.set(hears, [...(sides.get(hears) ?? []), node]);

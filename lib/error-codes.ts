@@ -48,6 +48,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   NOT_A_DATA_DIRECTORY: { raisedBy: "NotADataDirectoryError", meaning: "raftlab wal dump was given a path that is not a node data directory (exit 254)" },
   WAL_FAILED: { raisedBy: "StorageError", meaning: "a WAL write or fsync failed" },
   WAL_CLOSED: { raisedBy: "StorageError", meaning: "the WAL was used after close" },
+  NOT_A_DATA_DIRECTORY: { raisedBy: "NotADataDirectoryError", meaning: "`raftlab wal dump` was given a path that is not a node data directory" },
   SNAPSHOT_SAVE_FAILED: { raisedBy: "StorageError", meaning: "a snapshot could not be written durably" },
   BAD_CHECKSUM: { raisedBy: "FrameError", meaning: "a frame's CRC-32C does not match" },
   FRAME_TOO_LARGE: { raisedBy: "FrameError", meaning: "a frame's length is above the limit" },

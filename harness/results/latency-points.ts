@@ -1,6 +1,13 @@
 // The latency scatter's points: enough to see the shape, few enough for a light page.
 import { outcomeOf, type OperationPair } from "../../history/operation-pairs.js";
-import type { LatencyPoint } from "./svg-charts.js";
+
+export interface LatencyPoint {
+  /** Seconds since the run started (the operation's invoke). */
+  timeS: number;
+  latencyMs: number;
+  type: "ok" | "fail" | "info";
+  f: string;
+}
 
 /** Scatter points kept in the page. */
 const latencyPointsMax = 6_000;

@@ -26,6 +26,8 @@ interface ReportHandle {
   bandLabels: string[];
   laneLabels(): string[];
   drawnBars: number;
+  badOperations: number[];
+  barCenter(operation: number): { x: number; y: number };
   draw(): void;
 }
 interface BrowserGlobals {
@@ -140,6 +142,13 @@ describe("linearizability.html wall-time axis", () => {
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).bandLabels)).toEqual(["partition-halves 1 2 | 3 4 5", "kill node 2"]);
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).drawnBars)).toBe(6);
     await page.screenshot({ path: join(screenshots, "linearizability-wall-time.png") });
+
+    // The operation that cannot be linearized is marked in this view too: clicking it says so, with its run time.
+    const bad = await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).badOperations);
+    expect(bad).toHaveLength(1);
+    const center = await page.evaluate((operation) => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).barCenter(operation), bad[0] as number);
+    await page.mouse.click(center.x, center.y);
+    expect(await page.locator("#details .bad-op").textContent()).toMatch(/^get "a" -> "1"\np1 n3, line 11-12, 4\.000 s to 4\.100 s\n.*CANNOT BE LINEARIZED/s);
 
     await page.click("#axis-event");
     expect(await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).raftlabReport as ReportHandle).mode)).toBe("event");

@@ -86,7 +86,7 @@ describe("results folder", () => {
       expect.arrayContaining(["name", "seed", "runtime", "plugin", "nodes", "started", "duration_s", "valid", "checks", "ops", "faults"]),
     );
     expect(written).toMatchObject({ valid: false, exit_code: 1, ops: { total: { invoked: 3, ok: 2, fail: 0, info: 1 } } });
-    expect(Object.keys(written["checks"] as object)).toEqual(["linearizable", "stats", "perf", "appends", "node-logs"]);
+    expect(Object.keys(written["checks"] as object)).toEqual(["linearizable", "stats", "perf", "node-logs"]);
     expect(written["faults"]).toEqual([{ f: "partition-leader", startS: 0.003, endS: 0.03, value: { isolated: [1] } }]);
 
     const html = await readFile(folder.reportPath, "utf8");
