@@ -45,7 +45,6 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   PLUGIN_CONTRACT: { raisedBy: "PluginContractError", meaning: "a plugin broke its contract in a way the node cannot work around" },
   RECOVERY_FAILED: { raisedBy: "RecoveryError", meaning: "the data directory cannot be recovered" },
   CORRUPT_WAL: { raisedBy: "StorageError", meaning: "damage in the middle of the WAL (file and offset named)" },
-  NOT_A_DATA_DIRECTORY: { raisedBy: "NotADataDirectoryError", meaning: "raftlab wal dump was given a path that is not a node data directory (exit 254)" },
   WAL_FAILED: { raisedBy: "StorageError", meaning: "a WAL write or fsync failed" },
   WAL_CLOSED: { raisedBy: "StorageError", meaning: "the WAL was used after close" },
   NOT_A_DATA_DIRECTORY: { raisedBy: "NotADataDirectoryError", meaning: "`raftlab wal dump` was given a path that is not a node data directory" },
