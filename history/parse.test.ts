@@ -50,6 +50,15 @@ describe("parseHistory", () => {
     expect(history.lines).toEqual([1, 2, 4]);
   });
 
+  test("keeps the fields of the format, with error and node, and drops others", () => {
+    const known = { index: 0, time: 5, process: 1, type: "invoke", f: "get", key: "k", value: null, node: "n1" };
+    const withOther = { index: 1, time: 6, process: 1, type: "info", f: "get", key: "k", value: null, error: "timeout", trace: [1, 2] };
+    const { events } = parseHistory(lines(known, withOther), "h.jsonl");
+    expect(events).toStrictEqual([known, { index: 1, time: 6, process: 1, type: "info", f: "get", key: "k", value: null, error: "timeout" }]);
+    expect(() => parseHistory(lines({ ...known, error: 3 }), "h.jsonl")).toThrow(/h\.jsonl:1: field "error": expected a string, got 3/);
+    expect(() => parseHistory(lines({ ...known, node: 3, trace: 1 }), "h.jsonl")).toThrow(/h\.jsonl:1: field "node": expected a string, got 3/);
+  });
+
   test("bad JSON names the file and line", () => {
     const error = parseError(lines(invoke(0, 1)) + "{not json\n");
     expect(error.code).toBe("HISTORY_BAD_JSON");

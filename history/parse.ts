@@ -1,10 +1,13 @@
 // Reads a JSON Lines history into validated events. Validation is strict because a checker that
 // silently accepts a malformed history gives verdicts about a history nobody recorded.
 import { isUtf8 } from "node:buffer";
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { Json } from "../plugins/api.js";
 import { historyNestingMax, type ClientEvent, type EventType, type HistoryEvent, type NemesisEvent } from "./event.js";
 import { HistoryError } from "./history-error.js";
+import { badEncoding } from "./utf8.js";
+
+export { decodeUtf8 } from "./utf8.js";
 
 export interface ParsedHistory {
   /** The file name used in error messages and reports. */
@@ -40,9 +43,11 @@ const readChunkBytes = 1 << 20;
 export async function readHistoryFile(path: string, options: ParseOptions = {}): Promise<ParsedHistory> {
   const unreadable = (error: unknown): HistoryError =>
     new HistoryError("HISTORY_UNREADABLE", path, null, null, `cannot read: ${error instanceof Error ? error.message : String(error)}`);
-  let handle: FileHandle;
+  // Synchronous reads: a chunk is parsed as soon as it is read, and the checker has nothing else
+  // to do meanwhile (asynchronous ones measured idle time waiting on the thread pool).
+  let descriptor: number;
   try {
-    handle = await open(path, "r");
+    descriptor = openSync(path, "r");
   } catch (error) {
     throw unreadable(error);
   }
@@ -61,7 +66,7 @@ export async function readHistoryFile(path: string, options: ParseOptions = {}):
       }
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(chunk, filled, chunk.length - filled, null));
+        bytesRead = readSync(descriptor, chunk, filled, chunk.length - filled, null);
       } catch (error) {
         throw unreadable(error);
       }
@@ -78,7 +83,7 @@ export async function readHistoryFile(path: string, options: ParseOptions = {}):
       filled = end - linesEnd;
     }
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
 
@@ -111,55 +116,6 @@ function readLines(reader: HistoryReader, bytes: Buffer, file: string, lineNumbe
     start = end + 1;
   }
   return line;
-}
-
-function badEncoding(lineBytes: Buffer, file: string, line: number): HistoryError {
-  const column = firstInvalidByte(lineBytes);
-  const byte = lineBytes[column] ?? 0;
-  return new HistoryError(
-    "HISTORY_BAD_ENCODING",
-    file,
-    line,
-    null,
-    `not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, "0")} at byte ${column + 1} of the line); write strings as UTF-8 or \\u escapes`,
-  );
-}
-
-/**
- * The file as text. Invalid UTF-8 is refused, naming the line: decoding it leniently would turn
- * every bad byte into U+FFFD, so "\xff" and "\xfe" would read as the same value.
- */
-export function decodeUtf8(bytes: Buffer, file: string): string {
-  if (isUtf8(bytes)) {
-    return bytes.toString("utf8");
-  }
-  let lineStart = 0;
-  for (let line = 1; ; line += 1) {
-    const newline = bytes.indexOf(0x0a, lineStart);
-    const lineEnd = newline === -1 ? bytes.length : newline;
-    const lineBytes = bytes.subarray(lineStart, lineEnd);
-    if (!isUtf8(lineBytes)) {
-      throw badEncoding(lineBytes, file, line);
-    }
-    if (newline === -1) {
-      throw new Error(`invariant: ${file} is not UTF-8 but each of its lines is`);
-    }
-    lineStart = newline + 1;
-  }
-}
-
-/** The offset of the first byte at which `bytes` stops being valid UTF-8 (character by character). */
-function firstInvalidByte(bytes: Uint8Array): number {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const lead = bytes[offset] ?? 0;
-    const length = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-    if (!isUtf8(bytes.subarray(offset, offset + length))) {
-      return offset;
-    }
-    offset += length;
-  }
-  return offset;
 }
 
 /** Per-process bookkeeping that enforces "at most one open operation, none after an info". */
@@ -353,22 +309,52 @@ function parseEventLine(raw: string, file: string, line: number, intern: (text: 
   if (key !== undefined && key !== null && typeof key !== "string") {
     throw badField(file, line, "key", `expected a string or null, got ${describe(key)}`);
   }
+  if (onlyKnownFields(record)) {
+    // The parsed object becomes the event: no second object per line (two million of them in a
+    // million-operation history, all garbage at once). Its strings are replaced by interned ones.
+    const event = record as unknown as ClientEvent;
+    event.type = intern(type) as EventType;
+    event.f = intern(f);
+    if (typeof key === "string") {
+      event.key = intern(key);
+    }
+    if ((event.error !== undefined && typeof event.error !== "string") || (event.node !== undefined && typeof event.node !== "string")) {
+      const field = event.error !== undefined && typeof event.error !== "string" ? "error" : "node";
+      throw badField(file, line, field, `expected a string, got ${describe(record[field])}`);
+    }
+    return event;
+  }
   // The key is in the literal when present: added afterwards it would take a separate
   // property store per event, 40 more bytes on each of millions of events.
   const event: ClientEvent =
     key === undefined
       ? { process, type: intern(type) as EventType, f: intern(f), value, time, index }
       : { process, type: intern(type) as EventType, f: intern(f), key: key === null ? null : intern(key), value, time, index };
-  for (const field of ["error", "node"] as const) {
-    const text = record[field];
-    if (text !== undefined) {
-      if (typeof text !== "string") {
-        throw badField(file, line, field, `expected a string, got ${describe(text)}`);
+  // Rare fields, looked up without a per-line array of their names.
+  if (record["error"] !== undefined || record["node"] !== undefined) {
+    for (const field of ["error", "node"] as const) {
+      const text = record[field];
+      if (text !== undefined) {
+        if (typeof text !== "string") {
+          throw badField(file, line, field, `expected a string, got ${describe(text)}`);
+        }
+        event[field] = text;
       }
-      event[field] = text;
     }
   }
   return event;
+}
+
+const knownClientFields: ReadonlySet<string> = new Set(["index", "time", "process", "type", "f", "key", "value", "error", "node"]);
+
+/** Whether every field of the line is one a client event keeps (others are dropped). */
+function onlyKnownFields(record: Record<string, unknown>): boolean {
+  for (const field in record) {
+    if (!knownClientFields.has(field)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function badField(file: string, line: number, field: string, detail: string): HistoryError {
