@@ -88,6 +88,8 @@ interface SetResult {
   /** The file (or generated history) that took longest, and its wall milliseconds. */
   slowest: string;
   slowest_ms: number;
+  /** Why a history's verdict was unknown (timeout or memory bound), one per such history. */
+  unknown_reasons?: string[];
 }
 
 interface HistoryText {
@@ -152,7 +154,20 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
   return [fromText(set, historyText(events))];
 }
 
-async function runSet(set: SetName): Promise<SetResult> {
+/** `--memory-mb N`: the checker's memory bound (RSS); default the checker's own (half the machine, at most 4 GiB). */
+function memoryBoundOf(argv: readonly string[]): { memoryBytesMax?: number } {
+  const index = argv.indexOf("--memory-mb");
+  if (index === -1) {
+    return {};
+  }
+  const megabytes = Number(argv[index + 1]);
+  if (!(megabytes > 0)) {
+    throw new Error(`--memory-mb takes a positive number of MiB, got "${argv[index + 1]}"`);
+  }
+  return { memoryBytesMax: megabytes * 2 ** 20 };
+}
+
+async function runSet(set: SetName, memoryBound: { memoryBytesMax?: number }): Promise<SetResult> {
   const plugin = await pluginOf(set);
   const histories = await historiesOf(set, plugin);
   const readOnly = readOnlyOperations(plugin);
@@ -161,12 +176,16 @@ async function runSet(set: SetName): Promise<SetResult> {
   let checkMs = 0;
   let slowest = "";
   let slowestMs = -1;
+  const reasons: string[] = [];
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   for (const history of histories) {
     const historyStarted = performance.now();
     const { operations } = historyOperations((await history.parse()).events);
-    const result = checkOperations(plugin.model, operations, { readOnly, timeoutMs: 60_000 });
+    const result = checkOperations(plugin.model, operations, { readOnly, timeoutMs: 60_000, ...memoryBound });
+    if (result.reason !== undefined) {
+      reasons.push(result.reason);
+    }
     ops += operations.length;
     checkMs += result.elapsedMs;
     verdicts[result.verdict] = (verdicts[result.verdict] ?? 0) + 1;
@@ -192,6 +211,7 @@ async function runSet(set: SetName): Promise<SetResult> {
     verdicts,
     slowest,
     slowest_ms: Math.round(slowestMs),
+    ...(reasons.length === 0 ? {} : { unknown_reasons: reasons }),
   };
 }
 
@@ -251,7 +271,7 @@ function describeResult(result: SetResult): string {
   const verdicts = Object.entries(result.verdicts)
     .map(([verdict, count]) => `${count} ${verdict}`)
     .join(", ");
-  return `${result.set.padEnd(12)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms${result.warm_check_ms === undefined ? "" : `, warm ${result.warm_check_ms} ms`}, cpu ${result.cpu_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]  slowest ${result.slowest} ${result.slowest_ms} ms`;
+  return `${result.set.padEnd(12)} ${String(result.files).padStart(3)} files ${String(result.ops).padStart(7)} ops  ${String(result.ms).padStart(6)} ms (check ${result.check_ms} ms${result.warm_check_ms === undefined ? "" : `, warm ${result.warm_check_ms} ms`}, cpu ${result.cpu_ms} ms)  peak RSS ${result.peak_rss_mb} MB  [${verdicts}]  slowest ${result.slowest} ${result.slowest_ms} ms${result.unknown_reasons === undefined ? "" : `  unknown: ${result.unknown_reasons.join("; ")}`}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -264,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
       return 254;
     }
     const inChild = argv.includes("--child");
-    const result = await runSet(set);
+    const result = await runSet(set, memoryBoundOf(argv));
     process.stdout.write(inChild || json ? JSON.stringify(result) + "\n" : describeResult(result) + "\n");
     return 0;
   }
@@ -277,7 +297,9 @@ async function main(argv: string[]): Promise<number> {
   const sets = setNames.filter((set) => only === null || (only === "table") === isTableRow(set));
   const shared: SetResult[] = [];
   for (const set of sets) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--set", set, "--child"], {
+    const memoryIndex = argv.indexOf("--memory-mb");
+    const memoryArguments = memoryIndex === -1 ? [] : argv.slice(memoryIndex, memoryIndex + 2);
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--set", set, "--child", ...memoryArguments], {
       encoding: "utf8",
       maxBuffer: 16 * 1024 * 1024,
     });
