@@ -4,7 +4,8 @@
 // snapshots, and record the loop's delay with perf_hooks monitorEventLoopDelay. `--one-go` hides
 // the kv plugin's beginSnapshot, so the node serialises with snapshot() in one block, as every
 // node did before (and as third-party plugins without beginSnapshot still do). Prints figures only.
-// Usage: npx tsx bench/snapshot-stall.ts [--mb 20] [--value-bytes 1000] [--snapshots 4] [--one-go]
+// `--no-snapshots` measures the same load with snapshots off: the noise floor of this process.
+// Usage: npx tsx bench/snapshot-stall.ts [--mb 20] [--value-bytes 1000] [--snapshots 4] [--one-go | --no-snapshots]
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,7 @@ import type { Plugin } from "../plugins/api.js";
 import { kvPlugin } from "../plugins/kv/index.js";
 import { parseNodeArgs } from "../node/server/config/config.js";
 import { NodeServer } from "../node/server/node-server.js";
+import { ReplicatedState } from "../node/server/replicated-state.js";
 import { RaftClient } from "../node/client/raft-client.js";
 import { silentLogger, type LogFields, type Logger } from "../lib/logger.js";
 import { freePorts } from "../harness/runtime/local/free-port.js";
@@ -27,6 +29,7 @@ const { values: flags } = parseArgs({
     "value-bytes": { type: "string", default: "1000" },
     snapshots: { type: "string", default: "4" },
     "one-go": { type: "boolean", default: false },
+    "no-snapshots": { type: "boolean", default: false },
   },
 });
 const stateBytes = Number(flags.mb) * 1024 * 1024;
@@ -35,6 +38,7 @@ const snapshotsWanted = Number(flags.snapshots);
 const keys = Math.ceil(stateBytes / valueBytes);
 // Snapshots while measuring: one every snapshotEvery overwrites.
 const snapshotEvery = Math.max(100, Math.floor(keys / 2));
+const snapshotsOff = flags["no-snapshots"];
 
 /** The kv plugin as a third-party plugin without beginSnapshot would be. */
 const oneGoKv: Plugin = {
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
   const [peerPort, clientPort] = await freePorts(2);
   const config = parseNodeArgs([
     ...["--id", "1", "--listen", `127.0.0.1:${peerPort}`, "--client-listen", `127.0.0.1:${clientPort}`, "--peers", `1=127.0.0.1:${peerPort}`],
-    ...["--plugin", "kv", "--data", directory, "--insecure", "--snapshot-every", String(snapshotEvery), "--log-level", "info"],
+    ...["--plugin", "kv", "--data", directory, "--insecure", "--snapshot-every", String(snapshotsOff ? 1_000_000_000 : snapshotEvery), "--log-level", "info"],
   ]);
   const snapshots: SnapshotRecord[] = [];
   const server = await NodeServer.start(config, flags["one-go"] ? oneGoKv : kvPlugin, recordingLogger(snapshots));
@@ -101,15 +105,21 @@ async function main(): Promise<void> {
     histogram.enable();
     const measureStarted = performance.now();
     await putAll(client, snapshotEvery * snapshotsWanted + CLIENTS, (i) => `key${i % keys}`, value.toUpperCase());
-    while (snapshots.length - snapshotsBefore < snapshotsWanted) {
+    while (!snapshotsOff && snapshots.length - snapshotsBefore < snapshotsWanted) {
       await new Promise((resolve) => setTimeout(resolve, 50)); // the last snapshot's file may still be written
     }
     histogram.disable();
     const measured = snapshots.slice(snapshotsBefore);
+    // Restore still runs in one block (a follower installing the leader's snapshot): time it on a
+    // fresh replicated state, as the follower's applier would run it.
+    const data = server.state.snapshotData();
+    const restoreStarted = performance.now();
+    new ReplicatedState(kvPlugin, config.sessionsMax).restore(data, "bench");
+    const restoreMs = performance.now() - restoreStarted;
     const round = (value: number): number => Math.round(value * 10) / 10;
     process.stdout.write(
       `${JSON.stringify({
-        mode: flags["one-go"] ? "one-go snapshot()" : "sliced beginSnapshot()",
+        mode: snapshotsOff ? "no snapshots" : flags["one-go"] ? "one-go snapshot()" : "sliced beginSnapshot()",
         keys,
         valueBytes,
         snapshotEvery,
@@ -124,6 +134,8 @@ async function main(): Promise<void> {
         loopDelayMaxMs: round(histogram.max / NS_PER_MS),
         loopDelayP99Ms: round(histogram.percentile(99) / NS_PER_MS),
         loopDelayMeanMs: round(histogram.mean / NS_PER_MS),
+        restoreBytes: data.length,
+        restoreMs: round(restoreMs),
       })}\n`,
     );
   } finally {

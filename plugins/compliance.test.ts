@@ -44,6 +44,7 @@ describe("the compliance suite passes the built-in plugins' own checks in isolat
       "reads-unchanged",
       "partition-independent",
       "snapshot-restore",
+      "frozen-snapshot",
       "deterministic",
       "garbage-snapshot",
       "unknown-operation",
@@ -135,6 +136,18 @@ describe("the compliance suite catches", () => {
   it("a restore that keeps the old state", () => {
     const plugin = kvWithMachine((inner) => ({ ...delegate(inner), restore: () => undefined }));
     expect(() => runCheck(plugin, "snapshot-restore")).toThrow();
+  });
+
+  it("a beginSnapshot that writes the live state instead of the frozen one", () => {
+    const leaky = kvWithMachine((inner) => ({
+      ...delegate(inner),
+      beginSnapshot: () => {
+        let calls = 0;
+        // Writes nothing on the first call and the live state on the second: after an operation.
+        return { next: () => (++calls === 1 ? new Uint8Array(0) : calls === 2 ? inner.snapshot() : undefined) };
+      },
+    }));
+    expect(() => runCheck(leaky, "frozen-snapshot")).toThrow(/the slices restore to the state at beginSnapshot/);
   });
 
   it("state machines that share state (not deterministic per machine)", () => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { runTranscript } from "../raft/testing/interaction.js";
+import { PipelineEnv } from "../driver/testing/pipeline-interaction.js";
 
 const directory = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../raft/testdata");
 const files = readdirSync(directory)
@@ -16,7 +17,8 @@ describe("core interaction transcripts", () => {
   test.each(files)("%s", (name) => {
     const file = path.join(directory, name);
     const expected = readFileSync(file, "utf8");
-    const actual = runTranscript(expected);
+    // pipeline-*.txt drive one node's Ready pipeline over a hand-completed disk; the rest the core.
+    const actual = runTranscript(expected, name.startsWith("pipeline-") ? new PipelineEnv() : undefined);
     if (process.env["RAFTLAB_REWRITE"] === "1") {
       writeFileSync(file, actual);
       return;

@@ -92,8 +92,11 @@ export class Invariants {
     }
     // Committed as this node has externalised it: a leader counts its own unsynced entries towards
     // commit, but clamps what it sends (and applies nothing) beyond its durable index, so only
-    // that much is known committed. A follower's commit came from a leader's clamped messages.
-    const externalised = r.role === "leader" ? Math.min(commit, node.pipeline?.durableLastIndex ?? commit) : commit;
+    // that much is known committed. A follower's commit came from a leader's clamped messages,
+    // except on a node that stepped down: its core keeps the commit it counted as leader (found
+    // by seed 848: a deposed leader, its commit 6 above its durable 5, then lost entry 6 in a
+    // crash). Clamping every role to its durable index records no more than was externalised.
+    const externalised = Math.min(commit, node.pipeline?.durableLastIndex ?? commit);
     const recorded = Math.max(externalised, sameLife ? seen.recorded : 0);
     const from = sameLife ? seen.recorded : r.log.snapshotIndex;
     for (let index = Math.max(from + 1, r.log.snapshotIndex + 1); index <= externalised; index++) {

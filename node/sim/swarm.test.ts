@@ -14,8 +14,10 @@ describe("swarm simulation", () => {
   // Found by the swarm once nodes ran the server's pipeline: a Ready finishing before a pending
   // snapshot's Ready let a later Ready append after the snapshot before its marker, and the log
   // stopped the node ("append: entry 34 would leave a hole after last index 22"); seed 310 the same.
-  // Seed 143 tripped a too strict Leader Completeness check (a stale-term leader elected late).
-  test.each([206, 310, 143])("regression seed %i", (seed) => {
+  // Seed 143 tripped a too strict Leader Completeness check (a stale-term leader elected late);
+  // seed 848 one that took a deposed leader's self-counted commit (above its durable index) as
+  // committed, until a crash lost the entry.
+  test.each([206, 310, 143, 848])("regression seed %i", (seed) => {
     const result = runSeed({ seed, steps: 20_000 });
     expect(result.ok, `${result.property}: ${result.message}`).toBe(true);
   });

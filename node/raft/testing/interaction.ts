@@ -126,7 +126,7 @@ export class InteractionEnv {
 const STEP_NUMBER_FIELDS = ["from", "term", "index", "logTerm", "commit"] as const;
 
 /** The message of a `step` line: `<to> <type> key=value...`; throws naming the line's bad part. */
-function parseMessage(args: readonly string[]): Message {
+export function parseMessage(args: readonly string[]): Message {
   const [to, type, ...fields] = args;
   if (to === undefined || !/^\d+$/.test(to) || type === undefined) {
     throw new Error(`interaction: step needs <to> <type>, got ${JSON.stringify(args.join(" "))}`);
@@ -154,8 +154,7 @@ function parseMessage(args: readonly string[]): Message {
 }
 
 /** Runs a transcript and returns it with every command's output replaced by what it printed now. */
-export function runTranscript(text: string): string {
-  const env = new InteractionEnv();
+export function runTranscript(text: string, env: { run(line: string): string } = new InteractionEnv()): string {
   const blocks = text.split(/\n\n+/).filter((block) => block.trim().length > 0);
   const out: string[] = [];
   for (const block of blocks) {
