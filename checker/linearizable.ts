@@ -97,7 +97,7 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
   const deadline = started + (options.timeoutMs ?? defaultTimeoutMs);
   const memoEntriesMax = options.memoEntriesMax ?? defaultMemoEntriesMax;
   const groups = partitionOperations(model, operations);
-  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? Infinity };
+  const memoUsage: MemoUsage = { entries: 0, bytes: 0, bytesMax: options.memoBytesMax ?? Infinity, growthBytesMax: Infinity, growthRefused: false };
   const memory = new MemoryGauge(options.memoryBytesMax ?? defaultMemoryBytesMax());
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
@@ -130,6 +130,7 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
       }
       while (budget > 0 && search.status === "running") {
         const slice = Math.min(budget, firstQuantumIterations);
+        memoUsage.growthBytesMax = memory.roomBytes();
         search.advance(slice, memoEntriesMax);
         budget -= slice;
         if (memoUsage.entries >= memoEntriesMax && search.status === "running") {
@@ -140,7 +141,7 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
           reason = `the search memo reached its memory bound of ${Math.round(memoUsage.bytesMax / 2 ** 20)} MiB`;
           break rounds;
         }
-        const overMemory = search.status === "running" ? memory.overBound() : null;
+        const overMemory = search.status !== "running" ? null : memoUsage.growthRefused ? memory.refusedGrowth() : memory.overBound();
         if (overMemory !== null) {
           reason = overMemory;
           break rounds;
@@ -213,14 +214,32 @@ class MemoryGauge {
   overBound(): string | null {
     const rssBytes = process.memoryUsage.rss();
     if (rssBytes > this.rssBytesMax) {
-      return `the process reached its memory bound: ${Math.round(rssBytes / 2 ** 20)} MiB resident, bound ${Math.round(this.rssBytesMax / 2 ** 20)} MiB`;
+      return `the process reached its memory bound: ${mebibytes(rssBytes)} MiB resident, bound ${mebibytes(this.rssBytesMax)} MiB`;
     }
     const heapBytes = getHeapStatistics().used_heap_size;
     if (heapBytes > this.heapBytesMax) {
-      return `the JavaScript heap reached ${Math.round(heapBytes / 2 ** 20)} MiB, ${heapLimitFraction * 100}% of its limit`;
+      return `the JavaScript heap reached ${mebibytes(heapBytes)} MiB, ${heapLimitFraction * 100}% of its limit`;
     }
     return null;
   }
+
+  /** Bytes the search may still allocate before the process passes its bound (0 when past it). */
+  roomBytes(): number {
+    return Math.max(0, this.rssBytesMax - process.memoryUsage.rss());
+  }
+
+  /** The reason when a memo did not grow because the growth would have passed the bound. */
+  refusedGrowth(): string {
+    const rssBytes = process.memoryUsage.rss();
+    if (rssBytes > this.rssBytesMax) {
+      return this.overBound() as string;
+    }
+    return `the process reached its memory bound: ${mebibytes(rssBytes)} MiB resident, and the search memo's next growth would pass the bound of ${mebibytes(this.rssBytesMax)} MiB`;
+  }
+}
+
+function mebibytes(bytes: number): number {
+  return Math.round(bytes / 2 ** 20);
 }
 
 /** The read-only predicate a plugin declares through its operation specs. */

@@ -117,6 +117,14 @@ export interface MemoUsage {
   bytes: number;
   /** The bound on `bytes`; the search stops when it is reached. */
   bytesMax: number;
+  /**
+   * Bytes the memos may still allocate to grow (the checker sets it to the room left under the
+   * process's memory bound before each slice of the search). A memo's arrays grow by doubling, so
+   * one growth of a large memo could otherwise overshoot the bound by the size of the new array.
+   */
+  growthBytesMax: number;
+  /** Set when a memo did not grow because the growth would pass `growthBytesMax`: the search stops. */
+  growthRefused: boolean;
 }
 
 /** Per memo entry: its Int32 fields, its pool start (Float64) and about two hash slots (Int32). */
@@ -185,7 +193,10 @@ export class ExploredMemo {
       slot = (slot + 1) & mask;
     }
     const entry = this.count;
-    this.ensureCapacity(entry + 1, okLength + infoLength);
+    if (!this.ensureCapacity(entry + 1, okLength + infoLength)) {
+      // Not stored: exploring the pair again is merely redundant, and the search stops at once.
+      return true;
+    }
     const base = entry * entryFieldCount;
     this.entryFields[base] = hashLow;
     this.entryFields[base + 1] = hashHigh;
@@ -226,8 +237,20 @@ export class ExploredMemo {
     return true;
   }
 
-  private ensureCapacity(entries: number, extraWords: number): void {
-    if (entries > this.entryPoolStart.length) {
+  /** Grows the entry arrays and pool as needed; false (nothing grown) when that would pass the growth bound. */
+  private ensureCapacity(entries: number, extraWords: number): boolean {
+    const growEntries = entries > this.entryPoolStart.length;
+    const growPool = this.poolUsed + extraWords > this.pool.length;
+    const poolCapacity = Math.max(this.pool.length * 2, this.poolUsed + extraWords);
+    // Entries double (fields and starts), and the slots double with them when the table rehashes.
+    const growthBytes =
+      (growEntries ? 2 * this.entryPoolStart.length * (entryFieldCount * 4 + 8) + 2 * this.slots.byteLength : 0) + (growPool ? poolCapacity * 4 : 0);
+    if (growthBytes > this.usage.growthBytesMax) {
+      this.usage.growthRefused = true;
+      return false;
+    }
+    this.usage.growthBytesMax -= growthBytes;
+    if (growEntries) {
       const capacity = this.entryPoolStart.length * 2;
       const fields = new Int32Array(capacity * entryFieldCount);
       fields.set(this.entryFields);
@@ -236,11 +259,12 @@ export class ExploredMemo {
       starts.set(this.entryPoolStart);
       this.entryPoolStart = starts;
     }
-    if (this.poolUsed + extraWords > this.pool.length) {
-      const bigger = new Uint32Array(Math.max(this.pool.length * 2, this.poolUsed + extraWords));
+    if (growPool) {
+      const bigger = new Uint32Array(poolCapacity);
       bigger.set(this.pool.subarray(0, this.poolUsed));
       this.pool = bigger;
     }
+    return true;
   }
 
   private rehash(): void {

@@ -7,6 +7,7 @@ import { simulateHistory } from "../history/simulate-history.js";
 import { seededRandom } from "../lib/rng.js";
 import { checkOperations, readOnlyOperations } from "./linearizable.js";
 import { historyOperations } from "./operations.js";
+import { ExploredMemo, LinearizedSet, type MemoUsage } from "./linearized-set.js";
 
 const plugin = queuePlugin as Plugin<unknown>;
 
@@ -47,5 +48,29 @@ describe("memory bound", () => {
     const result = checkOperations(plugin.model, operations, { readOnly: readOnlyOperations(plugin), timeoutMs: 600_000, memoryBytesMax });
     expect(result.verdict).toBe("unknown");
     expect(result.reason).toMatch(/^the process reached its memory bound: \d+ MiB resident, bound \d+ MiB$/);
+  });
+
+  test("a memo does not grow past the room left under the bound, and says so", () => {
+    // Its arrays double: one growth of a large memo could pass the bound by the new array's size,
+    // between two measurements of the resident memory.
+    const usage: MemoUsage = { entries: 0, bytes: 0, bytesMax: Infinity, growthBytesMax: 0, growthRefused: false };
+    const memo = new ExploredMemo(usage);
+    const set = new LinearizedSet(2048, 0);
+    let stored = 0;
+    for (let member = 0; member < 2048 && !usage.growthRefused; member += 1) {
+      set.add(member);
+      memo.addIfNew(set, "s");
+      stored = usage.entries;
+    }
+    expect(usage.growthRefused).toBe(true);
+    // The initial capacity (512 entries) fills; the 513th entry would need the arrays to grow.
+    expect(stored).toBe(512);
+    // With room, the same memo grows and stores past it.
+    usage.growthRefused = false;
+    usage.growthBytesMax = 2 ** 20;
+    set.add(2047);
+    expect(memo.addIfNew(set, "s")).toBe(true);
+    expect(usage.entries).toBe(513);
+    expect(usage.growthBytesMax).toBeLessThan(2 ** 20);
   });
 });

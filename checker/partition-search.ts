@@ -161,7 +161,7 @@ export class PartitionSearch<S> implements SearchPath {
     const { list, linearized, memo, pool } = this;
     const budgetEnd = this.iterations + iterationsMax;
     while (this.okRemaining > 0) {
-      if (this.iterations >= budgetEnd || memo.usage.entries >= memoEntriesMax || memo.usage.bytes >= memo.usage.bytesMax) {
+      if (this.iterations >= budgetEnd || memo.usage.entries >= memoEntriesMax || memo.usage.bytes >= memo.usage.bytesMax || memo.usage.growthRefused) {
         return this.status;
       }
       this.iterations += 1;

@@ -86,6 +86,20 @@ describe.concurrent("raftlab check", () => {
     expect(report.reason).toMatch(/^timed out after \d+ ms$/);
   });
 
+  test("a search past --memory gives verdict unknown, exit 2, and says how to raise the bound", async () => {
+    // Any Node process is resident in more than 1 MiB: the first slice of the search must stop.
+    const file = join(dataDirectory, "jepsen__etcd_040.jsonl");
+    const result = await runCheck(file, "--plugin", "kv", "--memory", "1MiB", "--json");
+    expect(result.exitCode).toBe(2);
+    const report = JSON.parse(result.stdout) as { verdict: string; reason: string; explanation: string };
+    expect(report.verdict).toBe("unknown");
+    expect(report.reason).toMatch(/^the process reached its memory bound: \d+ MiB resident, bound 1 MiB$/);
+    expect(report.explanation).toMatch(/ran out of memory .*Raise the bound with raftlab check --memory/);
+    // The same history within a bound it fits: decided.
+    const decided = await runCheck(file, "--plugin", "kv", "--memory", "2GiB", "--json");
+    expect(decided.exitCode).toBe(1);
+  });
+
   test("bad input exits 254 naming the file, line and field", async () => {
     const directory = await mkdtemp(join(tmpdir(), "raftlab-check-"));
     const file = join(directory, "bad.jsonl");
@@ -124,6 +138,9 @@ describe.concurrent("raftlab check", () => {
     const badTimeout = await runCheck(join(dataDirectory, "kv__c01-ok.jsonl"), "--timeout", "soon");
     expect(badTimeout.exitCode).toBe(254);
     expect(badTimeout.stderr).toMatch(/--timeout: "soon" is not a duration/);
+    const badMemory = await runCheck(join(dataDirectory, "kv__c01-ok.jsonl"), "--memory", "lots");
+    expect(badMemory.exitCode).toBe(254);
+    expect(badMemory.stderr).toMatch(/--memory: "lots" is not a size like 512MiB, 2GiB or 800MB/);
     const badPlugin = await runCheck(join(dataDirectory, "kv__c01-ok.jsonl"), "--plugin", "nope");
     expect(badPlugin.exitCode).toBe(254);
     expect(badPlugin.stderr).toMatch(/unknown plugin "nope"/);

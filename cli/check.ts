@@ -1,5 +1,5 @@
-// `raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
-//                     [--allow-invoke-after-info]`
+// `raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--memory 2GiB] [--html FILE] [--json]
+//                     [--strict]`
 // Checks a history file for linearizability against a plugin's model.
 // Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (timeout or memory bound), 254 bad
 // usage or bad input (the message names the file, line and field).
@@ -16,12 +16,14 @@ import { renderReportHtml } from "../checker/linearizability-html.js";
 import { explainVerdict } from "../harness/checks/explain.js";
 import { timerLimitMs } from "../harness/workload/duration.js";
 
-const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--html FILE] [--json]
-                    [--strict]
+const usage = `usage: raftlab check FILE [--plugin NAME|PATH] [--timeout 60s] [--memory 2GiB] [--html FILE]
+                    [--json] [--strict]
 
 Checks a history (JSON Lines) for linearizability against a plugin's sequential model.
   --plugin NAME|PATH  kv (default), counter, queue, or a plugin module path
   --timeout DURATION  give up with verdict unknown after this long (e.g. 500ms, 60s, 2m); default 60s
+  --memory SIZE       give up with verdict unknown once the process's resident memory passes
+                      this (e.g. 512MiB, 2GiB); default half the machine's memory, at most 4 GiB
   --html FILE         also write a self-contained HTML view of the history and the verdict
   --json              print one JSON object instead of the summary
   --strict            reject a process that invokes again after its own info (accepted by
@@ -41,6 +43,8 @@ interface CheckArguments {
   file: string;
   plugin: string;
   timeoutMs: number;
+  /** The search's bound on resident memory; null: the checker's default. */
+  memoryBytesMax: number | null;
   html: string | null;
   json: boolean;
   allowInvokeAfterInfo: boolean;
@@ -85,6 +89,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   try {
     result = checkOperations(plugin.model, operations, {
       timeoutMs: options.timeoutMs,
+      ...(options.memoryBytesMax === null ? {} : { memoryBytesMax: options.memoryBytesMax }),
       readOnly: readOnlyOperations(plugin),
     });
   } catch (error) {
@@ -101,7 +106,13 @@ export async function checkCommand(argv: string[]): Promise<number> {
     return 254;
   }
   const explanation = explainVerdict({
-    checks: { linearizable: { valid: result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown" } },
+    // The reason lets an unknown verdict say what ran out (time or memory) and how to raise it.
+    checks: {
+      linearizable: {
+        valid: result.verdict === "ok" ? true : result.verdict === "illegal" ? false : "unknown",
+        ...(result.reason === undefined ? {} : { reason: result.reason }),
+      },
+    },
     linearizability: result,
     events: history.events,
     plugin,
@@ -214,6 +225,7 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
     options: {
       plugin: { type: "string", default: "kv" },
       timeout: { type: "string", default: "60s" },
+      memory: { type: "string" },
       html: { type: "string" },
       json: { type: "boolean", default: false },
       strict: { type: "boolean", default: false },
@@ -232,10 +244,26 @@ function parseCheckArguments(argv: string[]): CheckArguments | "help" {
     file: positionals[0] as string,
     plugin: values.plugin,
     timeoutMs: parseDurationMs(values.timeout),
+    memoryBytesMax: values.memory === undefined ? null : parseSizeBytes(values.memory),
     html: values.html ?? null,
     json: values.json,
     allowInvokeAfterInfo: !values.strict,
   };
+}
+
+const sizeUnitBytes: Record<string, number> = { "": 2 ** 20, MiB: 2 ** 20, GiB: 2 ** 30, MB: 1e6, GB: 1e9 };
+
+/** "512MiB", "2GiB", "800MB", "1.5GB", or a bare number of MiB. */
+export function parseSizeBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(MiB|GiB|MB|GB)?$/.exec(text.trim());
+  if (match === null) {
+    throw new UsageError(`--memory: "${text}" is not a size like 512MiB, 2GiB or 800MB`);
+  }
+  const bytes = Number(match[1]) * (sizeUnitBytes[match[2] ?? ""] as number);
+  if (!(bytes >= 2 ** 20)) {
+    throw new UsageError(`--memory: must be at least 1 MiB, got "${text}"`);
+  }
+  return bytes;
 }
 
 /** "500ms", "60s", "2m", or a bare number of seconds. */

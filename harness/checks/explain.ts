@@ -31,6 +31,9 @@ export interface ExplainInput {
   timeoutHint?: string;
 }
 
+/** Where the search's memory bound is raised (the checker's default is half the machine's memory, at most 4 GiB). */
+const memoryHint = "raftlab check --memory (default: half the machine's memory, at most 4 GiB)";
+
 const nsPerS = 1e9;
 /** Completed operations named as the ones every order must place first. */
 const precedingShownMax = 3;
@@ -188,7 +191,7 @@ function explainUnknown(check: string, input: ExplainInput): VerdictExplanation 
   if (/memo|memory/.test(text)) {
     return {
       check,
-      text: `The ${check} verdict is unknown: the search ran out of memory (${text}). Shorten the run, use fewer keys per partition or fewer clients, or run \`raftlab check\` on a machine with more memory.`,
+      text: `The ${check} verdict is unknown: the search ran out of memory (${text}). Raise the bound with ${memoryHint}, or shorten the run, use fewer keys per partition or fewer clients.`,
     };
   }
   if (/timed out/.test(text)) {
