@@ -110,8 +110,8 @@ async function main(): Promise<void> {
     }
     histogram.disable();
     const measured = snapshots.slice(snapshotsBefore);
-    // Restore still runs in one block (a follower installing the leader's snapshot): time it on a
-    // fresh replicated state, as the follower's applier would run it.
+    // A restore in one block (a node restarting from its snapshot file does this before it listens;
+    // installs from a leader run in slices: bench/snapshot-install-stall.ts): time it on a fresh state.
     const data = server.state.snapshotData();
     const restoreStarted = performance.now();
     new ReplicatedState(kvPlugin, config.sessionsMax).restore(data, "bench");

@@ -31,6 +31,23 @@ export interface StateMachine {
    * snapshot()'s bytes. Plugins without it are serialised in one go with snapshot().
    */
   beginSnapshot?(): SnapshotWriter;
+  /**
+   * Optional, for large states: returns a reader that takes a snapshot's bytes in slices of any
+   * size (the node yields to its event loop between them) and replaces the state at finish(). The
+   * state in force stays unchanged until finish() returns; a push() or finish() that throws
+   * (PluginError BAD_SNAPSHOT on bad bytes) leaves it intact. No apply() runs while a reader is
+   * open. The bytes pushed in order must give the same machine as restore() of their concatenation.
+   * Plugins without it are restored in one go with restore().
+   */
+  beginRestore?(): SnapshotReader;
+}
+
+/** Restores a snapshot one slice at a time (StateMachine.beginRestore). */
+export interface SnapshotReader {
+  /** The next bytes of the snapshot, in order; may be cut anywhere (mid-record, mid-character). */
+  push(bytes: Uint8Array): void;
+  /** All bytes were pushed: checks the end and swaps the restored state in. */
+  finish(): void;
 }
 
 /** Serialises a frozen state one slice at a time (StateMachine.beginSnapshot). */

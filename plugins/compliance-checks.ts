@@ -3,7 +3,7 @@
 // shrinks it to a short sequence before reporting.
 import fc from "fast-check";
 import { expect } from "vitest";
-import { PluginError, type Operation, type Plugin, type StateMachine } from "./api.js";
+import { PluginError, type Operation, type Plugin, type SnapshotReader, type SnapshotWriter, type StateMachine } from "./api.js";
 import {
   applyAll,
   buildOperations,
@@ -251,6 +251,54 @@ export function pluginComplianceChecks<S>(plugin: Plugin<S>, options: Compliance
       },
     },
     {
+      id: "sliced-restore",
+      name: "beginRestore (if implemented) in slices of any size gives restore()'s machine, keeps the old state until finish, and a bad snapshot leaves it intact",
+      run: () => {
+        if (plugin.createStateMachine().beginRestore === undefined) {
+          return; // optional: such a plugin is restored with restore() in one go
+        }
+        propertyWithCut((operations, cut) => {
+          const original = plugin.createStateMachine();
+          applyAll(original, operations.slice(0, cut));
+          const formats = [original.snapshot()];
+          const writer = original.beginSnapshot?.();
+          if (writer !== undefined) {
+            formats.push(concatBytes([...sliceAll(writer, 5)]));
+          }
+          for (const bytes of formats) {
+            const oneGo = plugin.createStateMachine();
+            oneGo.restore(bytes);
+            const expected = oneGo.snapshot();
+            for (const sliceBytes of [1, 3, 64, Math.max(1, bytes.length)]) {
+              const target = plugin.createStateMachine();
+              applyAll(target, operations.slice(cut).reverse()); // state that the restore must replace entirely
+              const before = target.snapshot();
+              const reader = beginRestoreOf(target);
+              for (let offset = 0; offset < bytes.length; offset += sliceBytes) {
+                reader.push(bytes.subarray(offset, offset + sliceBytes));
+              }
+              expect(target.snapshot(), `the old state stays in force until finish (slices of ${sliceBytes} bytes)`).toEqual(before);
+              reader.finish();
+              expect(target.snapshot(), `slices of ${sliceBytes} bytes restore what restore() does`).toEqual(expected);
+            }
+            // A truncated snapshot fails (at a push or at finish) and leaves the state as it was.
+            if (bytes.length > 0) {
+              const target = plugin.createStateMachine();
+              applyAll(target, operations.slice(cut));
+              const before = target.snapshot();
+              const error = thrownBy(() => {
+                const reader = beginRestoreOf(target);
+                reader.push(bytes.subarray(0, bytes.length - 1));
+                reader.finish();
+              });
+              expect(error, "a truncated snapshot throws PluginError").toBeInstanceOf(PluginError);
+              expect(target.snapshot(), "a failed restore leaves the state intact").toEqual(before);
+            }
+          }
+        });
+      },
+    },
+    {
       id: "deterministic",
       name: "is deterministic: machines fed the same operations give the same results and snapshots",
       run: () => {
@@ -336,4 +384,24 @@ function cloneIfPossible<S>(state: S): { cloned: true; value: S } | { cloned: fa
   } catch {
     return { cloned: false };
   }
+}
+
+function beginRestoreOf(machine: StateMachine): SnapshotReader {
+  const reader = machine.beginRestore?.();
+  if (reader === undefined) {
+    throw new Error("beginRestore returned nothing");
+  }
+  return reader;
+}
+
+function* sliceAll(writer: SnapshotWriter, budgetBytes: number): Generator<Uint8Array> {
+  for (let slice = writer.next(budgetBytes); slice !== undefined; slice = writer.next(budgetBytes)) {
+    yield slice;
+  }
+}
+
+function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.length), 0);
+  return bytes;
 }

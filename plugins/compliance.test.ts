@@ -45,6 +45,7 @@ describe("the compliance suite passes the built-in plugins' own checks in isolat
       "partition-independent",
       "snapshot-restore",
       "frozen-snapshot",
+      "sliced-restore",
       "deterministic",
       "garbage-snapshot",
       "unknown-operation",
@@ -148,6 +149,28 @@ describe("the compliance suite catches", () => {
       },
     }));
     expect(() => runCheck(leaky, "frozen-snapshot")).toThrow(/the slices restore to the state at beginSnapshot/);
+  });
+
+  it("a sliced restore that replaces the state before finish", () => {
+    const empty = kvPlugin.createStateMachine().snapshot();
+    const plugin = kvWithMachine((inner) => ({
+      ...delegate(inner),
+      beginRestore() {
+        const chunks: Uint8Array[] = [];
+        return {
+          push(bytes: Uint8Array) {
+            inner.restore(empty); // not atomic: the old state is gone before finish
+            chunks.push(bytes);
+          },
+          finish() {
+            const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+            chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0);
+            inner.restore(all);
+          },
+        };
+      },
+    }));
+    expect(() => runCheck(plugin, "sliced-restore")).toThrow(/the old state stays in force until finish/);
   });
 
   it("state machines that share state (not deterministic per machine)", () => {

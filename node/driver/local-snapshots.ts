@@ -19,6 +19,12 @@ export interface AppliedState {
   readonly confState: ConfState;
   applyEntries(entries: readonly Entry[]): void;
   installSnapshot(snapshot: Snapshot): void;
+  /**
+   * Optional: installs a leader's snapshot one slice per step() (issue 11, defect 3), so the node
+   * can yield between slices; the state in force (and `applied`) stays as it was until the step
+   * that returns true, and no entry applies meanwhile. Without it, installSnapshot() runs in one go.
+   */
+  beginInstall?(snapshot: Snapshot): SnapshotInstaller;
   /** Serialises the whole replicated state at `applied`. */
   snapshotData(): Uint8Array;
   /**
@@ -28,6 +34,11 @@ export interface AppliedState {
   beginSnapshot?(): StateSerialiser;
   /** UNSAFE apply-uncommitted only: applies persisted entries before they commit. */
   applyAhead?(entries: readonly Entry[]): void;
+}
+
+/** Installs a snapshot one slice per step(): true once the last step swapped it in. */
+export interface SnapshotInstaller {
+  step(): boolean;
 }
 
 /** Serialises a frozen state one slice per step(): undefined until the last step returns the data. */

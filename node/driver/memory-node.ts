@@ -7,7 +7,7 @@ import { SeededRng } from "../../lib/rng.js";
 import { ManualDisk, MemoryLog, MemorySnapshots } from "./memory-ports.js";
 import type { Clock } from "./ports.js";
 import { ReadyPipeline, type AppliedState, type PipelineListener, type PipelineUnsafeSwitches } from "./ready-pipeline.js";
-import type { StateSerialiser } from "./local-snapshots.js";
+import type { SnapshotInstaller, StateSerialiser } from "./local-snapshots.js";
 import { silentLogger } from "../../lib/logger.js";
 
 /** A state machine that counts: its snapshot is the applied index as text. */
@@ -56,11 +56,31 @@ export class SlicedCountingState extends CountingState {
   /** Steps run so far, over every snapshot. */
   slicesRun = 0;
 
+  /** Install steps run so far (beginInstall), over every snapshot. */
+  installSlicesRun = 0;
+
   constructor(
     voters: readonly NodeId[],
     readonly slices: number,
+    /** Steps a leader's snapshot takes to install (beginInstall); the state changes at the last one. */
+    readonly installSlices = 1,
   ) {
     super(voters);
+  }
+
+  beginInstall(snapshot: Snapshot): SnapshotInstaller {
+    let left = this.installSlices;
+    return {
+      step: () => {
+        this.installSlicesRun += 1;
+        left -= 1;
+        if (left > 0) {
+          return false;
+        }
+        this.installSnapshot(snapshot);
+        return true;
+      },
+    };
   }
 
   beginSnapshot(): StateSerialiser {
@@ -94,6 +114,8 @@ export class MemoryNode {
     snapshotEvery?: number;
     readysInflightMax?: number;
     snapshotSlices?: number;
+    /** Steps a leader's snapshot takes to install (a SlicedCountingState with beginInstall). */
+    installSlices?: number;
     unsafe?: PipelineUnsafeSwitches;
   }) {
     this.rawNode = new RawNode(
@@ -111,7 +133,10 @@ export class MemoryNode {
       },
       { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: [...options.voters] }, applied: 0 },
     );
-    this.state = options.snapshotSlices === undefined ? new CountingState(options.voters) : new SlicedCountingState(options.voters, options.snapshotSlices);
+    this.state =
+      options.snapshotSlices === undefined && options.installSlices === undefined
+        ? new CountingState(options.voters)
+        : new SlicedCountingState(options.voters, options.snapshotSlices ?? 1, options.installSlices);
     const clock: Clock = { nowMs: () => 0, defer: (callback) => this.#deferred.push(callback) };
     const listener: PipelineListener = {
       beforeReady: () => undefined,

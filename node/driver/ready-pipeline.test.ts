@@ -128,3 +128,46 @@ describe("ReadyPipeline on a leader taking a local snapshot", () => {
     expect(node.log.snapshotIndex).toBe(last);
   });
 });
+
+describe("ReadyPipeline on a follower installing a leader's snapshot", () => {
+  // Issue 11, defect 3: restoring a large state ran in one synchronous block, so a follower
+  // installing the leader's snapshot answered no heartbeat for as long. It now runs one slice per
+  // turn of the loop, the old state in force (and nothing applied) until the last slice.
+  test("heartbeats keep leaving between the slices of a snapshot's install", () => {
+    const slices = 5;
+    const node = new MemoryNode({ id: 2, voters: [1, 2, 3], installSlices: slices });
+    const state = node.state as SlicedCountingState;
+    node.step(newMessage("app", 2, { from: 1, term: 1, index: 0, logTerm: 0, commit: 2, entries: entries(1, 1, 3) }));
+    node.settle();
+    expect(state.appliedIndexes).toEqual([1, 2]);
+    node.sent.length = 0;
+    const snapshot = { metadata: { index: 10, term: 1, confState: { voters: [1, 2, 3] } }, data: new TextEncoder().encode("10") };
+    node.step(newMessage("snap", 2, { from: 1, term: 1, snapshot }));
+    node.run();
+    node.disk.completeAll(); // the snapshot file is saved: its marker and the Ready's write follow
+    node.disk.completeAll();
+    node.disk.completeAll();
+    expect(state.installSlicesRun).toBe(1); // the first slice runs as the Ready reaches the head
+    // Each turn: a heartbeat from the leader arrives, then the loop runs the next slice and the
+    // pump that the heartbeat kicked. Every heartbeat is answered while the install goes on.
+    const answeredAfterSlices: number[] = [];
+    while (state.installSlicesRun < slices) {
+      expect(state.installed).toEqual([]); // the old state stays in force
+      expect(state.applied).toBe(2); // and nothing applies
+      expect(node.take("appResp")).toEqual([]); // the snapshot is acknowledged only once installed
+      node.step(newMessage("heartbeat", 2, { from: 1, term: 1, commit: 10 }));
+      expect(node.runOne()).toBe(true);
+      expect(node.runOne()).toBe(true);
+      for (const response of node.take("heartbeatResp")) {
+        expect(response.to).toBe(1);
+        answeredAfterSlices.push(state.installSlicesRun);
+      }
+    }
+    expect(answeredAfterSlices).toEqual([2, 3, 4, 5]);
+    node.settle();
+    expect(node.fatal).toEqual([]);
+    expect(state.installed).toEqual([10]);
+    expect(state.applied).toBe(10);
+    expect(node.take("appResp").map((message) => message.index)).toContain(10);
+  });
+});

@@ -14,7 +14,7 @@ import { assert } from "../../lib/assert.js";
 import type { HardState, Message } from "../raft/messages.js";
 import type { RawNode, Ready, SoftState } from "../raft/raw-node.js";
 import type { Clock, Done, LogStorage, PeerTransport, SnapshotStorage } from "./ports.js";
-import { LocalSnapshots, type AppliedState } from "./local-snapshots.js";
+import { LocalSnapshots, type AppliedState, type SnapshotInstaller } from "./local-snapshots.js";
 import type { Logger } from "../../lib/logger.js";
 
 export type { AppliedState } from "./local-snapshots.js";
@@ -68,6 +68,9 @@ interface InflightReady {
   prefixApplied: boolean;
   persisted: boolean;
   error: unknown;
+  /** A leader's snapshot being installed in slices (AppliedState.beginInstall), and whether it is in. */
+  installer?: SnapshotInstaller;
+  installed?: boolean;
 }
 
 export class ReadyPipeline {
@@ -308,6 +311,10 @@ export class ReadyPipeline {
         if (head.error !== undefined) {
           throw head.error;
         }
+        if (head.ready.snapshot !== undefined && head.installed === undefined && this.#options.state.beginInstall !== undefined) {
+          this.#installInSlices(head, head.ready.snapshot);
+          return;
+        }
         this.#inflight.shift();
         this.#finish(head);
         // Off the ordered chain: later Readys keep finishing while its file is written (defect 2).
@@ -324,6 +331,55 @@ export class ReadyPipeline {
     this.kick();
   }
 
+  /**
+   * Installs a leader's snapshot one slice per turn of the event loop (issue 11, defect 3). Its
+   * Ready stays at the head meanwhile, so no entry applies and no other Ready is taken (it is the
+   * only one in flight), but ticks and steps keep pumping: heartbeats are answered (#sendUrgent).
+   * The Ready finishes, with its messages and committed entries, once the last slice is in.
+   */
+  #installInSlices(record: InflightReady, snapshot: NonNullable<Ready["snapshot"]>): void {
+    if (record.installer !== undefined) {
+      return; // already running: its next slice is deferred
+    }
+    const installer = this.#options.state.beginInstall?.(snapshot);
+    if (installer === undefined) {
+      record.installed = false;
+      this.#drain();
+      return;
+    }
+    record.installer = installer;
+    const started = this.#options.clock.nowMs();
+    const timing = { slices: 0, longestSliceMs: 0 };
+    const installSlice = (): void => {
+      if (this.#failed) {
+        return;
+      }
+      const sliceStarted = this.#options.clock.nowMs();
+      let done: boolean;
+      try {
+        done = installer.step();
+      } catch (error) {
+        this.#fatal(error);
+        return;
+      }
+      timing.slices += 1;
+      timing.longestSliceMs = Math.max(timing.longestSliceMs, this.#options.clock.nowMs() - sliceStarted);
+      if (!done) {
+        this.#options.clock.defer(installSlice);
+        return;
+      }
+      record.installed = true;
+      this.#options.logger.info("restored a snapshot from the leader in slices", {
+        index: snapshot.metadata.index,
+        ms: Math.round(this.#options.clock.nowMs() - started),
+        slices: timing.slices,
+        longestSliceMs: Math.round(timing.longestSliceMs),
+      });
+      this.#drain();
+    };
+    installSlice();
+  }
+
   #finish(record: InflightReady): void {
     const { ready } = record;
     if (this.#options.unsafe?.applyUncommitted === true) {
@@ -331,7 +387,9 @@ export class ReadyPipeline {
     }
     this.#transport.send(record.lateMessages);
     if (ready.snapshot !== undefined) {
-      this.#options.state.installSnapshot(ready.snapshot);
+      if (record.installed !== true) {
+        this.#options.state.installSnapshot(ready.snapshot);
+      }
       this.#localSnapshots.onInstalled(ready.snapshot.metadata.index);
       this.#options.logger.info("installed a snapshot from the leader", { index: ready.snapshot.metadata.index, term: ready.snapshot.metadata.term });
     }

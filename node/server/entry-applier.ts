@@ -4,15 +4,15 @@
 // waiting client (through ApplyResults). It is the pipeline's AppliedState.
 import type { Failpoints } from "./failpoints.js";
 import type { AppliedState } from "../driver/ready-pipeline.js";
-import type { StateSerialiser } from "../driver/local-snapshots.js";
+import type { SnapshotInstaller, StateSerialiser } from "../driver/local-snapshots.js";
 import type { ConfChange, ConfState, Entry, Snapshot } from "../raft/messages.js";
 import { decodeCommand, decodeMemberContext, EnvelopeError } from "./client-port/command-envelope.js";
 import type { CommandOutcome } from "./client-port/sessions.js";
 import { decodeConfChangeEntryData } from "./conf-change-data.js";
 import type { Logger } from "../../lib/logger.js";
-import type { ReplicatedState } from "./replicated-state.js";
+import type { ReplicatedState, StateRestorer } from "./replicated-state.js";
 
-/** Plugin state serialised per turn of the event loop (bench/snapshot-stall.ts measures the longest slice). */
+/** Plugin state serialised or restored per turn of the event loop (bench/snapshot-stall.ts measures the longest slice). */
 const SNAPSHOT_SLICE_BYTES = 64 * 1024;
 
 /** Where applied outcomes go: the RequestRouter answers the clients waiting for them. */
@@ -65,13 +65,41 @@ export class EntryApplier implements AppliedState {
   }
 
   installSnapshot(snapshot: Snapshot): void {
-    const { index, term, confState } = snapshot.metadata;
+    const installer = this.#beginInstall(snapshot, Infinity);
+    while (!installer.step()) {
+      // Infinity: the whole state in one step
+    }
+  }
+
+  /** Restores the plugin's state SNAPSHOT_SLICE_BYTES per step; applied moves at the last step. */
+  beginInstall(snapshot: Snapshot): SnapshotInstaller {
+    return this.#beginInstall(snapshot, SNAPSHOT_SLICE_BYTES);
+  }
+
+  #beginInstall(snapshot: Snapshot, sliceBytes: number): SnapshotInstaller {
+    const { index } = snapshot.metadata;
     if (index <= this.applied) {
       this.#options.logger.warn("ignored a snapshot at or below the applied index", { index, applied: this.applied });
-      return;
+      return { step: () => true };
     }
-    this.#options.failpoints?.hitSync("beforeSnapshotInstall");
-    this.#options.state.restore(snapshot.data, `snapshot at index ${index}`);
+    let restorer: StateRestorer | undefined;
+    return {
+      step: () => {
+        if (restorer === undefined) {
+          this.#options.failpoints?.hitSync("beforeSnapshotInstall");
+          restorer = this.#options.state.beginRestore(snapshot.data, `snapshot at index ${index}`, sliceBytes);
+        }
+        if (!restorer.step()) {
+          return false;
+        }
+        this.#installed(snapshot);
+        return true;
+      },
+    };
+  }
+
+  #installed(snapshot: Snapshot): void {
+    const { index, term, confState } = snapshot.metadata;
     this.#appliedAhead = 0;
     this.applied = index;
     this.appliedTerm = term;

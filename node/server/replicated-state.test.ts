@@ -59,6 +59,44 @@ describe("ReplicatedState (kv plugin)", () => {
     expect(copy.snapshotData()).toEqual(state.snapshotData());
   });
 
+  it("restores in slices (beginRestore): the old state, sessions and members stay until the last step, and a bad snapshot leaves them", () => {
+    const state = new ReplicatedState(kvPlugin, 100);
+    for (let i = 0; i < 50; i++) {
+      state.applyCommand(put(`k${i}`, "v".repeat(20)));
+    }
+    state.applyCommand({ ...put("b", "2"), session: { clientId: state.openSession(2), seq: 5 } });
+    state.addMember(4, { peerAddress: "127.0.0.1:1" });
+    const writer = state.beginSnapshot(256);
+    let data = writer.step();
+    while (data === undefined) {
+      data = writer.step();
+    }
+    const copy = new ReplicatedState(kvPlugin, 100);
+    copy.applyCommand(put("old", "1"));
+    const restorer = copy.beginRestore(data, "test", 64);
+    let steps = 0;
+    while (!restorer.step()) {
+      steps += 1;
+      expect(copy.read({ f: "get", key: "old", value: null })).toEqual({ ok: true, result: "1" });
+      expect(copy.members.size).toBe(0);
+    }
+    expect(steps).toBeGreaterThan(10);
+    expect(copy.read({ f: "get", key: "old", value: null })).toEqual({ ok: true, result: null });
+    expect(copy.sessions.check("2", 5)).toEqual({ kind: "duplicate", outcome: { ok: true, result: null } });
+    expect(copy.members.get(4)).toEqual({ peerAddress: "127.0.0.1:1" });
+    expect(copy.snapshotData()).toEqual(state.snapshotData());
+
+    const truncated = new ReplicatedState(kvPlugin, 100);
+    truncated.applyCommand(put("old", "1"));
+    const failing = truncated.beginRestore(data.subarray(0, data.length - 1), "snapshot at index 9", 64);
+    expect(() => {
+      while (!failing.step()) {
+        // until it throws
+      }
+    }).toThrow(/kv snapshot: line \d+: /);
+    expect(truncated.read({ f: "get", key: "old", value: null })).toEqual({ ok: true, result: "1" });
+  });
+
   it("refuses snapshot bytes that are not its own, naming the label", () => {
     const state = new ReplicatedState(kvPlugin, 100);
     expect(() => state.restore(new Uint8Array([9, 0, 0, 0, 0]), "snapshot at index 7")).toThrow(

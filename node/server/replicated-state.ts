@@ -2,7 +2,7 @@
 // member address book. Every node applies the same committed entries in the same order through
 // this class, so all of it is deterministic. Snapshot data = [u8 version][u32 header length]
 // [header JSON {sessions, members}][plugin state bytes].
-import { PluginError, type Json, type Operation, type Plugin, type StateMachine } from "../../plugins/api.js";
+import { PluginError, type Json, type Operation, type Plugin, type SnapshotReader, type StateMachine } from "../../plugins/api.js";
 import { SessionTable, type CommandOutcome } from "./client-port/sessions.js";
 import type { CommandEnvelope, MemberContext } from "./client-port/command-envelope.js";
 import { checkedSnapshotBytes, jsonProblem } from "./plugin-contract.js";
@@ -34,6 +34,17 @@ function snapshotBytes(header: Uint8Array, pluginSlices: readonly Uint8Array[]):
 export class SnapshotDataError extends Error {
   readonly code = "BAD_SNAPSHOT_DATA";
   override readonly name = "SnapshotDataError";
+}
+
+/** Restores a snapshot one slice per step(): true once the last step swapped it in. */
+export interface StateRestorer {
+  step(): boolean;
+}
+
+interface ParsedSnapshot {
+  members: Map<number, MemberAddresses>;
+  sessions: unknown;
+  pluginBytes: Uint8Array;
 }
 
 export class ReplicatedState {
@@ -192,6 +203,58 @@ export class ReplicatedState {
    * bytes, after which the state is unusable (the node cannot continue and exits).
    */
   restore(data: Uint8Array, label: string): void {
+    const restorer = this.beginRestore(data, label, Infinity);
+    while (!restorer.step()) {
+      // one step: the whole plugin state goes in one slice
+    }
+  }
+
+  /**
+   * Restores a snapshot one slice per step() (issue 11, defect 3): the header (sessions, members)
+   * is checked at the first step, the plugin's bytes go to its beginRestore reader `sliceBytes` at
+   * a time, and the step that returns true swaps everything in. Until then the state in force is
+   * unchanged, and no entry may apply. A plugin without beginRestore is restored by restore() in
+   * one step. A step that throws (SnapshotDataError, SessionTableError, PluginError) leaves the
+   * plugin's state intact when it implements beginRestore.
+   */
+  beginRestore(data: Uint8Array, label: string, sliceBytes: number): StateRestorer {
+    let parsed: ParsedSnapshot | undefined;
+    let reader: SnapshotReader | undefined;
+    let offset = 0;
+    return {
+      step: () => {
+        if (parsed === undefined) {
+          parsed = this.#parseSnapshot(data, label);
+          reader = this.stateMachine.beginRestore?.();
+          if (reader === undefined) {
+            this.stateMachine.restore(parsed.pluginBytes);
+            this.#swapIn(parsed);
+            return true;
+          }
+        }
+        const bytes = parsed.pluginBytes;
+        const end = Math.min(bytes.length, offset + sliceBytes);
+        reader!.push(bytes.subarray(offset, end));
+        offset = end;
+        if (offset < bytes.length) {
+          return false;
+        }
+        reader!.finish();
+        this.#swapIn(parsed);
+        return true;
+      },
+    };
+  }
+
+  #swapIn(parsed: ParsedSnapshot): void {
+    this.sessions.restore(parsed.sessions); // already checked: cannot throw
+    this.members.clear();
+    for (const [id, addresses] of parsed.members) {
+      this.members.set(id, addresses);
+    }
+  }
+
+  #parseSnapshot(data: Uint8Array, label: string): ParsedSnapshot {
     if (data.length < 5 || data[0] !== SNAPSHOT_VERSION) {
       throw new SnapshotDataError(`${label}: not a raftlab snapshot (version byte ${data[0] ?? "missing"})`);
     }
@@ -223,11 +286,8 @@ export class ReplicatedState {
       }
       members.set(id as number, addresses);
     }
-    this.stateMachine.restore(data.subarray(5 + headerLength));
-    this.sessions.restore(header.sessions);
-    this.members.clear();
-    for (const [id, addresses] of members) {
-      this.members.set(id, addresses);
-    }
+    // Checked here, before the plugin's state is replaced, so a bad table cannot fail the swap.
+    new SessionTable(this.sessions.capacity).restore(header.sessions);
+    return { members, sessions: header.sessions, pluginBytes: data.subarray(5 + headerLength) };
   }
 }

@@ -4,8 +4,12 @@ import type { ConfState, Entry, HardState, Snapshot } from "../raft/messages.js"
 import type { RawNode } from "../raft/raw-node.js";
 import type { Done, LogStorage, SnapshotPoint } from "../driver/ports.js";
 import type { AppliedState } from "../driver/ready-pipeline.js";
+import type { SnapshotInstaller } from "../driver/local-snapshots.js";
 import type { SimCluster } from "./cluster.js";
 import { decodeMachine, encodeMachine, type SimNode } from "./sim-node.js";
+
+/** Steps a leader's snapshot takes to install in the simulator (one per turn of the loop). */
+const INSTALL_STEPS = 3;
 
 /** The simulated node's applied state, as the pipeline sees it. */
 export class SimAppliedState implements AppliedState {
@@ -48,6 +52,24 @@ export class SimAppliedState implements AppliedState {
     this.appliedTerm = snapshot.metadata.term;
     this.confState = { voters: [...snapshot.metadata.confState.voters] };
     this.cluster.trace.record(this.cluster.now, "install", this.node.id, undefined, `snapshot at ${snapshot.metadata.index}`);
+  }
+
+  /**
+   * Installs in INSTALL_STEPS turns of the loop, as the node installs a large state (issue 11,
+   * defect 3): the pipeline holds the Ready meanwhile, and the machine changes at the last step only.
+   */
+  beginInstall(snapshot: Snapshot): SnapshotInstaller {
+    let left = INSTALL_STEPS;
+    return {
+      step: () => {
+        left -= 1;
+        if (left > 0) {
+          return false;
+        }
+        this.installSnapshot(snapshot);
+        return true;
+      },
+    };
   }
 
   snapshotData(): Uint8Array {

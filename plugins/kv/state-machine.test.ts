@@ -73,3 +73,51 @@ describe("kv beginSnapshot (a frozen view written in slices)", () => {
     expect(restored(bytes).snapshot()).toEqual(machine.snapshot());
   });
 });
+
+describe("kv beginRestore (a snapshot read in slices)", () => {
+  const encoder = new TextEncoder();
+  const sliced = (text: string): StateMachine => {
+    const machine = kvPlugin.createStateMachine();
+    machine.apply(op("put", "old", "1"));
+    const reader = machine.beginRestore?.();
+    if (reader === undefined) {
+      throw new Error("kv has beginRestore");
+    }
+    const bytes = encoder.encode(text);
+    for (let offset = 0; offset < bytes.length; offset += 2) {
+      reader.push(bytes.subarray(offset, offset + 2));
+    }
+    reader.finish();
+    return machine;
+  };
+  const head = '{"plugin":"kv","version":1,"state":[';
+
+  it("reads the sliced format record by record, and snapshot()'s one-line format too", () => {
+    for (const text of [`${head}\n["a","é"],\n["b","2"]\n]}`, '{"plugin":"kv","version":1,"state":[["a","é"],["b","2"]]}']) {
+      const machine = sliced(text);
+      expect(machine.apply(op("get", "a", null))).toBe("é");
+      expect(machine.apply(op("get", "old", null))).toBe(null);
+    }
+  });
+
+  it("names the line of a bad record, and leaves the state as it was", () => {
+    const cases: [string, string][] = [
+      [`${head}\n["a",1]\n]}`, "kv snapshot: line 2: must be a [key, value] pair of strings"],
+      [`${head}\n["a","1"],\n["a","2"]\n]}`, 'kv snapshot: line 3: repeats key "a"'],
+      [`${head}\n["a","1"]\n["b","2"]\n]}`, "kv snapshot: line 3: a record after one without a trailing comma"],
+      [`${head}\n["a","1"],\n]}`, "kv snapshot: line 3: ]} after a trailing comma"],
+      [`${head}\n["a","1"]`, "kv snapshot: line 2: the snapshot ends before the closing ]}"],
+      [`${head}\n]}\nx`, "kv snapshot: line 3: text after the closing ]}"],
+    ];
+    for (const [text, message] of cases) {
+      const machine = kvPlugin.createStateMachine();
+      machine.apply(op("put", "old", "1"));
+      const reader = machine.beginRestore?.();
+      expect(() => {
+        reader?.push(encoder.encode(text));
+        reader?.finish();
+      }).toThrow(message);
+      expect(machine.apply(op("get", "old", null))).toBe("1");
+    }
+  });
+});
