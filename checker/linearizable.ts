@@ -40,7 +40,7 @@ export interface CheckOptions {
   strategies?: readonly InfoStrategy[];
   /**
    * A partition left to the search with at least this many operations is first searched segment
-   * by segment, cut at quiescent points (segment-search.ts). Default 64; tests set 0.
+   * by segment, cut at quiescent points (segment-search.ts). Default 2000 (measured: below that the whole-partition search is faster); tests set 0.
    */
   segmentOperationsMin?: number;
 }
@@ -97,10 +97,10 @@ export function defaultMemoryBytesMax(): number {
   return Math.min(4 * 2 ** 30, totalmem() / 2);
 }
 const firstQuantumIterations = 20_000;
-const segmentOperationsMinDefault = 64;
+const segmentOperationsMinDefault = 2000;
 // Past these the segments do not pay (too many states to carry between them, or segments too
 // long), and the whole partition is searched instead; the nodes spent bound the time lost.
-const segmentLimits = { endStatesMax: 64, segmentOperationsMax: 1024 };
+const segmentLimits = { endStatesMax: 64, segmentOperationsMax: 1024, segmentShareMax: 0.5 };
 const segmentNodesPerOperation = 16;
 
 export function checkOperations<S>(model: Model<S>, operations: readonly HistoryOperation[], options: CheckOptions = {}): CheckResult {
@@ -120,7 +120,7 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
     const operations = (groups[index] as PartitionGroup).operations;
     return prepared.violation !== null || prepared.linearization !== null || operations.length < segmentOperationsMin
       ? null
-      : searchSegments(model, operations, { ...segmentLimits, nodesMax: segmentNodesPerOperation * operations.length + 4096 });
+      : searchSegments(model, operations, { ...segmentLimits, nodesMax: segmentNodesPerOperation * operations.length + 4096 }, options.readOnly);
   });
   // Partitions decided without a search get none.
   const searches = preparedGroups.map((prepared, index) =>

@@ -7,13 +7,13 @@ import type { Json, Operation } from "../plugins/api.js";
 import type { ClientEvent } from "../history/event.js";
 import { seededRandom } from "../lib/rng.js";
 import { isLinearizableBruteForce } from "./brute-force.js";
-import { checkOperations } from "./linearizable.js";
+import { checkOperations, readOnlyOperations } from "./linearizable.js";
 import { historyOperations, type HistoryOperation } from "./operations.js";
 import { quiescentSegments, searchSegments } from "./segment-search.js";
 import { testKvPlugin } from "./testing/test-plugins.js";
 
 const model = testKvPlugin.model;
-const generous = { endStatesMax: 64, nodesMax: 1_000_000, segmentOperationsMax: 1024 };
+const generous = { endStatesMax: 64, nodesMax: 1_000_000, segmentOperationsMax: 1024, segmentShareMax: 1 };
 
 /**
  * Rounds of 1-3 concurrent operations on one or two keys with values 0..2: all invoked, applied
@@ -95,7 +95,7 @@ describe("segmented search agrees with brute force", () => {
       const expected = isLinearizableBruteForce(model, operations) ? "ok" : "illegal";
       seen[expected] += 1;
       // Through the checker, segmenting every partition however small.
-      const result = checkOperations(model, operations, { segmentOperationsMin: 0 });
+      const result = checkOperations(model, operations, { segmentOperationsMin: 0, readOnly: readOnlyOperations(testKvPlugin) });
       expect(result.verdict).toBe(expected);
       // And directly, per key.
       for (const key of new Set(operations.map((operation) => operation.input.key as string))) {
@@ -105,7 +105,8 @@ describe("segmented search agrees with brute force", () => {
         const infoInEarlierSegment = segments.slice(0, -1).some((segment) => segment.some((operation) => operation.type === "info"));
         expect(infoInEarlierSegment).toBe(false);
         seen.infoBeforeLastCut += segments.length > 1 && segments.at(-1)!.some((operation) => operation.type === "info") ? 1 : 0;
-        const outcome = searchSegments(model, partition, generous);
+        // Odd seeds with the read-only pruning.
+        const outcome = searchSegments(model, partition, generous, seed % 2 === 1 ? readOnlyOperations(testKvPlugin) : undefined);
         if (outcome === null) {
           seen.gaveUp += segments.length > 1 ? 1 : 0;
           continue;

@@ -12,6 +12,7 @@
 // caller searches the whole partition as before.
 import type { Model } from "../plugins/api.js";
 import type { HistoryOperation } from "./operations.js";
+import type { ReadOnlyPredicate } from "./partition-search.js";
 
 export type SegmentedOutcome<S> =
   | { verdict: "ok"; order: HistoryOperation[]; nodes: number }
@@ -25,6 +26,8 @@ export interface SegmentLimits {
   nodesMax: number;
   /** Give up on a segment longer than this (each node's memo key costs its length). */
   segmentOperationsMax: number;
+  /** Give up when one segment holds more than this share of the operations (little to gain). */
+  segmentShareMax: number;
 }
 
 /** Splits operations (in invoke order) at quiescent points. */
@@ -56,9 +59,17 @@ interface Ending<S> {
 class GaveUp extends Error {}
 
 /** The verdict from segments, or null when the partition has no cut or the limits were reached. */
-export function searchSegments<S>(model: Model<S>, operations: readonly HistoryOperation[], limits: SegmentLimits): SegmentedOutcome<S> | null {
+export function searchSegments<S>(
+  model: Model<S>,
+  operations: readonly HistoryOperation[],
+  limits: SegmentLimits,
+  readOnly: ReadOnlyPredicate = () => false,
+): SegmentedOutcome<S> | null {
   const segments = quiescentSegments(operations);
-  if (segments.length < 2 || segments.some((segment) => segment.length > limits.segmentOperationsMax)) {
+  // It pays only when no segment is most of the partition (an info op early on leaves no cut
+  // after it) and each is short enough to explore.
+  const longest = Math.max(...segments.map((segment) => segment.length));
+  if (segments.length < 2 || longest > limits.segmentOperationsMax || longest > operations.length * limits.segmentShareMax) {
     return null;
   }
   const initial = model.init();
@@ -69,7 +80,7 @@ export function searchSegments<S>(model: Model<S>, operations: readonly HistoryO
   try {
     for (const [index, segment] of segments.entries()) {
       const last = index === segments.length - 1;
-      const explored = exploreSegment(model, segment, starts, !last, limits, budget);
+      const explored = exploreSegment(model, segment, starts, !last, limits, budget, readOnly);
       if (explored.ends.size === 0) {
         // No linearization of this segment from any state the earlier ones can end in.
         const deepest = explored.deepest;
@@ -118,6 +129,7 @@ function exploreSegment<S>(
   allEnds: boolean,
   limits: SegmentLimits,
   budget: { nodes: number },
+  readOnly: ReadOnlyPredicate,
 ): Explored<S> {
   const count = segment.length;
   const okCount = segment.filter((operation) => operation.type === "ok").length;
@@ -171,8 +183,10 @@ function exploreSegment<S>(
       const found = visit(next, model.stateKey(next), okPlaced + (operation.type === "ok" ? 1 : 0));
       path.pop();
       placed[index] = 0;
-      if (found) {
-        return true;
+      // A legal read-only op could move to the front of any order of the rest, with the same
+      // states: the others need not be tried here (as in partition-search.ts).
+      if (found || readOnly(operation.input)) {
+        return found;
       }
     }
     if (deepest === null || okPlaced > deepest.okPlaced) {
