@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { RawNode } from "../node/raft/raw-node.js";
 import { SeededRng } from "../lib/rng.js";
+import { nodeRaftLimits } from "../node/server/raft-limits.js";
 import type { Message, NodeId } from "../node/raft/messages.js";
 
 const COMPACT_EVERY = 100_000;
@@ -59,12 +60,7 @@ function run(nodeCount: number, total: number, batchSize: number): BenchResult {
           id,
           electionTicks: 10,
           heartbeatTicks: 1,
-          preVote: true,
-          checkQuorum: true,
-          maxMessageBytes: 1024 * 1024,
-          maxEntriesPerMessage: 4096,
-          maxInflightMessages: 256,
-          maxUncommittedEntryBytes: 64 * 1024 * 1024,
+          ...nodeRaftLimits,
           rng: new SeededRng(id),
         },
         { hardState: { term: 0, vote: 0, commit: 0 }, entries: [], confState: { voters: ids }, applied: 0 },

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../lib/testing/launch-chromium.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { kvPlugin } from "../plugins/kv/index.js";
 import { parseHistory, readHistoryFile, type ParsedHistory } from "../history/parse.js";
@@ -38,20 +39,7 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "raftlab-report-"));
-  context = await chromium.launchPersistentContext(join(directory, "profile"), {
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1400, height: 800 },
-  });
+  context = await launchChromium(join(directory, "profile"), { width: 1400, height: 800 });
 });
 
 afterAll(async () => {

@@ -2,11 +2,9 @@
 // Runs the workload for every plugin x fault set x seed, each cell under the same seeded fault plan,
 // and writes results/compare/<name>/<timestamp>/ with every run's folder, comparison.json and compare.html.
 // Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a crashed run or crash.
-import { onEndingSignal } from "./ending-signals.js";
-import { setMaxListeners } from "node:events";
+import { RunInterrupt } from "./ending-signals.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { format, seedsToJudgeMin } from "../harness/compare/aggregate.js";
 import { resolveMatrix, type CompareMatrix } from "../harness/compare/compare-spec.js";
 import { renderCompareHtml } from "../harness/compare/compare-html.js";
@@ -14,13 +12,13 @@ import { buildComparison, type CellResult, type Comparison } from "../harness/co
 import { differentialChecks, type DifferentialReport } from "../harness/compare/differential.js";
 import { runMatrix } from "../harness/compare/run-matrix.js";
 import { runTimestamp } from "../harness/results/results-folder.js";
-import type { Cluster } from "../harness/runtime/runtime.js";
 import { WorkloadFileError } from "../harness/workload/errors.js";
 import { readWorkloadFile } from "../harness/workload/load.js";
 import { applyOverrides } from "../harness/workload/overrides.js";
 import { swarmPlan } from "../harness/workload/plan.js";
 import { chooseRuntime } from "./runtime-choice.js";
 import { shortPath } from "./short-path.js";
+import { parseCommandLine, workloadFlags, workloadOverrides } from "./workload-flags.js";
 
 const usage = `usage: raftlab compare FILE [--plugins kv,counter,./my-plugin.ts] [--seeds 1,2,3 | --seeds 5 | --seeds 1..20]
                        [--runtime docker|local|swarm|auto] [--out DIR] [--duration 10s]
@@ -33,46 +31,33 @@ Exit codes: 0 all valid, 1 a run invalid, 2 a run unknown, 254 bad input, 255 a 
 `;
 
 const options = {
+  ...workloadFlags,
   plugins: { type: "string" },
-  seeds: { type: "string" },
-  runtime: { type: "string" },
-  out: { type: "string" },
-  duration: { type: "string" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 /** Operations in the sequential differential replay. */
 const differentialOperations = 10_000;
 
 export async function compareCommand(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    if (parsed.values.help !== true && parsed.positionals.length !== 1) {
-      throw new Error(`expected one workload file, got ${parsed.positionals.length}`);
+  const parsed = parseCommandLine("compare", usage, argv, options, ({ values, positionals }) => {
+    if (values.help !== true && positionals.length !== 1) {
+      throw new Error(`expected one workload file, got ${positionals.length}`);
     }
-  } catch (error) {
-    process.stderr.write(`raftlab compare: ${(error as Error).message}\n${usage}`);
-    return 254;
-  }
-  if (parsed.values.help === true) {
-    process.stdout.write(usage);
-    return 0;
+  });
+  if (typeof parsed === "number") {
+    return parsed;
   }
   const log = (line: string): void => {
     process.stderr.write(`raftlab compare: ${line}\n`);
   };
-  const { runtime: runtimeFlag, duration, seeds, plugins, out } = parsed.values;
+  const { seeds, plugins, out } = parsed.values;
   let matrix: CompareMatrix;
   let file: string;
   let loaded: Awaited<ReturnType<typeof readWorkloadFile>>;
   try {
     file = parsed.positionals[0] ?? "";
     loaded = await readWorkloadFile(file);
-    const spec = applyOverrides(loaded.spec, {
-      ...(runtimeFlag === undefined ? {} : { runtime: runtimeFlag }),
-      ...(duration === undefined ? {} : { duration }),
-    });
+    const spec = applyOverrides(loaded.spec, workloadOverrides(parsed.values));
     matrix = await resolveMatrix(loaded, spec, { ...(plugins === undefined ? {} : { plugins }), ...(seeds === undefined ? {} : { seeds }) }, process.cwd());
     loaded = { ...loaded, spec };
   } catch (error) {
@@ -89,19 +74,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
     log(describeDifferential(report));
   }
 
-  const interrupt = new AbortController();
-  setMaxListeners(0, interrupt.signal);
-  let cluster: Cluster | undefined;
-  let destroyAllClusters: () => Promise<void> = async () => undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping, destroying the cluster`);
-    interrupt.abort(new Error(`interrupted by ${signal}`));
-    void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
-  };
-  const stopListening = onEndingSignal(onSignal);
+  const interrupt = new RunInterrupt(log);
   try {
     const chosen = await chooseRuntime(loaded.spec.runtime, log, interrupt.signal, swarmPlan(loaded, loaded.spec));
-    destroyAllClusters = chosen.destroyAll;
+    interrupt.destroyAllClusters = chosen.destroyAll;
     const started = new Date();
     const directory = out ?? join("results", "compare", matrix.name, runTimestamp(started));
     await mkdir(directory, { recursive: true });
@@ -121,7 +97,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       hardStop: interrupt.signal,
       log,
       onCluster: (created) => {
-        cluster = created;
+        interrupt.cluster = created;
       },
       // Partial results after each cell, so a long comparison can be looked at while it runs.
       onCell: async (result) => {
@@ -137,10 +113,10 @@ export async function compareCommand(argv: string[]): Promise<number> {
       return 255;
     }
     log(`compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cluster?.destroy();
+    await interrupt.cluster?.destroy();
     return 255;
   } finally {
-    stopListening();
+    interrupt.stop();
   }
 }
 

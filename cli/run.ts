@@ -2,10 +2,8 @@
 //              [--duration 10s] [--plugin NAME|PATH] [--nodes N] [--concurrency C] [--rate R] [--no-retries]`
 // Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastructure failure.
 // With --seeds the worst run decides (invalid, then a crash, then unknown).
-import { onEndingSignal } from "./ending-signals.js";
-import { setMaxListeners } from "node:events";
+import { RunInterrupt } from "./ending-signals.js";
 import { readdir, rm, stat } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import type { Plugin } from "../plugins/api.js";
 import { format } from "../harness/compare/aggregate.js";
@@ -23,6 +21,7 @@ import { refusalBeforeCluster, runWorkload } from "../harness/workload/run-workl
 import type { WorkloadSpec } from "../harness/workload/schema.js";
 import { chooseRuntime } from "./runtime-choice.js";
 import { shortPath } from "./short-path.js";
+import { parseCommandLine, workloadFlags, workloadOverrides, type ParsedFlags } from "./workload-flags.js";
 
 /** A runtime's refusal before it created anything (the swarm runtime's preflight): exit 254. */
 function isRefusal(error: unknown): error is Error {
@@ -42,21 +41,17 @@ Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 crash or infrastru
 const resultsRoot = "results";
 
 const options = {
-  runtime: { type: "string" },
+  ...workloadFlags,
   seed: { type: "string" },
-  seeds: { type: "string" },
   failfast: { type: "boolean" },
-  out: { type: "string" },
-  duration: { type: "string" },
   plugin: { type: "string" },
   nodes: { type: "string" },
   concurrency: { type: "string" },
   rate: { type: "string" },
   "no-retries": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
 } as const;
 
-type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+type Parsed = ParsedFlags<typeof options>;
 
 interface Prepared {
   loaded: LoadedWorkload;
@@ -70,16 +65,9 @@ interface Prepared {
 type RunOutcome = { seed: number; summary: RunSummary; directory: string } | { seed: number; crash: string };
 
 export async function runCommand(argv: string[]): Promise<number> {
-  let parsed: Parsed;
-  try {
-    parsed = parseArguments(argv);
-  } catch (error) {
-    process.stderr.write(`raftlab run: ${(error as Error).message}\n${usage}`);
-    return 254;
-  }
-  if (parsed.values.help === true) {
-    process.stdout.write(usage);
-    return 0;
+  const parsed = parseCommandLine("run", usage, argv, options, checkArguments);
+  if (typeof parsed === "number") {
+    return parsed;
   }
   const log = (line: string): void => {
     process.stderr.write(`raftlab run: ${line}\n`);
@@ -102,23 +90,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       return 254;
     }
   }
-  const interrupt = new AbortController();
-  // Every worker's per-operation deadline listens to it: more than Node's default of 10 listeners.
-  setMaxListeners(0, interrupt.signal);
-  let cluster: Cluster | undefined;
-  // Destroys every cluster of the chosen runtime, including one still being created.
-  let destroyAllClusters: () => Promise<void> = async () => undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping, destroying the cluster`);
-    interrupt.abort(new Error(`interrupted by ${signal}`));
-    void Promise.allSettled([cluster?.destroy(), destroyAllClusters()]).finally(() => process.exit(255));
-  };
   // Every signal that ends a run tears its cluster down: Ctrl-C, kill, and a closed terminal.
-  const stopListening = onEndingSignal(onSignal);
+  const interrupt = new RunInterrupt(log);
   try {
     const firstPlan = planRun(prepared.loaded, prepared.spec, prepared.plugin);
     const chosen = await chooseRuntime(firstPlan.runtime, log, interrupt.signal, firstPlan.swarm);
-    destroyAllClusters = chosen.destroyAll;
+    interrupt.destroyAllClusters = chosen.destroyAll;
     const repeated = parsed.values.seeds !== undefined;
     const outcomes: RunOutcome[] = [];
     for (const [index, seed] of prepared.seeds.entries()) {
@@ -134,7 +111,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         out,
         hardStop: interrupt.signal,
         log: (line) => log(prefix + line),
-        onCluster: (created) => (cluster = created),
+        onCluster: (created) => (interrupt.cluster = created),
       });
       if (typeof outcome === "number") {
         return outcome; // refused: bad input
@@ -157,15 +134,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       return 255; // The signal handler is destroying the cluster and will exit.
     }
     log(`run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cluster?.destroy();
+    await interrupt.cluster?.destroy();
     return 255;
   } finally {
-    stopListening();
+    interrupt.stop();
   }
 }
 
-function parseArguments(argv: string[]): Parsed {
-  const result = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+function checkArguments(result: Parsed): void {
   if (result.positionals.length > 1) {
     throw new Error(`expected at most one workload file, got ${result.positionals.length}: ${result.positionals.join(" ")}`);
   }
@@ -175,17 +151,15 @@ function parseArguments(argv: string[]): Parsed {
   if (result.values.failfast === true && result.values.seeds === undefined) {
     throw new Error("--failfast needs --seeds");
   }
-  return result;
 }
 
 async function prepare(parsed: Parsed, log: (line: string) => void): Promise<Prepared> {
   const file = parsed.positionals[0];
   const loaded = file === undefined ? loadDefaultWorkload() : await readWorkloadFile(file);
-  const { runtime, seed, duration, plugin: pluginFlag, nodes, concurrency, rate } = parsed.values;
+  const { seed, plugin: pluginFlag, nodes, concurrency, rate } = parsed.values;
   let spec = applyOverrides(loaded.spec, {
-    ...(runtime === undefined ? {} : { runtime }),
+    ...workloadOverrides(parsed.values),
     ...(seed === undefined ? {} : { seed }),
-    ...(duration === undefined ? {} : { duration }),
     ...(pluginFlag === undefined ? {} : { plugin: pluginFlag }),
     ...(nodes === undefined ? {} : { nodes }),
     ...(concurrency === undefined ? {} : { concurrency }),

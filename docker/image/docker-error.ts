@@ -1,6 +1,8 @@
 // Operating errors of the Docker runtime. Each message names the container, network, image or
 // host file at fault so that a user can inspect it with the docker CLI.
 
+import { CodedError } from "../../lib/coded-error.js";
+
 export type DockerRuntimeErrorCode =
   /** The Docker daemon does not answer (not running, or no permission on its socket). */
   | "DOCKER_UNAVAILABLE"
@@ -15,13 +17,6 @@ export type DockerRuntimeErrorCode =
   /** The cluster spec cannot be mapped onto Docker objects (bad run id, node id out of range). */
   | "DOCKER_BAD_SPEC";
 
-export class DockerRuntimeError extends Error {
+export class DockerRuntimeError extends CodedError<DockerRuntimeErrorCode> {
   override readonly name = "DockerRuntimeError";
-  constructor(
-    readonly code: DockerRuntimeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-  }
 }

@@ -37,7 +37,8 @@ const memoryHint = "raftlab check --memory (default: half the machine's memory, 
 const nsPerS = 1e9;
 /** Completed operations named as the ones every order must place first. */
 const precedingShownMax = 3;
-const checkOrder = ["linearizable", "appends", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
+// A check that names the bug's effect (an append applied twice) is explained before the general one.
+const checkOrder = ["appends", "linearizable", "counter-bounds", "queue", "replicas", "node-logs", "stats"];
 
 export function explainVerdict(input: ExplainInput): VerdictExplanation | undefined {
   const names = [...checkOrder, ...Object.keys(input.checks).filter((name) => !checkOrder.includes(name))];

@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../lib/testing/launch-chromium.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createResultsFolder, type ResultsFolder } from "./results-folder.js";
 import type { RunSummary } from "./summary.js";
@@ -45,11 +46,7 @@ beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
   folder = await createResultsFolder({ root: directory, name: "timeline", started: new Date(), out: join(directory, "run") });
   summary = await writeTimelineRun(folder);
-  context = await chromium.launchPersistentContext(join(directory, "profile"), {
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1200, height: 900 },
-  });
+  context = await launchChromium(join(directory, "profile"), { width: 1200, height: 900 });
 });
 
 afterAll(async () => {

@@ -30,6 +30,7 @@ import { directFiles, powerLossFiles } from "./storage/files.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import { PluginContractError } from "./plugin-contract.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
+import { nodeRaftLimits } from "./raft-limits.js";
 
 /** How long the housekeeping timer waits between deadline sweeps. */
 const SWEEP_INTERVAL_MS = 50;
@@ -162,12 +163,7 @@ export class NodeServer {
         id: config.id,
         electionTicks: config.electionTicks,
         heartbeatTicks: config.heartbeatTicks,
-        preVote: true,
-        checkQuorum: true,
-        maxMessageBytes: 1024 * 1024,
-        maxEntriesPerMessage: 4096,
-        maxInflightMessages: 256,
-        maxUncommittedEntryBytes: 64 * 1024 * 1024,
+        ...nodeRaftLimits,
         rng: new SeededRng((config.id * 2654435761 + Date.now()) >>> 0),
         ...coreUnsafeSwitches(config.unsafe),
       },

@@ -4,19 +4,12 @@
 // half-written results folder. Every input here once crashed, hung or was wrongly accepted.
 import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { interruptRuns, requireBuiltCli, runCli } from "../support/run-cli.js";
-import { createSandbox, expectRefusal, type Sandbox } from "./hostile-support.js";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../support/run-cli.js";
+import { expectRefusal, useSandbox, type Sandbox } from "./hostile-support.js";
 
 let sandbox: Sandbox;
-beforeAll(requireBuiltCli);
-beforeEach(async () => {
-  sandbox = await createSandbox();
-});
-afterEach(async () => {
-  await interruptRuns();
-  await sandbox.assertNothingLeftAndRemove();
-});
+useSandbox((created) => (sandbox = created));
 
 /** `raftlab run` of a workload (local runtime: a mistake here must not reach Docker either). */
 async function run(yaml: string, ...flags: string[]): Promise<{ path: string; result: Awaited<ReturnType<typeof runCli>> }> {

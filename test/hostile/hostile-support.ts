@@ -3,9 +3,9 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { findLocalNodeProcesses } from "../../harness/runtime/local/leftovers.js";
-import type { CliRun } from "../support/run-cli.js";
+import { interruptRuns, requireBuiltCli, type CliRun } from "../support/run-cli.js";
 
 export interface Sandbox {
   /** Holds the test's input files. */
@@ -45,6 +45,23 @@ export async function createSandbox(): Promise<Sandbox> {
       }
     },
   };
+}
+
+/**
+ * The hooks of a hostile test file: the CLI must be built, each test gets a fresh sandbox (handed to
+ * `onCreated`), and after it every run it started is interrupted and nothing may be left.
+ */
+export function useSandbox(onCreated: (sandbox: Sandbox) => void): void {
+  let current: Sandbox | undefined;
+  beforeAll(requireBuiltCli);
+  beforeEach(async () => {
+    current = await createSandbox();
+    onCreated(current);
+  });
+  afterEach(async () => {
+    await interruptRuns();
+    await current?.assertNothingLeftAndRemove();
+  });
 }
 
 /** A clean refusal: the exit code, one short message naming what is at fault, and no stack trace. */

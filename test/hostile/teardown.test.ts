@@ -5,20 +5,13 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findLocalNodeProcesses } from "../../harness/runtime/local/leftovers.js";
-import { interruptRuns, projectRoot, requireBuiltCli, runCli, summaryOf } from "../support/run-cli.js";
-import { createSandbox, type Sandbox } from "./hostile-support.js";
+import { projectRoot, runCli, summaryOf } from "../support/run-cli.js";
+import { useSandbox, type Sandbox } from "./hostile-support.js";
 
 let sandbox: Sandbox;
-beforeAll(requireBuiltCli);
-beforeEach(async () => {
-  sandbox = await createSandbox();
-});
-afterEach(async () => {
-  await interruptRuns();
-  await sandbox.assertNothingLeftAndRemove();
-});
+useSandbox((created) => (sandbox = created));
 
 const longRun = "name: hostile-long\nplugin: kv\nnodes: 3\nduration: 60s\nclients: { concurrency: 2 }\n";
 

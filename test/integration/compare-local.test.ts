@@ -8,7 +8,8 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { launchChromium } from "../../lib/testing/launch-chromium.js";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import type { Comparison } from "../../harness/compare/comparison.js";
 import { median } from "../../harness/compare/run-metrics.js";
@@ -47,20 +48,7 @@ beforeAll(async () => {
   run = await runCli(["compare", workload, "--plugins", "kv,counter", "--seeds", "1,2", "--runtime", "local", "--out", comparisonDirectory]);
   comparison = JSON.parse(await readFile(join(comparisonDirectory, "comparison.json"), "utf8")) as Comparison;
   ({ server, url: serverUrl } = await startResultsServer({ root: resultsRoot, host: "127.0.0.1", port: 0 }));
-  context = await chromium.launchPersistentContext(join(directory, "profile"), {
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1300, height: 900 },
-  });
+  context = await launchChromium(join(directory, "profile"), { width: 1300, height: 900 });
 }, 600_000);
 afterEach(interruptRuns);
 afterAll(async () => {

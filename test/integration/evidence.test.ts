@@ -40,6 +40,7 @@ describe("run evidence (local runtime)", () => {
       "duration: 3s",
       "clients: { concurrency: 3, timeout: 1s }",
       "final: { recovery: 1s }",
+      "node: { snapshot_every: 200 }",
     ]);
     const out = join(directory, "nondeterministic-out");
     const run = await runCli(["run", path, "--runtime", "local", "--seed", "3", "--out", out]);
@@ -67,6 +68,10 @@ describe("run evidence (local runtime)", () => {
       "segment",
       "summary",
     ]);
+    const snapshot = lines.find((line) => line["kind"] === "snapshot");
+    expect(snapshot).toMatchObject({ file: expect.stringMatching(/^snap\/\d{16}-\d+\.snap$/) as unknown, voters: [1, 2, 3] });
+    expect(snapshot?.["sha256"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(snapshot?.["index"]).toBeGreaterThanOrEqual(200);
     const add = lines.find((line) => line["kind"] === "entry" && (line["command"] as { op?: { f?: string } } | undefined)?.op?.f === "add");
     expect(add).toMatchObject({ type: "normal", command: { op: { f: "add" } }, text: expect.stringMatching(/^add /) as unknown });
     const hardState = lines.find((line) => line["kind"] === "hard_state");

@@ -58,7 +58,7 @@ describe("raftlab run (local runtime)", () => {
     expect((await readdir(join(out, "nodes"))).sort()).toEqual(["node-1.log", "node-2.log", "node-3.log"]);
     const summary = await summaryOf(out);
     expect(summary).toMatchObject({ name: "short-valid", seed: 7, runtime: "local", plugin: "kv", nodes: 3, valid: true, exit_code: 0 });
-    expect(Object.keys(summary["checks"] as object)).toEqual(["linearizable", "stats", "perf", "nemesis", "replicas", "node-logs", "availability"]);
+    expect(Object.keys(summary["checks"] as object)).toEqual(["linearizable", "stats", "perf", "nemesis", "appends", "replicas", "node-logs", "availability"]);
     expect((summary["faults"] as unknown[]).length).toBeGreaterThan(0);
     expect(await readFile(join(out, "workload.yaml"), "utf8")).toMatch(/^seed: 7$/m);
   });

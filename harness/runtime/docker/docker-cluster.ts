@@ -1,16 +1,13 @@
 // One run's cluster in Docker: a container per node on an internal network, each with a named
 // volume at /data that outlives kill/start. Created by DockerRuntime (docker.ts).
 import type Docker from "dockerode";
-import { createWriteStream, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
-import { execInContainer } from "./exec.js";
 import { isNotFound } from "../../../docker/image/image.js";
-import { DockerNetworkControl } from "./network.js";
+import { ContainerCluster } from "./container-cluster.js";
 import { waitForTcp } from "./tcp-wait.js";
 import { copyOutOfContainer } from "./copy-out.js";
-import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+import type { Cluster, NodeEndpoint } from "../runtime.js";
 import { sleep } from "../../../lib/deadline.js";
 import { singleFileTar } from "./secret-archive.js";
 import { START_CONFIG_DIRECTORY, START_CONFIG_FILE_NAME, startConfigText } from "./node-container.js";
@@ -49,37 +46,17 @@ export async function writeStartConfig(node: Pick<DockerNode, "container">, star
 /** How long kill() waits for the container to be reported stopped. */
 const exitWaitMs = 30_000;
 
-export class DockerCluster implements Cluster {
+export class DockerCluster extends ContainerCluster<DockerNode> implements Cluster {
   readonly runtime = "docker" as const;
   readonly nodes: readonly NodeEndpoint[];
-  readonly secret: Uint8Array;
-  readonly network: DockerNetworkControl;
   readonly networkName: string;
   readonly subnet: string;
-  private readonly byId: ReadonlyMap<number, DockerNode>;
-  private readonly logs = new Map<number, WriteStream>();
-  /** Attach streams feeding the logs; a new one per start, since attach ends when the node stops. */
-  private readonly attachments = new Map<number, NodeJS.ReadableStream>();
-  private destroying: Promise<void> | undefined;
-  private unregisterCleanup: () => void = () => {};
 
   constructor(private readonly parts: DockerClusterParts) {
-    this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
+    super(parts.nodes, parts.secret, parts.logDir);
     this.nodes = parts.nodes.map((node) => ({ id: node.id, clientAddress: node.clientAddress }));
-    this.secret = parts.secret;
-    this.network = new DockerNetworkControl(this.byId);
     this.networkName = parts.networkName;
     this.subnet = parts.subnet;
-  }
-
-  /** Called once by the runtime; destroy() undoes the registration. */
-  setCleanupRegistration(unregister: () => void): void {
-    this.unregisterCleanup = unregister;
-  }
-
-  /** Host-side facts about a node, for tests and reports. */
-  describeNode(id: number): Readonly<DockerNode> {
-    return this.node(id);
   }
 
   /** Starts every node (first start) and waits until each client port accepts. */
@@ -120,42 +97,13 @@ export class DockerCluster implements Cluster {
     }
   }
 
-  async pause(id: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    await this.node(id).container.pause();
-  }
-
-  async resume(id: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    await this.node(id).container.unpause();
-    // Faults changed while it was paused could not be written then (docker exec refuses paused containers).
-    await this.network.reconcile(id, signal);
-  }
-
-  async exec(id: number, argv: string[], signal?: AbortSignal): Promise<ExecResult> {
-    return execInContainer(this.node(id).container, argv, { signal });
-  }
-
-  logPath(id: number): string {
-    this.node(id);
-    return join(this.parts.logDir, `node-${id}.log`);
-  }
-
   /** The node's /data volume, through its container (which may be stopped). */
   async copyData(id: number, target: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     await copyOutOfContainer(this.node(id).container, "/data", target);
   }
 
-  destroy(): Promise<void> {
-    this.destroying ??= this.removeEverything().finally(() => {
-      // A later call tries again (finding most things gone), e.g. after the daemon came back.
-      this.destroying = undefined;
-    });
-    return this.destroying;
-  }
-
-  private async removeEverything(): Promise<void> {
+  protected async removeEverything(): Promise<void> {
     const { docker } = this.parts;
     const failures: string[] = [];
     const attempt = async (what: string, work: Promise<unknown>): Promise<void> => {
@@ -166,12 +114,7 @@ export class DockerCluster implements Cluster {
       }
     };
     await Promise.all(this.parts.nodes.map((node) => attempt(`container ${node.containerName}`, node.container.remove({ force: true, v: true }))));
-    for (const stream of this.attachments.values()) {
-      destroyStream(stream);
-    }
-    this.attachments.clear();
-    await Promise.all([...this.logs.values()].map((log) => new Promise<void>((resolve) => log.end(resolve))));
-    this.logs.clear();
+    await this.closeLogs();
     await attempt(`network ${this.parts.networkName}`, docker.getNetwork(this.parts.networkName).remove());
     await Promise.all(this.parts.nodes.map((node) => attempt(`volume ${node.volumeName}`, docker.getVolume(node.volumeName).remove())));
     if (failures.length > 0) {
@@ -183,24 +126,8 @@ export class DockerCluster implements Cluster {
   /** Attaches the log file before starting, as `docker start -a` does, so no early line is lost. */
   private async startContainer(node: DockerNode, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
-    const stream = await node.container.attach({ stream: true, stdout: true, stderr: true, logs: false });
-    // The previous attachment ended when the node stopped; close it in case the daemon kept it open.
-    destroyStream(this.attachments.get(node.id));
-    this.attachments.set(node.id, stream);
-    const log = this.logFile(node.id);
-    // Both of the container's streams go to one file; the node writes JSON lines to stderr.
-    node.container.modem.demuxStream(stream, log, log);
-    stream.on("error", () => {}); // The attach connection closing with the container is expected.
+    this.followOutput(node, await node.container.attach({ stream: true, stdout: true, stderr: true, logs: false }));
     await tolerate(node.container.start(), [304]);
-  }
-
-  private logFile(id: number): WriteStream {
-    let log = this.logs.get(id);
-    if (log === undefined) {
-      log = createWriteStream(this.logPath(id), { flags: "a" });
-      this.logs.set(id, log);
-    }
-    return log;
   }
 
   private async waitUntilReady(node: DockerNode, signal: AbortSignal | undefined): Promise<void> {
@@ -222,12 +149,8 @@ export class DockerCluster implements Cluster {
     );
   }
 
-  private node(id: number): DockerNode {
-    const node = this.byId.get(id);
-    if (node === undefined) {
-      throw new DockerRuntimeError("DOCKER_BAD_SPEC", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
-    }
-    return node;
+  protected unknownNode(id: number): Error {
+    return new DockerRuntimeError("DOCKER_BAD_SPEC", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
   }
 }
 
@@ -236,10 +159,6 @@ export async function readLogTail(path: string, lines = 20): Promise<string> {
   return readFile(path, "utf8")
     .then((text) => text.split("\n").slice(-lines).join("\n"))
     .catch(() => "(no log)");
-}
-
-function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
-  (stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
 }
 
 /** Awaits a Docker API call, treating the given HTTP status codes as success (idempotent calls). */

@@ -2,6 +2,7 @@
 // network with a fixed address, so faults can be made with iptables inside each container.
 // Everything it creates is labelled raftlab.run=<runId>, which `raftlab clean` relies on.
 import Docker from "dockerode";
+import { daemonAnswers } from "./daemon-ping.js";
 import { mkdir } from "node:fs/promises";
 import { DockerCluster, writeStartConfig, type DockerNode } from "./docker-cluster.js";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
@@ -31,7 +32,6 @@ export { DockerRuntimeError } from "../../../docker/image/docker-error.js";
 export { nodeLabel, runLabel } from "./labels.js";
 
 export { clientPort, peerPort } from "./node-container.js";
-const pingTimeoutMs = 5_000;
 
 export interface DockerRuntimeOptions {
   docker?: Docker;
@@ -68,19 +68,8 @@ export class DockerRuntime implements Runtime {
     this.docker = options.docker ?? new Docker();
   }
 
-  async available(signal?: AbortSignal): Promise<boolean> {
-    try {
-      signal?.throwIfAborted();
-      // A daemon that accepts the connection but hangs counts as unavailable after a few seconds.
-      const deadline = AbortSignal.timeout(pingTimeoutMs);
-      const abortSignal = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
-      // dockerode's ping takes an abortSignal option that its type declarations omit.
-      const ping = this.docker.ping.bind(this.docker) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
-      await ping({ abortSignal });
-      return true;
-    } catch {
-      return false;
-    }
+  available(signal?: AbortSignal): Promise<boolean> {
+    return daemonAnswers(this.docker, signal);
   }
 
   /**

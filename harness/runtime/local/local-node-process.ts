@@ -4,6 +4,7 @@
 // Spawned with node:child_process rather than execa: the child writes straight into the log file
 // descriptor and nothing is piped through the harness, which child_process does with no wrapper
 // (execa 10, installed when this was written, also failed to load on Node 20; the project now pins 9).
+import { CodedError } from "../../../lib/coded-error.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import { waitForListener } from "./free-port.js";
@@ -21,14 +22,8 @@ export type LocalRuntimeErrorCode =
   /** exec could not run its command on the host (not a non-zero exit, which is a result). */
   | "EXEC_FAILED";
 
-export class LocalRuntimeError extends Error {
+export class LocalRuntimeError extends CodedError<LocalRuntimeErrorCode> {
   override readonly name = "LocalRuntimeError";
-  constructor(
-    readonly code: LocalRuntimeErrorCode,
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-  }
 }
 
 export interface LocalNodeProcessOptions {

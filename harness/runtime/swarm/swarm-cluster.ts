@@ -13,17 +13,14 @@
 // resolves to the current task (endpoint mode dnsrr); every node's rules are rewritten for the new
 // address as soon as Swarm allocates it, before the new container runs.
 import type Docker from "dockerode";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { join } from "node:path";
 import { assert } from "../../../lib/assert.js";
 import { sleep } from "../../../lib/deadline.js";
 import { formatHostPort } from "../../../lib/host-port.js";
 import { tolerate, readLogTail } from "../docker/docker-cluster.js";
-import { execInContainer } from "../docker/exec.js";
-import { DockerNetworkControl } from "../docker/network.js";
+import { ContainerCluster } from "../docker/container-cluster.js";
 import { peerPort, restartCommand } from "../docker/node-container.js";
 import { waitForTcp } from "../docker/tcp-wait.js";
-import type { Cluster, ExecResult, NodeEndpoint } from "../runtime.js";
+import type { Cluster, NodeEndpoint } from "../runtime.js";
 import { nodeServiceSpec, type NodeServiceOptions } from "./service-spec.js";
 import { SwarmRuntimeError } from "./swarm-error.js";
 import type { SwarmHost } from "./swarm-hosts.js";
@@ -81,20 +78,11 @@ const exitWaitMs = 30_000;
 /** Task states after which a task never runs again. */
 const endedStates = new Set(["complete", "shutdown", "failed", "rejected", "remove", "orphaned"]);
 
-export class SwarmCluster implements Cluster {
+export class SwarmCluster extends ContainerCluster<SwarmNode> implements Cluster {
   readonly runtime = "swarm" as const;
-  readonly network: DockerNetworkControl;
-  readonly secret: Uint8Array;
-  private readonly byId: ReadonlyMap<number, SwarmNode>;
-  private readonly logs = new Map<number, WriteStream>();
-  private readonly logStreams = new Map<number, NodeJS.ReadableStream>();
-  private destroying: Promise<void> | undefined;
-  private unregisterCleanup: () => void = () => {};
 
   constructor(private readonly parts: SwarmClusterParts) {
-    this.byId = new Map(parts.nodes.map((node) => [node.id, node]));
-    this.network = new DockerNetworkControl(this.byId);
-    this.secret = parts.secret;
+    super(parts.nodes, parts.secret, parts.logDir);
   }
 
   get nodes(): readonly NodeEndpoint[] {
@@ -102,15 +90,6 @@ export class SwarmCluster implements Cluster {
       assert(node.publishedPort !== undefined, `invariant: node ${node.id}'s client port is published once the cluster is launched`);
       return { id: node.id, clientAddress: formatHostPort(node.host.clientHost, node.publishedPort), peerAddress: formatHostPort(node.serviceName, peerPort) };
     });
-  }
-
-  setCleanupRegistration(unregister: () => void): void {
-    this.unregisterCleanup = unregister;
-  }
-
-  /** Host-side facts about a node, for tests and reports. */
-  describeNode(id: number): Readonly<SwarmNode> {
-    return this.node(id);
   }
 
   /** Creates every node's service and waits until each client port accepts. */
@@ -166,41 +145,8 @@ export class SwarmCluster implements Cluster {
     }
   }
 
-  async pause(id: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    await this.node(id).container.pause();
-  }
-
-  async resume(id: number, signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    await this.node(id).container.unpause();
-    // Faults changed while it was paused could not be written then (docker exec refuses paused containers).
-    await this.network.reconcile(id, signal);
-  }
-
-  async exec(id: number, argv: string[], signal?: AbortSignal): Promise<ExecResult> {
-    return execInContainer(this.node(id).container, argv, { signal });
-  }
-
-  logPath(id: number): string {
-    this.node(id);
-    return join(this.parts.logDir, `node-${id}.log`);
-  }
-
-  destroy(): Promise<void> {
-    this.destroying ??= this.removeEverything().finally(() => {
-      this.destroying = undefined;
-    });
-    return this.destroying;
-  }
-
-  private async removeEverything(): Promise<void> {
-    for (const stream of this.logStreams.values()) {
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    }
-    this.logStreams.clear();
-    await Promise.all([...this.logs.values()].map((log) => new Promise<void>((resolve) => log.end(resolve))));
-    this.logs.clear();
+  protected async removeEverything(): Promise<void> {
+    await this.closeLogs();
     const report = await removeRunObjects({ manager: this.parts.manager, hosts: this.parts.hosts, runId: this.parts.runId });
     if (report.failures.length > 0) {
       throw new SwarmRuntimeError("SWARM_TASK_FAILED", `destroying run ${this.parts.runId} left: ${report.failures.join("; ")}`);
@@ -268,16 +214,7 @@ export class SwarmCluster implements Cluster {
 
   /** Appends the container's whole output (from its start, so no early line is lost) to the node's log. */
   private async followLog(node: SwarmNode): Promise<void> {
-    (this.logStreams.get(node.id) as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
-    const stream = (await node.container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-    this.logStreams.set(node.id, stream);
-    let log = this.logs.get(node.id);
-    if (log === undefined) {
-      log = createWriteStream(this.logPath(node.id), { flags: "a" });
-      this.logs.set(node.id, log);
-    }
-    node.container.modem.demuxStream(stream, log, log);
-    stream.on("error", () => {}); // The stream ending with the container is expected.
+    this.followOutput(node, (await node.container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream);
   }
 
   private async containerRunning(node: SwarmNode): Promise<boolean> {
@@ -306,11 +243,7 @@ export class SwarmCluster implements Cluster {
     );
   }
 
-  private node(id: number): SwarmNode {
-    const node = this.byId.get(id);
-    if (node === undefined) {
-      throw new SwarmRuntimeError("SWARM_TASK_FAILED", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
-    }
-    return node;
+  protected unknownNode(id: number): Error {
+    return new SwarmRuntimeError("SWARM_TASK_FAILED", `no node ${id} in run ${this.parts.runId} (nodes: ${[...this.byId.keys()].join(", ")})`);
   }
 }

@@ -1,6 +1,8 @@
 // Operating errors of the swarm runtime. A refusal (the swarm or a host is not fit for a run) is
 // found before anything is created and is the user's to fix: the run command exits 254 on it.
 
+import { CodedError } from "../../../lib/coded-error.js";
+
 export type SwarmRuntimeErrorCode =
   /** The Docker daemon raftlab talks to is in no swarm, or only a worker. */
   | "SWARM_NOT_MANAGER"
@@ -17,15 +19,8 @@ export type SwarmRuntimeErrorCode =
 
 const refusals: ReadonlySet<SwarmRuntimeErrorCode> = new Set(["SWARM_NOT_MANAGER", "SWARM_HOST_UNREACHABLE", "SWARM_API_TOO_OLD", "SWARM_PLACEMENT"]);
 
-export class SwarmRuntimeError extends Error {
+export class SwarmRuntimeError extends CodedError<SwarmRuntimeErrorCode> {
   override readonly name = "SwarmRuntimeError";
-  constructor(
-    readonly code: SwarmRuntimeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-  }
 
   /** Whether the run was refused before anything was created (exit 254), not broken midway. */
   get refusal(): boolean {

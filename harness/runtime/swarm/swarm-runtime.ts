@@ -3,6 +3,7 @@
 // is a one-replica service pinned to its host; the nodes talk over an internal overlay network with
 // a subnet raftlab chooses; each node's client port is published on its own host for the harness.
 import Docker from "dockerode";
+import { daemonAnswers } from "../docker/daemon-ping.js";
 import { mkdir } from "node:fs/promises";
 import type { BuildPolicy } from "../../../docker/image/image.js";
 import { daemonSharesOurKernel } from "../docker/host-netem.js";
@@ -43,7 +44,6 @@ export interface SwarmRuntimeOptions {
 
 /** Service names are DNS labels on the peer network: at most 63 characters. */
 const serviceNameLengthMax = 63;
-const pingTimeoutMs = 5_000;
 
 export class SwarmRuntime implements Runtime {
   readonly name = "swarm" as const;
@@ -53,15 +53,8 @@ export class SwarmRuntime implements Runtime {
     this.manager = options.manager ?? new Docker();
   }
 
-  async available(signal?: AbortSignal): Promise<boolean> {
-    try {
-      signal?.throwIfAborted();
-      const ping = this.manager.ping.bind(this.manager) as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>;
-      await ping({ abortSignal: signal === undefined ? AbortSignal.timeout(pingTimeoutMs) : AbortSignal.any([signal, AbortSignal.timeout(pingTimeoutMs)]) });
-      return true;
-    } catch {
-      return false;
-    }
+  available(signal?: AbortSignal): Promise<boolean> {
+    return daemonAnswers(this.manager, signal);
   }
 
   /**

@@ -1,5 +1,7 @@
 // Operating errors of the durable storage (WAL and snapshot store).
 
+import { CodedError } from "../../../lib/coded-error.js";
+
 export type StorageErrorCode =
   /** A WAL record is damaged where a crash cannot explain it (valid data follows, or not the last segment). */
   | "CORRUPT_WAL"
@@ -10,13 +12,6 @@ export type StorageErrorCode =
   /** Saving a snapshot failed (the previous snapshots are untouched). */
   | "SNAPSHOT_SAVE_FAILED";
 
-export class StorageError extends Error {
+export class StorageError extends CodedError<StorageErrorCode> {
   override readonly name = "StorageError";
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-  }
 }
