@@ -92,6 +92,8 @@ describe.each(plugins)("checker agrees with brute force: %s", (_name, plugin) =>
           expect(checkOperations(plugin.model, operations, { strategies: [strategy] }).verdict).toBe(expected);
           expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
         }
+        // And segment by segment wherever there is a cut (checker/segment-search.ts).
+        expect(checkOperations(plugin.model, operations, { readOnly, segmentOperationsMin: 0 }).verdict).toBe(expected);
       }),
       { numRuns: 1000 },
     );
@@ -403,6 +405,8 @@ describe("checker agrees with brute force: queue with its prepareHistory", () =>
         for (const strategy of allInfoStrategies) {
           expect(checkOperations(plugin.model, operations, { readOnly, strategies: [strategy] }).verdict).toBe(expected);
         }
+        // And segment by segment wherever there is a cut (checker/segment-search.ts).
+        expect(checkOperations(plugin.model, operations, { readOnly, segmentOperationsMin: 0 }).verdict).toBe(expected);
       }),
       { numRuns: 2000 },
     );

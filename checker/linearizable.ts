@@ -13,6 +13,7 @@ import type { HistoryOperation } from "./operations.js";
 import type { InfoStrategy, ReadOnlyPredicate } from "./partition-search.js";
 import { PortfolioSearch } from "./portfolio-search.js";
 import { preparePartition, type PreparedPartition } from "./prepare-history.js";
+import { searchSegments, type SegmentedOutcome } from "./segment-search.js";
 import type { ViolationWitness } from "./violation-witness.js";
 
 export type Verdict = "ok" | "illegal" | "unknown";
@@ -37,6 +38,11 @@ export interface CheckOptions {
   readOnly?: ReadOnlyPredicate;
   /** Search strategies run side by side per partition (tests pin one); default all. */
   strategies?: readonly InfoStrategy[];
+  /**
+   * A partition left to the search with at least this many operations is first searched segment
+   * by segment, cut at quiescent points (segment-search.ts). Default 2000 (measured: below that the whole-partition search is faster); tests set 0.
+   */
+  segmentOperationsMin?: number;
 }
 
 export interface LinearizedStep {
@@ -91,6 +97,11 @@ export function defaultMemoryBytesMax(): number {
   return Math.min(4 * 2 ** 30, totalmem() / 2);
 }
 const firstQuantumIterations = 20_000;
+const segmentOperationsMinDefault = 2000;
+// Past these the segments do not pay (too many states to carry between them, or segments too
+// long), and the whole partition is searched instead; the nodes spent bound the time lost.
+const segmentLimits = { endStatesMax: 64, segmentOperationsMax: 1024, segmentShareMax: 0.5 };
+const segmentNodesPerOperation = 16;
 
 export function checkOperations<S>(model: Model<S>, operations: readonly HistoryOperation[], options: CheckOptions = {}): CheckResult {
   const started = performance.now();
@@ -102,9 +113,18 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
   // A model's prepareHistory hook may specialise it per partition; reports use the original
   // model and operations (a prepared copy may carry a deadline instead of its completion).
   const preparedGroups = groups.map((group) => preparePartition(model, group.operations));
-  // Partitions the model decided without a search get none.
-  const searches = preparedGroups.map((prepared) =>
-    prepared.violation !== null || prepared.linearization !== null
+  // Partitions left to the search are tried segment by segment first, with the plain model and
+  // operations (exact whatever the preparation); null where that does not pay or gave up.
+  const segmentOperationsMin = options.segmentOperationsMin ?? segmentOperationsMinDefault;
+  const segmented = preparedGroups.map((prepared, index) => {
+    const operations = (groups[index] as PartitionGroup).operations;
+    return prepared.violation !== null || prepared.linearization !== null || operations.length < segmentOperationsMin
+      ? null
+      : searchSegments(model, operations, { ...segmentLimits, nodesMax: segmentNodesPerOperation * operations.length + 4096 }, options.readOnly);
+  });
+  // Partitions decided without a search get none.
+  const searches = preparedGroups.map((prepared, index) =>
+    prepared.violation !== null || prepared.linearization !== null || segmented[index] !== null
       ? null
       : new PortfolioSearch(prepared.model, prepared.operations, memoUsage, options.readOnly, options.strategies, {
           precedences: prepared.precedences,
@@ -114,7 +134,7 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
   );
   let reason: string | undefined;
   // A violation the model found without searching decides the check at once.
-  let illegalIndex = preparedGroups.findIndex((prepared) => prepared.violation !== null);
+  let illegalIndex = preparedGroups.findIndex((prepared, index) => prepared.violation !== null || segmented[index]?.verdict === "illegal");
   let quantum = firstQuantumIterations;
   let pending = searches.flatMap((search, index) => (search === null ? [] : [index]));
   rounds: while (pending.length > 0 && illegalIndex === -1) {
@@ -183,6 +203,10 @@ export function checkOperations<S>(model: Model<S>, operations: readonly History
         result.violationWitness = prepared.violation.witness;
       }
       return result;
+    }
+    const segmentedOutcome = segmented[index] ?? null;
+    if (segmentedOutcome !== null) {
+      return segmentedPartition(model, group, segmentedOutcome);
     }
     if (prepared.linearization !== null || search === null) {
       return decidedPartition(model, group, prepared.linearization ?? []);
@@ -326,6 +350,30 @@ function decidedPartition<S>(model: Model<S>, group: PartitionGroup, order: read
     enumerable: true,
     get: (): LinearizedStep[] => (steps ??= describeSteps()),
   }) as PartitionResult;
+}
+
+/** A partition decided segment by segment: its linearization, or the longest prefix found and the op that cannot follow it. */
+function segmentedPartition<S>(model: Model<S>, group: PartitionGroup, outcome: SegmentedOutcome<S>): PartitionResult {
+  if (outcome.verdict === "ok") {
+    // Not spread: the decided partition describes its steps lazily, through a getter.
+    const decided = decidedPartition(model, group, outcome.order);
+    decided.iterations = outcome.nodes;
+    return decided;
+  }
+  let state = model.init();
+  const linearization = outcome.prefix.map((operation) => {
+    state = model.step(state, operation.input, operation.outcome) as S;
+    return { operation, stateAfter: model.describeState(state) };
+  });
+  return {
+    key: group.key,
+    verdict: "illegal",
+    operations: group.operations,
+    linearization,
+    firstBadOperation: outcome.blocked,
+    stateBefore: model.describeState(outcome.stateBefore),
+    iterations: outcome.nodes,
+  };
 }
 
 function describePartition<S>(model: Model<S>, group: PartitionGroup, search: PortfolioSearch<S>): PartitionResult {
