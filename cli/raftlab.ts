@@ -55,12 +55,21 @@ async function main(argv: string[]): Promise<number> {
   return (await load())(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`raftlab: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 255;
-  },
-);
+/**
+ * Once a command has returned, the process should end as soon as its output is flushed. A handle
+ * left open (a socket, a stream, a child) must not keep it alive for ever: a script or CI job
+ * waiting for the verdict would hang. After a grace period, say what was still open and exit.
+ */
+const exitGraceMs = 5_000;
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    process.stderr.write(`raftlab: still open ${exitGraceMs} ms after the command ended (${process.getActiveResourcesInfo().join(", ")}); exiting\n`);
+    process.exit(code);
+  }, exitGraceMs).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (error: unknown) => {
+  process.stderr.write(`raftlab: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  exitSoon(255);
+});
