@@ -64,8 +64,11 @@ it("a follower restarted after the leader compacted its log catches up by snapsh
   for (let k = 0; k < 250; k++) {
     await cluster.put(`compacted-${k % 50}`, String(k));
   }
-  const leaderLog = logRecords(cluster.node(leader).output);
-  expect(leaderLog.some((r) => r.msg === "took a snapshot and compacted the log")).toBe(true);
+  // Snapshots are serialised in slices over later turns of the leader's loop: wait for the line.
+  const leaderNode = cluster.node(leader);
+  await waitFor("the leader's snapshot", 20_000, async () =>
+    logRecords(leaderNode.output).some((r) => r.msg === "took a snapshot and compacted the log") ? true : undefined,
+  );
   await cluster.start(follower);
   await appliedEverywhere(cluster, [1, 2, 3]);
   const followerLog = logRecords(cluster.node(follower).output);
