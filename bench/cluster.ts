@@ -136,6 +136,8 @@ class BenchCluster {
         logDir === undefined ? "warn" : "info",
         "--secret-file",
         secretFile,
+        // The nodes end with the bench, even when it is killed (they hold our stdin pipe).
+        "--exit-with-parent",
       ];
       const logPath = logDir === undefined ? undefined : path.join(logDir, `node-${id}.log`);
       cluster.nodes.push({ id, clientAddress: `127.0.0.1:${ports[(id - 1) * 2 + 1]}`, args, logPath, process: undefined, exited: Promise.resolve() });
@@ -149,7 +151,7 @@ class BenchCluster {
 
   #spawn(node: BenchNode): void {
     const stderr = node.logPath === undefined ? "inherit" : openSync(node.logPath, "a");
-    const child = spawn(process.execPath, node.args, { stdio: ["ignore", "ignore", stderr] });
+    const child = spawn(process.execPath, node.args, { stdio: ["pipe", "ignore", stderr] });
     node.process = child;
     node.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }

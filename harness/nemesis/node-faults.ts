@@ -7,13 +7,21 @@
 import type { FailpointName } from "../../node/protocol/failpoints.js";
 import type { Cluster } from "../runtime/runtime.js";
 import type { FaultTarget } from "../workload/schema.js";
-import { nodeIdsOf, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
+import { NemesisError, nodeIdsOf, randomMinority, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
 async function chooseTargets(target: FaultTarget, cluster: Cluster, context: NemesisContext, nemesis: string, signal?: AbortSignal): Promise<number[]> {
   const ids = nodeIdsOf(cluster);
   switch (target) {
     case "leader":
       return [await requireLeader(context, nemesis, signal)];
+    case "followers": {
+      const leader = await requireLeader(context, nemesis, signal);
+      const followers = ids.filter((id) => id !== leader);
+      if (followers.length === 0) {
+        throw new NemesisError("CLUSTER_TOO_SMALL", nemesis, "a single node has no followers");
+      }
+      return followers;
+    }
     case "one":
       return [ids[context.rng.int(ids.length)]!];
     case "minority":

@@ -115,8 +115,8 @@ const concurrency = z
 const lossParameters = z.strictObject({ probability: z.number().gt(0).max(1).default(0.2) });
 const latencyParameters = z.strictObject({ delay: durationOrZero.default("100ms"), jitter: durationOrZero.default("20ms") });
 const bandwidthParameters = z.strictObject({ rate: checkedString(rateProblem).default("1mbit") });
-/** Which nodes a node-local fault hits: the leader, one random node, a random minority, or all. */
-export const faultTargets = ["leader", "one", "minority", "all"] as const;
+/** Which nodes a node-local fault hits: the leader, every node but the leader, one random node, a random minority, or all. */
+export const faultTargets = ["leader", "followers", "one", "minority", "all"] as const;
 export type FaultTarget = (typeof faultTargets)[number];
 const powerLossParameters = z.strictObject({ nodes: z.enum(faultTargets).default("one") });
 const failpointAction = checkedString((text) =>

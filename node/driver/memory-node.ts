@@ -169,8 +169,7 @@ export class MemoryNode {
 
   /** One logical clock tick, as the server's ticker gives it. */
   tick(): void {
-    this.rawNode.tick();
-    this.pipeline.kick();
+    this.pipeline.tick();
   }
 
   /** Runs the oldest deferred callback only (one turn of the event loop); false when none waits. */

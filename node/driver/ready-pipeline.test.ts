@@ -148,14 +148,16 @@ describe("ReadyPipeline on a follower installing a leader's snapshot", () => {
     node.disk.completeAll();
     node.disk.completeAll();
     expect(state.installSlicesRun).toBe(1); // the first slice runs as the Ready reaches the head
-    // Each turn: a heartbeat from the leader arrives, then the loop runs the next slice and the
-    // pump that the heartbeat kicked. Every heartbeat is answered while the install goes on.
+    // Each turn: a heartbeat from the leader arrives and the node's clock ticks, then the loop runs
+    // the next slice and the pump that they kicked. Every heartbeat is answered while the install
+    // goes on (a response held behind the snapshot's Ready leaves at the tick).
     const answeredAfterSlices: number[] = [];
     while (state.installSlicesRun < slices) {
       expect(state.installed).toEqual([]); // the old state stays in force
       expect(state.applied).toBe(2); // and nothing applies
       expect(node.take("appResp")).toEqual([]); // the snapshot is acknowledged only once installed
       node.step(newMessage("heartbeat", 2, { from: 1, term: 1, commit: 10 }));
+      node.tick();
       expect(node.runOne()).toBe(true);
       expect(node.runOne()).toBe(true);
       for (const response of node.take("heartbeatResp")) {

@@ -226,8 +226,11 @@ export class NodeServer {
   }
 
   #onTick(): void {
-    this.rawNode.tick();
-    this.kick();
+    if (this.#stopping) {
+      this.rawNode.tick();
+      return;
+    }
+    this.#pipeline.tick();
   }
 
   #onPeerMessage(message: Message): void {

@@ -351,8 +351,11 @@ export class SimCluster {
     if (node.raw === undefined || node.incarnation !== incarnation) {
       return;
     }
-    node.raw.tick();
-    node.pipeline?.kick();
+    if (node.pipeline !== undefined) {
+      node.pipeline.tick();
+    } else {
+      node.raw.tick();
+    }
     this.#check(id);
     const stall = this.loopStall;
     if (stall !== undefined && stall.rate > 0 && this.rng.next() < stall.rate) {

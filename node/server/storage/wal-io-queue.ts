@@ -1,5 +1,10 @@
 // The WAL's I/O queue: every write, fsync, segment switch and unlink runs here in call order on the
 // current segment's handle. After any I/O failure the queue is poisoned and every later operation fails.
+//
+// Group commit: when an fsync reaches the head of the queue, the writes and fsyncs queued behind it
+// (up to the next other operation) join it: their writes go first, then one fdatasync answers every
+// fsync of the group. Each fsync still covers every write queued before it, but a pipeline with
+// several Readys in flight pays one fdatasync per disk round instead of one per Ready.
 import type { Logger } from "../../../lib/logger.js";
 import type { Failpoints } from "../failpoints.js";
 import type { FileSystem, WritableFile } from "./files.js";
@@ -10,6 +15,14 @@ export function walFailed(directory: string, cause: unknown): StorageError {
   return new StorageError("WAL_FAILED", `${directory}: an earlier write or fsync failed (${String(cause)})`, { cause });
 }
 
+type Job = { kind: "write"; buffer: Buffer } | { kind: "sync" } | { kind: "run"; operation: () => Promise<void> };
+
+interface QueuedJob {
+  job: Job;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 export class WalIoQueue {
   readonly #walDirectory: string;
   readonly #logger: Logger;
@@ -17,8 +30,12 @@ export class WalIoQueue {
   readonly #failpoints: Failpoints | undefined;
   #handle: WritableFile;
   #position: number;
-  #tail: Promise<void> = Promise.resolve();
+  readonly #queue: QueuedJob[] = [];
+  #running = false;
+  readonly #idleWaiters: Array<() => void> = [];
   #failure: unknown;
+  /** fdatasync calls made for sync() (a group of fsyncs makes one). */
+  fdatasyncs = 0;
 
   constructor(init: { walDirectory: string; logger: Logger; files: FileSystem; failpoints: Failpoints | undefined; handle: WritableFile; position: number }) {
     this.#walDirectory = init.walDirectory;
@@ -36,16 +53,12 @@ export class WalIoQueue {
 
   /** Queues writing all of `buffer` at the end of the current segment. */
   write(buffer: Buffer): Promise<void> {
-    return this.run(() => this.#writeAll(buffer));
+    return this.#enqueue({ kind: "write", buffer });
   }
 
-  /** Queues one fdatasync of the current segment. */
+  /** Queues an fsync: it resolves once everything queued before it is durable. */
   sync(): Promise<void> {
-    return this.run(async () => {
-      await this.#failpoints?.hit("beforeFsync");
-      await this.#handle.datasync();
-      await this.#failpoints?.hit("afterFsync");
-    });
+    return this.#enqueue({ kind: "sync" });
   }
 
   /** Queues closing the current segment (durably) and starting `segmentPath` with `headerBuffer`. */
@@ -64,28 +77,89 @@ export class WalIoQueue {
 
   /** Waits for queued operations, then closes the current segment. */
   async close(): Promise<void> {
-    await this.#tail;
+    if (this.#running || this.#queue.length > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
     await this.#handle.close();
   }
 
   /** Runs `operation` after all earlier ones; after any I/O failure every later one fails too. */
   run(operation: () => Promise<void>): Promise<void> {
-    const result = this.#tail.then(async () => {
-      if (this.#failure !== undefined) {
-        throw walFailed(this.#walDirectory, this.#failure);
-      }
-      try {
-        await operation();
-      } catch (error) {
-        // After a failed write or fsync the file's contents are unknown (fsync errors are not
-        // retried: the kernel may have dropped the dirty pages). Stop here.
-        this.#failure = error;
-        this.#logger.error("wal: I/O failed; the log refuses further writes", { directory: this.#walDirectory, error: String(error) });
-        throw walFailed(this.#walDirectory, error);
+    return this.#enqueue({ kind: "run", operation });
+  }
+
+  #enqueue(job: Job): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ job, resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        void this.#drain();
       }
     });
-    this.#tail = result.catch(() => undefined);
-    return result;
+  }
+
+  async #drain(): Promise<void> {
+    for (let head = this.#queue.shift(); head !== undefined; head = this.#queue.shift()) {
+      const group = [head];
+      if (head.job.kind === "sync") {
+        while (this.#queue[0] !== undefined && this.#queue[0].job.kind !== "run") {
+          group.push(this.#queue.shift() as QueuedJob);
+        }
+      }
+      await this.#runGroup(group);
+    }
+    this.#running = false;
+    for (const waiter of this.#idleWaiters.splice(0)) {
+      waiter();
+    }
+  }
+
+  /** A lone write or other operation, or an fsync with the writes and fsyncs that joined it. */
+  async #runGroup(group: QueuedJob[]): Promise<void> {
+    if (this.#failure !== undefined) {
+      const error = walFailed(this.#walDirectory, this.#failure);
+      for (const queued of group) {
+        queued.reject(error);
+      }
+      return;
+    }
+    let next = 0;
+    try {
+      const syncs: QueuedJob[] = [];
+      for (; next < group.length; next++) {
+        const queued = group[next] as QueuedJob;
+        const { job } = queued;
+        if (job.kind === "sync") {
+          syncs.push(queued);
+          continue;
+        }
+        await (job.kind === "write" ? this.#writeAll(job.buffer) : job.operation());
+        queued.resolve();
+      }
+      if (syncs.length > 0) {
+        await this.#failpoints?.hit("beforeFsync");
+        await this.#handle.datasync();
+        this.fdatasyncs += 1;
+        await this.#failpoints?.hit("afterFsync");
+        for (const queued of syncs) {
+          queued.resolve();
+        }
+      }
+    } catch (error) {
+      // After a failed write or fsync the file's contents are unknown (fsync errors are not
+      // retried: the kernel may have dropped the dirty pages). Stop here.
+      this.#failure = error;
+      this.#logger.error("wal: I/O failed; the log refuses further writes", { directory: this.#walDirectory, error: String(error) });
+      const failed = walFailed(this.#walDirectory, error);
+      for (const queued of group.slice(0, next + 1)) {
+        if (queued.job.kind === "sync") {
+          queued.reject(failed);
+        }
+      }
+      for (const queued of group.slice(next)) {
+        queued.reject(failed);
+      }
+    }
   }
 
   async #writeAll(buffer: Buffer): Promise<void> {

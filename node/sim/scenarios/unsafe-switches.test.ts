@@ -117,8 +117,8 @@ describe("unsafe switches of the core", () => {
   });
 
   test("the simulator's invariants catch each core switch on seeds where the safe core passes", () => {
-    // Recorded seeds (re-picked when the swarm's trajectories change: session clients did).
-    const seeds = [7, 8, 14];
+    // Recorded seeds (re-picked when the swarm's trajectories change: session clients did, heartbeat responses held until the next tick did).
+    const seeds = [4, 7, 11];
     for (const seed of seeds) {
       expect(runSeed({ seed, steps: 15_000 }).ok).toBe(true);
       const result = runSeed({ seed, steps: 15_000, unsafe: { unsafeAppendWithoutTruncate: true } });
