@@ -242,8 +242,9 @@ export class ReadyPipeline {
   /** Sends the heartbeat responses that wait in unfinished Readys (see tick()). */
   #releaseHeldHeartbeatResponses(): void {
     for (const record of this.#inflight) {
-      if (record.lateMessages.some((message) => message.type === "heartbeatResp")) {
-        this.#transport.send(record.lateMessages.filter((message) => message.type === "heartbeatResp"));
+      const held = record.lateMessages.filter((message) => message.type === "heartbeatResp");
+      if (held.length > 0) {
+        this.#transport.send(held);
         record.lateMessages = record.lateMessages.filter((message) => message.type !== "heartbeatResp");
       }
     }

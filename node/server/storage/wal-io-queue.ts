@@ -150,15 +150,13 @@ export class WalIoQueue {
       // retried: the kernel may have dropped the dirty pages). Stop here.
       this.#failure = error;
       this.#logger.error("wal: I/O failed; the log refuses further writes", { directory: this.#walDirectory, error: String(error) });
+      // Every job not yet resolved fails: the fsyncs (none has had its fdatasync) and the failed job onwards.
       const failed = walFailed(this.#walDirectory, error);
-      for (const queued of group.slice(0, next + 1)) {
-        if (queued.job.kind === "sync") {
+      group.forEach((queued, position) => {
+        if (position >= next || queued.job.kind === "sync") {
           queued.reject(failed);
         }
-      }
-      for (const queued of group.slice(next)) {
-        queued.reject(failed);
-      }
+      });
     }
   }
 
