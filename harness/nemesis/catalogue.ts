@@ -12,6 +12,7 @@ import { PARTITION_NAMES, PartitionNemesis, type PartitionName } from "./partiti
 import { PROCESS_FAULT_NAMES, ProcessNemesis, type ProcessFaultName } from "./process.js";
 import { NemesisError, type Nemesis } from "./nemesis.js";
 import { TransferLeaderNemesis } from "./leadership.js";
+import { DoubleVoteNemesis } from "./double-vote.js";
 import { FailpointNemesis, PowerLossNemesis } from "./node-faults.js";
 import type { FailpointName } from "../../node/protocol/failpoints.js";
 import type { FaultTarget } from "../workload/schema.js";
@@ -41,6 +42,8 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
       return new TransferLeaderNemesis();
     case "membership":
       return new MembershipNemesis();
+    case "double-vote":
+      return new DoubleVoteNemesis();
     case "power-loss":
       return new PowerLossNemesis(spec.target);
     case "failpoint":
@@ -87,11 +90,12 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
 
 /**
  * Extra node flags a list of faults needs: power-loss runs nodes in the power-loss mode (then every
- * kill -9 of the run loses unsynced writes), failpoint and disk-stall open the failpoint control.
+ * kill -9 of the run loses unsynced writes), failpoint, disk-stall and double-vote (which drops a
+ * candidate's sends with one) open the failpoint control.
  */
 export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
   const names = new Set(injectedFaultNames(faults));
-  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") ? ["--failpoints"] : [])];
+  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") ? ["--failpoints"] : [])];
 }
 
 /** The single fault names a list of faults injects, a compound's members included. */
@@ -125,6 +129,7 @@ const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
   "pause-follower": null,
   "transfer-leader": null,
   membership: null,
+  "double-vote": "block",
 };
 
 export interface UnsupportedFault {

@@ -40,6 +40,8 @@ export type NemesisErrorCode =
   | "NO_LEADER"
   /** The cluster is too small for the fault (e.g. a minority of one node is empty). */
   | "CLUSTER_TOO_SMALL"
+  /** A scripted fault written for another cluster size. */
+  | "CLUSTER_SIZE"
   /** The cluster refused a membership or leadership request. */
   | "REQUEST_FAILED"
   /** A fault name that is not in the catalogue. */

@@ -110,7 +110,7 @@ describe("workload schema", () => {
     expect(problemsOf(text)).toBe(
       'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
         "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall",
+        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote",
     );
   });
 
@@ -138,7 +138,7 @@ describe("workload schema", () => {
       [
         'workloads/x.yaml:4: nemesis.faults[0].all[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
           "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall",
+          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote",
         "workloads/x.yaml:5: nemesis.faults[1].all: expected a list of at least 2 faults like { all: [partition-one, kill-leader] }",
         "workloads/x.yaml:6: nemesis.faults[2].all[1]: compound faults do not nest: list the faults directly",
       ].join("\n"),
@@ -228,6 +228,10 @@ describe("workload schema", () => {
     const two = parseWorkload("name: x\nnodes: 2\nnemesis: { faults: [partition-one, partition-bridge] }\n", "workloads/x.yaml");
     expect(() => planRun(two, two.spec, kvPlugin)).toThrow(
       'workloads/x.yaml:3: nemesis.faults[1]: fault "partition-bridge" needs at least 3 nodes; this cluster has 2',
+    );
+    const five = parseWorkload("name: x\nnodes: 5\nnemesis: { faults: [kill, double-vote] }\n", "workloads/x.yaml");
+    expect(() => planRun(five, five.spec, kvPlugin)).toThrow(
+      'workloads/x.yaml:3: nemesis.faults[1]: fault "double-vote" is scripted for at most 3 nodes; this cluster has 5',
     );
     const crowd = parseWorkload("name: x\nnodes: 9\nclients:\n  concurrency: 1000n\n", "workloads/x.yaml");
     expect(() => planRun(crowd, crowd.spec, kvPlugin)).toThrow(

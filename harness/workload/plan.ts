@@ -9,6 +9,7 @@ import { WorkloadFileError, type WorkloadProblem } from "./errors.js";
 import type { LoadedWorkload } from "./load.js";
 import {
   concurrencyMax,
+  faultMaximumNodes,
   faultMinimumNodes,
   resolveFault,
   singleFaultsOf,
@@ -172,11 +173,18 @@ function faultsTooBigForCluster(loaded: LoadedWorkload, faults: readonly Resolve
   faults.forEach((fault, index) => {
     for (const single of singleFaultsOf(fault)) {
       const minimum = faultMinimumNodes[single.name];
+      const maximum = faultMaximumNodes[single.name];
       if (nodes < minimum) {
         problems.push({
           line: loaded.lineOf(["nemesis", "faults", index]),
           field: `nemesis.faults[${index}]`,
           message: `fault "${single.name}" needs at least ${minimum} nodes; this cluster has ${nodes}`,
+        });
+      } else if (maximum !== undefined && nodes > maximum) {
+        problems.push({
+          line: loaded.lineOf(["nemesis", "faults", index]),
+          field: `nemesis.faults[${index}]`,
+          message: `fault "${single.name}" is scripted for at most ${maximum} nodes; this cluster has ${nodes}`,
         });
       }
     }

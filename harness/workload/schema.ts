@@ -35,6 +35,7 @@ export const faultNames = [
   "power-loss",
   "failpoint",
   "disk-stall",
+  "double-vote",
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -65,6 +66,12 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "pause-follower": 2,
   "transfer-leader": 2,
   membership: 3,
+  "double-vote": 3,
+};
+
+/** The most nodes a scripted fault is written for (double-vote plays out on exactly three). */
+export const faultMaximumNodes: Readonly<Partial<Record<FaultName, number>>> = {
+  "double-vote": 3,
 };
 
 /** The node's unsafe switches, settable from a workload (`node: { unsafe: [...] }`). */
