@@ -13,6 +13,7 @@ import { PROCESS_FAULT_NAMES, ProcessNemesis, type ProcessFaultName } from "./pr
 import { NemesisError, type Nemesis } from "./nemesis.js";
 import { TransferLeaderNemesis } from "./leadership.js";
 import { DoubleVoteNemesis } from "./double-vote.js";
+import { FigureEightNemesis } from "./figure-eight.js";
 import { FailpointNemesis, PowerLossNemesis } from "./node-faults.js";
 import type { FailpointName } from "../../node/protocol/failpoints.js";
 import type { FaultTarget } from "../workload/schema.js";
@@ -44,6 +45,8 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
       return new MembershipNemesis();
     case "double-vote":
       return new DoubleVoteNemesis();
+    case "figure-8":
+      return new FigureEightNemesis();
     case "power-loss":
       return new PowerLossNemesis(spec.target);
     case "failpoint":
@@ -90,12 +93,12 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
 
 /**
  * Extra node flags a list of faults needs: power-loss runs nodes in the power-loss mode (then every
- * kill -9 of the run loses unsynced writes), failpoint, disk-stall and double-vote (which drops a
- * candidate's sends with one) open the failpoint control.
+ * kill -9 of the run loses unsynced writes), failpoint, disk-stall and the scripted double-vote and
+ * figure-8 (which arm failpoints between their steps) open the failpoint control.
  */
 export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
   const names = new Set(injectedFaultNames(faults));
-  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") ? ["--failpoints"] : [])];
+  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") || names.has("figure-8") ? ["--failpoints"] : [])];
 }
 
 /** The single fault names a list of faults injects, a compound's members included. */
@@ -130,6 +133,7 @@ const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
   "transfer-leader": null,
   membership: null,
   "double-vote": "block",
+  "figure-8": "block",
 };
 
 export interface UnsupportedFault {

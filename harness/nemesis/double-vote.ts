@@ -17,9 +17,9 @@
 // heal: every network rule goes, the failpoint is disarmed, and a node still down is restarted.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../../plugins/api.js";
-import type { NodeStatus } from "../../node/protocol/client-protocol.js";
 import type { Cluster } from "../runtime/runtime.js";
 import { applyGrudge, isolate } from "./grudge.js";
+import { nodeStatus, waitForLeader } from "./scenario-polls.js";
 import { NemesisError, nodeIdsOf, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
 export interface DoubleVoteTimings {
@@ -75,7 +75,7 @@ export class DoubleVoteNemesis implements Nemesis {
     // client's timeout while the candidate's heartbeats are dropped; its leadership is polled instead.
     void context.client.transferLeader(candidate, options).catch(() => undefined);
     steps.push(`asked leader ${voter} to hand over to ${candidate}`);
-    const first = await this.#waitForLeader(context, [candidate], signal);
+    const first = await waitForLeader(context, [candidate], this.#electionWait(), signal);
     if (first === undefined) {
       steps.push(`candidate ${candidate} did not become leader within ${this.#timings.electionWaitMs} ms; stopped here`);
       return done();
@@ -84,7 +84,7 @@ export class DoubleVoteNemesis implements Nemesis {
     value.candidateFirstTerm = first.term;
     await sleep(this.#timings.leadHoldMs, undefined, options);
     // Its heartbeats are dropped, so CheckQuorum may depose it and it may win again, a term later.
-    const last = await this.#status(context, candidate, signal);
+    const last = await nodeStatus(context, candidate, signal);
     const candidateTerm = Math.max(first.term, last?.term ?? 0);
     value.candidateLastTerm = candidateTerm;
     value.candidateEntries = last === undefined ? null : last.lastIndex - first.lastIndex;
@@ -98,7 +98,7 @@ export class DoubleVoteNemesis implements Nemesis {
     this.#killed = undefined;
     steps.push(`killed and restarted voter ${voter}`);
 
-    const second = await this.#waitForLeader(context, [voter, bystander], signal);
+    const second = await waitForLeader(context, [voter, bystander], this.#electionWait(), signal);
     if (second === undefined) {
       steps.push(`no second leader within ${this.#timings.electionWaitMs} ms`);
       return done();
@@ -114,6 +114,10 @@ export class DoubleVoteNemesis implements Nemesis {
     );
     await sleep(this.#timings.leadHoldMs, undefined, options);
     return done();
+  }
+
+  #electionWait(): { waitMs: number; pollMs: number } {
+    return { waitMs: this.#timings.electionWaitMs, pollMs: this.#timings.pollMs };
   }
 
   async heal(cluster: Cluster, signal?: AbortSignal): Promise<FaultRecord | undefined> {
@@ -142,29 +146,5 @@ export class DoubleVoteNemesis implements Nemesis {
       restarted.push(killed);
     }
     return { f: "heal", value: { fault: this.name, network: "healed", failpoints: "off", restarted } };
-  }
-
-  async #status(context: NemesisContext, node: number, signal?: AbortSignal): Promise<NodeStatus | undefined> {
-    try {
-      return await context.client.status(node, { timeoutMs: 500, ...(signal === undefined ? {} : { signal }) });
-    } catch {
-      return undefined; // down or cut off: not a leader we can see
-    }
-  }
-
-  /** The first of `nodes` seen leading, or undefined after electionWaitMs. */
-  async #waitForLeader(context: NemesisContext, nodes: readonly number[], signal?: AbortSignal): Promise<NodeStatus | undefined> {
-    const deadline = Date.now() + this.#timings.electionWaitMs;
-    while (Date.now() < deadline) {
-      signal?.throwIfAborted();
-      for (const node of nodes) {
-        const status = await this.#status(context, node, signal);
-        if (status?.role === "leader") {
-          return status;
-        }
-      }
-      await sleep(this.#timings.pollMs, undefined, signal === undefined ? {} : { signal });
-    }
-    return undefined;
   }
 }

@@ -36,6 +36,7 @@ export const faultNames = [
   "failpoint",
   "disk-stall",
   "double-vote",
+  "figure-8",
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -67,11 +68,13 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   "transfer-leader": 2,
   membership: 3,
   "double-vote": 3,
+  "figure-8": 5,
 };
 
-/** The most nodes a scripted fault is written for (double-vote plays out on exactly three). */
+/** The most nodes a scripted fault is written for (double-vote plays out on exactly three, figure-8 on five). */
 export const faultMaximumNodes: Readonly<Partial<Record<FaultName, number>>> = {
   "double-vote": 3,
+  "figure-8": 5,
 };
 
 /** The node's unsafe switches, settable from a workload (`node: { unsafe: [...] }`). */

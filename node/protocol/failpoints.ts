@@ -12,13 +12,15 @@ export const FAILPOINT_NAMES = [
   "afterSnapshotInstall",
   "beforeSendToFollower",
   "beforeApply",
+  "beforePropose",
 ] as const;
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
 
 /**
  * sleep(ms): the point waits, then carries on. panic: the process dies at once (like kill -9).
  * error: the operation at the point fails as an I/O error would (a storage failure stops the
- * node; a send to a follower is dropped). off: disarmed.
+ * node; a send to a follower is dropped; a client's proposal is refused with UNAVAILABLE, so a
+ * leader takes no entry of its own). off: disarmed.
  */
 export type FailpointAction = { kind: "sleep"; ms: number } | { kind: "panic" } | { kind: "error" } | { kind: "off" };
 

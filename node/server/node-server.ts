@@ -23,7 +23,7 @@ import { EntryApplier } from "./entry-applier.js";
 import { RequestRouter } from "./client-port/request-router.js";
 import { coreUnsafeSwitches, pipelineUnsafeSwitches } from "./unsafe-switches.js";
 import { createNodeFailpoints, failpointTransport, setFailpoint } from "./node-failpoints.js";
-import type { Failpoints } from "./failpoints.js";
+import { FailpointError, type Failpoints } from "./failpoints.js";
 import type { FailpointName } from "../protocol/failpoints.js";
 import type { ClientResponse } from "../protocol/client-protocol.js";
 import { directFiles, powerLossFiles } from "./storage/files.js";
@@ -253,6 +253,18 @@ export class NodeServer {
   }
 
   /** The client port's `failpoint` request: refused unless the node runs with --failpoints. */
+  refuseProposal(): boolean {
+    try {
+      this.#failpoints?.hitSync("beforePropose");
+      return false;
+    } catch (failure) {
+      if (failure instanceof FailpointError) {
+        return true;
+      }
+      throw failure;
+    }
+  }
+
   setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse {
     return setFailpoint(this.#failpoints, this.logger, request);
   }

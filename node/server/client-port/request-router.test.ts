@@ -41,6 +41,7 @@ function fakeNode(options: { leader: boolean }): RouterNode & { proposals: Uint8
     kick: () => void node.kicks++,
     setFailpoint: (request: { id: number }) => ({ id: request.id, ok: false, code: "BAD_REQUEST", message: "no failpoints" }) as ClientResponse,
     peerLastHeardMs: () => undefined,
+    refuseProposal: () => false,
   };
   return node;
 }
@@ -66,6 +67,15 @@ describe("RequestRouter", () => {
     expect(replies).toEqual([]);
     router.onCommandApplied(requestId, { ok: true, result: null });
     expect(replies).toEqual([{ id: 5, ok: true, result: null }]);
+  });
+
+  test("the beforePropose failpoint armed with error refuses a command with UNAVAILABLE before anything is proposed", () => {
+    const node = { ...fakeNode({ leader: true }), refuseProposal: () => true };
+    const router = new RequestRouter(node);
+    const { replies, reply } = collect();
+    router.handle({ id: 3, type: "command", op: { f: "put", key: "k", value: "v" } }, reply);
+    expect(node.proposals).toEqual([]);
+    expect(replies).toEqual([{ id: 3, ok: false, code: "UNAVAILABLE", message: "proposal refused by the beforePropose failpoint" }]);
   });
 
   test("a follower refuses commands and reads with NOT_LEADER and a hint to the leader's client port", () => {

@@ -40,6 +40,8 @@ export interface RouterNode {
   kick(): void;
   /** The test-only failpoint request (refused unless the node runs with --failpoints). */
   setFailpoint(request: { id: number; name: FailpointName; action: string }): ClientResponse;
+  /** Hits the beforePropose failpoint (a sleep blocks, as a stuck proposal path would); true when armed with error. */
+  refuseProposal(): boolean;
   /** When the last message from a peer arrived (performance.now()), for the reconfiguration check. */
   peerLastHeardMs(peerId: number): number | undefined;
 }
@@ -291,8 +293,12 @@ export class RequestRouter implements ClientRequestHandler {
     return progress?.state === "replicate" && heardMs !== undefined && performance.now() - heardMs <= staleMs;
   }
 
-  /** Runs a proposal; answers UNAVAILABLE (nothing proposed) if the core drops it. */
+  /** Runs a proposal; answers UNAVAILABLE (nothing proposed) if the core drops it or the beforePropose failpoint refuses it. */
   #propose(id: number, reply: Reply, propose: () => void): boolean {
+    if (this.#server.refuseProposal()) {
+      reply(error(id, "UNAVAILABLE", "proposal refused by the beforePropose failpoint"));
+      return false;
+    }
     try {
       propose();
     } catch (failure) {
