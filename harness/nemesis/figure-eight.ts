@@ -10,12 +10,14 @@
 //   1. A and B are cut off together (each of O alone): A writes clients' entries X onto B only.
 //      O's sends of entries and heartbeats are dropped from now on (failpoint beforeSendToFollower).
 //   2. A and B are cut apart; O is joined up and elects a leader E in a later term, whose entries
-//      Y (clients' writes, and on a correct node its empty entry) stay on E alone; E is cut off.
+//      Y (clients' writes, and on a correct node its empty entry) stay on E alone; E is cut off once
+//      it holds one.
 //   3. A and B refuse clients' proposals (failpoint beforePropose) and are joined with O minus E:
 //      one of them, W, is elected and brings X to O minus E. A correct W commits X only through an
 //      entry of its own term (its empty entry); an unsafe W commits X by counting replicas.
-//   4. W and the other of A and B are cut off; E is joined with O minus E and is elected if its log
-//      is the more up to date (its last term is above X's), then sends Y over X.
+//   4. O's sends flow again and E refuses proposals; W and the other of A and B are cut off; E is
+//      joined with O minus E and is elected if its log is the more up to date (its last term is
+//      above X's), then sends Y over X, or hears of commits beyond its log.
 // heal: every network rule goes, every failpoint is disarmed (a node that stopped is restarted).
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../../plugins/api.js";
@@ -33,7 +35,7 @@ export interface FigureEightTimings {
   pollMs: number;
 }
 
-const defaultTimings: FigureEightTimings = { holdMs: 400, waitMs: 3_000, pollMs: 25 };
+const defaultTimings: FigureEightTimings = { holdMs: 500, waitMs: 3_000, pollMs: 10 };
 
 export class FigureEightNemesis implements Nemesis {
   readonly name = "figure-8";
@@ -75,6 +77,17 @@ export class FigureEightNemesis implements Nemesis {
         await context.client.failpoint(node, point, action, options);
       }
     };
+    const disarm = async (nodes: readonly number[], point: FailpointName): Promise<void> => {
+      for (const node of nodes) {
+        await context.client.failpoint(node, point, "off", options);
+        const left = (this.#armed.get(node) ?? []).filter((armed) => armed !== point);
+        if (left.length === 0) {
+          this.#armed.delete(node);
+        } else {
+          this.#armed.set(node, left);
+        }
+      }
+    };
 
     // 1. A writes X onto B only.
     await arm(others, "beforeSendToFollower", "error");
@@ -94,9 +107,11 @@ export class FigureEightNemesis implements Nemesis {
       return done();
     }
     const rest = others.filter((node) => node !== e.nodeId);
+    // E is cut off as soon as it holds one entry of its term: the fewer it writes, the likelier it is
+    // that X reaches past E's log, so that an unsafe E later hears of commits it lacks.
+    const written = await waitForStatus(context, e.nodeId, (status) => status.lastIndex > e.lastIndex, wait, signal);
     await partition([[a], [b], [e.nodeId], rest]);
-    await sleep(this.#timings.holdMs, undefined, options);
-    const yLast = (await nodeStatus(context, e.nodeId, signal))?.lastIndex ?? e.lastIndex;
+    const yLast = written?.lastIndex ?? e.lastIndex;
     value.laterLeader = e.nodeId;
     value.laterTerm = e.term;
     value.laterLastIndex = yLast;
@@ -118,7 +133,10 @@ export class FigureEightNemesis implements Nemesis {
     value.returningCommit = committed?.commit ?? null;
     steps.push(`${w.nodeId} leads term ${w.term}, commit ${committed?.commit ?? "unknown"} (X ends at ${xLast})`);
 
-    // 4. E returns: elected only if its last term is above every voter's.
+    // 4. E returns, able to send again: elected only if its last term is above every voter's.
+    // E takes no new entries either, so its log stays shorter than X (see step 2).
+    await disarm(others, "beforeSendToFollower");
+    await arm([e.nodeId], "beforePropose", "error");
     const otherOfPair = w.nodeId === a ? b : a;
     await partition([[w.nodeId], [otherOfPair], [e.nodeId, ...rest]]);
     const final = await waitForLeader(context, [e.nodeId, ...rest], wait, signal);

@@ -3,6 +3,7 @@
 import type { Message } from "./messages.js";
 import { NONE } from "./messages.js";
 import { ProposalDroppedError } from "./errors.js";
+import { assert } from "../../lib/assert.js";
 import { newMessage, type Raft } from "./raft.js";
 
 export function tickElection(r: Raft): void {
@@ -99,6 +100,20 @@ export function stepCandidate(r: Raft, m: Message): void {
 function handleAppend(r: Raft, m: Message): void {
   const log = r.log;
   if (m.index < log.committed) {
+    // A leader of this term holds every committed entry (Leader Completeness), so what it sends at
+    // or below our commit index is what we committed. A different term there means a leader was
+    // elected without them (a broken commit rule, say): crash loudly rather than answer with our
+    // commit index, which would let that leader count our entries as its own.
+    for (const sent of m.entries) {
+      if (sent.index > log.committed) {
+        break;
+      }
+      const ours = log.term(sent.index);
+      assert(
+        ours === undefined || ours === sent.term,
+        `follower: leader ${m.from} sent index ${sent.index} at term ${sent.term}, but this node committed it at term ${ours} (Leader Completeness violated)`,
+      );
+    }
     r.send(newMessage("appResp", m.from, { index: log.committed }));
     return;
   }

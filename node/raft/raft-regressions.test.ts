@@ -31,4 +31,16 @@ describe("issue 11 regressions in the core", () => {
     leader.step(newMessage("appResp", 1, { from: 2, term: leader.status().term, index: match }));
     expect(leader.status().progress?.[2]?.state).toBe("replicate");
   });
+
+  // Found by the figure-8 fault: a leader elected without committed entries probes below a
+  // follower's commit index; answering with the commit index alone let it count the follower's
+  // entries as its own and commit entries of its own at those indexes.
+  test("a follower stops when a leader sends, at or below its commit index, an entry of another term", () => {
+    const follower = lone(2, [1, 2, 3], [entry(1, 1), entry(2, 2), entry(2, 3)], 3, 3);
+    follower.step(newMessage("app", 2, { from: 1, term: 3, index: 1, logTerm: 1, commit: 3, entries: [entry(2, 2)] }));
+    expect(drain(follower).find((m) => m.type === "appResp")).toMatchObject({ index: 3, reject: false });
+    expect(() => follower.step(newMessage("app", 2, { from: 3, term: 4, index: 1, logTerm: 1, commit: 1, entries: [entry(3, 2), entry(3, 3)] }))).toThrow(
+      /follower: leader 3 sent index 2 at term 3, but this node committed it at term 2 \(Leader Completeness violated\)/,
+    );
+  });
 });
