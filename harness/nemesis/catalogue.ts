@@ -98,7 +98,10 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
  */
 export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
   const names = new Set(injectedFaultNames(faults));
-  return [...(names.has("power-loss") ? ["--simulate-power-loss"] : []), ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") || names.has("figure-8") ? ["--failpoints"] : [])];
+  return [
+    ...(names.has("power-loss") ? ["--simulate-power-loss"] : []),
+    ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") || names.has("figure-8") ? ["--failpoints"] : []),
+  ];
 }
 
 /** The single fault names a list of faults injects, a compound's members included. */

@@ -112,6 +112,8 @@ describe("double-vote", () => {
 
   it("refuses clusters other than three nodes", async () => {
     const { cluster, context } = fakes({ nodes: 5 });
-    await expect(new DoubleVoteNemesis(fast).invoke(cluster, context)).rejects.toThrow(/CLUSTER_SIZE: nemesis double-vote: scripted for exactly 3 nodes, got 5/);
+    await expect(new DoubleVoteNemesis(fast).invoke(cluster, context)).rejects.toThrow(
+      /CLUSTER_SIZE: nemesis double-vote: scripted for exactly 3 nodes, got 5/,
+    );
   });
 });
