@@ -13,6 +13,7 @@
 import type { Model } from "../plugins/api.js";
 import type { HistoryOperation } from "./operations.js";
 import type { ReadOnlyPredicate } from "./partition-search.js";
+import { maxOf } from "../lib/extremes.js";
 
 export type SegmentedOutcome<S> =
   | { verdict: "ok"; order: HistoryOperation[]; nodes: number }
@@ -68,7 +69,7 @@ export function searchSegments<S>(
   const segments = quiescentSegments(operations);
   // It pays only when no segment is most of the partition (an info op early on leaves no cut
   // after it) and each is short enough to explore.
-  const longest = Math.max(...segments.map((segment) => segment.length));
+  const longest = maxOf(segments.map((segment) => segment.length));
   if (segments.length < 2 || longest > limits.segmentOperationsMax || longest > operations.length * limits.segmentShareMax) {
     return null;
   }

@@ -8,6 +8,7 @@ import type { FaultInterval } from "../checks/perf.js";
 import type { LeaderChange } from "../checks/node-log-events.js";
 import type { RunSummary } from "./summary.js";
 import { latencyPoints } from "./latency-points.js";
+import { maxOf } from "../../lib/extremes.js";
 
 export interface TimelineData {
   durationS: number;
@@ -60,7 +61,10 @@ const nsPerS = 1e9;
 const severity: Record<string, number> = { ".": 0, o: 1, f: 2, i: 3 };
 
 export function buildTimelineData(summary: RunSummary, pairs: readonly OperationPair[], leaderChanges: readonly LeaderChange[], durationS: number): TimelineData {
-  const spanS = Math.max(durationS, ...pairs.map((pair) => (pair.completion?.time ?? pair.invoke.time) / nsPerS), 1e-3);
+  const spanS = maxOf(
+    pairs.map((pair) => (pair.completion?.time ?? pair.invoke.time) / nsPerS),
+    Math.max(durationS, 1e-3),
+  );
   const binS = spanS / binCount;
   const binOf = (timeNs: number): number => Math.min(binCount - 1, Math.max(0, Math.floor(timeNs / nsPerS / binS)));
   const counts = { ok: new Array<number>(binCount).fill(0), fail: new Array<number>(binCount).fill(0), info: new Array<number>(binCount).fill(0) };

@@ -87,7 +87,9 @@ export class ReadBatcher {
     // Keep #confirmed ascending; serving a read at a higher index than it needs is always safe.
     const last = this.#confirmed[this.#confirmed.length - 1];
     if (last !== undefined && last.index >= index) {
-      last.reads.push(...batch.reads);
+      for (const read of batch.reads) {
+        last.reads.push(read); // a batch can hold tens of thousands of reads: too many to spread
+      }
     } else {
       this.#confirmed.push({ index, reads: batch.reads });
     }
