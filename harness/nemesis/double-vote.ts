@@ -18,7 +18,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../../plugins/api.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { applyGrudge, isolate } from "./grudge.js";
+import { applyGrudge, isolate, replacePartition } from "./grudge.js";
 import { nodeStatus, waitForLeader } from "./scenario-polls.js";
 import { NemesisError, nodeIdsOf, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
@@ -89,8 +89,7 @@ export class DoubleVoteNemesis implements Nemesis {
     value.candidateLastTerm = candidateTerm;
     value.candidateEntries = last === undefined ? null : last.lastIndex - first.lastIndex;
 
-    await cluster.network.heal(signal);
-    await applyGrudge(cluster.network, isolate(candidate, ids), signal);
+    await replacePartition(cluster.network, isolate(candidate, ids), signal);
     steps.push(`isolated candidate ${candidate}`);
     this.#killed = voter;
     await cluster.kill(voter, signal);

@@ -23,7 +23,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Json } from "../../plugins/api.js";
 import type { FailpointName } from "../../node/protocol/failpoints.js";
 import type { Cluster } from "../runtime/runtime.js";
-import { applyGrudge, completeGrudge } from "./grudge.js";
+import { completeGrudge, replacePartition } from "./grudge.js";
 import { nodeStatus, waitForLeader, waitForStatus } from "./scenario-polls.js";
 import { NemesisError, nodeIdsOf, requireLeader, type FaultRecord, type Nemesis, type NemesisContext } from "./nemesis.js";
 
@@ -68,8 +68,7 @@ export class FigureEightNemesis implements Nemesis {
     };
     const partition = async (components: number[][]): Promise<void> => {
       this.#networkChanged = true;
-      await cluster.network.heal(signal);
-      await applyGrudge(cluster.network, completeGrudge(components), signal);
+      await replacePartition(cluster.network, completeGrudge(components), signal);
     };
     const arm = async (nodes: readonly number[], point: FailpointName, action: string): Promise<void> => {
       for (const node of nodes) {

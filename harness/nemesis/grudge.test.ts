@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, receives, silenceOutbound, type Grudge } from "./grudge.js";
+import { bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, receives, replacePartition, silenceOutbound, type Grudge } from "./grudge.js";
+import type { NetworkControl } from "../runtime/runtime.js";
 import { majority } from "../../lib/majority.js";
 
 /** Distinct node ids, 3 to 9 of them, in random order. */
@@ -53,6 +54,32 @@ describe("grudges", () => {
           expect(receives(grudge, a, bridgeNode)).toBe(true);
         }
       }),
+    );
+  });
+});
+
+describe("replacePartition", () => {
+  test("replaces every block in one call where the network can, else heals and blocks pair by pair", async () => {
+    const calls: string[] = [];
+    const base = {
+      block: async (from: number, to: number) => void calls.push(`block ${from}->${to}`),
+      heal: async () => void calls.push("heal"),
+    };
+    const grudge = isolate(3, [1, 2, 3]);
+    await replacePartition(base as unknown as NetworkControl, grudge);
+    expect(calls[0]).toBe("heal");
+    expect(calls.slice(1).sort()).toEqual(["block 1->3", "block 2->3", "block 3->1", "block 3->2"]);
+    calls.length = 0;
+    const atOnce = { ...base, replaceBlocks: async (blocks: ReadonlyArray<readonly [number, number]>) => void calls.push(`replace ${JSON.stringify(blocks)}`) };
+    await replacePartition(atOnce as unknown as NetworkControl, grudge);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.slice("replace ".length)).sort()).toEqual(
+      [
+        [1, 3],
+        [2, 3],
+        [3, 1],
+        [3, 2],
+      ].sort(),
     );
   });
 });

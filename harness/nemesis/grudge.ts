@@ -82,6 +82,24 @@ export async function applyGrudge(network: NetworkControl, grudge: Grudge, signa
   }
 }
 
+/** The (from, to) pairs a grudge blocks. */
+export function grudgeBlocks(grudge: Grudge): Array<[number, number]> {
+  return [...grudge].flatMap(([node, dropped]) => [...dropped].map((from): [number, number] => [from, node]));
+}
+
+/**
+ * Moves the network to exactly this partition: at once where the network can (replaceBlocks),
+ * otherwise by healing and blocking pair by pair. Other network faults are removed either way.
+ */
+export async function replacePartition(network: NetworkControl, grudge: Grudge, signal?: AbortSignal): Promise<void> {
+  if (network.replaceBlocks !== undefined) {
+    await network.replaceBlocks(grudgeBlocks(grudge), signal);
+    return;
+  }
+  await network.heal(signal);
+  await applyGrudge(network, grudge, signal);
+}
+
 /** {"1": [2, 3], ...}: stable JSON for the history (keys and lists sorted). */
 export function grudgeToJson(grudge: Grudge): Json {
   const entries = [...grudge].sort(([a], [b]) => a - b);

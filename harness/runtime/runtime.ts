@@ -63,6 +63,12 @@ export interface NetworkControl {
   block(from: number, to: number, signal?: AbortSignal): Promise<void>;
   /** Removes every block, loss, delay and bandwidth rule. */
   heal(signal?: AbortSignal): Promise<void>;
+  /**
+   * Replaces every block with these (from, to) pairs in one step, with no healed moment between
+   * the old partition and the new. Optional: where rules cost a process each (Docker), one rewrite
+   * per node instead of a heal and one per pair; elsewhere replacePartition (grudge.ts) falls back.
+   */
+  replaceBlocks?(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void>;
   /** Drops each packet a node receives from peers with the given probability (0..1). */
   loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void>;
   /** Adds latency to traffic between peers; throws FaultUnsupportedError where capabilities() says it cannot. */

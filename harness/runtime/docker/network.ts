@@ -94,6 +94,23 @@ export class DockerNetworkControl implements NetworkControl {
     await this.apply([to], signal);
   }
 
+  async replaceBlocks(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void> {
+    for (const [from, to] of blocks) {
+      this.node(from);
+      this.node(to);
+      if (from === to) {
+        throw new DockerRuntimeError("DOCKER_BAD_SPEC", `block(${from}, ${to}): a node cannot be cut from itself`);
+      }
+    }
+    this.blocks.clear();
+    for (const [from, to] of blocks) {
+      this.blocks.add(`${from}>${to}`);
+    }
+    // One rewrite per node, all at once: a scripted fault moves from one partition to the next
+    // without the seconds that a heal and a rewrite per pair took.
+    await this.apply([...this.nodes.keys()], signal);
+  }
+
   async heal(signal?: AbortSignal): Promise<void> {
     this.blocks.clear();
     this.lossByNode.clear();
