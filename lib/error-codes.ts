@@ -86,6 +86,7 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeEntry>> = {
   CLUSTER_DESTROYED: { raisedBy: "LocalRuntimeError", meaning: "the cluster was used after destroy()" },
   EXEC_FAILED: { raisedBy: "LocalRuntimeError", meaning: "a command on a local node could not run" },
   CLUSTER_TOO_SMALL: { raisedBy: "NemesisError", meaning: "the fault needs more nodes or voters than the cluster has" },
+  CLUSTER_SIZE: { raisedBy: "NemesisError", meaning: "a scripted fault (double-vote, figure-8) is written for another cluster size" },
   REQUEST_FAILED: { raisedBy: "NemesisError", meaning: "a fault's request to the cluster (membership, transfer) failed" },
   UNKNOWN_FAULT: { raisedBy: "NemesisError", meaning: "no fault of that name" },
   DOCKER_UNAVAILABLE: { raisedBy: "DockerRuntimeError", meaning: "the Docker daemon does not answer" },
