@@ -1,13 +1,15 @@
-// `npm run bench:detect [-- --json] [--seeds N] [--first-seed 1] [--runtime local|docker] [--duration 20s] [--only a,b]`:
+// `npm run bench:detect [-- --json] [--seeds N] [--first-seed 1] [--runtime local|docker] [--duration 20s] [--only a,b] [--keep DIR]`:
 // bug-finding power, measured. For every unsafe switch (workloads/unsafe-<switch>.yaml, with the
 // fault mix documented there) it runs N seeded runs, then the same workload and seeds with no
 // switch (the same seeded fault schedule on a safe cluster). Per switch it prints the share of
 // runs found INVALID, the median run time of the first anomalous operation, which checks caught
 // it, and the safe runs' false positives (which must be 0). --first-seed lets a long measurement be
-// split into short holds of the lock (seeds 1-5, then 6-10). Run it under the cluster lock:
+// split into short holds of the lock (seeds 1-5, then 6-10). --keep DIR keeps the results folders
+// worth reading (an unsafe run not found INVALID, a safe run not VALID) under DIR; the rest are
+// deleted. Run it under the cluster lock:
 //   flock /tmp/raftlab-cluster.lock npm run bench:detect -- --seeds 10
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, open, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +25,8 @@ interface Options {
   runtime: "local" | "docker";
   duration: string | undefined;
   only: string[] | undefined;
+  /** Where the folders of missed unsafe runs and of safe runs not VALID are kept. */
+  keepDirectory: string | undefined;
 }
 
 interface RunOutcome {
@@ -52,7 +56,7 @@ interface SwitchResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seeds: 3, firstSeed: 1, runtime: "local", duration: undefined, only: undefined };
+  const options: Options = { json: false, seeds: 3, firstSeed: 1, runtime: "local", duration: undefined, only: undefined, keepDirectory: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -78,6 +82,8 @@ function parseOptions(argv: string[]): Options {
       options.duration = value();
     } else if (flag === "--only") {
       options.only = value().split(",");
+    } else if (flag === "--keep") {
+      options.keepDirectory = path.resolve(value());
     } else {
       throw new Error(`unknown flag ${flag}`);
     }
@@ -92,7 +98,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** Runs one workload file with `raftlab run` and reads its summary. */
-async function runOnce(file: string, seed: number, options: Options, directory: string): Promise<RunOutcome> {
+async function runOnce(file: string, seed: number, options: Options, directory: string, expected: "invalid" | "valid"): Promise<RunOutcome> {
   const out = path.join(directory, `run-${path.basename(file, ".yaml")}-${seed}`);
   const args = [
     cliPath,
@@ -106,10 +112,28 @@ async function runOnce(file: string, seed: number, options: Options, directory: 
     out,
     ...(options.duration === undefined ? [] : ["--duration", options.duration]),
   ];
-  await new Promise<void>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ["ignore", "ignore", "ignore"] });
-    child.on("exit", () => resolve());
+  // The run's own output goes beside its results (raftlab-run.log), so a kept folder of a run that
+  // ended without a summary says why.
+  const output = await open(path.join(directory, `output-${path.basename(out)}.log`), "w");
+  const exit = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: ["ignore", output.fd, output.fd] });
+    child.on("exit", (code, signal) => resolve(signal === null ? `exit code ${String(code)}` : `signal ${signal}`));
   });
+  await output.write(`\nbench:detect: raftlab run ended with ${exit}\n`);
+  await output.close();
+  await mkdir(out, { recursive: true });
+  await rename(path.join(directory, `output-${path.basename(out)}.log`), path.join(out, "raftlab-run.log"));
+  const outcome = await readOutcome(out, seed);
+  const worthReading = expected === "invalid" ? outcome.valid !== false : outcome.valid !== true;
+  if (options.keepDirectory !== undefined && worthReading) {
+    await mkdir(options.keepDirectory, { recursive: true });
+    await cp(out, path.join(options.keepDirectory, path.basename(out)), { recursive: true });
+  }
+  await rm(out, { recursive: true, force: true });
+  return outcome;
+}
+
+async function readOutcome(out: string, seed: number): Promise<RunOutcome> {
   try {
     const summary = JSON.parse(await readFile(path.join(out, "summary.json"), "utf8")) as {
       valid: boolean | "unknown";
@@ -126,8 +150,6 @@ async function runOnce(file: string, seed: number, options: Options, directory: 
     };
   } catch {
     return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null, durationS: null };
-  } finally {
-    await rm(out, { recursive: true, force: true });
   }
 }
 
@@ -149,8 +171,8 @@ async function benchSwitch(file: string, options: Options, directory: string): P
   const runs: RunOutcome[] = [];
   const safeRuns: RunOutcome[] = [];
   for (let seed = options.firstSeed; seed < options.firstSeed + options.seeds; seed++) {
-    runs.push(await runOnce(file, seed, options, directory));
-    safeRuns.push(await runOnce(safeFile, seed, options, directory));
+    runs.push(await runOnce(file, seed, options, directory, "invalid"));
+    safeRuns.push(await runOnce(safeFile, seed, options, directory, "valid"));
     if (!options.json) {
       process.stderr.write(`  ${flag} seed ${seed}: unsafe ${String(runs.at(-1)!.valid)}, safe ${String(safeRuns.at(-1)!.valid)}\n`);
     }

@@ -13,7 +13,7 @@ const fast = { holdMs: 1, waitMs: 100, pollMs: 1 };
  * Five nodes led by node 1. Each partition starts with a network heal, so the number of heals says
  * which step the scenario is in; `leaders` gives, per step, who answers as leader then.
  */
-function fakes(leaders: (step: number, partner: number, others: number[]) => number | undefined) {
+function fakes(leaders: (step: number, partner: number, others: number[]) => number | undefined, leaderLastIndex = 50) {
   const actions: string[] = [];
   let heals = 0;
   let partner = 0;
@@ -36,7 +36,7 @@ function fakes(leaders: (step: number, partner: number, others: number[]) => num
     leader: role === "leader" ? nodeId : 0,
     commit: 50,
     applied: 50,
-    lastIndex: nodeId === 1 ? 50 : 40,
+    lastIndex: nodeId === 1 ? leaderLastIndex : 40,
     voters: [1, 2, 3, 4, 5],
     plugin: "kv",
   });
@@ -94,6 +94,19 @@ describe("figure-8", () => {
     actions.length = 0;
     await nemesis.heal(cluster);
     expect(actions.filter((action) => action.endsWith("off on 1"))).toEqual([]);
+    expect(actions.filter((action) => action.startsWith("beforeSendToFollower=off"))).toHaveLength(3);
+  });
+
+  it("stops after step 1 when the leader wrote nothing the others lack while it led", async () => {
+    const { cluster, context, actions } = fakes((step) => (step === 1 ? 1 : undefined), 40);
+    const nemesis = new FigureEightNemesis(fast);
+    const record = await nemesis.invoke(cluster, context);
+    const steps = (record.value as { steps: string[] }).steps;
+    expect(steps).toHaveLength(2);
+    expect(steps[1]).toMatch(/^1 wrote no entry beyond the others' logs while it led; stopped here$/);
+    expect(actions.filter((action) => action === "heal network")).toHaveLength(1);
+    actions.length = 0;
+    await nemesis.heal(cluster);
     expect(actions.filter((action) => action.startsWith("beforeSendToFollower=off"))).toHaveLength(3);
   });
 

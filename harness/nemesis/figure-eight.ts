@@ -92,11 +92,18 @@ export class FigureEightNemesis implements Nemesis {
     await arm(others, "beforeSendToFollower", "error");
     await partition([[a, b], ...others.map((node) => [node])]);
     await sleep(this.#timings.holdMs, undefined, options);
-    const xLast = (await nodeStatus(context, a, signal))?.lastIndex ?? 0;
+    // The hold ends once A holds entries the others lack. A partition takes effect node by node (on
+    // Docker a few hundred milliseconds in all), so the others' logs are read after it.
     const othersLast = Math.max(...(await Promise.all(others.map(async (node) => (await nodeStatus(context, node, signal))?.lastIndex ?? 0))));
+    const aStatus = await waitForStatus(context, a, (status) => status.lastIndex > othersLast || status.role !== "leader", wait, signal);
+    const xLast = aStatus?.lastIndex ?? 0;
     value.xLastIndex = xLast;
     value.othersLastIndex = othersLast;
     steps.push(`${a} and ${b} cut off together: ${a}'s log reaches ${xLast}, the others' ${othersLast}`);
+    if (xLast <= othersLast) {
+      steps.push(`${a} wrote no entry beyond the others' logs while it led; stopped here`);
+      return done();
+    }
 
     // 2. O elects E, whose entries stay on E.
     await partition([[a], [b], others]);

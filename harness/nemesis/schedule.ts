@@ -100,7 +100,10 @@ export class NemesisSchedule {
     return summary;
   }
 
-  /** Each step at its planned time (or at once, when the previous heal ran late). */
+  /**
+   * Each step at its planned time (or at once, when the previous heal ran late), healed once it has
+   * been in force for its planned duration.
+   */
   async #runPlan(plan: readonly FaultStep[], signal: AbortSignal, summary: NemesisScheduleSummary): Promise<void> {
     const startedMs = performance.now();
     const until = (atMs: number): Promise<void> => pause(startedMs + atMs - performance.now(), signal);
@@ -118,7 +121,10 @@ export class NemesisSchedule {
       if (!(await this.#invoke(nemesis, signal, context))) {
         summary.errors += 1;
       }
-      await until(step.healMs);
+      // A fault is in force for its planned duration once its invoke returns: on Docker, putting a
+      // partition in place can take most of a short fault's window (hundreds of ms of docker exec).
+      const inForceFromMs = performance.now() - startedMs;
+      await until(Math.max(step.healMs, inForceFromMs + (step.healMs - step.startMs)));
       if (!(await this.#heal(nemesis))) {
         summary.errors += 1;
       }
