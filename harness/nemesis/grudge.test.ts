@@ -1,6 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { bisect, bridge, completeGrudge, grudgeToJson, isolate, majoritiesRing, receives, replacePartition, silenceOutbound, type Grudge } from "./grudge.js";
+import {
+  applyGrudge,
+  bisect,
+  bridge,
+  completeGrudge,
+  grudgeToJson,
+  isolate,
+  majoritiesRing,
+  receives,
+  replacePartition,
+  silenceOutbound,
+  type Grudge,
+} from "./grudge.js";
 import type { NetworkControl } from "../runtime/runtime.js";
 import { majority } from "../../lib/majority.js";
 
@@ -79,6 +91,28 @@ describe("replacePartition", () => {
         [2, 3],
         [3, 1],
         [3, 2],
+      ].sort(),
+    );
+  });
+});
+
+describe("applyGrudge", () => {
+  test("adds every block in one call where the network can, else blocks pair by pair", async () => {
+    const calls: string[] = [];
+    const base = { block: async (from: number, to: number) => void calls.push(`block ${from}->${to}`) };
+    const grudge = isolate(1, [1, 2, 3]);
+    await applyGrudge(base as unknown as NetworkControl, grudge);
+    expect(calls.sort()).toEqual(["block 1->2", "block 1->3", "block 2->1", "block 3->1"]);
+    calls.length = 0;
+    const atOnce = { ...base, addBlocks: async (blocks: ReadonlyArray<readonly [number, number]>) => void calls.push(`add ${JSON.stringify(blocks)}`) };
+    await applyGrudge(atOnce as unknown as NetworkControl, grudge);
+    expect(calls).toHaveLength(1);
+    expect(JSON.parse(calls[0]!.slice("add ".length)).sort()).toEqual(
+      [
+        [1, 2],
+        [1, 3],
+        [2, 1],
+        [3, 1],
       ].sort(),
     );
   });

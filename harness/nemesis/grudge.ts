@@ -72,8 +72,13 @@ export function silenceOutbound(node: number, nodeIds: readonly number[]): Grudg
   return grudge;
 }
 
-/** Blocks from -> to for every grudge entry. */
+/** Blocks from -> to for every grudge entry: in one step where the network can (addBlocks). */
 export async function applyGrudge(network: NetworkControl, grudge: Grudge, signal?: AbortSignal): Promise<void> {
+  if (network.addBlocks !== undefined) {
+    signal?.throwIfAborted();
+    await network.addBlocks(grudgeBlocks(grudge), signal);
+    return;
+  }
   for (const [node, dropped] of grudge) {
     for (const from of dropped) {
       signal?.throwIfAborted();

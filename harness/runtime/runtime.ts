@@ -69,6 +69,12 @@ export interface NetworkControl {
    * per node instead of a heal and one per pair; elsewhere replacePartition (grudge.ts) falls back.
    */
   replaceBlocks?(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void>;
+  /**
+   * Adds these (from, to) blocks in one step. Optional: where rules cost a process each (Docker),
+   * every affected node is rewritten once and all at once, so a partition takes hold on all its
+   * links together instead of pair by pair; elsewhere applyGrudge (grudge.ts) blocks pair by pair.
+   */
+  addBlocks?(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void>;
   /** Drops each packet a node receives from peers with the given probability (0..1). */
   loss(nodeIds: number[], probability: number, signal?: AbortSignal): Promise<void>;
   /** Adds latency to traffic between peers; throws FaultUnsupportedError where capabilities() says it cannot. */

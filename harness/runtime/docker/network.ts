@@ -95,13 +95,7 @@ export class DockerNetworkControl implements NetworkControl {
   }
 
   async replaceBlocks(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void> {
-    for (const [from, to] of blocks) {
-      this.node(from);
-      this.node(to);
-      if (from === to) {
-        throw new DockerRuntimeError("DOCKER_BAD_SPEC", `block(${from}, ${to}): a node cannot be cut from itself`);
-      }
-    }
+    this.checkBlocks(blocks);
     this.blocks.clear();
     for (const [from, to] of blocks) {
       this.blocks.add(`${from}>${to}`);
@@ -109,6 +103,30 @@ export class DockerNetworkControl implements NetworkControl {
     // One rewrite per node, all at once: a scripted fault moves from one partition to the next
     // without the seconds that a heal and a rewrite per pair took.
     await this.apply([...this.nodes.keys()], signal);
+  }
+
+  async addBlocks(blocks: ReadonlyArray<readonly [number, number]>, signal?: AbortSignal): Promise<void> {
+    this.checkBlocks(blocks);
+    for (const [from, to] of blocks) {
+      this.blocks.add(`${from}>${to}`);
+    }
+    // Each receiving node once, all at once: a pair-by-pair partition took hold over several
+    // hundred milliseconds, and a leader that stopped hearing its followers long before they
+    // stopped hearing it stepped down before they could elect anyone.
+    await this.apply(
+      blocks.map(([, to]) => to),
+      signal,
+    );
+  }
+
+  private checkBlocks(blocks: ReadonlyArray<readonly [number, number]>): void {
+    for (const [from, to] of blocks) {
+      this.node(from);
+      this.node(to);
+      if (from === to) {
+        throw new DockerRuntimeError("DOCKER_BAD_SPEC", `block(${from}, ${to}): a node cannot be cut from itself`);
+      }
+    }
   }
 
   async heal(signal?: AbortSignal): Promise<void> {
