@@ -13,6 +13,7 @@ import { PROCESS_FAULT_NAMES, ProcessNemesis, type ProcessFaultName } from "./pr
 import { NemesisError, type Nemesis } from "./nemesis.js";
 import { TransferLeaderNemesis } from "./leadership.js";
 import { DoubleVoteNemesis } from "./double-vote.js";
+import { DeposedLeaderNemesis } from "./deposed-leader.js";
 import { FigureEightNemesis } from "./figure-eight.js";
 import { FailpointNemesis, PowerLossNemesis } from "./node-faults.js";
 import type { FailpointName } from "../../node/protocol/failpoints.js";
@@ -47,6 +48,8 @@ export function createNemesis(spec: NemesisSpec): Nemesis {
       return new DoubleVoteNemesis();
     case "figure-8":
       return new FigureEightNemesis();
+    case "deposed-leader":
+      return new DeposedLeaderNemesis();
     case "power-loss":
       return new PowerLossNemesis(spec.target);
     case "failpoint":
@@ -93,14 +96,16 @@ function nemesisFromSingleFault(fault: ResolvedSingleFault): Nemesis {
 
 /**
  * Extra node flags a list of faults needs: power-loss runs nodes in the power-loss mode (then every
- * kill -9 of the run loses unsynced writes), failpoint, disk-stall and the scripted double-vote and
- * figure-8 (which arm failpoints between their steps) open the failpoint control.
+ * kill -9 of the run loses unsynced writes), failpoint, disk-stall and the scripted double-vote,
+ * figure-8 and deposed-leader (which arm failpoints between their steps) open the failpoint control.
  */
 export function nodeFlagsForFaults(faults: readonly ResolvedFault[]): string[] {
   const names = new Set(injectedFaultNames(faults));
   return [
     ...(names.has("power-loss") ? ["--simulate-power-loss"] : []),
-    ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") || names.has("figure-8") ? ["--failpoints"] : []),
+    ...(names.has("failpoint") || names.has("disk-stall") || names.has("double-vote") || names.has("figure-8") || names.has("deposed-leader")
+      ? ["--failpoints"]
+      : []),
   ];
 }
 
@@ -137,6 +142,7 @@ const NETWORK_FAULT_OF: Record<FaultName, NetworkFaultKind | null> = {
   membership: null,
   "double-vote": "block",
   "figure-8": "block",
+  "deposed-leader": "block",
 };
 
 export interface UnsupportedFault {

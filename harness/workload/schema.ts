@@ -37,6 +37,7 @@ export const faultNames = [
   "disk-stall",
   "double-vote",
   "figure-8",
+  "deposed-leader",
 ] as const;
 export type FaultName = (typeof faultNames)[number];
 
@@ -69,6 +70,7 @@ export const faultMinimumNodes: Readonly<Record<FaultName, number>> = {
   membership: 3,
   "double-vote": 3,
   "figure-8": 5,
+  "deposed-leader": 3,
 };
 
 /** The most nodes a scripted fault is written for (double-vote plays out on exactly three, figure-8 on five). */
