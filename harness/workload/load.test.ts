@@ -110,7 +110,7 @@ describe("workload schema", () => {
     expect(problemsOf(text)).toBe(
       'workloads/x.yaml:5: nemesis.faults[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
         "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote, figure-8",
+        "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote, figure-8, deposed-leader",
     );
   });
 
@@ -138,7 +138,7 @@ describe("workload schema", () => {
       [
         'workloads/x.yaml:4: nemesis.faults[0].all[1]: unknown fault "partiton"; known: partition-halves, partition-random-halves, ' +
           "partition-one, partition-leader, partition-majorities-ring, partition-bridge, partition-one-way, loss, latency, bandwidth, " +
-          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote, figure-8",
+          "kill, kill-leader, pause, pause-leader, pause-follower, transfer-leader, membership, power-loss, failpoint, disk-stall, double-vote, figure-8, deposed-leader",
         "workloads/x.yaml:5: nemesis.faults[1].all: expected a list of at least 2 faults like { all: [partition-one, kill-leader] }",
         "workloads/x.yaml:6: nemesis.faults[2].all[1]: compound faults do not nest: list the faults directly",
       ].join("\n"),
