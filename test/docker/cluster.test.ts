@@ -191,6 +191,15 @@ describe.skipIf(skipDocker)("DockerRuntime with echo nodes", () => {
     await cluster.network.heal();
   });
 
+  test("resume of a node killed and restarted while paused (pause, then power loss) is a no-op, not an error", async () => {
+    await cluster.pause(2);
+    await cluster.kill(2);
+    await cluster.start(2);
+    await cluster.resume(2);
+    expect((await cluster.describeNode(2).container.inspect()).State).toMatchObject({ Running: true, Paused: false });
+    expect(await echoFromHost(cluster.nodes[1]?.clientAddress ?? "", "restarted\n")).toBe("restarted\n");
+  });
+
   test("stop ends the node gracefully and start brings it back", async () => {
     await cluster.stop(3);
     const stopped = (await cluster.describeNode(3).container.inspect()).State;

@@ -44,7 +44,16 @@ export abstract class ContainerCluster<Node extends NetworkNode> {
 
   async resume(id: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    await this.node(id).container.unpause();
+    const { container } = this.node(id);
+    try {
+      await container.unpause();
+    } catch (error) {
+      // Killed and restarted while paused (a power loss in the same compound fault): the new
+      // process was never paused, so there is nothing to resume.
+      if ((await container.inspect()).State.Paused) {
+        throw error;
+      }
+    }
     // Faults changed while it was paused could not be written then (docker exec refuses paused containers).
     await this.network.reconcile(id, signal);
   }
