@@ -98,6 +98,8 @@ export class NodeServer {
       onMessage: (message: Message) => this.#onPeerMessage(message),
       onUnreachable: (id: number) => this.rawNode.reportUnreachable(id),
       onSnapshotStatus: (id: number, ok: boolean) => this.#onSnapshotStatus(id, ok),
+      // Well past an election timeout: heartbeats answer far more often than that.
+      silentPeerMs: Math.max(1000, 2 * this.config.electionTicks * this.config.tickMs),
     });
     this.#applier = new EntryApplier({
       selfId: this.config.id,
@@ -296,7 +298,12 @@ export class NodeServer {
     await this.#clientApi.close();
     await this.#transport.close();
     await this.#fileLog.close();
-    this.logger.info("stopped", { ...this.#pipeline.counters, applied: this.applied, transport: this.#transport.stats() });
+    this.logger.info("stopped", {
+      ...this.#pipeline.counters,
+      fdatasyncs: this.#fileLog.fdatasyncs,
+      applied: this.applied,
+      transport: this.#transport.stats(),
+    });
     this.#resolveDone(0);
   }
 

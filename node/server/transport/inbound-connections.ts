@@ -65,6 +65,31 @@ export class InboundConnections {
     }
   }
 
+  /**
+   * Closes the connections `peerId` made to us that delivered nothing for `silentMs` (counted from
+   * when they were accepted). The transport calls it while it keeps sending to that peer, which
+   * answers every message it gets: silence then means the peer's data is stuck, typically in TCP
+   * retransmission backoff after a partition healed (the kernel retries at 0.2, 0.4, 0.8 ... s and
+   * up to two minutes apart). Our close reaches the peer, which redials at once. Returns how many
+   * were closed.
+   */
+  closeSilent(peerId: NodeId, silentMs: number, nowMs: number): number {
+    let closed = 0;
+    for (const connection of this.#connections) {
+      if (connection.peerId === peerId && !connection.failed && nowMs - connection.lastFrameMs > silentMs) {
+        this.#options.logger.warn("transport: closed a silent connection from peer", {
+          peer: peerId,
+          remote: connection.remote,
+          silentMs: Math.round(nowMs - connection.lastFrameMs),
+        });
+        this.#counters.silentClosed += 1;
+        connection.socket.destroy();
+        closed += 1;
+      }
+    }
+    return closed;
+  }
+
   accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     const refusal = this.#refuse();
@@ -86,6 +111,7 @@ export class InboundConnections {
       acceptorNonce: undefined,
       budgeted: this.#options.connectionBudget !== undefined,
       failed: false,
+      lastFrameMs: performance.now(),
       handshakeTimer: setTimeout(
         () => this.#reject(connection, "handshakesRejected", `no complete handshake within ${handshakeTimeoutMs} ms`),
         handshakeTimeoutMs,
@@ -171,7 +197,9 @@ export class InboundConnections {
         return;
       }
       this.#counters.messagesIn += 1;
-      this.#lastHeardMs.set(connection.peerId, performance.now());
+      const nowMs = performance.now();
+      connection.lastFrameMs = nowMs;
+      this.#lastHeardMs.set(connection.peerId, nowMs);
       this.#options.onMessage(message);
       if (connection.failed || this.#isClosed()) {
         return; // onMessage removed the peer or closed the transport

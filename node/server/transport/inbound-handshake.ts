@@ -20,6 +20,8 @@ export interface InboundConnection {
   handshakeTimer: NodeJS.Timeout;
   /** Set when we closed it for bad input, so it is counted once. */
   failed: boolean;
+  /** performance.now() when it was accepted or last delivered a frame (closeSilent). */
+  lastFrameMs: number;
 }
 
 export interface AcceptorHandshakeContext {

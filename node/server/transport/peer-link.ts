@@ -61,6 +61,8 @@ export class PeerLink {
   #state: LinkState = "waiting";
   #socket: net.Socket | undefined;
   #openedAtMs = 0;
+  /** performance.now() of the last write of frames on an open connection (0: none yet). */
+  #lastWriteMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushScheduled = false;
   /** Frames waiting to be written, oldest first from #queueHead. Invariant: #queuedBytes is their total size. */
@@ -81,6 +83,14 @@ export class PeerLink {
 
   get connected(): boolean {
     return this.#state === "open";
+  }
+
+  /**
+   * True when this link has been open for at least `forMs` and wrote within the last `recentMs`:
+   * we are talking to the peer, so it should be answering (TcpTransport's silent-peer check).
+   */
+  sendingSteadily(nowMs: number, forMs: number, recentMs: number): boolean {
+    return this.#state === "open" && nowMs - this.#openedAtMs >= forMs && nowMs - this.#lastWriteMs <= recentMs;
   }
 
   get queuedMessages(): number {
@@ -264,6 +274,7 @@ export class PeerLink {
       return; // frames stay in our bounded queue until 'drain' or the next connection
     }
     socket.cork();
+    this.#lastWriteMs = performance.now();
     let writable = true;
     while (writable && this.queuedMessages > 0) {
       const frame = this.#dequeue();

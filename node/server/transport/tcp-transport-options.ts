@@ -42,6 +42,12 @@ export interface TcpTransportOptions {
   /** Accepted connections still in their handshake at once (default 16). */
   handshakesInflightMax?: number;
   backoff?: BackoffOptions;
+  /**
+   * While we keep sending to a peer, a connection it made to us that delivers nothing for this
+   * long is closed, so the peer redials (default 1000 ms; Raft answers every message, and a
+   * leader's heartbeats come every heartbeat interval).
+   */
+  silentPeerMs?: number;
 }
 
 export interface TransportStats extends LinkCounters {
@@ -67,6 +73,8 @@ export interface TransportStats extends LinkCounters {
   snapshotsReassembled: number;
   /** Connections closed for a chunk that does not continue the snapshot being assembled. */
   badSnapshotChunks: number;
+  /** Accepted connections closed because the peer sent nothing on them while we kept sending to it (silentPeerMs). */
+  silentClosed: number;
   /** Currently open accepted connections. */
   inboundConnections: number;
   /** Peers with an open outbound connection. */
@@ -78,3 +86,5 @@ export type TransportCounters = Omit<TransportStats, "inboundConnections" | "con
 
 /** Both halves of a handshake must finish within this, unless handshakeTimeoutMs says otherwise. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+
+export const DEFAULT_SILENT_PEER_MS = 1000;

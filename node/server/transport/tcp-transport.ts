@@ -14,7 +14,13 @@ import { DialerHandshake } from "./peer-handshake.js";
 import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
 import { PeerLink } from "./peer-link.js";
 import { InboundConnections } from "./inbound-connections.js";
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TcpTransportOptions, type TransportCounters, type TransportStats } from "./tcp-transport-options.js";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_SILENT_PEER_MS,
+  type TcpTransportOptions,
+  type TransportCounters,
+  type TransportStats,
+} from "./tcp-transport-options.js";
 
 export type { TcpTransportOptions, TransportStats } from "./tcp-transport-options.js";
 
@@ -42,8 +48,10 @@ export class TcpTransport {
     snapshotsStreamed: 0,
     snapshotsReassembled: 0,
     badSnapshotChunks: 0,
+    silentClosed: 0,
   };
   #server: net.Server | undefined;
+  #silenceTimer: NodeJS.Timeout | undefined;
   #listenAddress: string | undefined;
   #closed = false;
 
@@ -110,6 +118,25 @@ export class TcpTransport {
     this.#options.logger.info("transport: listening", { node: this.nodeId, address: this.#listenAddress });
     for (const [peerId, address] of this.#peerAddresses) {
       this.#links.set(peerId, this.#newLink(peerId, address));
+    }
+    const silentPeerMs = this.#options.silentPeerMs ?? DEFAULT_SILENT_PEER_MS;
+    this.#silenceTimer = setInterval(() => this.#closeSilentInbound(silentPeerMs), Math.max(1, Math.floor(silentPeerMs / 4)));
+    this.#silenceTimer.unref();
+  }
+
+  /**
+   * A peer we keep sending to answers every message, so a connection of its that stays silent is
+   * stuck: after a partition heals, its kernel may hold the data back for seconds of TCP
+   * retransmission backoff while our own fresh connection to it works, and it hears our heartbeats
+   * but we never hear it. Closing our end reaches it, and it redials (the local runtime's proxy cuts
+   * connections, so this shows only with packet drops: Docker's iptables partitions).
+   */
+  #closeSilentInbound(silentPeerMs: number): void {
+    const nowMs = performance.now();
+    for (const [peerId, link] of this.#links) {
+      if (link.sendingSteadily(nowMs, silentPeerMs, silentPeerMs / 4)) {
+        this.#inbound.closeSilent(peerId, silentPeerMs, nowMs);
+      }
     }
   }
 
@@ -209,6 +236,7 @@ export class TcpTransport {
       return;
     }
     this.#closed = true;
+    clearInterval(this.#silenceTimer);
     for (const link of this.#links.values()) {
       link.close();
     }
