@@ -230,6 +230,9 @@ export class ReadyPipeline {
   #sendUrgent(ticked: boolean): void {
     const raft = this.#rawNode.raft;
     const stableLeader = raft.role === "leader" && this.#takenRole === "leader" && raft.term === this.#takenTerm;
+    if (!ticked && !stableLeader) {
+      return; // a follower's held heartbeat responses leave at the next tick
+    }
     const urgent = this.#rawNode.takeMessages((message) => (ticked && message.type === "heartbeatResp") || (stableLeader && message.type === "heartbeat"));
     for (const message of urgent) {
       if (message.type === "heartbeat") {

@@ -178,6 +178,11 @@ export class FileLog {
     return this.#lastIndex;
   }
 
+  /** fdatasync calls made for sync() since the log opened (group commit makes one for several syncs). */
+  get fdatasyncs(): number {
+    return this.#io.fdatasyncs;
+  }
+
   /** Index of the latest snapshot marker (0 without one). */
   get snapshotIndex(): number {
     return this.#snapshot?.index ?? 0;
