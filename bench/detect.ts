@@ -3,7 +3,8 @@
 // fault mix documented there) it runs N seeded runs, then the same workload and seeds with no
 // switch (the same seeded fault schedule on a safe cluster). Per switch it prints the share of
 // runs found INVALID, the median run time of the first anomalous operation, which checks caught
-// it, and the safe runs' false positives (which must be 0). --first-seed lets a long measurement be
+// it, the longest run (the history's span: client phase and final reads, without cluster setup and
+// teardown), and the safe runs' false positives (which must be 0). --first-seed lets a long measurement be
 // split into short holds of the lock (seeds 1-5, then 6-10). --keep DIR keeps the results folders
 // worth reading (an unsafe run not found INVALID, a safe run not VALID) under DIR; the rest are
 // deleted. Run it under the cluster lock:
@@ -34,8 +35,10 @@ interface RunOutcome {
   valid: boolean | "unknown" | "crash";
   caughtBy: string | null;
   firstAnomalyS: number | null;
-  /** The run's client phase as summary.json states it (duration_s). */
+  /** The whole run as summary.json states it (duration_s): cluster setup, client phase, final reads, teardown. */
   durationS: number | null;
+  /** The history's span (the perf check's durationS): the client phase and the final reads. */
+  historyS: number | null;
 }
 
 interface SwitchResult {
@@ -48,6 +51,8 @@ interface SwitchResult {
   unknown: number;
   crashed: number;
   median_first_anomaly_s: number | null;
+  /** The longest history span of the unsafe and safe runs: the run length the 30 s goal bounds. */
+  max_history_s: number | null;
   caught_by: Record<string, number>;
   false_positives: number;
   safe_unknown: number;
@@ -140,6 +145,7 @@ async function readOutcome(out: string, seed: number): Promise<RunOutcome> {
       caught_by?: string | null;
       first_anomaly_s?: number | null;
       duration_s?: number;
+      checks?: { perf?: { durationS?: number } };
     };
     return {
       seed,
@@ -147,10 +153,15 @@ async function readOutcome(out: string, seed: number): Promise<RunOutcome> {
       caughtBy: summary.caught_by ?? null,
       firstAnomalyS: summary.first_anomaly_s ?? null,
       durationS: summary.duration_s ?? null,
+      historyS: summary.checks?.perf?.durationS ?? null,
     };
   } catch {
-    return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null, durationS: null };
+    return { seed, valid: "crash", caughtBy: null, firstAnomalyS: null, durationS: null, historyS: null };
   }
+}
+
+function maxOrNull(values: number[]): number | null {
+  return values.length === 0 ? null : values.reduce((a, b) => Math.max(a, b));
 }
 
 function median(values: number[]): number | null {
@@ -191,6 +202,7 @@ async function benchSwitch(file: string, options: Options, directory: string): P
     unknown: runs.filter((run) => run.valid === "unknown").length,
     crashed: runs.filter((run) => run.valid === "crash").length,
     median_first_anomaly_s: median(runs.flatMap((run) => (run.valid === false && run.firstAnomalyS !== null ? [run.firstAnomalyS] : []))),
+    max_history_s: maxOrNull([...runs, ...safeRuns].flatMap((run) => (run.historyS === null ? [] : [run.historyS]))),
     caught_by: caughtBy,
     false_positives: safeRuns.filter((run) => run.valid === false).length,
     safe_unknown: safeRuns.filter((run) => run.valid === "unknown" || run.valid === "crash").length,
@@ -208,7 +220,7 @@ async function main(): Promise<void> {
   const directory = await mkdtemp(path.join(os.tmpdir(), "raftlab-bench-detect-"));
   try {
     if (!options.json) {
-      process.stdout.write(`switch                      caught   median first anomaly  caught by                 safe false positives\n`);
+      process.stdout.write(`switch                      caught   median first anomaly  caught by                 longest run  safe false positives\n`);
     }
     for (const name of workloads) {
       const result = await benchSwitch(path.join(projectRoot, "workloads", name), options, directory);
@@ -223,7 +235,7 @@ async function main(): Promise<void> {
             .join(", ") || "-";
         const extra = result.unknown + result.crashed > 0 ? ` (${result.unknown} unknown, ${result.crashed} crashed)` : "";
         process.stdout.write(
-          `${result.switch.padEnd(28)}${caught.padEnd(9)}${medianText.padEnd(22)}${by.padEnd(26)}${result.false_positives}${result.safe_unknown > 0 ? ` (${result.safe_unknown} safe runs unknown)` : ""}${extra}\n`,
+          `${result.switch.padEnd(28)}${caught.padEnd(9)}${medianText.padEnd(22)}${by.padEnd(26)}${(result.max_history_s === null ? "-" : `${result.max_history_s.toFixed(1)} s`).padEnd(13)}${result.false_positives}${result.safe_unknown > 0 ? ` (${result.safe_unknown} safe runs unknown)` : ""}${extra}\n`,
         );
       }
     }
