@@ -273,6 +273,11 @@ export class DockerNetworkControl implements NetworkControl {
       env: [`RAFTLAB_ADDRESS=${node.address}`, `RAFTLAB_RULES=${this.rulesFor(id)}`, `RAFTLAB_NETEM=${netem}`, `RAFTLAB_TBF=${this.tbfFor(id)}`],
     });
     if (result.exitCode !== 0) {
+      if (!(await isExecutable(node.container))) {
+        // The node stopped during the rewrite (exit 137: its exec was killed with it), for instance
+        // on its own assertion; its namespace and rules are gone, and reconcile() rewrites them on start.
+        return;
+      }
       throw new DockerRuntimeError(
         "DOCKER_EXEC_FAILED",
         `rewriting the ${chain} rules in node ${id} (${node.address}) failed (exit ${result.exitCode}): ${result.stderr.trim()}`,

@@ -26,12 +26,15 @@ export interface InboundConnectionsOptions {
   counters: TransportCounters;
   isKnownPeer: (peerId: NodeId) => boolean;
   isClosed: () => boolean;
+  /** A connection from `peerId` finished its handshake. */
+  onPeerConnected?: (peerId: NodeId) => void;
 }
 
 export class InboundConnections {
   readonly #options: TcpTransportOptions;
   readonly #counters: TransportCounters;
   readonly #isClosed: () => boolean;
+  readonly #onPeerConnected: ((peerId: NodeId) => void) | undefined;
   readonly #handshake: AcceptorHandshakeContext;
   readonly #connections = new Set<InboundConnection>();
   readonly #snapshots: SnapshotReceiver<InboundConnection>;
@@ -39,7 +42,8 @@ export class InboundConnections {
   readonly #lastHeardMs = new Map<NodeId, number>();
   readonly #refusals: RateLimitedLog;
 
-  constructor({ options, frameBytesMax, counters, isKnownPeer, isClosed }: InboundConnectionsOptions) {
+  constructor({ options, frameBytesMax, counters, isKnownPeer, isClosed, onPeerConnected }: InboundConnectionsOptions) {
+    this.#onPeerConnected = onPeerConnected;
     this.#options = options;
     this.#counters = counters;
     this.#isClosed = isClosed;
@@ -166,6 +170,12 @@ export class InboundConnections {
       if (connection.peerId === undefined) {
         if (!this.#acceptHandshake(connection, frame)) {
           return;
+        }
+        if (connection.peerId !== undefined) {
+          this.#onPeerConnected?.(connection.peerId);
+          if (connection.failed || this.#isClosed()) {
+            return;
+          }
         }
         continue;
       }

@@ -93,6 +93,20 @@ export class PeerLink {
     return this.#state === "open" && nowMs - this.#openedAtMs >= forMs && nowMs - this.#lastWriteMs <= recentMs;
   }
 
+  /**
+   * Drops a connection that has been open for at least `forMs` and dials again (TcpTransport does
+   * it when the peer dialed us anew). Returns whether it did.
+   */
+  redialIfOpenFor(nowMs: number, forMs: number, reason: string): boolean {
+    const socket = this.#socket;
+    if (this.#state !== "open" || socket === undefined || nowMs - this.#openedAtMs < forMs) {
+      return false;
+    }
+    this.#options.logger.info("transport: redialing peer", { peer: this.peerId, address: this.address, reason });
+    socket.destroy();
+    return true;
+  }
+
   get queuedMessages(): number {
     return this.#queue.length - this.#queueHead;
   }

@@ -75,6 +75,8 @@ export interface TransportStats extends LinkCounters {
   badSnapshotChunks: number;
   /** Accepted connections closed because the peer sent nothing on them while we kept sending to it (silentPeerMs). */
   silentClosed: number;
+  /** Our connections to a peer dropped and dialed again because the peer dialed us anew. */
+  redials: number;
   /** Currently open accepted connections. */
   inboundConnections: number;
   /** Peers with an open outbound connection. */

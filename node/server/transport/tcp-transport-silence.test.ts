@@ -43,14 +43,18 @@ async function startNode(nodeId: NodeId): Promise<Node> {
   return { transport, received, logger };
 }
 
-/** Forwards connections to `target`; stall() freezes the connections open now (their bytes go nowhere, they stay open). */
-async function startProxy(target: string): Promise<{ address: string; stall(): void; connections(): number }> {
+/**
+ * Forwards connections to `target`. stall() freezes the connections open now: their dialer's bytes
+ * go nowhere and they stay open; a close from the receiving side still gets through unless
+ * `closes` is false (a black hole, as when both directions are dropped).
+ */
+async function startProxy(target: string): Promise<{ address: string; stall(closes?: boolean): void; connections(): number }> {
   const [host, port] = target.split(":") as [string, string];
-  const pairs: { stalled: boolean }[] = [];
+  const pairs: { stalled: boolean; closes: boolean }[] = [];
   let opened = 0;
   const server = net.createServer((client) => {
     opened += 1;
-    const pair = { stalled: false };
+    const pair = { stalled: false, closes: true };
     pairs.push(pair);
     const upstream = net.connect({ host, port: Number(port) });
     client.on("data", (chunk) => {
@@ -60,7 +64,11 @@ async function startProxy(target: string): Promise<{ address: string; stall(): v
     });
     upstream.on("data", (chunk) => client.write(chunk));
     // A close from the receiving side always gets through: only the dialer's data is held back.
-    upstream.on("close", () => client.destroy());
+    upstream.on("close", () => {
+      if (!pair.stalled || pair.closes) {
+        client.destroy();
+      }
+    });
     client.on("close", () => upstream.destroy());
     upstream.on("error", () => undefined);
     client.on("error", () => undefined);
@@ -74,7 +82,11 @@ async function startProxy(target: string): Promise<{ address: string; stall(): v
   const { port: proxyPort } = server.address() as net.AddressInfo;
   return {
     address: `127.0.0.1:${proxyPort}`,
-    stall: () => pairs.forEach((pair) => (pair.stalled = true)),
+    stall: (closes = true) =>
+      pairs.forEach((pair) => {
+        pair.stalled = true;
+        pair.closes = closes;
+      }),
     connections: () => opened,
   };
 }
@@ -127,6 +139,24 @@ describe("TcpTransport: silent peer connections", () => {
     expect(two.logger.records.some((record) => record.message === "transport: closed a silent connection from peer")).toBe(true);
     expect(proxy.connections()).toBeGreaterThanOrEqual(2); // node 1 dialled again
     expect(one.received.length).toBeGreaterThan(stalledAt); // node 2's own connection was never in question
+  });
+
+  test("when the peer dials us anew, our older connection to it is dialed again", async () => {
+    const { one, two, proxy } = await pairThroughProxy();
+    const signal = AbortSignal.timeout(10_000);
+    one.transport.send([heartbeat(1, 2, 1)]);
+    await waitUntil(() => two.received.length === 1, signal, "node 1's first message at node 2");
+    await sleep(2 * SILENT_PEER_MS); // node 1's connection is now older than the silence limit
+    proxy.stall(false); // node 1's connection to node 2 is a black hole from now on
+    // Node 2 forgets node 1 and learns it again, so it dials node 1 anew (as after a restart).
+    two.transport.removePeer(1);
+    two.transport.addPeer(1, one.transport.listenAddress);
+    two.transport.send([heartbeat(2, 1, 1)]);
+    await waitUntil(() => one.received.length === 1, signal, "node 2's message over its new connection");
+    one.transport.send([heartbeat(1, 2, 2)]);
+    await waitUntil(() => two.received.some((message) => message.commit === 2), signal, "node 1's message after its redial");
+    expect(one.transport.stats().redials).toBe(1);
+    expect(proxy.connections()).toBe(2);
   });
 
   test("a peer we are not sending to may stay silent: its connection is kept", async () => {

@@ -49,6 +49,7 @@ export class TcpTransport {
     snapshotsReassembled: 0,
     badSnapshotChunks: 0,
     silentClosed: 0,
+    redials: 0,
   };
   #server: net.Server | undefined;
   #silenceTimer: NodeJS.Timeout | undefined;
@@ -67,6 +68,7 @@ export class TcpTransport {
       counters: this.#counters,
       isKnownPeer: (peerId) => this.#peerAddresses.has(peerId),
       isClosed: () => this.#closed,
+      onPeerConnected: (peerId) => this.#onPeerConnected(peerId),
     });
     if (!(Number.isSafeInteger(this.#snapshotChunkBytes) && this.#snapshotChunkBytes >= 1 && this.#snapshotChunkBytes <= this.#frameBytesMax / 2)) {
       throw new RangeError(`TcpTransport: snapshotChunkBytes must be a positive integer well under frameBytesMax, got ${this.#snapshotChunkBytes}`);
@@ -122,6 +124,20 @@ export class TcpTransport {
     const silentPeerMs = this.#options.silentPeerMs ?? DEFAULT_SILENT_PEER_MS;
     this.#silenceTimer = setInterval(() => this.#closeSilentInbound(silentPeerMs), Math.max(1, Math.floor(silentPeerMs / 4)));
     this.#silenceTimer.unref();
+  }
+
+  /**
+   * The peer dialed us anew: its old connection broke, or it restarted. Ours to it may be broken
+   * the same way without our knowing: a connection to a restarted peer's old process, or one whose
+   * data sits in TCP retransmission backoff after a partition, looks open until the kernel's next
+   * retry, possibly seconds away. So a connection of ours that is older than the silence limit is
+   * dialed again (a younger one was just made, which also ends the exchange of redials).
+   */
+  #onPeerConnected(peerId: NodeId): void {
+    const silentPeerMs = this.#options.silentPeerMs ?? DEFAULT_SILENT_PEER_MS;
+    if (this.#links.get(peerId)?.redialIfOpenFor(performance.now(), silentPeerMs, "it dialed us anew") === true) {
+      this.#counters.redials += 1;
+    }
   }
 
   /**
