@@ -1,7 +1,9 @@
 // The counter sequential model: the state is the total; a read must return the sum of the adds
 // linearized before it. One partition (partitionKey is null): every operation touches the total.
+// prepareHistory (prepare-counter-history.ts) decides histories of positive adds without a search.
 import type { Model, Operation, Outcome } from "../api.js";
 import { describeOperationLine } from "../describe.js";
+import { prepareCounterHistory } from "./prepare-counter-history.js";
 
 export const counterModel: Model<number> = {
   init: () => 0,
@@ -30,4 +32,6 @@ export const counterModel: Model<number> = {
   describeOperation: describeOperationLine,
 
   describeState: (state: number): string => `total ${state}`,
+
+  prepareHistory: prepareCounterHistory,
 };
