@@ -28,7 +28,7 @@ import type { HistoryPreparation, TimedOperation } from "../api.js";
 type Violation = NonNullable<HistoryPreparation["violation"]>;
 
 /**
- * Choices the sweep may try before leaving the history to the generic search: about 6 s here
+ * Choices the sweep may try before leaving the history to the generic search: about 10 s here
  * (the hook has no deadline). The hardest real history seen needed about 300,000.
  */
 export const COUNTER_SWEEP_EXPANSIONS_MAX = 1_000_000;
