@@ -69,6 +69,8 @@ export class LocalSnapshots {
   #leaderSnapshotsTaken = 0;
   /** Local snapshots abandoned because a leader's overtook them (for tests and logs). */
   abandoned = 0;
+  /** Local snapshots written and compacted (for the log line at shutdown). */
+  taken = 0;
 
   constructor(options: LocalSnapshotsOptions) {
     this.#options = options;
@@ -181,6 +183,7 @@ export class LocalSnapshots {
           }
           this.snapshotIndex = applied;
           this.busy = false;
+          this.taken += 1;
           // ms covers everything from serialisation (on the event loop) to compaction.
           logger.info("took a snapshot and compacted the log", {
             index: applied,

@@ -33,6 +33,21 @@ describe("ReadyPipeline on a follower", () => {
     expect(node.state.installed).toEqual([10]);
     expect(node.log.snapshotIndex).toBe(10);
     expect(node.rawNode.status().commit).toBe(10);
+    // The shutdown log line counts what happened: no local snapshot taken, one abandoned.
+    expect(node.pipeline.counters).toMatchObject({ localSnapshots: 0, localSnapshotsAbandoned: 1 });
+  });
+
+  test("local snapshots taken are counted for the shutdown log line", () => {
+    const node = new MemoryNode({ id: 2, voters: [1, 2, 3], snapshotEvery: 3 });
+    node.step(newMessage("app", 2, { from: 1, term: 1, index: 0, logTerm: 0, commit: 0, entries: entries(1, 1, 7) }));
+    node.settle();
+    node.step(newMessage("heartbeat", 2, { from: 1, term: 1, commit: 3 }));
+    node.settle();
+    node.step(newMessage("heartbeat", 2, { from: 1, term: 1, commit: 7 }));
+    node.settle();
+    expect(node.fatal).toEqual([]);
+    expect(node.log.snapshotIndex).toBe(7);
+    expect(node.pipeline.counters).toMatchObject({ localSnapshots: 2, localSnapshotsAbandoned: 0 });
   });
 });
 

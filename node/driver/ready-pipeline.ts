@@ -102,7 +102,7 @@ export class ReadyPipeline {
   #failed = false;
   #idleWaiters: (() => void)[] = [];
   /** For the log line at shutdown: how much batching the pipeline achieved. */
-  readonly counters = { readys: 0, syncs: 0, localSnapshots: 0 };
+  readonly #counters = { readys: 0, syncs: 0 };
 
   constructor(options: ReadyPipelineOptions) {
     assert(options.readysInflightMax >= 1, "ready-pipeline: readysInflightMax must be at least 1");
@@ -124,6 +124,11 @@ export class ReadyPipeline {
       snapshotIndex: options.snapshotIndex,
       leaderSnapshotPending: () => this.#snapshotInFlight || this.#rawNode.hasPendingSnapshot(),
     });
+  }
+
+  /** For the log line at shutdown: how much batching the pipeline achieved, and local snapshots. */
+  get counters(): { readys: number; syncs: number; localSnapshots: number; localSnapshotsAbandoned: number } {
+    return { ...this.#counters, localSnapshots: this.#localSnapshots.taken, localSnapshotsAbandoned: this.#localSnapshots.abandoned };
   }
 
   get softState(): SoftState {
@@ -204,7 +209,7 @@ export class ReadyPipeline {
       this.#options.listener.beforeReady();
       while (!this.#stopped && this.#inflight.length < this.#options.readysInflightMax && !this.#snapshotInFlight && this.#rawNode.hasReady()) {
         const ready = this.#rawNode.ready();
-        this.counters.readys += 1;
+        this.#counters.readys += 1;
         this.#snapshotInFlight = ready.snapshot !== undefined;
         if (ready.snapshot !== undefined) {
           this.#localSnapshots.onLeaderSnapshotTaken();
@@ -316,7 +321,7 @@ export class ReadyPipeline {
     sync((error) => {
       firstError ??= error;
       if (firstError === undefined) {
-        this.counters.syncs += 1;
+        this.#counters.syncs += 1;
         this.#durableLastIndex = lastIndex; // syncs complete in call order
       }
       persisted(firstError);
