@@ -151,7 +151,8 @@ describe.skipIf(skipDocker)("raftlab run (swarm runtime, one host)", () => {
         }
       },
     });
-    expect(runId).toMatch(/^kv-kill-/);
+    // The run's own words when it ended before placing its nodes (seen once in CI, cause unknown).
+    expect(runId, `no "swarm: run" line; exit ${String(run.code)}; stderr:\n${run.stderr}`).toMatch(/^kv-kill-/);
     // 255 when the run's own handler exits first, 130 (128 + SIGINT) when the cleanup's does.
     expect([130, 255]).toContain(run.code);
     expect(await labelledObjects(runId)).toEqual([]);
