@@ -64,7 +64,8 @@ export function prepareCounterHistory(operations: readonly TimedOperation[], exp
     read.boundary = boundaryOf.get(read.value) as number;
   }
   const lastBoundary = values.length;
-  const violation = outOfBounds(adds, reads) ?? readsOutOfOrder(reads) ?? windowViolation(adds, reads, lastBoundary);
+  const orders = ordersOf(adds, reads);
+  const violation = outOfBounds(orders) ?? readsOutOfOrder(orders) ?? windowViolation(orders, reads, lastBoundary);
   if (violation !== undefined) {
     return { violation };
   }
@@ -111,18 +112,34 @@ function classify(operations: readonly TimedOperation[]): { adds: Add[]; reads: 
   return Number.isSafeInteger(total) ? { adds, reads } : null;
 }
 
+/** The adds and reads sorted once, by call and by return (an unknown outcome returns at Infinity). */
+interface Orders {
+  addsByCall: readonly Add[];
+  addsByReturn: readonly Add[];
+  readsByCall: readonly Read[];
+  readsByReturn: readonly Read[];
+}
+
+function ordersOf(adds: readonly Add[], reads: readonly Read[]): Orders {
+  return {
+    addsByCall: [...adds].sort((a, b) => a.call - b.call),
+    addsByReturn: [...adds].sort((a, b) => a.ret - b.ret),
+    readsByCall: [...reads].sort((a, b) => a.call - b.call),
+    readsByReturn: [...reads].sort((a, b) => a.ret - b.ret),
+  };
+}
+
 /**
  * A read outside Jepsen's counter bounds: below the adds that completed before it was called, or
  * above every add called before it returned.
  */
-function outOfBounds(adds: readonly Add[], reads: readonly Read[]): Violation | undefined {
-  const completions = adds.filter((add) => add.known).sort((a, b) => a.ret - b.ret);
-  const calls = [...adds].sort((a, b) => a.call - b.call);
+function outOfBounds({ addsByCall, addsByReturn, readsByCall, readsByReturn }: Orders): Violation | undefined {
   let completed = 0;
   let nextCompletion = 0;
-  for (const read of [...reads].sort((a, b) => a.call - b.call)) {
-    for (; nextCompletion < completions.length && (completions[nextCompletion] as Add).ret < read.call; nextCompletion += 1) {
-      completed += (completions[nextCompletion] as Add).delta;
+  for (const read of readsByCall) {
+    // Unknown-outcome adds return at Infinity: never counted as completed.
+    for (; nextCompletion < addsByReturn.length && (addsByReturn[nextCompletion] as Add).ret < read.call; nextCompletion += 1) {
+      completed += (addsByReturn[nextCompletion] as Add).delta;
     }
     if (read.value < completed) {
       return { operation: read.index, reason: `it read ${read.value}, but the adds that completed before it was called total ${completed}` };
@@ -130,9 +147,9 @@ function outOfBounds(adds: readonly Add[], reads: readonly Read[]): Violation | 
   }
   let called = 0;
   let nextCall = 0;
-  for (const read of [...reads].sort((a, b) => a.ret - b.ret)) {
-    for (; nextCall < calls.length && (calls[nextCall] as Add).call < read.ret; nextCall += 1) {
-      called += (calls[nextCall] as Add).delta;
+  for (const read of readsByReturn) {
+    for (; nextCall < addsByCall.length && (addsByCall[nextCall] as Add).call < read.ret; nextCall += 1) {
+      called += (addsByCall[nextCall] as Add).delta;
     }
     if (read.value > called) {
       return { operation: read.index, reason: `it read ${read.value}, but every add called before it returned totals only ${called}` };
@@ -142,9 +159,7 @@ function outOfBounds(adds: readonly Add[], reads: readonly Read[]): Violation | 
 }
 
 /** A read that returned a lower total than a read that completed before it was called. */
-function readsOutOfOrder(reads: readonly Read[]): Violation | undefined {
-  const byReturn = [...reads].sort((a, b) => a.ret - b.ret);
-  const byCall = [...reads].sort((a, b) => a.call - b.call);
+function readsOutOfOrder({ readsByCall: byCall, readsByReturn: byReturn }: Orders): Violation | undefined {
   let highest: Read | undefined;
   let next = 0;
   for (const read of byCall) {
@@ -168,10 +183,8 @@ function readsOutOfOrder(reads: readonly Read[]): Violation | undefined {
  * Sets each add's epoch window from the reads: at least the boundary of every read completed
  * before its call, below the boundary of every read called after its return.
  */
-function windowViolation(adds: Add[], reads: readonly Read[], lastBoundary: number): Violation | undefined {
-  const byReturn = [...reads].sort((a, b) => a.ret - b.ret);
-  const byCallDescending = [...reads].sort((a, b) => b.call - a.call);
-  const addsByCall = [...adds].sort((a, b) => a.call - b.call);
+function windowViolation(orders: Orders, reads: readonly Read[], lastBoundary: number): Violation | undefined {
+  const { addsByCall, addsByReturn, readsByCall, readsByReturn: byReturn } = orders;
   let next = 0;
   let before: Read | undefined;
   for (const add of addsByCall) {
@@ -183,12 +196,13 @@ function windowViolation(adds: Add[], reads: readonly Read[], lastBoundary: numb
     }
     add.lo = before?.boundary ?? 0;
   }
-  const addsByReturnDescending = [...adds].sort((a, b) => b.ret - a.ret);
-  next = 0;
+  // Latest return first, against reads latest call first.
+  next = readsByCall.length - 1;
   let after: Read | undefined;
-  for (const add of addsByReturnDescending) {
-    for (; next < byCallDescending.length && (byCallDescending[next] as Read).call > add.ret; next += 1) {
-      const later = byCallDescending[next] as Read;
+  for (let position = addsByReturn.length - 1; position >= 0; position -= 1) {
+    const add = addsByReturn[position] as Add;
+    for (; next >= 0 && (readsByCall[next] as Read).call > add.ret; next -= 1) {
+      const later = readsByCall[next] as Read;
       if (after === undefined || later.boundary < after.boundary) {
         after = later;
       }
