@@ -119,6 +119,12 @@ function historyText(events: readonly object[]): string {
   return events.map((event) => JSON.stringify(event)).join("\n") + "\n";
 }
 
+/** The generated sets without keys (queue, counter): clients, length and share of info operations. */
+const keylessShapes: Partial<Record<SetName, { clientCount: number; operationCount: number; infoProbability: number }>> = {
+  "queue-5k": { clientCount: 8, operationCount: 5000, infoProbability: 0.05 },
+  "counter-100k": { clientCount: 16, operationCount: 100_000, infoProbability: 0.1 },
+};
+
 async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]> {
   if (isTableRow(set)) {
     const path = generatedHistoryFile(tableRows[set].history);
@@ -133,26 +139,9 @@ async function historiesOf(set: SetName, plugin: Plugin): Promise<HistoryText[]>
       }),
     );
   }
-  if (set === "queue-5k") {
-    const events = simulateHistory(plugin, {
-      clientCount: 8,
-      operationCount: 5000,
-      keys: [],
-      infoProbability: 0.05,
-      failProbability: 0.02,
-      random: seededRandom(20_26),
-    });
-    return [fromText(set, historyText(events))];
-  }
-  if (set === "counter-100k") {
-    const events = simulateHistory(plugin, {
-      clientCount: 16,
-      operationCount: 100_000,
-      keys: [],
-      infoProbability: 0.1,
-      failProbability: 0.02,
-      random: seededRandom(20_26),
-    });
+  const keyless = keylessShapes[set];
+  if (keyless !== undefined) {
+    const events = simulateHistory(plugin, { ...keyless, keys: [], failProbability: 0.02, random: seededRandom(20_26) });
     return [fromText(set, historyText(events))];
   }
   const operationCount = set === "gen-10k" ? 10_000 : 100_000;
