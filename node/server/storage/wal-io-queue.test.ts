@@ -9,9 +9,14 @@ class HeldFile implements WritableFile {
   readonly #held: Array<() => void> = [];
   holdSyncs = false;
   failNextSync = false;
+  failNextWrite = false;
   written = "";
 
   async write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }> {
+    if (this.failNextWrite) {
+      this.failNextWrite = false;
+      throw new Error("ENOSPC");
+    }
     const text = Buffer.from(buffer.subarray(offset, offset + length)).toString();
     this.written += text;
     this.events.push(`write ${text}`);
@@ -72,9 +77,41 @@ describe("WalIoQueue group commit", () => {
     expect(order).toEqual(["write a"]); // nothing is durable yet
     file.release();
     await queue.close();
-    expect(file.events).toEqual(["write a", 'fdatasync covering "a"', "write b", "write c", "write d", 'fdatasync covering "abcd"', "close"]);
+    expect(file.events).toEqual(["write a", 'fdatasync covering "a"', "write bcd", 'fdatasync covering "abcd"', "close"]);
     expect(queue.fdatasyncs).toBe(2);
     expect(order).toEqual(["write a", "sync 1", "write b", "write c", "write d", "sync 2", "sync 3", "sync 4"]);
+  });
+
+  it("a write at the head takes the writes and fsyncs queued behind it along: one write call, one fdatasync", async () => {
+    const file = new HeldFile();
+    const queue = queueOn(file);
+    let finishRun = (): void => {};
+    void queue.run(() => new Promise<void>((resolve) => (finishRun = resolve)));
+    const order: string[] = [];
+    for (const text of ["a", "b", "c"]) {
+      void queue.write(Buffer.from(text)).then(() => order.push(`write ${text}`));
+      void queue.sync().then(() => order.push(`sync ${text}`));
+    }
+    finishRun();
+    await queue.close();
+    expect(file.events).toEqual(["write abc", 'fdatasync covering "abc"', "close"]);
+    expect(queue.fdatasyncs).toBe(1);
+    expect(order).toEqual(["write a", "write b", "write c", "sync a", "sync b", "sync c"]);
+  });
+
+  it("a failed write fails every write and fsync of its group and everything after it", async () => {
+    const file = new HeldFile();
+    const queue = queueOn(file);
+    let finishRun = (): void => {};
+    void queue.run(() => new Promise<void>((resolve) => (finishRun = resolve)));
+    const group = [queue.write(Buffer.from("a")), queue.sync(), queue.write(Buffer.from("b")), queue.sync()];
+    file.failNextWrite = true;
+    finishRun();
+    const results = await Promise.allSettled(group);
+    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "rejected", "rejected"]);
+    await expect(queue.sync()).rejects.toThrow(/an earlier write or fsync failed/);
+    expect(file.written).toBe("");
+    expect(file.events).not.toContain('fdatasync covering ""');
   });
 
   it("an operation other than a write or an fsync ends a group: what follows it waits for it", async () => {

@@ -1,10 +1,11 @@
 // The WAL's I/O queue: every write, fsync, segment switch and unlink runs here in call order on the
 // current segment's handle. After any I/O failure the queue is poisoned and every later operation fails.
 //
-// Group commit: when an fsync reaches the head of the queue, the writes and fsyncs queued behind it
-// (up to the next other operation) join it: their writes go first, then one fdatasync answers every
-// fsync of the group. Each fsync still covers every write queued before it, but a pipeline with
-// several Readys in flight pays one fdatasync per disk round instead of one per Ready.
+// Group commit: when a write or an fsync reaches the head of the queue, the writes and fsyncs queued
+// behind it (up to the next other operation) join it: their buffers go to the file in one write
+// call, then one fdatasync answers every fsync of the group. Each fsync still covers every write
+// queued before it, but a pipeline with several Readys in flight pays one write and one fdatasync
+// per disk round instead of one of each per Ready (each is a trip through libuv's thread pool).
 import type { Logger } from "../../../lib/logger.js";
 import type { Failpoints } from "../failpoints.js";
 import type { FileSystem, WritableFile } from "./files.js";
@@ -101,7 +102,7 @@ export class WalIoQueue {
   async #drain(): Promise<void> {
     for (let head = this.#queue.shift(); head !== undefined; head = this.#queue.shift()) {
       const group = [head];
-      if (head.job.kind === "sync") {
+      if (head.job.kind !== "run") {
         while (this.#queue[0] !== undefined && this.#queue[0].job.kind !== "run") {
           group.push(this.#queue.shift() as QueuedJob);
         }
@@ -114,7 +115,7 @@ export class WalIoQueue {
     }
   }
 
-  /** A lone write or other operation, or an fsync with the writes and fsyncs that joined it. */
+  /** A lone other operation, or writes and fsyncs that go together: one write, then one fdatasync. */
   async #runGroup(group: QueuedJob[]): Promise<void> {
     if (this.#failure !== undefined) {
       const error = walFailed(this.#walDirectory, this.#failure);
@@ -123,17 +124,30 @@ export class WalIoQueue {
       }
       return;
     }
-    let next = 0;
+    let written = false;
     try {
+      const only = group[0] as QueuedJob;
+      if (only.job.kind === "run") {
+        await only.job.operation();
+        only.resolve();
+        return;
+      }
+      const writes: QueuedJob[] = [];
+      const buffers: Buffer[] = [];
       const syncs: QueuedJob[] = [];
-      for (; next < group.length; next++) {
-        const queued = group[next] as QueuedJob;
-        const { job } = queued;
-        if (job.kind === "sync") {
+      for (const queued of group) {
+        if (queued.job.kind === "write") {
+          writes.push(queued);
+          buffers.push(queued.job.buffer);
+        } else {
           syncs.push(queued);
-          continue;
         }
-        await (job.kind === "write" ? this.#writeAll(job.buffer) : job.operation());
+      }
+      if (buffers.length > 0) {
+        await this.#writeAll(buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers));
+      }
+      written = true;
+      for (const queued of writes) {
         queued.resolve();
       }
       if (syncs.length > 0) {
@@ -150,13 +164,14 @@ export class WalIoQueue {
       // retried: the kernel may have dropped the dirty pages). Stop here.
       this.#failure = error;
       this.#logger.error("wal: I/O failed; the log refuses further writes", { directory: this.#walDirectory, error: String(error) });
-      // Every job not yet resolved fails: the fsyncs (none has had its fdatasync) and the failed job onwards.
+      // Every job not yet resolved fails: the fsyncs (none has had its fdatasync), and the writes
+      // too unless the failure came after them.
       const failed = walFailed(this.#walDirectory, error);
-      group.forEach((queued, position) => {
-        if (position >= next || queued.job.kind === "sync") {
+      for (const queued of group) {
+        if (!written || queued.job.kind === "sync") {
           queued.reject(failed);
         }
-      });
+      }
     }
   }
 
