@@ -244,6 +244,26 @@ describe("nemesis", () => {
     expect(checkNemesis([], 0).valid).toBe(true);
   });
 
+  it("does not count an injection cut off by the end of the run as an attempt", () => {
+    const cancelled = { error: "NO_LEADER", message: "no node answered as leader within 5000 ms", cancelled: true };
+    const report = checkNemesis(
+      faultRows([
+        ["kill", [1]],
+        ["pause-leader", cancelled],
+      ]),
+      2,
+    );
+    expect(report).toEqual({
+      valid: true,
+      byFault: { kill: { attempted: 1, failed: 0 }, "pause-leader": { attempted: 0, failed: 0, cancelled: 1 } },
+      reason: "cut off by the end of the run: pause-leader",
+    });
+    expect(checkNemesis(faultRows([["pause-leader", cancelled]]), 1)).toMatchObject({
+      valid: "unknown",
+      reason: "no fault was injected: the only injection was cut off by the end of the run",
+    });
+  });
+
   it("is valid when each fault got in at least once, listing the failures", () => {
     const report = checkNemesis(
       faultRows([

@@ -2,6 +2,8 @@
 // could not be cut, a leader fault with never a leader) tested nothing the workload asked for: its
 // other checks may say valid, but the verdict is "unknown", with the reason. Faults that failed
 // only now and then are listed; that is the nature of leader-targeted faults during elections.
+// An injection cut off by the end of the main phase (its outcome says cancelled) is no attempt:
+// the cluster did not refuse it, the run simply ended.
 import type { Json } from "../../plugins/api.js";
 import type { HistoryEvent } from "../../history/event.js";
 import type { CheckReport } from "./check-report.js";
@@ -11,6 +13,8 @@ export interface FaultTally {
   failed: number;
   /** The first failure's message, for the report. */
   firstError?: string;
+  /** Injections cut off by the end of the main phase: not counted as attempts. */
+  cancelled?: number;
 }
 
 export interface NemesisReport extends CheckReport {
@@ -39,6 +43,11 @@ export function checkNemesis(events: readonly HistoryEvent[], configuredFaults: 
       continue;
     }
     const tally = (byFault[pending] ??= { attempted: 0, failed: 0 });
+    if (isCancelled(event.value)) {
+      tally.cancelled = (tally.cancelled ?? 0) + 1;
+      pending = undefined;
+      continue;
+    }
     tally.attempted += 1;
     const error = errorOf(event.value);
     if (error !== undefined) {
@@ -49,21 +58,28 @@ export function checkNemesis(events: readonly HistoryEvent[], configuredFaults: 
   }
   const attempts = Object.values(byFault).reduce((sum, tally) => sum + tally.attempted, 0);
   if (configuredFaults > 0 && attempts === 0) {
-    return { valid: "unknown", byFault, reason: "no fault was injected: the run ended before the first nemesis interval passed" };
+    const cutOff = Object.values(byFault).some((tally) => (tally.cancelled ?? 0) > 0);
+    const why = cutOff ? "the only injection was cut off by the end of the run" : "the run ended before the first nemesis interval passed";
+    return { valid: "unknown", byFault, reason: `no fault was injected: ${why}` };
   }
-  const neverInjected = Object.entries(byFault).filter(([, tally]) => tally.failed === tally.attempted);
+  const neverInjected = Object.entries(byFault).filter(([, tally]) => tally.attempted > 0 && tally.failed === tally.attempted);
   if (neverInjected.length > 0) {
     const described = neverInjected.map(([name, tally]) => `${name} (${tally.attempted}×: ${tally.firstError ?? "failed"})`);
     return { valid: "unknown", byFault, reason: `never injected: ${described.join("; ")}` };
   }
   const sometimesFailed = Object.entries(byFault).filter(([, tally]) => tally.failed > 0);
-  return sometimesFailed.length === 0
-    ? { valid: true, byFault }
-    : {
-        valid: true,
-        byFault,
-        reason: `failed now and then: ${sometimesFailed.map(([name, tally]) => `${name} ${tally.failed} of ${tally.attempted}`).join(", ")}`,
-      };
+  const cutOff = Object.entries(byFault).filter(([, tally]) => (tally.cancelled ?? 0) > 0);
+  const notes = [
+    ...(sometimesFailed.length === 0
+      ? []
+      : [`failed now and then: ${sometimesFailed.map(([name, tally]) => `${name} ${tally.failed} of ${tally.attempted}`).join(", ")}`]),
+    ...(cutOff.length === 0 ? [] : [`cut off by the end of the run: ${cutOff.map(([name]) => name).join(", ")}`]),
+  ];
+  return notes.length === 0 ? { valid: true, byFault } : { valid: true, byFault, reason: notes.join("; ") };
+}
+
+function isCancelled(value: Json): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && value["cancelled"] === true;
 }
 
 /** The error message of a nemesis outcome ({ error, message }), or undefined for a fault in place. */

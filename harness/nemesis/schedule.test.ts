@@ -75,3 +75,26 @@ test("faults and heals alternate as invoke/info pairs; errors are recorded; stop
   ]);
   await everyoneHearsEveryone();
 });
+
+test("an injection cut off by the end of the main phase is recorded as cancelled, not as refused", async () => {
+  const events: NemesisScheduleEvent[] = [];
+  const stop = new AbortController();
+  const context = createNemesisContext({ client: stub.client, rng: new SeededRng(7) });
+  // Stub nodes never elect a leader: pause-leader waits for one until the main phase ends.
+  const schedule = new NemesisSchedule(stub.cluster, context, {
+    nemeses: [createNemesis({ name: "pause-leader" })],
+    intervalMs: 10,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === "invoke" && event.f === "pause-leader") {
+        setTimeout(() => stop.abort(), 300);
+      }
+    },
+  });
+  await schedule.run(stop.signal);
+  const outcome = events.find((event) => event.type === "info" && event.f === "pause-leader");
+  expect(outcome?.value).toMatchObject({ error: expect.any(String), cancelled: true });
+  for (const id of nodeIds) {
+    expect(await stub.boots(id)).toBe(1);
+  }
+});

@@ -1,7 +1,8 @@
 // The nemesis schedule: every interval, pick one fault from the configured list (seeded), inject it,
 // let it last, heal it. Each step is reported as a nemesis event for the history, Jepsen style:
 //   {type: "invoke", f: "<fault>", value: null}      just before the fault is injected
-//   {type: "info",   f: "<fault>", value: <record>}  once it is in place (or {error, message})
+//   {type: "info",   f: "<fault>", value: <record>}  once it is in place (or {error, message}, with
+//                                                   cancelled: true when the run's end cut it off)
 //   {type: "invoke", f: "heal",    value: "<fault>"} just before healing
 //   {type: "info",   f: "heal",    value: <record>}  once healed (or {fault, error, message})
 // The recorder stamps time and index. Only one fault is active at a time, so heals never overlap.
@@ -152,8 +153,14 @@ export class NemesisSchedule {
       this.#options.onEvent({ type: "info", f: record.f, value: record.value });
       return true;
     } catch (error) {
-      this.#context.log.warn("nemesis: fault could not be injected", { nemesis: nemesis.name, error: describe(error) });
-      this.#options.onEvent({ type: "info", f: nemesis.name, value: errorValue(error) });
+      // Cut off by the end of the main phase (the signal), the fault was not refused by the
+      // cluster: it is marked cancelled, so the nemesis check does not call it never injected.
+      const cancelled = signal.aborted;
+      this.#context.log.warn(cancelled ? "nemesis: the main phase ended while a fault was being injected" : "nemesis: fault could not be injected", {
+        nemesis: nemesis.name,
+        error: describe(error),
+      });
+      this.#options.onEvent({ type: "info", f: nemesis.name, value: cancelled ? { ...errorValue(error), cancelled: true } : errorValue(error) });
       return false;
     }
   }

@@ -90,7 +90,9 @@ export function checkHeadline(name: string, report: CheckReport): string {
     }
     case "nemesis": {
       const byFault = details["byFault"] as Record<string, { attempted: number; failed: number }> | undefined;
-      const tallies = Object.entries(byFault ?? {}).map(([fault, tally]) => `${fault} ${tally.attempted - tally.failed}/${tally.attempted}`);
+      const tallies = Object.entries(byFault ?? {})
+        .filter(([, tally]) => tally.attempted > 0)
+        .map(([fault, tally]) => `${fault} ${tally.attempted - tally.failed}/${tally.attempted}`);
       const base = tallies.length === 0 ? "no fault attempted" : `injected ${tallies.join(", ")}`;
       return reason === undefined ? base : `${base}; ${reason}`;
     }

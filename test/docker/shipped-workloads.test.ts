@@ -29,7 +29,9 @@ describe.skipIf(skipDocker)("shipped workloads on Docker", () => {
     const out = join(directory ?? tmpdir(), name);
     const run = await runCli(["run", `workloads/${name}.yaml`, "--runtime", "docker", "--duration", duration, "--seed", "9", "--out", out]);
     const verdictLine = run.stdout.split("\n").find((line) => /: (VALID|INVALID|UNKNOWN) /.test(line));
-    expect(verdictLine ?? `no verdict; stderr tail:\n${run.stderr.slice(-2000)}`).toMatch(new RegExp(`^${name}: VALID \\(seed 9, docker`));
+    // On a mismatch the whole verdict block (every check's line) shows why, not just the first line.
+    const verdictBlock = verdictLine === undefined ? `no verdict; stderr tail:\n${run.stderr.slice(-2000)}` : run.stdout.slice(run.stdout.indexOf(verdictLine));
+    expect(verdictBlock).toMatch(new RegExp(`^${name}: VALID \\(seed 9, docker`));
     expect(run.code).toBe(0);
     const summary = await summaryOf(out);
     expect(summary).toMatchObject({ runtime: "docker", valid: true });
