@@ -179,7 +179,7 @@ export class RawNode {
    * cannot take a Ready yet. The caller is responsible for the choice being safe.
    */
   takeMessages(select: (message: Message) => boolean): Message[] {
-    this.#flush();
+    // No #flush(): the appends batched for the next Ready stay batched.
     if (!this.raft.msgs.some(select)) {
       return []; // the common case under load: nothing urgent, so no copy of the queue
     }

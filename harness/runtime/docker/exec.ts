@@ -26,6 +26,8 @@ export async function execInContainer(container: Docker.Container, argv: readonl
   const stdout = collect();
   const stderr = collect();
   container.modem.demuxStream(stream, stdout.sink, stderr.sink);
+  // The daemon ending its side leaves the hijacked socket half-open on ours: destroy it once the
+  // output is in, or it keeps the process alive after the run (an open PipeWrap per exec).
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       stream.destroy();
@@ -43,7 +45,7 @@ export async function execInContainer(container: Docker.Container, argv: readonl
     stream.on("end", () => settle());
     stream.on("close", () => settle());
     stream.on("error", settle);
-  });
+  }).finally(() => stream.destroy());
   // The output stream can end a moment before the daemon records the exit code.
   for (let attempt = 0; ; attempt += 1) {
     const info = await exec.inspect();

@@ -50,6 +50,18 @@ export interface PeerLinkOptions {
   onUnreachable: (peerId: NodeId) => void;
 }
 
+/**
+ * Marks a frame that a later frame of the same `key` makes redundant while both wait in the queue:
+ * the one of higher `rank` is kept (at the later one's place in the queue).
+ */
+export interface Supersedes {
+  key: string;
+  rank: number;
+}
+
+/** Stands in the queue for a frame a later one superseded; skipped when writing. */
+const SUPERSEDED = Buffer.alloc(0);
+
 /** connecting (TCP) -> handshaking (hello sent, awaiting the peer's challenge) -> open. */
 type LinkState = "connecting" | "handshaking" | "open" | "waiting" | "closed";
 
@@ -69,6 +81,8 @@ export class PeerLink {
   #queue: Buffer[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
+  /** Where the queued frame of each supersede key is (absolute position in #queue) and its rank. */
+  #supersedable = new Map<string, { position: number; rank: number }>();
   /** Written after the queued frames; kept until its last frame's write completes. */
   #stream: FrameStream | undefined;
 
@@ -118,10 +132,16 @@ export class PeerLink {
   /**
    * Queues one frame. When the queue is full the OLDEST frames are dropped: Raft tolerates loss,
    * and the newest messages carry the current term, commit index and log position, while old
-   * ones are the most likely to be stale by the time the peer is reachable again.
+   * ones are the most likely to be stale by the time the peer is reachable again. A frame with
+   * `supersedes` replaces a queued one of the same key and lower rank, or is dropped when a queued
+   * one ranks as high: the sends of one event-loop turn are written together, so this saves the
+   * peer from reading, decoding and stepping messages that say nothing new.
    */
-  enqueue(frame: Buffer): void {
+  enqueue(frame: Buffer, supersedes?: Supersedes): void {
     if (this.#state === "closed") {
+      return;
+    }
+    if (supersedes !== undefined && this.#queuedOutranks(supersedes)) {
       return;
     }
     const { queuedMessagesMax, queuedBytesMax, counters } = this.#options;
@@ -130,12 +150,33 @@ export class PeerLink {
       return;
     }
     while (this.queuedMessages > 0 && (this.queuedMessages + 1 > queuedMessagesMax || this.#queuedBytes + frame.length > queuedBytesMax)) {
-      this.#dequeue();
-      counters.droppedQueueFull += 1;
+      if (this.#dequeue() !== SUPERSEDED) {
+        counters.droppedQueueFull += 1;
+      }
+    }
+    if (supersedes !== undefined) {
+      this.#supersedable.set(supersedes.key, { position: this.#queue.length, rank: supersedes.rank });
     }
     this.#queue.push(frame);
     this.#queuedBytes += frame.length;
     this.#scheduleFlush();
+  }
+
+  /**
+   * True when a queued frame of the same key ranks at least as high (the new frame adds nothing);
+   * otherwise a queued frame of the key, if any, is blanked, and the new frame takes its part.
+   */
+  #queuedOutranks({ key, rank }: Supersedes): boolean {
+    const queued = this.#supersedable.get(key);
+    if (queued === undefined || queued.position < this.#queueHead || queued.position >= this.#queue.length) {
+      return false;
+    }
+    if (queued.rank >= rank) {
+      return true;
+    }
+    this.#queuedBytes -= this.#queue[queued.position]!.length;
+    this.#queue[queued.position] = SUPERSEDED;
+    return false;
   }
 
   /**
@@ -171,6 +212,7 @@ export class PeerLink {
     this.#queue = [];
     this.#queueHead = 0;
     this.#queuedBytes = 0;
+    this.#supersedable.clear();
   }
 
   #connect(): void {
@@ -292,6 +334,9 @@ export class PeerLink {
     let writable = true;
     while (writable && this.queuedMessages > 0) {
       const frame = this.#dequeue();
+      if (frame === SUPERSEDED) {
+        continue;
+      }
       this.#options.counters.framesOut += 1;
       writable = socket.write(frame);
     }
@@ -334,8 +379,12 @@ export class PeerLink {
     if (this.#queueHead === this.#queue.length) {
       this.#queue = [];
       this.#queueHead = 0;
+      this.#supersedable.clear();
     } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
       this.#queue = this.#queue.slice(this.#queueHead);
+      for (const queued of this.#supersedable.values()) {
+        queued.position -= this.#queueHead; // below 0: already written, never matched again
+      }
       this.#queueHead = 0;
     }
     return frame;

@@ -146,6 +146,22 @@ describe("TcpTransport", () => {
     expect(a.logger.find("warn", /closing a bad inbound connection/)[0]?.fields["reason"]).toBe("node 5 is not a known peer");
   });
 
+  test("a follower's append responses queued together reach the leader as the highest of each term", async () => {
+    const [leader, follower] = await startCluster(2);
+    const ack = (index: number, extra: Partial<Message> = {}): Message => message(2, 1, index, { type: "appResp", entries: [], ...extra });
+    // One event-loop turn's sends, written together: 5 is superseded by 9, 7 adds nothing after 9;
+    // a rejection and another term's acknowledgement are different news and stay.
+    follower!.transport.send([ack(5), message(2, 1, 6), ack(9), ack(7), ack(3, { reject: true, rejectHint: 3 }), ack(2, { term: 4 })]);
+    await waitUntil(() => leader!.received.length === 4, AbortSignal.timeout(10_000), "the four messages that say something new");
+    expect(leader!.received.map((m) => [m.type, m.term, m.index, m.reject])).toEqual([
+      ["app", 3, 6, false],
+      ["appResp", 3, 9, false],
+      ["appResp", 3, 3, true],
+      ["appResp", 4, 2, false],
+    ]);
+    expect(follower!.transport.stats()).toMatchObject({ framesOut: 4, droppedQueueFull: 0 });
+  });
+
   test("a full queue drops the oldest messages and keeps the newest", async () => {
     const parked = await startNode(2);
     const address = parked.transport.listenAddress;

@@ -12,7 +12,7 @@ import { DEFAULT_SNAPSHOT_CHUNK_BYTES } from "./snapshot-chunks.js";
 import { SnapshotStream } from "./snapshot-stream.js";
 import { DialerHandshake } from "./peer-handshake.js";
 import { formatHostPort, parseHostPort } from "../../../lib/host-port.js";
-import { PeerLink } from "./peer-link.js";
+import { PeerLink, type Supersedes } from "./peer-link.js";
 import { InboundConnections } from "./inbound-connections.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -193,7 +193,7 @@ export class TcpTransport {
       if (message.type === "snap") {
         link.cancelStream(); // this snapshot supersedes one still streaming
       }
-      link.enqueue(frame);
+      link.enqueue(frame, supersedesOf(message));
       this.#reportSnapshot(message, true);
     }
   }
@@ -279,4 +279,14 @@ export class TcpTransport {
       onUnreachable: (id) => this.#options.onUnreachable?.(id),
     });
   }
+}
+
+/**
+ * A follower's successful append responses of one term: the leader keeps only the highest match,
+ * so a queued one makes a lower one redundant. Several Readys finishing on one group commit would
+ * otherwise send one acknowledgement each, and the leader (the busiest process) reads, decodes and
+ * steps them all (README, Benchmarks: issue 11's figures).
+ */
+function supersedesOf(message: Message): Supersedes | undefined {
+  return message.type === "appResp" && !message.reject ? { key: `appResp/${message.term}`, rank: message.index } : undefined;
 }
