@@ -94,6 +94,37 @@ describe("the pipeline's unsafe switches", () => {
   });
 });
 
+describe("ReadyPipeline on a leader", () => {
+  // The early apply: a Ready's committed entries that are already durable are applied, and their
+  // clients answered, while the Ready's own new entries are being written. Taken into an idle
+  // pipeline, such a Ready used to wait for its own write (one more fsync per operation under load).
+  test("applies committed entries already durable while the Ready that commits them writes new ones", () => {
+    const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
+    node.rawNode.campaign();
+    node.pipeline.kick();
+    node.settle();
+    const [vote] = node.take("vote").filter((message) => message.to === 2);
+    node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
+    node.settle();
+    expect(node.rawNode.status().role).toBe("leader");
+    for (let i = 0; i < 3; i++) {
+      node.rawNode.propose(new TextEncoder().encode(`p${i}`));
+    }
+    node.pipeline.kick();
+    node.settle(); // every entry written and synced here; none committed yet
+    const durable = node.rawNode.status().lastIndex;
+    expect(node.state.applied).toBe(0);
+    // In one turn: a follower acknowledges every entry, and a client proposes one more.
+    node.step(newMessage("appResp", 1, { from: 2, term: vote!.term, index: durable }));
+    node.rawNode.propose(new TextEncoder().encode("p3"));
+    node.run(); // takes the Ready (committed 1..durable, new entry durable+1); no disk operation completes
+    expect(node.disk.queues.log.length).toBeGreaterThan(0);
+    expect(node.state.applied).toBe(durable);
+    node.settle();
+    expect(node.fatal).toEqual([]);
+  });
+});
+
 describe("ReadyPipeline on a leader taking a local snapshot", () => {
   // Issue 11, defect 3: serialisation ran in one synchronous block, so a large state stalled the
   // node's loop and no heartbeat left for as long. It now runs one slice per turn of the loop.

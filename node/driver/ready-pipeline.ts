@@ -228,6 +228,11 @@ export class ReadyPipeline {
         this.#inflight.push(record);
         this.#start(record);
       }
+      // A Ready taken into an idle pipeline is its head at once: its committed entries that are
+      // durable already apply now, not when its own write completes (#drain runs on completions).
+      if (this.#inflight[0]?.prefixApplied === false) {
+        this.#drain();
+      }
       if (!this.#stopped) {
         // Not hasReady(): it would broadcast the appends batched since the last Ready, and while
         // the pipeline is full they should keep batching (one larger append per follower when a
