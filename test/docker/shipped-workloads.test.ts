@@ -33,6 +33,8 @@ describe.skipIf(skipDocker)("shipped workloads on Docker", () => {
     const verdictBlock = verdictLine === undefined ? `no verdict; stderr tail:\n${run.stderr.slice(-2000)}` : run.stdout.slice(run.stdout.indexOf(verdictLine));
     expect(verdictBlock).toMatch(new RegExp(`^${name}: VALID \\(seed 9, docker`));
     expect(run.code).toBe(0);
+    // Every Docker run copies the nodes' data out (keep_data): nothing of it may keep the CLI alive.
+    expect(run.stderr).not.toMatch(/still open .* after the command ended/);
     const summary = await summaryOf(out);
     expect(summary).toMatchObject({ runtime: "docker", valid: true });
     expect((summary["faults"] as unknown[]).length).toBeGreaterThan(0);

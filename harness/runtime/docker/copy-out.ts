@@ -21,5 +21,9 @@ export async function copyOutOfContainer(container: Docker.Container, containerP
     );
     archive.on("error", (error: Error) => tar.stdin.destroy(error));
     archive.pipe(tar.stdin);
+  }).finally(() => {
+    // tar exits at the archive's end marker, before the daemon's response has ended: the rest of
+    // the response would stay unread and its socket keep the process alive after the run.
+    (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   });
 }
