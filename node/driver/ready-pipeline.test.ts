@@ -12,6 +12,19 @@ function entries(term: number, from: number, to: number): Entry[] {
   return list;
 }
 
+/** Node 1 campaigns and wins with node 2's vote, every write completed; returns its term. */
+function electLeader(node: MemoryNode): number {
+  node.rawNode.campaign();
+  node.pipeline.kick();
+  node.settle();
+  const [vote] = node.take("vote").filter((message) => message.to === 2);
+  expect(vote).toBeDefined();
+  node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
+  node.settle();
+  expect(node.rawNode.status().role).toBe("leader");
+  return vote!.term;
+}
+
 describe("ReadyPipeline on a follower", () => {
   // Issue 11, defect 1: a follower took its own periodic snapshot while a snapshot from the leader
   // was being saved, and stopped on "markSnapshot: index A is below the current snapshot S".
@@ -100,13 +113,7 @@ describe("ReadyPipeline on a leader", () => {
   // pipeline, such a Ready used to wait for its own write (one more fsync per operation under load).
   test("applies committed entries already durable while the Ready that commits them writes new ones", () => {
     const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
-    node.rawNode.campaign();
-    node.pipeline.kick();
-    node.settle();
-    const [vote] = node.take("vote").filter((message) => message.to === 2);
-    node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
-    node.settle();
-    expect(node.rawNode.status().role).toBe("leader");
+    const term = electLeader(node);
     for (let i = 0; i < 3; i++) {
       node.rawNode.propose(new TextEncoder().encode(`p${i}`));
     }
@@ -115,7 +122,7 @@ describe("ReadyPipeline on a leader", () => {
     const durable = node.rawNode.status().lastIndex;
     expect(node.state.applied).toBe(0);
     // In one turn: a follower acknowledges every entry, and a client proposes one more.
-    node.step(newMessage("appResp", 1, { from: 2, term: vote!.term, index: durable }));
+    node.step(newMessage("appResp", 1, { from: 2, term, index: durable }));
     node.rawNode.propose(new TextEncoder().encode("p3"));
     node.run(); // takes the Ready (committed 1..durable, new entry durable+1); no disk operation completes
     expect(node.disk.queues.log.length).toBeGreaterThan(0);
@@ -131,21 +138,14 @@ describe("ReadyPipeline on a leader taking a local snapshot", () => {
   test("heartbeats keep leaving between the slices of a snapshot's serialisation", () => {
     const slices = 6;
     const node = new MemoryNode({ id: 1, voters: [1, 2, 3], snapshotEvery: 3, snapshotSlices: slices });
-    node.rawNode.campaign();
-    node.pipeline.kick();
-    node.settle();
-    const [vote] = node.take("vote").filter((message) => message.to === 2);
-    expect(vote).toBeDefined();
-    node.step(newMessage("voteResp", 1, { from: 2, term: vote!.term }));
-    node.settle();
-    expect(node.rawNode.status().role).toBe("leader");
+    const term = electLeader(node);
     for (let i = 0; i < 3; i++) {
       node.rawNode.propose(new TextEncoder().encode(`p${i}`));
     }
     node.pipeline.kick();
     node.settle();
     const last = node.rawNode.status().lastIndex;
-    node.step(newMessage("appResp", 1, { from: 2, term: vote!.term, index: last }));
+    node.step(newMessage("appResp", 1, { from: 2, term, index: last }));
     // Commit and apply: the snapshot's first slice runs in the same turn, the rest are deferred.
     while (node.state.applied < last) {
       expect(node.runOne()).toBe(true);

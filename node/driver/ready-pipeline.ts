@@ -233,11 +233,10 @@ export class ReadyPipeline {
       if (this.#inflight[0]?.prefixApplied === false) {
         this.#drain();
       }
-      if (!this.#stopped) {
-        // Not hasReady(): it would broadcast the appends batched since the last Ready, and while
-        // the pipeline is full they should keep batching (one larger append per follower when a
-        // Ready is next taken, not one per proposal).
-        this.#sendUrgent(stalled);
+      // Whether or not the core hasReady() (asking would broadcast the appends batched since the
+      // last Ready, which should keep batching while the pipeline is full).
+      if (stalled && !this.#stopped) {
+        this.#sendUrgent();
       }
     } catch (error) {
       this.#fatal(error);
@@ -250,10 +249,7 @@ export class ReadyPipeline {
    * sends both at once): a leader that stays leader sends its heartbeats with the commit clamped to
    * what it has synced, and a follower answers heartbeats. Neither depends on a write.
    */
-  #sendUrgent(stalled: boolean): void {
-    if (!stalled) {
-      return;
-    }
+  #sendUrgent(): void {
     const raft = this.#rawNode.raft;
     const stableLeader = raft.role === "leader" && this.#takenRole === "leader" && raft.term === this.#takenTerm;
     const urgent = this.#rawNode.takeMessages((message) => message.type === "heartbeatResp" || (stableLeader && message.type === "heartbeat"));
