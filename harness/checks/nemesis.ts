@@ -57,9 +57,9 @@ export function checkNemesis(events: readonly HistoryEvent[], configuredFaults: 
     pending = undefined;
   }
   const attempts = Object.values(byFault).reduce((sum, tally) => sum + tally.attempted, 0);
+  const cutOff = Object.entries(byFault).filter(([, tally]) => (tally.cancelled ?? 0) > 0);
   if (configuredFaults > 0 && attempts === 0) {
-    const cutOff = Object.values(byFault).some((tally) => (tally.cancelled ?? 0) > 0);
-    const why = cutOff ? "the only injection was cut off by the end of the run" : "the run ended before the first nemesis interval passed";
+    const why = cutOff.length > 0 ? "the only injection was cut off by the end of the run" : "the run ended before the first nemesis interval passed";
     return { valid: "unknown", byFault, reason: `no fault was injected: ${why}` };
   }
   const neverInjected = Object.entries(byFault).filter(([, tally]) => tally.attempted > 0 && tally.failed === tally.attempted);
@@ -68,7 +68,6 @@ export function checkNemesis(events: readonly HistoryEvent[], configuredFaults: 
     return { valid: "unknown", byFault, reason: `never injected: ${described.join("; ")}` };
   }
   const sometimesFailed = Object.entries(byFault).filter(([, tally]) => tally.failed > 0);
-  const cutOff = Object.entries(byFault).filter(([, tally]) => (tally.cancelled ?? 0) > 0);
   const notes = [
     ...(sometimesFailed.length === 0
       ? []

@@ -3,6 +3,7 @@
 // runtime keeps how it creates, starts and removes its containers.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { destroyStream } from "./destroy-stream.js";
 import { execInContainer } from "./exec.js";
 import { DockerNetworkControl, type NetworkNode } from "./network.js";
 import type { ExecResult } from "../runtime.js";
@@ -113,8 +114,4 @@ export abstract class ContainerCluster<Node extends NetworkNode> {
     await Promise.all([...this.logs.values()].map((log) => new Promise<void>((resolve) => log.end(resolve))));
     this.logs.clear();
   }
-}
-
-function destroyStream(stream: NodeJS.ReadableStream | undefined): void {
-  (stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
 }

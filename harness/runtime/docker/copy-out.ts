@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import type Docker from "dockerode";
 import { DockerRuntimeError } from "../../../docker/image/docker-error.js";
+import { destroyStream } from "./destroy-stream.js";
 
 /** Unpacks `containerPath` of `container` into `target` (created), without its top directory's name. */
 export async function copyOutOfContainer(container: Docker.Container, containerPath: string, target: string): Promise<void> {
@@ -24,6 +25,6 @@ export async function copyOutOfContainer(container: Docker.Container, containerP
   }).finally(() => {
     // tar exits at the archive's end marker, before the daemon's response has ended: the rest of
     // the response would stay unread and its socket keep the process alive after the run.
-    (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    destroyStream(archive);
   });
 }
