@@ -238,10 +238,6 @@ export class ReadyPipeline {
       if (stalled && !this.#stopped) {
         this.#sendUrgent();
       }
-      // What this pump sent (a leader's appends above all) leaves now, not after the event loop's
-      // next poll, which would first run whatever completed meanwhile, such as this Ready's own WAL
-      // write (seen with perf trace at put concurrency 1: the appends waited for it).
-      this.#transport.flush?.();
     } catch (error) {
       this.#fatal(error);
     }

@@ -51,11 +51,7 @@ export class FileSnapshotStorage implements SnapshotStorage {
 }
 
 export class TransportPort implements PeerTransport {
-  constructor(readonly transport: { send(messages: readonly Message[]): void; flush(): void }) {}
-
-  flush(): void {
-    this.transport.flush();
-  }
+  constructor(readonly transport: { send(messages: readonly Message[]): void }) {}
 
   send(messages: readonly Message[]): void {
     if (messages.length > 0) {
