@@ -233,8 +233,8 @@ export class ReadyPipeline {
       if (this.#inflight[0]?.prefixApplied === false) {
         this.#drain();
       }
-      // Whether or not the core hasReady() (asking would broadcast the appends batched since the
-      // last Ready, which should keep batching while the pipeline is full).
+      // A stalled chain releases urgent messages without asking hasReady(): asking would broadcast
+      // the appends batched since the last Ready, which should keep batching while it is full.
       if (stalled && !this.#stopped) {
         this.#sendUrgent();
       }

@@ -6,6 +6,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep } from "../../lib/deadline.js";
+import { DEFAULT_ELECTION_TICKS, DEFAULT_TICK_MS } from "../../node/server/config/config.js";
 import type { Message } from "../../node/raft/messages.js";
 import { NodeConnection } from "../../node/client/node-connection.js";
 import { encodeCommand } from "../../node/server/client-port/command-envelope.js";
@@ -223,9 +224,9 @@ describe("client port", () => {
     // With one voter down, removing another live one would leave 1 of 2.
     await cluster.kill(before.other);
     // The leader counts a follower live until it has heard nothing from it for two election
-    // timeouts (RequestRouter #isHealthyFollower; 2 x 20 ticks x 10 ms here). Asked sooner, the
-    // answer raced the leader noticing the closed connection (seen once in CI).
-    await sleep(2 * 20 * 10 + 100);
+    // timeouts (RequestRouter #isHealthyFollower; this cluster runs the defaults). Asked sooner,
+    // the answer raced the leader noticing the closed connection (seen once in CI).
+    await sleep(2 * DEFAULT_ELECTION_TICKS * DEFAULT_TICK_MS + 100);
     expect(await cluster.request(before.leader, { type: "removeMember", nodeId: before.target })).toMatchObject({
       ok: false,
       code: "UNAVAILABLE",

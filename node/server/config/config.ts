@@ -66,6 +66,10 @@ export interface NodeConfig {
   failpoints: boolean;
 }
 
+/** The node's clock and election timeout when the flags do not set them (tests derive waits from them). */
+export const DEFAULT_TICK_MS = 10;
+export const DEFAULT_ELECTION_TICKS = 20;
+
 export const NODE_USAGE = `usage: raftlab node --id N --listen HOST:PORT --client-listen HOST:PORT
          --peers 1=HOST:PORT,2=HOST:PORT,... [--peer-clients 1=HOST:PORT,...]
          --plugin kv|counter|queue|PATH --data DIR [--cluster-id ID] [--join]
@@ -153,7 +157,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
   if (!isLogLevel(logLevel)) {
     throw new ConfigError("--log-level", `"${logLevel}" is not one of debug, info, warn, error`);
   }
-  const electionTicks = parseInteger("--election-ticks", values.get("--election-ticks") ?? "20", 2, 10_000);
+  const electionTicks = parseInteger("--election-ticks", values.get("--election-ticks") ?? String(DEFAULT_ELECTION_TICKS), 2, 10_000);
   const heartbeatTicks = parseInteger("--heartbeat-ticks", values.get("--heartbeat-ticks") ?? "3", 1, 10_000);
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError("--heartbeat-ticks", `must be below --election-ticks (${electionTicks})`);
@@ -175,7 +179,7 @@ function configFromFlags(values: ReadonlyMap<string, string>, booleans: Readonly
     simulatePowerLoss: booleans.has("--simulate-power-loss"),
     failpoints: booleans.has("--failpoints"),
     snapshotEvery: parseInteger("--snapshot-every", values.get("--snapshot-every") ?? "10000", 1, 1e9),
-    tickMs: parseInteger("--tick-ms", values.get("--tick-ms") ?? "10", 1, 10_000),
+    tickMs: parseInteger("--tick-ms", values.get("--tick-ms") ?? String(DEFAULT_TICK_MS), 1, 10_000),
     electionTicks,
     heartbeatTicks,
     requestTimeoutMs: parseInteger("--request-timeout-ms", values.get("--request-timeout-ms") ?? "5000", 1, 3_600_000),
