@@ -104,6 +104,8 @@ export class MemoryNode {
   readonly state: CountingState;
   readonly pipeline: ReadyPipeline;
   readonly sent: Message[] = [];
+  /** For each transport flush(): how many messages had been sent by then. */
+  readonly flushedAt: number[] = [];
   readonly fatal: unknown[] = [];
   readonly leadership: SoftState[] = [];
   readonly #deferred: (() => void)[] = [];
@@ -148,7 +150,7 @@ export class MemoryNode {
       rawNode: this.rawNode,
       log: this.log,
       snapshots: this.snapshots,
-      transport: { send: (messages) => this.sent.push(...messages) },
+      transport: { send: (messages) => this.sent.push(...messages), flush: () => this.flushedAt.push(this.sent.length) },
       clock,
       state: this.state,
       listener,

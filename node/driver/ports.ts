@@ -40,6 +40,8 @@ export interface SnapshotStorage {
 export interface PeerTransport {
   /** Hands messages to the network: never blocks, never throws for a peer that is down. */
   send(messages: readonly Message[]): void;
+  /** Optional: hands what send() queued to the network now rather than at the end of the turn. */
+  flush?(): void;
 }
 
 export interface Clock {

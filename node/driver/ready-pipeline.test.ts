@@ -108,6 +108,40 @@ describe("the pipeline's unsafe switches", () => {
 });
 
 describe("ReadyPipeline on a leader", () => {
+  test("an idle leader hands its appends to the network in the turn that took their Ready; a busy one waits for the end of the turn", () => {
+    const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
+    const term = electLeader(node);
+    // Both followers acknowledge the leader's first entry, so they are in replicate state.
+    const first = node.rawNode.status().lastIndex;
+    node.step(newMessage("appResp", 1, { from: 2, term, index: first }));
+    node.step(newMessage("appResp", 1, { from: 3, term, index: first }));
+    node.settle();
+    node.sent.length = 0;
+    node.flushedAt.length = 0;
+    node.rawNode.propose(new TextEncoder().encode("x"));
+    node.pipeline.kick();
+    expect(node.runOne()).toBe(true); // one turn: the pump takes the Ready with the new entry
+    const appends = node.sent.filter((message) => message.type === "app" && message.entries.length > 0);
+    expect(appends.map((message) => [message.to, message.term])).toEqual([
+      [2, term],
+      [3, term],
+    ]);
+    // Flushed in that same turn, after the appends were sent: the server writes them to the peers
+    // before the event loop polls again, not at the end of the turn.
+    expect(node.flushedAt).toEqual([node.sent.length]);
+    expect(node.log.lastIndex).toBeGreaterThan(0); // and the leader's own write has started
+
+    // Under load, with that Ready's write still running, the next appends wait for the end of the
+    // turn (no flush), so that everything sent in one turn shares one write per peer.
+    const sentBefore = node.sent.length;
+    node.rawNode.propose(new TextEncoder().encode("y"));
+    node.pipeline.kick();
+    expect(node.runOne()).toBe(true);
+    expect(node.pipeline.readysInflight).toBe(2);
+    expect(node.sent.slice(sentBefore).filter((message) => message.type === "app" && message.entries.length > 0)).toHaveLength(2);
+    expect(node.flushedAt).toEqual([sentBefore]);
+  });
+
   // The early apply: a Ready's committed entries that are already durable are applied, and their
   // clients answered, while the Ready's own new entries are being written. Taken into an idle
   // pipeline, such a Ready used to wait for its own write (one more fsync per operation under load).

@@ -51,7 +51,11 @@ export class FileSnapshotStorage implements SnapshotStorage {
 }
 
 export class TransportPort implements PeerTransport {
-  constructor(readonly transport: { send(messages: readonly Message[]): void }) {}
+  constructor(readonly transport: { send(messages: readonly Message[]): void; flush(): void }) {}
+
+  flush(): void {
+    this.transport.flush();
+  }
 
   send(messages: readonly Message[]): void {
     if (messages.length > 0) {

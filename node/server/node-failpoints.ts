@@ -32,14 +32,20 @@ export function setFailpoint(failpoints: Failpoints | undefined, logger: Logger,
 }
 
 /** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
+/** The transport as the pipeline's port uses it. */
+interface PeerSender {
+  send(messages: readonly Message[]): void;
+  flush(): void;
+}
+
 export function failpointTransport(
   failpoints: Failpoints | undefined,
-  transport: { send(messages: readonly Message[]): void },
-): { send(messages: readonly Message[]): void } {
+  transport: PeerSender,
+): PeerSender {
   if (failpoints === undefined) {
     return transport;
   }
-  return { send: (messages) => sendThroughFailpoint(failpoints, messages, (batch) => transport.send(batch)) };
+  return { send: (messages) => sendThroughFailpoint(failpoints, messages, (batch) => transport.send(batch)), flush: () => transport.flush() };
 }
 
 function sendThroughFailpoint(failpoints: Failpoints, messages: readonly Message[], send: (messages: readonly Message[]) => void): void {

@@ -312,6 +312,17 @@ export class PeerLink {
     this.#options.onUnreachable(this.peerId);
   }
 
+  /**
+   * Writes the queued frames now instead of at the end of the turn (TcpTransport.flush): the
+   * pipeline calls it after a pump into an idle pipeline, so a leader's appends leave before the
+   * event loop polls again (a poll that finds the WAL write done would otherwise delay them).
+   */
+  flushNow(): void {
+    if (this.#flushScheduled) {
+      this.#flush(); // the scheduled flush then finds nothing left to write
+    }
+  }
+
   /** Coalesces every send of one event-loop turn into one corked write. */
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#state !== "open") {
@@ -328,6 +339,9 @@ export class PeerLink {
     const socket = this.#socket;
     if (this.#state !== "open" || socket === undefined || socket.writableNeedDrain) {
       return; // frames stay in our bounded queue until 'drain' or the next connection
+    }
+    if (this.queuedMessages === 0 && (this.#stream === undefined || this.#stream.exhausted)) {
+      return;
     }
     socket.cork();
     this.#lastWriteMs = performance.now();

@@ -162,6 +162,20 @@ describe("TcpTransport", () => {
     expect(follower!.transport.stats()).toMatchObject({ framesOut: 4, droppedQueueFull: 0 });
   });
 
+  test("flush() writes what send() queued at once, not at the end of the turn", async () => {
+    const [sender, receiver] = await startCluster(2);
+    sender!.transport.send([message(1, 2, 1)]);
+    await waitUntil(() => receiver!.received.length === 1, AbortSignal.timeout(10_000), "the first message over the new connection");
+    sender!.transport.send([message(1, 2, 2), message(1, 2, 3)]);
+    expect(sender!.transport.stats().framesOut).toBe(1); // queued for the end of the turn
+    sender!.transport.flush();
+    expect(sender!.transport.stats().framesOut).toBe(3); // written now, in this turn
+    sender!.transport.flush(); // nothing queued: nothing written
+    expect(sender!.transport.stats().framesOut).toBe(3);
+    await waitUntil(() => receiver!.received.length === 3, AbortSignal.timeout(10_000), "both flushed messages");
+    expect(indexes(receiver!.received, 1)).toEqual([1, 2, 3]);
+  });
+
   test("a full queue drops the oldest messages and keeps the newest", async () => {
     const parked = await startNode(2);
     const address = parked.transport.listenAddress;

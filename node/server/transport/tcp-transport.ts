@@ -156,7 +156,14 @@ export class TcpTransport {
     }
   }
 
-  /** Queues messages for their peers and returns at once; writes happen on a later tick. */
+  /** Writes every link's queued frames now rather than at the end of this turn of the event loop. */
+  flush(): void {
+    for (const link of this.#links.values()) {
+      link.flushNow();
+    }
+  }
+
+  /** Queues messages for their peers and returns at once; writes happen at the end of this turn, or at flush(). */
   send(messages: readonly Message[]): void {
     for (const message of messages) {
       const link = this.#links.get(message.to);
