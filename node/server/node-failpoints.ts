@@ -31,17 +31,14 @@ export function setFailpoint(failpoints: Failpoints | undefined, logger: Logger,
   return { id: request.id, ok: true, result: failpoints.list() };
 }
 
-/** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
 /** The transport as the pipeline's port uses it. */
 interface PeerSender {
   send(messages: readonly Message[]): void;
   flush(): void;
 }
 
-export function failpointTransport(
-  failpoints: Failpoints | undefined,
-  transport: PeerSender,
-): PeerSender {
+/** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
+export function failpointTransport(failpoints: Failpoints | undefined, transport: PeerSender): PeerSender {
   if (failpoints === undefined) {
     return transport;
   }
