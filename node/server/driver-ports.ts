@@ -51,7 +51,7 @@ export class FileSnapshotStorage implements SnapshotStorage {
 }
 
 export class TransportPort implements PeerTransport {
-  constructor(readonly transport: { send(messages: readonly Message[]): void; flush(): void }) {}
+  constructor(readonly transport: Required<PeerTransport>) {}
 
   flush(): void {
     this.transport.flush();

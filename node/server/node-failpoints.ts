@@ -5,6 +5,7 @@ import type { ClientResponse } from "../protocol/client-protocol.js";
 import type { FailpointName } from "../protocol/failpoints.js";
 import { describeFailpointAction, parseFailpointAction } from "../protocol/failpoints.js";
 import type { Message } from "../raft/messages.js";
+import type { PeerTransport } from "../driver/ports.js";
 import { Failpoints } from "./failpoints.js";
 import type { Logger } from "../../lib/logger.js";
 
@@ -31,14 +32,8 @@ export function setFailpoint(failpoints: Failpoints | undefined, logger: Logger,
   return { id: request.id, ok: true, result: failpoints.list() };
 }
 
-/** The transport as the pipeline's port uses it. */
-interface PeerSender {
-  send(messages: readonly Message[]): void;
-  flush(): void;
-}
-
 /** The transport, with the beforeSendToFollower failpoint on its way when failpoints are on. */
-export function failpointTransport(failpoints: Failpoints | undefined, transport: PeerSender): PeerSender {
+export function failpointTransport(failpoints: Failpoints | undefined, transport: Required<PeerTransport>): Required<PeerTransport> {
   if (failpoints === undefined) {
     return transport;
   }
