@@ -1,5 +1,6 @@
 // Storage figures: WAL group commit (one append + one fdatasync per batch of 64 entries, as the
-// server does per Ready), CRC-32C and frame encode/decode throughput. Prints measured numbers only.
+// server does per Ready), single-entry durable appends with and without O_DSYNC (as at put
+// concurrency 1), CRC-32C and frame encode/decode throughput. Prints measured numbers only.
 // Usage: npx tsx bench/storage.ts [batches=500] [entryBytes=128]
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -7,6 +8,7 @@ import path from "node:path";
 import type { Entry } from "../node/raft/messages.js";
 import { crc32c } from "../lib/crc32c.js";
 import { FileLog } from "../node/server/storage/file-log.js";
+import { directFiles, type FileSystem } from "../node/server/storage/files.js";
 import { FRAME_HEADER_BYTES, FrameDecoder, sealFrame } from "../node/server/transport/frame-codec.js";
 import { decodeMessage, encodeMessage } from "../node/server/transport/message-codec.js";
 
@@ -52,6 +54,46 @@ async function benchWal(): Promise<void> {
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
+}
+
+/** Direct files that ignore the request for durable writes: each sync is a separate fdatasync. */
+const writeThenFdatasync: FileSystem = { name: "direct", open: (file, flags) => directFiles.open(file, flags) };
+
+/** One-entry append + sync, alternating O_DSYNC segments and write + fdatasync, in rounds. */
+async function benchSingleEntrySync(): Promise<void> {
+  const appendsPerRound = Math.max(200, batches * 2);
+  const rounds = 5;
+  const medians: Record<"dsync" | "fdatasync", number[]> = { dsync: [], fdatasync: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const [mode, files] of [
+      ["dsync", directFiles],
+      ["fdatasync", writeThenFdatasync],
+    ] as const) {
+      const directory = await mkdtemp(path.join(os.tmpdir(), "raftlab-bench-wal-"));
+      try {
+        const log = await FileLog.open(directory, { files });
+        const data = Buffer.alloc(entryBytes, 7);
+        const latenciesMs: number[] = [];
+        for (let index = 1; index <= appendsPerRound; index++) {
+          const t0 = performance.now();
+          await log.append([{ term: 1, index, type: "normal", data }], { term: 1, vote: 1, commit: index - 1 });
+          await log.sync();
+          latenciesMs.push(performance.now() - t0);
+        }
+        await log.close();
+        latenciesMs.sort((a, b) => a - b);
+        medians[mode].push(percentile(latenciesMs, 50) * 1000);
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    }
+  }
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const ratios = medians.dsync.map((dsync, round) => dsync / (medians.fdatasync[round] ?? Number.NaN));
+  console.log(
+    `wal: one-entry append+sync p50, median of ${rounds} rounds x ${appendsPerRound}: O_DSYNC ${median(medians.dsync).toFixed(0)} µs, ` +
+      `write+fdatasync ${median(medians.fdatasync).toFixed(0)} µs (median ratio ${median(ratios).toFixed(3)})`,
+  );
 }
 
 function benchCrc(): void {
@@ -107,3 +149,4 @@ function benchMessages(): void {
 benchCrc();
 benchMessages();
 await benchWal();
+await benchSingleEntrySync();

@@ -300,7 +300,7 @@ export class NodeServer {
     await this.#fileLog.close();
     this.logger.info("stopped", {
       ...this.#pipeline.counters,
-      fdatasyncs: this.#fileLog.fdatasyncs,
+      syncRounds: this.#fileLog.syncRounds,
       applied: this.applied,
       transport: this.#transport.stats(),
     });

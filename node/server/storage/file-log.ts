@@ -146,12 +146,12 @@ export class FileLog {
     if (last === undefined) {
       const sequence = replay.lastIndex + 1;
       const segmentPath = path.join(walDirectory, segmentFileName(sequence));
-      handle = await fileSystem.open(segmentPath, "wx");
+      handle = await fileSystem.open(segmentPath, "wx", { durableWrites: true });
       await syncDirectory(walDirectory);
       segments.push({ sequence, path: segmentPath, maxEntryIndex: 0 });
       lastSegmentBytes = 0;
     } else {
-      handle = await fileSystem.open(last.path, "r+");
+      handle = await fileSystem.open(last.path, "r+", { durableWrites: true });
     }
     logger.info("wal: recovered", {
       directory: walDirectory,
@@ -178,9 +178,9 @@ export class FileLog {
     return this.#lastIndex;
   }
 
-  /** fdatasync calls made for sync() since the log opened (group commit makes one for several syncs). */
-  get fdatasyncs(): number {
-    return this.#io.fdatasyncs;
+  /** Disk rounds that answered sync() since the log opened (group commit makes one for several syncs). */
+  get syncRounds(): number {
+    return this.#io.syncRounds;
   }
 
   /** Index of the latest snapshot marker (0 without one). */

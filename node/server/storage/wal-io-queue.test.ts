@@ -49,6 +49,11 @@ class HeldFile implements WritableFile {
   }
 }
 
+/** A HeldFile opened with O_DSYNC: each write is durable when it completes. */
+class DurableWritesHeldFile extends HeldFile {
+  readonly durableWrites = true;
+}
+
 function queueOn(file: HeldFile): WalIoQueue {
   const files: FileSystem = { name: "direct", open: async () => file };
   return new WalIoQueue({ walDirectory: "/wal", logger: new RecordingLogger(), files, failpoints: undefined, handle: file, position: 0 });
@@ -78,7 +83,7 @@ describe("WalIoQueue group commit", () => {
     file.release();
     await queue.close();
     expect(file.events).toEqual(["write a", 'fdatasync covering "a"', "write bcd", 'fdatasync covering "abcd"', "close"]);
-    expect(queue.fdatasyncs).toBe(2);
+    expect(queue.syncRounds).toBe(2);
     expect(order).toEqual(["write a", "sync 1", "write b", "write c", "write d", "sync 2", "sync 3", "sync 4"]);
   });
 
@@ -95,8 +100,25 @@ describe("WalIoQueue group commit", () => {
     finishRun();
     await queue.close();
     expect(file.events).toEqual(["write abc", 'fdatasync covering "abc"', "close"]);
-    expect(queue.fdatasyncs).toBe(1);
+    expect(queue.syncRounds).toBe(1);
     expect(order).toEqual(["write a", "write b", "write c", "sync a", "sync b", "sync c"]);
+  });
+
+  it("on a file with durable writes (O_DSYNC) the group's write is its disk round: no fdatasync, and its fsyncs resolve after it", async () => {
+    const file = new DurableWritesHeldFile();
+    const queue = queueOn(file);
+    let finishRun = (): void => {};
+    void queue.run(() => new Promise<void>((resolve) => (finishRun = resolve)));
+    const order: string[] = [];
+    for (const text of ["a", "b"]) {
+      void queue.write(Buffer.from(text)).then(() => order.push(`write ${text}`));
+      void queue.sync().then(() => order.push(`sync ${text}`));
+    }
+    finishRun();
+    await queue.close();
+    expect(file.events).toEqual(["write ab", "close"]);
+    expect(queue.syncRounds).toBe(1);
+    expect(order).toEqual(["write a", "write b", "sync a", "sync b"]);
   });
 
   it("a failed write fails every write and fsync of its group and everything after it", async () => {

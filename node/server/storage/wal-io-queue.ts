@@ -5,7 +5,9 @@
 // behind it (up to the next other operation) join it: their buffers go to the file in one write
 // call, then one fdatasync answers every fsync of the group. Each fsync still covers every write
 // queued before it, but a pipeline with several Readys in flight pays one write and one fdatasync
-// per disk round instead of one of each per Ready (each is a trip through libuv's thread pool).
+// per disk round instead of one of each per Ready (each is a trip through libuv's thread pool). On a
+// segment opened with durable writes (O_DSYNC, node/server/storage/files.ts) the write itself is
+// the disk round: the fsyncs of its group need no fdatasync call of their own.
 import type { Logger } from "../../../lib/logger.js";
 import type { Failpoints } from "../failpoints.js";
 import type { FileSystem, WritableFile } from "./files.js";
@@ -35,8 +37,8 @@ export class WalIoQueue {
   #running = false;
   readonly #idleWaiters: Array<() => void> = [];
   #failure: unknown;
-  /** fdatasync calls made for sync() (a group of fsyncs makes one). */
-  fdatasyncs = 0;
+  /** Disk rounds that answered sync() calls: a group of fsyncs makes one (an fdatasync, or its O_DSYNC write). */
+  syncRounds = 0;
 
   constructor(init: { walDirectory: string; logger: Logger; files: FileSystem; failpoints: Failpoints | undefined; handle: WritableFile; position: number }) {
     this.#walDirectory = init.walDirectory;
@@ -68,7 +70,7 @@ export class WalIoQueue {
       // The old segment must be durable before records land in the new one.
       await this.#handle.datasync();
       await this.#handle.close();
-      this.#handle = await this.#files.open(segmentPath, "wx");
+      this.#handle = await this.#files.open(segmentPath, "wx", { durableWrites: true });
       this.#position = 0;
       await syncDirectory(this.#walDirectory);
       await this.#writeAll(headerBuffer);
@@ -152,8 +154,10 @@ export class WalIoQueue {
       }
       if (syncs.length > 0) {
         await this.#failpoints?.hit("beforeFsync");
-        await this.#handle.datasync();
-        this.fdatasyncs += 1;
+        if (this.#handle.durableWrites !== true) {
+          await this.#handle.datasync();
+        }
+        this.syncRounds += 1;
         await this.#failpoints?.hit("afterFsync");
         for (const queued of syncs) {
           queued.resolve();
