@@ -46,8 +46,19 @@ const NUMERIC_FLAGS: Record<WriteFlags, number> = {
 
 export const directFiles: FileSystem = {
   name: "direct",
-  open: async (path: string, flags: WriteFlags, options?: OpenOptions): Promise<WritableFile> =>
-    options?.durableWrites === true ? new DurableWritesFile(await open(path, NUMERIC_FLAGS[flags] | constants.O_DSYNC, 0o666)) : open(path, flags),
+  open: async (path: string, flags: WriteFlags, options?: OpenOptions): Promise<WritableFile> => {
+    if (options?.durableWrites === true) {
+      try {
+        return new DurableWritesFile(await open(path, NUMERIC_FLAGS[flags] | constants.O_DSYNC, 0o666));
+      } catch (error) {
+        // A file system that refuses O_DSYNC gets plain writes, which sync() then makes durable.
+        if ((error as NodeJS.ErrnoException).code !== "EINVAL") {
+          throw error;
+        }
+      }
+    }
+    return open(path, flags);
+  },
 };
 
 /** Writes are never durable before sync here, so the option is not granted. */
