@@ -67,8 +67,10 @@ export class WalIoQueue {
   /** Queues closing the current segment (durably) and starting `segmentPath` with `headerBuffer`. */
   startSegment(segmentPath: string, headerBuffer: Buffer): Promise<void> {
     return this.run(async () => {
-      // The old segment must be durable before records land in the new one.
-      await this.#handle.datasync();
+      // The old segment must be durable before records land in the new one (an O_DSYNC one is).
+      if (this.#handle.durableWrites !== true) {
+        await this.#handle.datasync();
+      }
       await this.#handle.close();
       this.#handle = await this.#files.open(segmentPath, "wx", { durableWrites: true });
       this.#position = 0;
