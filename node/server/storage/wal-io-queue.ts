@@ -182,7 +182,12 @@ export class WalIoQueue {
   }
 
   async #writeAll(buffer: Buffer): Promise<void> {
-    await this.#failpoints?.hit("beforeWalWrite");
+    // Awaited only when armed: a disarmed failpoint must not cost a microtask, so that the first
+    // write reaches the thread pool within the caller's turn, before the Ready's messages go out.
+    const beforeWrite = this.#failpoints?.hit("beforeWalWrite");
+    if (beforeWrite !== undefined) {
+      await beforeWrite;
+    }
     let written = 0;
     while (written < buffer.length) {
       const { bytesWritten } = await this.#handle.write(buffer, written, buffer.length - written, this.#position);
