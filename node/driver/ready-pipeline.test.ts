@@ -142,6 +142,31 @@ describe("ReadyPipeline on a leader", () => {
     expect(node.flushedAt).toEqual([sentBefore]);
   });
 
+  // perf trace at put concurrency 16: flushing the commit's messages woke both followers before the
+  // answers to the clients left, and on two cores those answers then waited for a core.
+  test("an idle leader does not flush a Ready that only commits: its answers leave before its commit messages", () => {
+    const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
+    const term = electLeader(node);
+    const first = node.rawNode.status().lastIndex;
+    node.step(newMessage("appResp", 1, { from: 2, term, index: first }));
+    node.step(newMessage("appResp", 1, { from: 3, term, index: first }));
+    node.settle();
+    node.rawNode.propose(new TextEncoder().encode("x"));
+    node.pipeline.kick();
+    node.settle(); // appended, written and sent
+    const index = node.rawNode.status().lastIndex;
+    expect(node.pipeline.readysInflight).toBe(0);
+    node.sent.length = 0;
+    node.flushedAt.length = 0;
+
+    node.step(newMessage("appResp", 1, { from: 2, term, index }));
+    expect(node.runOne()).toBe(true); // the pump that takes the committing Ready
+    expect(node.state.appliedIndexes).toContain(index); // applied (and answered) in that turn
+    const commits = node.sent.filter((message) => message.type === "app" && message.entries.length === 0 && message.commit >= index);
+    expect(commits.map((message) => message.to).sort()).toEqual([2, 3]);
+    expect(node.flushedAt).toEqual([]); // they go at the end of the turn, after the answers
+  });
+
   // The early apply: a Ready's committed entries that are already durable are applied, and their
   // clients answered, while the Ready's own new entries are being written. Taken into an idle
   // pipeline, such a Ready used to wait for its own write (one more fsync per operation under load).
