@@ -25,6 +25,16 @@ function electLeader(node: MemoryNode): number {
   return vote!.term;
 }
 
+/** A leader whose followers both acknowledged its first entry, so both are in replicate state. */
+function electReplicatingLeader(node: MemoryNode): number {
+  const term = electLeader(node);
+  const first = node.rawNode.status().lastIndex;
+  node.step(newMessage("appResp", 1, { from: 2, term, index: first }));
+  node.step(newMessage("appResp", 1, { from: 3, term, index: first }));
+  node.settle();
+  return term;
+}
+
 describe("ReadyPipeline on a follower", () => {
   // Issue 11, defect 1: a follower took its own periodic snapshot while a snapshot from the leader
   // was being saved, and stopped on "markSnapshot: index A is below the current snapshot S".
@@ -110,12 +120,7 @@ describe("the pipeline's unsafe switches", () => {
 describe("ReadyPipeline on a leader", () => {
   test("an idle leader hands its appends to the network in the turn that took their Ready; a busy one waits for the end of the turn", () => {
     const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
-    const term = electLeader(node);
-    // Both followers acknowledge the leader's first entry, so they are in replicate state.
-    const first = node.rawNode.status().lastIndex;
-    node.step(newMessage("appResp", 1, { from: 2, term, index: first }));
-    node.step(newMessage("appResp", 1, { from: 3, term, index: first }));
-    node.settle();
+    const term = electReplicatingLeader(node);
     node.sent.length = 0;
     node.flushedAt.length = 0;
     node.rawNode.propose(new TextEncoder().encode("x"));
@@ -146,11 +151,7 @@ describe("ReadyPipeline on a leader", () => {
   // answers to the clients left, and on two cores those answers then waited for a core.
   test("an idle leader does not flush a Ready that only commits: its answers leave before its commit messages", () => {
     const node = new MemoryNode({ id: 1, voters: [1, 2, 3] });
-    const term = electLeader(node);
-    const first = node.rawNode.status().lastIndex;
-    node.step(newMessage("appResp", 1, { from: 2, term, index: first }));
-    node.step(newMessage("appResp", 1, { from: 3, term, index: first }));
-    node.settle();
+    const term = electReplicatingLeader(node);
     node.rawNode.propose(new TextEncoder().encode("x"));
     node.pipeline.kick();
     node.settle(); // appended, written and sent
