@@ -26,6 +26,9 @@ interface QueuedJob {
   reject: (error: unknown) => void;
 }
 
+// Failpoints are awaited only when armed: a disarmed one must not cost a microtask, so that a write
+// reaches the thread pool within the caller's turn, before the Ready's messages go out, and a
+// completed write or fsync answers without extra hops.
 export class WalIoQueue {
   readonly #walDirectory: string;
   readonly #logger: Logger;
@@ -155,12 +158,18 @@ export class WalIoQueue {
         queued.resolve();
       }
       if (syncs.length > 0) {
-        await this.#failpoints?.hit("beforeFsync");
+        const beforeFsync = this.#failpoints?.hit("beforeFsync");
+        if (beforeFsync !== undefined) {
+          await beforeFsync;
+        }
         if (this.#handle.durableWrites !== true) {
           await this.#handle.datasync();
         }
         this.syncRounds += 1;
-        await this.#failpoints?.hit("afterFsync");
+        const afterFsync = this.#failpoints?.hit("afterFsync");
+        if (afterFsync !== undefined) {
+          await afterFsync;
+        }
         for (const queued of syncs) {
           queued.resolve();
         }
@@ -182,8 +191,6 @@ export class WalIoQueue {
   }
 
   async #writeAll(buffer: Buffer): Promise<void> {
-    // Awaited only when armed: a disarmed failpoint must not cost a microtask, so that the first
-    // write reaches the thread pool within the caller's turn, before the Ready's messages go out.
     const beforeWrite = this.#failpoints?.hit("beforeWalWrite");
     if (beforeWrite !== undefined) {
       await beforeWrite;
@@ -194,6 +201,9 @@ export class WalIoQueue {
       written += bytesWritten;
       this.#position += bytesWritten;
     }
-    await this.#failpoints?.hit("afterWalWrite");
+    const afterWrite = this.#failpoints?.hit("afterWalWrite");
+    if (afterWrite !== undefined) {
+      await afterWrite;
+    }
   }
 }
